@@ -1,0 +1,55 @@
+"""The `AdAccount` protocol: what every account (sandbox, imported report, Google Ads, Meta) offers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from ads.changes import Change
+from ads.entities import Account, AccountStructure
+
+
+class ApplyResult(BaseModel):
+    """What happened to one change. `applied` is only ever set after a read-back confirmed it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    change_hash: str
+    status: Literal["validated", "applied", "already_applied", "queued", "failed"]
+    message: str = ""
+    resource_names: tuple[str, ...] = ()
+    before: dict[str, Any] = Field(default_factory=dict)
+    after: dict[str, Any] = Field(default_factory=dict)
+
+
+class ReadBack(BaseModel):
+    """The account's current state for the things a change touches."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    change_hash: str
+    present: bool = Field(description="True when the account already holds what the change asks for.")
+    state: dict[str, Any] = Field(default_factory=dict)
+    resource_names: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class AdAccount(Protocol):
+    """Reads return DataFrames with the columns in `ads.entities` (*_COLUMNS); money in the account's unit."""
+
+    @property
+    def account(self) -> Account: ...
+
+    def structure(self) -> AccountStructure: ...
+
+    def daily_metrics(self, start: dt.date, end: dt.date) -> pd.DataFrame: ...
+
+    def search_terms(self, start: dt.date, end: dt.date) -> pd.DataFrame: ...
+
+    def apply(self, changes: Sequence[Change], *, validate_only: bool) -> list[ApplyResult]: ...
+
+    def read_back(self, change: Change) -> ReadBack: ...

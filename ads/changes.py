@@ -1,0 +1,163 @@
+"""The four kinds of change adpilot can propose, as one discriminated union.
+
+A change is a value: its content hash is computed from every field, so an approval that
+binds to the hash no longer fits once anything in the change is edited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, computed_field, field_validator
+
+from ads.entities import AdCopy, MatchType, MetaAdCopy, ResponsiveSearchAdCopy
+
+
+class QueryEvidence(BaseModel):
+    """A search term and what it did over the report period."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    search_term: str
+    clicks: int = 0
+    impressions: int = 0
+    cost: int = 0
+    conversions: float = 0.0
+
+
+class Evidence(BaseModel):
+    """The numbers that justify a change."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    period_start: str | None = None
+    period_end: str | None = None
+    metrics: dict[str, float] = Field(default_factory=dict)
+    queries: tuple[QueryEvidence, ...] = ()
+
+
+class KeywordSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str = Field(min_length=1, max_length=80)
+    match_type: MatchType
+
+
+class NegativeSpec(KeywordSpec):
+    """A negative keyword together with the exact search terms it would block."""
+
+    blocks: tuple[QueryEvidence, ...] = ()
+
+    @field_validator("match_type")
+    @classmethod
+    def _exact_or_phrase(cls, value: MatchType) -> MatchType:
+        if value is MatchType.BROAD:
+            raise ValueError("negative keywords are proposed in exact or phrase match only")
+        return value
+
+
+class ChangeBase(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    account: str = Field(description="Account name, e.g. 'sandbox:acme' or 'google-ads:1234567890'.")
+    rationale: str = Field(description="Why, in plain words a marketer would use.")
+    evidence: Evidence = Field(default_factory=Evidence)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def hash(self) -> str:
+        content = self.model_dump(mode="json", exclude={"hash", "id"})
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def id(self) -> str:
+        """Short handle people type; the full hash is what approvals bind to."""
+        return self.hash[:10]
+
+
+class AddNegativeKeywords(ChangeBase):
+    kind: Literal["add_negative_keywords"] = "add_negative_keywords"
+    level: Literal["campaign", "ad_group", "shared_list"]
+    target_id: str = Field(description="Campaign id, ad group id or shared list id.")
+    target_name: str = ""
+    keywords: tuple[NegativeSpec, ...] = Field(min_length=1)
+
+    def summary(self) -> str:
+        words = ", ".join(_keyword_label(k) for k in self.keywords[:4])
+        more = f" (+{len(self.keywords) - 4} more)" if len(self.keywords) > 4 else ""
+        return f"Add {len(self.keywords)} negative(s) to {self.level.replace('_', ' ')} {self.target_name or self.target_id}: {words}{more}"
+
+
+class CreateAdGroup(ChangeBase):
+    kind: Literal["create_ad_group"] = "create_ad_group"
+    campaign_id: str
+    campaign_name: str = ""
+    name: str = Field(min_length=1, max_length=255)
+    keywords: tuple[KeywordSpec, ...] = Field(min_length=1)
+    ad: ResponsiveSearchAdCopy
+    paused: bool = True
+
+    def summary(self) -> str:
+        return f"Create ad group '{self.name}' in {self.campaign_name or self.campaign_id} with {len(self.keywords)} keywords and an RSA"
+
+
+class AddCreativeVariants(ChangeBase):
+    kind: Literal["add_creative_variants"] = "add_creative_variants"
+    ad_group_id: str
+    ad_group_name: str = ""
+    ad: AdCopy
+    paused: bool = True
+
+    def summary(self) -> str:
+        what = "responsive search ad" if isinstance(self.ad, ResponsiveSearchAdCopy) else "Meta ad"
+        return f"Add a paused {what} variant to {self.ad_group_name or self.ad_group_id}"
+
+
+class SetBudget(ChangeBase):
+    kind: Literal["set_budget"] = "set_budget"
+    budget_id: str
+    budget_name: str = ""
+    level: Literal["campaign", "ad_set"] = "campaign"
+    from_amount: int = Field(ge=0, description="Current daily amount, in the account's money unit.")
+    to_amount: int = Field(gt=0, description="Proposed daily amount, in the account's money unit.")
+
+    @property
+    def relative_change(self) -> float:
+        """+0.10 for a 10% increase; infinite when there was no budget before."""
+        if self.from_amount == 0:
+            return float("inf")
+        return (self.to_amount - self.from_amount) / self.from_amount
+
+    def summary(self) -> str:
+        return f"Set daily budget of {self.budget_name or self.budget_id} from {self.from_amount} to {self.to_amount} ({self.relative_change:+.0%})"
+
+
+Change = Annotated[
+    AddNegativeKeywords | CreateAdGroup | AddCreativeVariants | SetBudget,
+    Field(discriminator="kind"),
+]
+CHANGE_KINDS = ("add_negative_keywords", "create_ad_group", "add_creative_variants", "set_budget")
+change_adapter: TypeAdapter[Change] = TypeAdapter(Change)
+
+
+def parse_change(data: dict | str) -> Change:
+    """A change from its JSON form; the computed `hash` and `id` are recomputed, never trusted."""
+    if isinstance(data, str):
+        data = json.loads(data)
+    data = {k: v for k, v in data.items() if k not in ("hash", "id")}
+    return change_adapter.validate_python(data)
+
+
+def _keyword_label(keyword: KeywordSpec) -> str:
+    return f"[{keyword.text}]" if keyword.match_type is MatchType.EXACT else f'"{keyword.text}"'
+
+
+__all__ = [
+    "AddCreativeVariants", "AddNegativeKeywords", "CHANGE_KINDS", "Change", "ChangeBase", "CreateAdGroup",
+    "Evidence", "KeywordSpec", "MetaAdCopy", "NegativeSpec", "QueryEvidence", "ResponsiveSearchAdCopy",
+    "SetBudget", "change_adapter", "parse_change",
+]
