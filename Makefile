@@ -1,29 +1,39 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
+# One stamp per set of extras, so `make demo` does not pull in torch and `make test` installs it once.
+APP := $(VENV)/.installed-app
+TEST := $(VENV)/.installed-test
 
 .PHONY: install demo test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(PIP) --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+$(APP): $(BIN)/python pyproject.toml
+	$(PIP) -e .
+	touch $(APP)
 
-install: $(STAMP)
+# The embeddings extra takes torch==2.13.0, a CPU build this machine kind keeps on disk.
+$(TEST): $(BIN)/python pyproject.toml
+	$(PIP) -e '.[test,embeddings]'
+	touch $(APP) $(TEST)
 
-demo: $(STAMP)
+install: $(APP)
+
+demo: $(APP)
 	$(BIN)/adpilot demo
 
-test: $(STAMP)
+test: $(TEST)
 	$(BIN)/python -m pytest -n 2
 
-bench: $(STAMP)
+bench: $(TEST)
 	$(BIN)/python benchmarks/clustering.py
 	$(BIN)/python benchmarks/negatives.py
+	$(BIN)/python benchmarks/creatives.py
+	$(BIN)/python benchmarks/pacing.py
 	$(BIN)/python benchmarks/search_terms_scale.py
 
 clean:

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, computed_field, field_validator
 
-from ads.entities import AdCopy, MatchType, MetaAdCopy, ResponsiveSearchAdCopy
+from ads.entities import AdCopy, MatchType, MetaAdCopy, MoneyUnit, ResponsiveSearchAdCopy, format_money
 
 
 class QueryEvidence(BaseModel):
@@ -122,6 +122,8 @@ class SetBudget(ChangeBase):
     budget_id: str
     budget_name: str = ""
     level: Literal["campaign", "ad_set"] = "campaign"
+    currency: str = "USD"
+    unit: MoneyUnit = Field(default=MoneyUnit.MICROS, description="micros for Google Ads, minor units for Meta.")
     from_amount: int = Field(ge=0, description="Current daily amount, in the account's money unit.")
     to_amount: int = Field(gt=0, description="Proposed daily amount, in the account's money unit.")
 
@@ -133,7 +135,8 @@ class SetBudget(ChangeBase):
         return (self.to_amount - self.from_amount) / self.from_amount
 
     def summary(self) -> str:
-        return f"Set daily budget of {self.budget_name or self.budget_id} from {self.from_amount} to {self.to_amount} ({self.relative_change:+.0%})"
+        amounts = (format_money(a, self.unit, self.currency) for a in (self.from_amount, self.to_amount))
+        return f"Set the daily budget of {self.budget_name or self.budget_id} from {' to '.join(amounts)} ({self.relative_change:+.0%})"
 
 
 Change = Annotated[

@@ -1,2 +1,410 @@
+"""The `adpilot` command line (Typer + Rich). Every command takes --json for scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from typer.core import TyperGroup
+
+from ads.errors import AdpilotError
+from app.session import SANDBOX_ACCOUNT, RunOutcome, Session
+from app.settings import load_settings
+from graphs.report import proposal_rows
+from graphs.tracing import list_local_traces
+
+console = Console()
+errors = Console(stderr=True)
+
+AUDIT_STEPS = ("load_account", "search_terms", "creatives", "pacing", "gate", "apply_auto", "write_report")
+
+
+class AdpilotGroup(TyperGroup):
+    """Shows a user's error as one line on stderr and exits 1, whatever the command."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AdpilotError as error:
+            errors.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+            raise typer.Exit(error.exit_code) from None
+
+
+app = typer.Typer(cls=AdpilotGroup, no_args_is_help=True, add_completion=False,
+                  help="adpilot: audits Google Ads and Meta accounts and proposes changes a policy gate controls.")
+approvals_app = typer.Typer(cls=AdpilotGroup, no_args_is_help=True, help="Changes waiting for a person.")
+changes_app = typer.Typer(cls=AdpilotGroup, no_args_is_help=True, help="The change log.")
+sandbox_app = typer.Typer(cls=AdpilotGroup, no_args_is_help=True, help="The offline sandbox accounts.")
+import_app = typer.Typer(cls=AdpilotGroup, no_args_is_help=True, help="Import reports exported from the platforms.")
+search_terms_app = typer.Typer(cls=AdpilotGroup, no_args_is_help=True, help="Search-term analyses.")
+app.add_typer(approvals_app, name="approvals")
+app.add_typer(changes_app, name="changes")
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(import_app, name="import")
+app.add_typer(search_terms_app, name="search-terms")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+AccountOption = Annotated[str, typer.Option("--account", "-a", help="Account name, e.g. sandbox:trailhead.")]
+
+
+def _session() -> Session:
+    return Session(load_settings())
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _model_line(session: Session) -> None:
+    console.print(f"[dim]model: {session.model.label} · traces: {session.tracing.destination}[/]")
+
+
+def _run_with_progress(label: str, steps: tuple[str, ...], run: Any, quiet: bool) -> RunOutcome:
+    if quiet:
+        return run(None)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task(label, total=len(steps))
+
+        def on_step(node: str) -> None:
+            progress.update(task, advance=1, description=f"{label}: {node.replace('_', ' ')} done")
+
+        return run(on_step)
+
+
+def _proposal_table(rows: list[dict[str, Any]], title: str) -> Table:
+    # Summaries and reasons hold search terms and names typed by strangers: escaped, never read as markup.
+    table = Table(title=escape(title), show_lines=True, expand=True)
+    table.add_column("id", style="cyan", no_wrap=True)
+    table.add_column("change", ratio=3, overflow="fold")
+    table.add_column("gate", ratio=2, overflow="fold")
+    table.add_column("status", ratio=1, overflow="fold")
+    colours = {"auto_apply": "green", "needs_approval": "yellow", "blocked": "red"}
+    for r in rows:
+        colour = colours.get(r["decision"], "white")
+        table.add_row(r["id"], escape(r["summary"]),
+                      f"[{colour}]{r['decision'].replace('_', ' ')}[/]: [dim]{escape(r['reason'])}[/]",
+                      r["status"].replace("_", " ") + (f"\n[dim]{escape(r['message'])}[/]" if r["message"] else ""))
+    return table
+
+
+def _audit_document(session: Session, outcome: RunOutcome) -> dict[str, Any]:
+    account = session.open_account(outcome.values["account"]).account
+    rows = proposal_rows(outcome.values, account.money)
+    return {
+        "model": session.model.label,
+        "account": account.name,
+        "thread": outcome.thread_id,
+        "proposals": [{k: r[k] for k in ("id", "hash", "kind", "decision", "rule", "reason", "summary", "status", "change")}
+                      for r in rows],
+        "applied": [r["id"] for r in rows if r["status"] in ("applied", "already_applied")],
+        "pending": [r["id"] for r in rows if r["status"] == "pending"],
+        "blocked": [r["id"] for r in rows if r["decision"] == "blocked"],
+        "failed": [r["id"] for r in rows if r["status"] == "failed"],
+        "report": outcome.values.get("report", {}).get("html"),
+    }
+
+
+def _audit(account: str, as_json: bool, *, demo: bool) -> None:
+    session = _session()
+    created = session.ensure_sandbox() if demo else False
+    if not as_json:
+        _model_line(session)
+        if created:
+            console.print(f"Created the sandbox accounts in {session.settings.sandbox_path}.")
+    outcome = _run_with_progress(f"Auditing {account}", AUDIT_STEPS, lambda step: session.audit(account, step), as_json)
+    document = _audit_document(session, outcome)
+    if as_json:
+        _print_json(document)
+        return
+    acct = session.open_account(document["account"]).account
+    console.print(_proposal_table(proposal_rows(outcome.values, acct.money), f"Proposals for {acct.display_name}"))
+    console.print(
+        f"[green]{len(document['applied'])} applied[/] · [yellow]{len(document['pending'])} waiting for approval[/] · "
+        f"[red]{len(document['blocked'])} blocked[/]" + (f" · [red]{len(document['failed'])} failed[/]" if document["failed"] else ""))
+    if document["pending"]:
+        console.print("Review them with [bold]adpilot approvals list[/], then "
+                      "[bold]adpilot approvals approve ID[/] or [bold]adpilot approvals reject ID --reason TEXT[/].")
+    console.print(f"Report: {document['report']}")
+
+
+@app.command()
+def demo(as_json: JsonFlag = False) -> None:
+    """The main job, offline: create the sandbox if missing, audit it, show the proposals and the report."""
+    _audit(SANDBOX_ACCOUNT, as_json, demo=True)
+
+
+@app.command()
+def audit(account: AccountOption = SANDBOX_ACCOUNT, as_json: JsonFlag = False) -> None:
+    """Audit an account: analyse, gate every proposal, apply what policy allows, hold the rest for approval."""
+    _audit(account, as_json, demo=False)
+
+
+@app.command()
+def chat(
+    account: AccountOption = SANDBOX_ACCOUNT,
+    message: Annotated[str | None, typer.Option("--message", "-m", help="Answer this one message and exit.")] = None,
+    thread: Annotated[str | None, typer.Option("--thread", help="Continue this conversation.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Talk to the assistant about an account. Without --message it is a multi-turn REPL (empty line quits)."""
+    session = _session()
+    if not as_json:
+        _model_line(session)
+
+    def turn(text: str, thread_id: str | None) -> str:
+        outcome = session.chat(account, text, thread_id)
+        acct = session.open_account(outcome.values["account"]).account
+        rows = [r for r in proposal_rows(outcome.values, acct.money)]
+        if as_json:
+            _print_json({"model": session.model.label, "thread": outcome.thread_id, "reply": outcome.reply,
+                         "proposals": [{k: r[k] for k in ("id", "kind", "decision", "rule", "summary", "status")}
+                                       for r in rows]})
+        else:
+            console.print(f"[bold]adpilot[/]: {escape(outcome.reply)}", highlight=False)
+            if rows:
+                console.print(_proposal_table(rows, "Proposals in this conversation"))
+            console.print(f"[dim]thread: {outcome.thread_id}[/]")
+        return outcome.thread_id
+
+    if message is not None:
+        turn(message, thread)
+        return
+    while True:
+        text = console.input("[bold cyan]you[/]: ").strip() if sys.stdin.isatty() else sys.stdin.readline().strip()
+        if not text:
+            return
+        thread = turn(text, thread)
+
+
+@approvals_app.command("list")
+def approvals_list(as_json: JsonFlag = False) -> None:
+    """Every change waiting for a person, across audits and chats."""
+    session = _session()
+    pending = session.pending_approvals()
+    if as_json:
+        _print_json([{"id": p.change.id, "hash": p.change.hash, "kind": p.change.kind, "account": p.account,
+                      "thread": p.thread_id, "summary": p.change.summary(), "reason": p.decision.get("reason")}
+                     for p in pending])
+        return
+    if not pending:
+        console.print("No changes are waiting for approval.")
+        return
+    table = Table(title="Waiting for approval")
+    for column in ("id", "account", "change", "why it waits"):
+        table.add_column(column, overflow="fold")
+    for p in pending:
+        table.add_row(p.change.id, escape(p.account), escape(p.change.summary()), escape(p.decision.get("reason", "")))
+    console.print(table)
+
+
+@approvals_app.command("show")
+def approvals_show(change_id: str, as_json: JsonFlag = False) -> None:
+    """One pending change in full: what it does, why, the evidence and the gate's reason."""
+    session = _session()
+    item = session.find_pending(change_id)
+    if as_json:
+        _print_json({"change": item.change.model_dump(mode="json"), "decision": item.decision, "thread": item.thread_id})
+        return
+    change = item.change
+    console.print(f"[bold]{escape(change.summary())}[/]  [dim](id {change.id}, hash {change.hash[:16]}…)[/]")
+    console.print(f"Why: {escape(change.rationale)}")
+    console.print(f"Gate: {escape(str(item.decision.get('reason')))} [dim]({item.decision.get('rule')})[/]")
+    for key, value in change.evidence.metrics.items():
+        console.print(f"  {key}: {value:,.2f}")
+    console.print_json(json.dumps(change.model_dump(mode="json", exclude={"evidence"}), default=str))
+
+
+def _answer(change_id: str, response: dict[str, Any], reviewer: str, as_json: bool) -> None:
+    session = _session()
+    item, outcome = session.answer(change_id, response, reviewer=reviewer)
+    result = outcome.values.get("results", {}).get(item.change.hash)
+    review = outcome.values.get("reviews", {}).get(item.change.hash, {})
+    if as_json:
+        _print_json({"id": item.change.id, "review": review, "result": result})
+        return
+    if result is None:
+        console.print(f"Rejected {item.change.id}: {escape(item.change.summary())}")
+        return
+    colour = "green" if result["status"] in ("applied", "already_applied") else "red"
+    console.print(f"[{colour}]{result['status'].replace('_', ' ')}[/]: {escape(item.change.summary())}")
+    if result.get("message"):
+        console.print(f"  {escape(result['message'])}")
+    if result.get("after"):
+        console.print("  read back from the account:")
+        console.print_json(json.dumps(result["after"], default=str))
+
+
+@approvals_app.command("approve")
+def approvals_approve(
+    change_id: str,
+    by: Annotated[str, typer.Option("--by", help="Who approves (recorded in the change log).")] = "cli user",
+    as_json: JsonFlag = False,
+) -> None:
+    """Approve a pending change: it is applied through the one apply path and read back."""
+    _answer(change_id, {"type": "accept"}, by, as_json)
+
+
+@approvals_app.command("reject")
+def approvals_reject(
+    change_id: str,
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded in the change log).")],
+    by: Annotated[str, typer.Option("--by")] = "cli user",
+    as_json: JsonFlag = False,
+) -> None:
+    """Reject a pending change, with a reason."""
+    _answer(change_id, {"type": "ignore", "reason": reason}, by, as_json)
+
+
+@changes_app.command("log")
+def changes_log(
+    account: Annotated[str | None, typer.Option("--account", "-a")] = None,
+    limit: Annotated[int, typer.Option("--limit")] = 50,
+    as_json: JsonFlag = False,
+) -> None:
+    """The append-only change log, newest first."""
+    session = _session()
+    entries = session.change_log.entries(account=account, limit=limit)
+    if as_json:
+        _print_json([e.model_dump(mode="json") for e in entries])
+        return
+    if not entries:
+        console.print("The change log is empty.")
+        return
+    table = Table(title="Change log")
+    for column in ("#", "when (UTC)", "account", "change", "status", "decided by"):
+        table.add_column(column, overflow="fold")
+    for e in entries:
+        summary = e.parsed_change().summary()
+        table.add_row(str(e.id), f"{e.recorded_at:%Y-%m-%d %H:%M}", escape(e.account), f"{e.change_id} {escape(summary)}",
+                      e.status, escape(e.decided_by))
+    console.print(table)
+
+
+@app.command()
+def traces(limit: Annotated[int, typer.Option("--limit")] = 20, as_json: JsonFlag = False) -> None:
+    """The newest local traces (when Langfuse is not configured)."""
+    settings = load_settings()
+    found = list_local_traces(settings.home, limit)
+    if as_json:
+        _print_json([t.model_dump(mode="json") for t in found])
+        return
+    if not found:
+        console.print(f"No local traces in {settings.home / 'traces'}.")
+        return
+    table = Table(title=f"Traces in {settings.home / 'traces'}")
+    for column in ("trace id", "run", "started (UTC)", "seconds", "spans", "events"):
+        table.add_column(column)
+    for t in found:
+        table.add_row(t.trace_id, t.name, f"{t.started:%Y-%m-%d %H:%M:%S}", f"{t.seconds:.2f}", str(t.spans), str(t.events))
+    console.print(table)
+
+
+@sandbox_app.command("create")
+def sandbox_create(
+    seed: Annotated[int, typer.Option("--seed")] = 7,
+    rows: Annotated[int, typer.Option("--rows", min=1000)] = 24_000,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create (or re-create) the offline sandbox accounts with their ground truth."""
+    session = _session()
+    settings = session.settings
+    with console.status("Generating the sandbox accounts…") if not as_json else nullcontext():
+        names = session.create_sandbox(seed=seed, rows=rows)
+    if as_json:
+        _print_json({"store": str(settings.sandbox_path), "accounts": names, "seed": seed, "rows": rows})
+        return
+    console.print(f"Created {', '.join(names)} in {settings.sandbox_path} (seed {seed}, {rows:,} search-term rows).")
+
+
+@import_app.command("search-terms")
+def import_search_terms(
+    file: Annotated[Path, typer.Argument(help="A search-term report: Google Ads UI export (CSV or Excel CSV) or another tool's CSV.")],
+    account: Annotated[str, typer.Option("--account", "-a", help="Name of the read-only account to load it into.")],
+    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Skip unreadable rows and list them.")] = False,
+    brand: Annotated[list[str] | None, typer.Option("--brand", help="A brand term negatives must never block (repeatable).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Load a search-term report as a read-only account; analyses and audits then run on it."""
+    session = _session()
+    summary = session.import_report(file, account, skip_bad_rows=skip_bad_rows, brand_terms=tuple(brand or ()))
+    if as_json:
+        _print_json({"account": summary.account, "rows": summary.rows,
+                     "skipped": [s.model_dump() for s in summary.skipped],
+                     "period": summary.period.model_dump(mode="json"), "currency": summary.currency})
+        return
+    if summary.already_imported:
+        console.print(f"{file} was already imported into {summary.account}; nothing added.")
+    else:
+        console.print(f"Imported {summary.rows:,} search-term rows into [bold]{summary.account}[/] "
+                      f"({summary.period.start} to {summary.period.end}, {summary.currency}).")
+    if summary.period_assumed:
+        console.print("[yellow]The file names no date range; assumed the 90 days up to today.[/]")
+    for skipped in summary.skipped:
+        console.print(f"[yellow]skipped line {skipped.line}:[/] {escape(skipped.reason)}")
+
+
+@search_terms_app.command("clusters")
+def search_term_clusters(
+    account: AccountOption = SANDBOX_ACCOUNT,
+    backend: Annotated[str, typer.Option("--backend", help="tfidf (default) or embeddings.")] = "tfidf",
+    granularity: Annotated[float, typer.Option("--granularity", min=0.25, max=4.0,
+                                               help="Below 1 for broader themes, above 1 for finer.")] = 1.0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Every search term with its theme (cluster id and name), biggest themes first."""
+    session = _session()
+    with console.status("Clustering search terms…") if not as_json else nullcontext():
+        clusters, assignments = session.clusters(account, backend=backend, granularity=granularity)
+    names = {c.id: c.name for c in clusters.clusters}
+    if as_json:
+        _print_json({"account": account, "backend": clusters.backend,
+                     "clusters": [c.model_dump() for c in clusters.clusters],
+                     "terms": [{"search_term": t, "cluster_id": int(i), "cluster": names[int(i)]}
+                               for t, i in assignments.itertuples(index=False)]})
+        return
+    table = Table(title=f"{len(clusters.clusters)} themes in {account}")
+    for column in ("id", "theme", "queries", "clicks", "cost", "conv."):
+        table.add_column(column)
+    money = session.open_account(account).account.money
+    for c in clusters.clusters:
+        table.add_row(str(c.id), escape(c.name), f"{c.size:,}", f"{c.clicks:,}", money(c.cost), f"{c.conversions:,.1f}")
+    console.print(table)
+    for term, cluster_id in assignments.itertuples(index=False):
+        console.print(f"{int(cluster_id):>4}  {names[int(cluster_id)][:40]:<40}  {term}", highlight=False, markup=False)
+
+
+@search_terms_app.command("negatives")
+def search_term_negatives(account: AccountOption = SANDBOX_ACCOUNT, as_json: JsonFlag = False) -> None:
+    """The proposed negative keywords, each with the search terms it would block."""
+    session = _session()
+    result = session.run_tool(account, "mine_negative_keywords")
+    if as_json:
+        _print_json({"account": account, "summary": result.summary,
+                     "proposals": [c.model_dump(mode="json") for c in result.proposals]})
+        return
+    money = session.open_account(account).account.money
+    console.print(escape(result.summary))
+    for change in result.proposals:
+        console.print(f"\n[bold]{escape(change.summary())}[/]  [dim]({change.id})[/]")
+        for keyword in change.keywords:
+            label = f"[{keyword.text}]" if keyword.match_type.value == "exact" else f'"{keyword.text}"'
+            blocked = ", ".join(f"{q.search_term} ({money(q.cost)})" for q in keyword.blocks[:6])
+            more = f" … +{len(keyword.blocks) - 6}" if len(keyword.blocks) > 6 else ""
+            console.print(f"  {label} blocks: {blocked}{more}", highlight=False, markup=False)
+
+
 def main() -> None:
-    pass
+    app()
+
+
+if __name__ == "__main__":
+    main()

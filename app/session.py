@@ -1,0 +1,240 @@
+"""One CLI invocation's world: settings, the model, tracing, the change log, checkpoints and the graphs.
+
+The CLI's commands are thin: they call a `Session` method and print what it returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
+
+from ads.account import AdAccount
+from ads.search_term_reports import read_search_term_report
+from ads.changes import Change
+from ads.errors import SandboxMissingError, StaleApprovalError, UnknownAccountError
+from agents.copy_writer import LLMCopyWriter
+from agents.models import ModelChoice, select_model
+from app.settings import Settings
+from graphs.approval import pending_approval
+from graphs.audit import build_audit_graph
+from graphs.change_log import ChangeLog
+from graphs.chat import build_chat_graph
+from graphs.context import RunContext
+from graphs.tracing import Tracing, configure_tracing
+from policies.gate import Policy, load_policy
+from policies.screening import data_block
+from sandbox.generator import generate_sandbox
+from sandbox.imported import ImportSummary, import_search_term_report
+from sandbox.store import SandboxStore
+from tools.account_reports import Window
+from tools.query_clusters import ClusteringResult
+from tools.registry import ToolResult
+
+SANDBOX_ACCOUNT = "sandbox:trailhead"
+
+
+@dataclass(frozen=True)
+class PendingApproval:
+    thread_id: str
+    graph: str
+    account: str
+    change: Change
+    decision: dict[str, Any]
+
+
+@dataclass
+class RunOutcome:
+    """A finished or paused graph run: its thread and its state values."""
+
+    thread_id: str
+    values: dict[str, Any]
+    pending: list[Change] = field(default_factory=list)
+
+    @property
+    def reply(self) -> str:
+        messages = [m for m in self.values.get("messages", []) if isinstance(m, AIMessage) and m.content]
+        return str(messages[-1].content) if messages else ""
+
+
+class Session:
+    def __init__(self, settings: Settings, *, model: ModelChoice | None = None, tracing: Tracing | None = None) -> None:
+        self.settings = settings
+        settings.home.mkdir(parents=True, exist_ok=True)
+        self.policy: Policy = load_policy(settings.policy_path)
+        self.model = model or select_model(api_key=settings.openai_api_key, base_url=settings.openai_base_url,
+                                           model_name=settings.openai_model)
+        self.tracing = tracing or configure_tracing(
+            settings.home, public_key=settings.langfuse_public_key, secret_key=settings.langfuse_secret_key,
+            base_url=settings.langfuse_base_url)
+        self.change_log = ChangeLog(settings.change_log_path)
+        connection = sqlite3.connect(settings.checkpoints_path, check_same_thread=False)
+        self.checkpointer = SqliteSaver(connection)
+        self.graphs: dict[str, CompiledStateGraph] = {
+            "audit": build_audit_graph().compile(checkpointer=self.checkpointer, name="audit"),
+            "chat": build_chat_graph().compile(checkpointer=self.checkpointer, name="chat"),
+        }
+
+    # ---- accounts ---------------------------------------------------------------------------
+
+    def store(self) -> SandboxStore:
+        return SandboxStore(self.settings.sandbox_path)
+
+    def create_sandbox(self, *, seed: int = 7, rows: int = 24_000) -> list[str]:
+        """Generate into a new file and swap it in, so a failed run leaves the old sandbox as it was."""
+        path = self.settings.sandbox_path
+        fresh = path.with_name(path.name + ".new")
+        fresh.unlink(missing_ok=True)
+        names = generate_sandbox(SandboxStore.create(fresh), seed=seed, rows=rows, today=self.settings.today)
+        os.replace(fresh, path)
+        return names
+
+    def ensure_sandbox(self) -> bool:
+        """Create the sandbox when it is missing; True when it was created."""
+        if self.settings.sandbox_path.exists():
+            return False
+        self.create_sandbox()
+        return True
+
+    def open_account(self, name: str) -> AdAccount:
+        if name.startswith(("google-ads:", "meta:")):
+            from app.connectors import open_platform_account  # the SDKs load only when a platform is used
+
+            return open_platform_account(name, self.settings)
+        try:
+            return self.store().open_account(name)
+        except SandboxMissingError:
+            if name.startswith("sandbox:"):
+                raise
+            raise UnknownAccountError(
+                f"unknown account '{name}': no local store at {self.settings.sandbox_path} "
+                "(run `adpilot sandbox create` or `adpilot import search-terms`)") from None
+
+    def import_report(self, path: Path, account: str, *, skip_bad_rows: bool,
+                      brand_terms: tuple[str, ...]) -> ImportSummary:
+        report = read_search_term_report(path, skip_bad_rows=skip_bad_rows)
+        return import_search_term_report(SandboxStore.create(self.settings.sandbox_path), account, report,
+                                         today=self.settings.today, brand_terms=brand_terms)
+
+    def context(self, account: str, *, reviewer: str = "a person") -> RunContext:
+        opened = self.open_account(account)
+        today = self.settings.today
+        if opened.account.read_only and (period := opened.search_term_period()):
+            today = period.end  # an imported report is analysed as of its own last day
+        return RunContext(
+            account=opened, policy=self.policy, change_log=self.change_log,
+            today=today, reports_dir=self.settings.reports_dir, tracing=self.tracing,
+            model=self.model.model, reviewer=reviewer,
+            copy_writer=None if self.model.offline else LLMCopyWriter(self.model.model, data_block),
+        )
+
+    def run_tool(self, account: str, name: str, arguments: dict[str, Any] | None = None) -> ToolResult:
+        return self.context(account).run_tool(name, arguments or {})
+
+    def clusters(self, account: str, *, backend: str, granularity: float) -> tuple[ClusteringResult, pd.DataFrame]:
+        tools = self.context(account).tools
+        result = tools.clusters(Window.LAST_90_DAYS.period(tools.today), granularity, backend)
+        return result, result.assignments
+
+    # ---- runs -------------------------------------------------------------------------------
+
+    def _config(self, thread_id: str, graph: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": thread_id}, "callbacks": self.tracing.callbacks(), "run_name": graph,
+                "recursion_limit": 40}
+
+    def _run(self, graph: str, thread_id: str, payload: Any, context: RunContext,
+             on_step: Callable[[str], None] | None = None) -> RunOutcome:
+        compiled = self.graphs[graph]
+        config = self._config(thread_id, graph)
+        try:
+            for update in compiled.stream(payload, config, context=context, stream_mode="updates"):
+                for node in update:
+                    if on_step and not node.startswith("__"):
+                        on_step(node)
+        finally:
+            self.tracing.flush()
+        values = compiled.get_state(config).values
+        return RunOutcome(thread_id=thread_id, values=values, pending=pending_approval(values))
+
+    def audit(self, account: str, on_step: Callable[[str], None] | None = None) -> RunOutcome:
+        context = self.context(account)
+        name = context.account.account.name
+        thread_id = f"audit-{name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        self.change_log.register_thread(thread_id, "audit", name)
+        return self._run("audit", thread_id, {"account": name}, context, on_step)
+
+    def chat(self, account: str, message: str, thread_id: str | None = None) -> RunOutcome:
+        if thread_id is None:
+            thread_id = f"chat-{uuid.uuid4().hex[:12]}"
+        else:
+            known = {t.thread_id: t for t in self.change_log.threads("chat")}
+            if thread_id not in known:
+                raise UnknownAccountError(f"unknown chat thread '{thread_id}' (see `adpilot chat` output for thread ids)")
+            account = known[thread_id].account
+        context = self.context(account)
+        self.change_log.register_thread(thread_id, "chat", context.account.account.name)
+        return self._run("chat", thread_id, {"messages": [HumanMessage(message)], "account": account}, context)
+
+    # ---- approvals --------------------------------------------------------------------------
+
+    def pending_approvals(self) -> list[PendingApproval]:
+        found = []
+        for thread in self.change_log.threads():
+            values = self.graphs[thread.graph].get_state(self._config(thread.thread_id, thread.graph)).values
+            for change in pending_approval(values):
+                found.append(PendingApproval(thread.thread_id, thread.graph, thread.account, change,
+                                             values["decisions"][change.hash]))
+        return found
+
+    def find_pending(self, change_ref: str) -> PendingApproval:
+        """The pending change whose id (or full hash) is `change_ref`; stale references fail clearly."""
+        pending = self.pending_approvals()
+        for item in pending:
+            if change_ref in (item.change.id, item.change.hash):
+                return item
+        if self.change_log.is_applied(change_ref) or any(e.status in ("applied", "already_applied", "reconciled")
+                                                         for e in self.change_log.entries(change=change_ref)):
+            raise StaleApprovalError(f"change {change_ref} is already applied; nothing to approve")
+        for item in pending:
+            if len(change_ref) == 64 and change_ref.startswith(item.change.id):
+                raise StaleApprovalError(
+                    f"change {item.change.id} has changed since it was shown (hash {change_ref[:16]}… is now "
+                    f"{item.change.hash[:16]}…); review it again with `adpilot approvals show {item.change.id}`")
+        for entry in self.change_log.entries(change=change_ref, limit=1):
+            raise StaleApprovalError(f"change {change_ref} is no longer pending (it was {entry.status})")
+        raise StaleApprovalError(f"no pending change '{change_ref}' (see `adpilot approvals list`)")
+
+    def answer(self, change_ref: str, response: dict[str, Any], *, reviewer: str) -> tuple[PendingApproval, RunOutcome]:
+        """Resume the paused run that holds the change with a person's answer for it."""
+        item = self.find_pending(change_ref)
+        context = self.context(item.account, reviewer=reviewer)
+        config = self._config(item.thread_id, item.graph)
+        graph = self.graphs[item.graph]
+        if not graph.get_state(config).interrupts:
+            # A chat that moved on since: reopen its approval step, which interrupts again.
+            self._run(item.graph, item.thread_id, Command(goto="await_approval"), context)
+        outcome = self._run(item.graph, item.thread_id,
+                            Command(resume={item.change.hash: {**response, "by": reviewer}}), context)
+        return item, outcome
+
+    @contextmanager
+    def closing(self) -> Iterator[Session]:
+        try:
+            yield self
+        finally:
+            self.tracing.flush()
+            self.change_log.close()
+

@@ -1,0 +1,53 @@
+"""Settings from the environment (and `.env`), validated once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ads.errors import ConfigurationError
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    home: Path = Field(default=Path(".adpilot"), validation_alias="ADPILOT_HOME")
+    today_override: dt.date | None = Field(default=None, validation_alias="ADPILOT_TODAY")
+    policy_path: Path | None = Field(default=None, validation_alias="ADPILOT_POLICY")
+    openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    openai_model: str = Field(default="gpt-4.1-mini", validation_alias="OPENAI_MODEL")
+    langfuse_public_key: str | None = Field(default=None, validation_alias="LANGFUSE_PUBLIC_KEY")
+    langfuse_secret_key: str | None = Field(default=None, validation_alias="LANGFUSE_SECRET_KEY")
+    langfuse_base_url: str | None = Field(default=None, validation_alias="LANGFUSE_BASE_URL")
+
+    @property
+    def today(self) -> dt.date:
+        return self.today_override or dt.date.today()
+
+    @property
+    def sandbox_path(self) -> Path:
+        return self.home / "sandbox.sqlite"
+
+    @property
+    def checkpoints_path(self) -> Path:
+        return self.home / "checkpoints.sqlite"
+
+    @property
+    def change_log_path(self) -> Path:
+        return self.home / "changes.sqlite"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise ConfigurationError(f"setting {first['loc'][0]}: {first['msg']}") from error

@@ -1,0 +1,89 @@
+"""The one path that changes an account: validate, apply, read back, log, report.
+
+Audits, chat and approvals all call `apply_changes`. A change counts as applied only when the
+account's read-back confirms it; a change already in place (same hash) is reported, not re-sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ads.account import AdAccount, ApplyResult
+from ads.changes import Change
+from graphs.change_log import ChangeLog
+from graphs.tracing import Tracing
+
+
+def reconcile(account: AdAccount, log: ChangeLog) -> list[ApplyResult]:
+    """Settle intents left by a run that stopped between apply and log, by reading the account back."""
+    results = []
+    for intent in log.unresolved_intents(account.account.name):
+        change = intent.parsed_change()
+        back = account.read_back(change)
+        status = "reconciled" if back.present else "abandoned"
+        message = ("read back after an interrupted run: the change is in the account" if back.present
+                   else "read back after an interrupted run: the change never reached the account")
+        log.append(change, status, decided_by=intent.decided_by, after=back.state,
+                   resource_names=back.resource_names, message=message)
+        results.append(ApplyResult(change_hash=change.hash, status="applied" if back.present else "failed",
+                                   message=message, resource_names=back.resource_names, after=back.state))
+    return results
+
+
+def apply_changes(
+    account: AdAccount,
+    changes: Sequence[Change],
+    *,
+    decided_by: dict[str, str],
+    log: ChangeLog,
+    tracing: Tracing | None = None,
+) -> list[ApplyResult]:
+    """Apply `changes` (already allowed by the gate or a person); one result per change, in order.
+
+    `decided_by` maps each change hash to the policy rule or the person that allowed it.
+    """
+    reconcile(account, log)
+    trace_id = tracing.trace_id() if tracing else None
+    results: dict[str, ApplyResult] = {}
+    to_apply: list[Change] = []
+    for change in changes:
+        if log.is_applied(change.hash) or account.read_back(change).present:
+            results[change.hash] = ApplyResult(change_hash=change.hash, status="already_applied",
+                                               message="already in the account; nothing sent")
+        else:
+            to_apply.append(change)
+
+    validated = {r.change_hash: r for r in account.apply(to_apply, validate_only=True)} if to_apply else {}
+    valid = [c for c in to_apply if validated[c.hash].status == "validated"]
+    for change in to_apply:
+        if validated[change.hash].status != "validated":
+            results[change.hash] = validated[change.hash]
+    for change in valid:
+        log.append(change, "intent", decided_by=decided_by.get(change.hash, "unknown"), trace_id=trace_id)
+
+    for result in (account.apply(valid, validate_only=False) if valid else []):
+        results[result.change_hash] = result
+    for change in valid:
+        result = results[change.hash]
+        if result.status == "applied":
+            back = account.read_back(change)
+            if not back.present:
+                result = result.model_copy(update={
+                    "status": "failed", "message": "the platform accepted the change but the read-back does not show it"})
+            else:
+                result = result.model_copy(update={"after": back.state or result.after,
+                                                   "resource_names": result.resource_names or back.resource_names})
+            results[change.hash] = result
+
+    sent = {c.hash for c in valid}
+    for change in changes:
+        result = results[change.hash]
+        # An already-applied change is logged once, the first time adpilot sees it in the account.
+        if change.hash in sent or not log.is_applied(change.hash):
+            log.append(change, result.status, decided_by=decided_by.get(change.hash, "unknown"), before=result.before,
+                       after=result.after, resource_names=result.resource_names, trace_id=trace_id,
+                       message=result.message)
+        if tracing:
+            tracing.event(f"change.{result.status}", input={"change": change, "decided_by": decided_by.get(change.hash)},
+                          output=result)
+    return [results[c.hash] for c in changes]

@@ -1,0 +1,171 @@
+"""The steps every proposal takes, in the audit and the chat alike: gate → auto-apply → approval.
+
+`await_approval` interrupts with one Agent Inbox request per pending change. A person may answer
+some of them; the step applies what was accepted, records what was rejected, sends edited
+changes back through the gate as new changes, and interrupts again for whatever is still open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from langgraph.graph import END, StateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import Command, interrupt
+
+from ads.changes import Change, parse_change
+from graphs.apply import apply_changes
+from graphs.context import RunContext
+from graphs.state import ProposalState
+from policies.gate import Decision, GateContext, decide
+
+AUTO_APPLY, NEEDS_APPROVAL, BLOCKED = "auto_apply", "needs_approval", "blocked"
+
+
+def proposals(state: ProposalState) -> dict[str, Change]:
+    """Every change proposed in this thread, by hash, in the order proposed."""
+    return {change.hash: change for change in (parse_change(p) for p in state.get("proposals", []))}
+
+
+def pending_approval(state: ProposalState) -> list[Change]:
+    decisions, results, reviews = state.get("decisions", {}), state.get("results", {}), state.get("reviews", {})
+    return [
+        change for key, change in proposals(state).items()
+        if decisions.get(key, {}).get("outcome") == NEEDS_APPROVAL and key not in results and key not in reviews
+    ]
+
+
+def gate_context(ctx: RunContext) -> GateContext:
+    pacing = ctx.tools.pacing()
+    structure = ctx.tools.structure()
+    hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    return GateContext(
+        policy=ctx.policy,
+        account=structure.account,
+        today=ctx.today,
+        month_to_date_spend=pacing.account_month_to_date,
+        daily_budget_total=sum(b.daily_amount for b in structure.budgets),
+        days_left_in_month=pacing.days_left,
+        budget_changes_last_hour={b.id: ctx.change_log.budget_changes_since(b.id, hour_ago) for b in structure.budgets},
+    )
+
+
+def gate(state: ProposalState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    undecided = [c for key, c in proposals(state).items() if key not in state.get("decisions", {})]
+    if not undecided:
+        return {}
+    context = gate_context(ctx)
+    decisions: dict[str, dict[str, Any]] = {}
+    for change in undecided:
+        decision = decide(change, context)
+        decisions[change.hash] = decision.model_dump(mode="json")
+        ctx.event("gate.decision", input={"change_id": change.id, "kind": change.kind, "summary": change.summary()},
+                  output=decision, metadata={"rule": decision.rule})
+    return {"decisions": decisions}
+
+
+def apply_auto(state: ProposalState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    decisions, results = state.get("decisions", {}), state.get("results", {})
+    ready = [c for key, c in proposals(state).items()
+             if decisions.get(key, {}).get("outcome") == AUTO_APPLY and key not in results]
+    if not ready:
+        return {}
+    decided_by = {c.hash: f"policy:{decisions[c.hash]['rule']}" for c in ready}
+    applied = apply_changes(ctx.account, ready, decided_by=decided_by, log=ctx.change_log, tracing=ctx.tracing)
+    return {"results": {r.change_hash: r.model_dump(mode="json") for r in applied}}
+
+
+def approval_request(change: Change, decision: dict[str, Any]) -> dict[str, Any]:
+    """An Agent Inbox interrupt request for one change."""
+    evidence = ", ".join(f"{k} {v:,.2f}" for k, v in change.evidence.metrics.items())
+    return {
+        "action_request": {"action": change.kind, "args": change.model_dump(mode="json")},
+        "config": {"allow_accept": True, "allow_edit": True, "allow_respond": True, "allow_ignore": True},
+        "description": (
+            f"**{change.summary()}** (change {change.id})\n\n{change.rationale}\n\n"
+            f"Gate: {decision['reason']} (rule `{decision['rule']}`)\n\nEvidence: {evidence or 'none recorded'}"
+        ),
+        "change_id": change.id,
+        "change_hash": change.hash,
+    }
+
+
+def make_await_approval(*, done: str, after_answer: str):
+    """The approval step: it goes to `done` once no change waits, and to `after_answer` after each answer."""
+
+    def await_approval(state: ProposalState, runtime: Runtime[RunContext]) -> Command:
+        open_changes = pending_approval(state)
+        if not open_changes:
+            return Command(goto=done)
+        decisions = state.get("decisions", {})
+        answer = interrupt([approval_request(c, decisions[c.hash]) for c in open_changes])
+        responses = _responses_by_hash(answer, open_changes)
+        return _act_on(responses, {c.hash: c for c in open_changes}, runtime.context, after_answer)
+
+    return await_approval
+
+
+def _responses_by_hash(answer: Any, open_changes: list[Change]) -> dict[str, dict[str, Any]]:
+    """Agent Inbox answers come as a list in request order; the CLI answers a dict keyed by change hash."""
+    if isinstance(answer, list):
+        return {c.hash: r for c, r in zip(open_changes, answer, strict=False) if isinstance(r, dict)}
+    if isinstance(answer, dict):
+        return {k: v for k, v in answer.items() if isinstance(v, dict)}
+    return {}
+
+
+def _act_on(responses: dict[str, dict[str, Any]], open_changes: dict[str, Change], ctx: RunContext,
+            after_answer: str) -> Command:
+    accepted: list[Change] = []
+    reviews: dict[str, dict[str, Any]] = {}
+    edited: list[dict[str, Any]] = []
+    for key, response in responses.items():
+        change = open_changes.get(key)
+        if change is None:
+            continue  # an answer for a change that is no longer open: nothing to do
+        kind, by = response.get("type"), str(response.get("by") or ctx.reviewer)
+        if kind == "accept":
+            accepted.append(change)
+            reviews[key] = {"type": "accept", "by": by}
+        elif kind == "edit":
+            edit = parse_change({**change.model_dump(mode="json"), **(response.get("args") or {}),
+                                 "account": change.account, "kind": change.kind})
+            edited.append(edit.model_dump(mode="json"))
+            reviews[key] = {"type": "edit", "by": by, "replaced_by": edit.hash}
+        else:  # ignore or respond: rejected, with the person's words
+            reviews[key] = {"type": "reject", "by": by, "reason": str(response.get("args") or response.get("reason") or "")}
+            ctx.change_log.append(change, "rejected", decided_by=f"person:{by}", message=reviews[key]["reason"])
+            ctx.event("change.rejected", input={"change_id": change.id}, output=reviews[key])
+    results = {}
+    if accepted:
+        applied = apply_changes(ctx.account, accepted, decided_by={c.hash: f"person:{reviews[c.hash]['by']}" for c in accepted},
+                                log=ctx.change_log, tracing=ctx.tracing)
+        results = {r.change_hash: r.model_dump(mode="json") for r in applied}
+    # An edited change is a new change: it goes through the gate again.
+    return Command(update={"reviews": reviews, "results": results, "proposals": edited},
+                   goto="gate" if edited else after_answer)
+
+
+def add_approval_steps(builder: StateGraph, *, report: str | None = None) -> None:
+    """Add gate → apply_auto → [report →] await_approval → END to a graph.
+
+    With a `report` node, the report is written before the run waits for people and again after
+    each answer, so it always shows the current state of every proposal.
+    """
+    after_answer = report or "await_approval"
+    builder.add_node("gate", gate)
+    builder.add_node("apply_auto", apply_auto)
+    builder.add_node("await_approval", make_await_approval(done=END, after_answer=after_answer),
+                     destinations=tuple({"await_approval", "gate", after_answer, END}))
+    builder.add_edge("gate", "apply_auto")
+    builder.add_edge("apply_auto", after_answer)
+    if report:
+        builder.add_edge(report, "await_approval")
+
+
+def decision_of(state: ProposalState, change: Change) -> Decision | None:
+    found = state.get("decisions", {}).get(change.hash)
+    return Decision.model_validate(found) if found else None

@@ -1,0 +1,84 @@
+"""The chat graph: an agent with the whitelisted tools bound; its proposals take the audit's gate and approval steps.
+
+START → agent ⇄ tools; agent (no tool call) → gate → apply_auto → await_approval → END
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
+from langgraph.graph import END, START, StateGraph
+from langgraph.prebuilt import ToolNode
+from langgraph.runtime import Runtime
+
+from agents.prompts import system_prompt
+from graphs.approval import add_approval_steps
+from graphs.context import RunContext
+from graphs.state import ChatState
+from policies.screening import data_block, screen
+from tools.registry import REGISTRY, langchain_tools, tool_definitions
+
+
+def agent(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    if ctx.model is None:
+        raise ValueError("the chat graph needs a model in its context")
+    account = ctx.tools.structure().account
+    model = ctx.model.bind_tools(tool_definitions())
+    prompt = SystemMessage(system_prompt(account_name=screen(account.display_name).text, today=ctx.today))
+    return {"messages": [model.invoke([prompt, *state["messages"]])]}
+
+
+def tools(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Run the requested tools; tool output reaches the model only as screened, delimited data."""
+    ctx = runtime.context
+    last = state["messages"][-1]
+    for call in getattr(last, "tool_calls", []):
+        if call["name"] not in REGISTRY:
+            ctx.event("tool.rejected", input={"tool": call["name"], "args": call.get("args")},
+                      output={"reason": "not in the whitelist"})
+    node = ToolNode(langchain_tools(ctx.tools), handle_tool_errors=True)
+    output = node.invoke(state)
+    messages: list[ToolMessage] = output["messages"]
+    proposals: list[dict[str, Any]] = []
+    screened = []
+    for message in messages:
+        artifact = message.artifact if isinstance(message.artifact, dict) else {}
+        proposals.extend(artifact.get("proposals", []))
+        if message.status == "error":
+            ctx.event("tool.error", input={"tool": message.name}, output={"error": str(message.content)[:500]})
+        screened.append(message.model_copy(update={
+            "content": data_block(message.name or "tool", _as_data(message.content)),
+            "artifact": {**artifact, "summary": screen(str(artifact.get("summary", ""))).text},
+        }))
+    return {"messages": screened, "proposals": proposals}
+
+
+def _as_data(content: Any) -> dict[str, Any] | str:
+    """Tool results are JSON objects; errors are plain text."""
+    try:
+        value = json.loads(content)
+    except (TypeError, ValueError):
+        return str(content)
+    return value if isinstance(value, dict) else str(content)
+
+
+def route_after_agent(state: ChatState) -> Literal["tools", "gate", "__end__"]:
+    last = state["messages"][-1]
+    if isinstance(last, AIMessage) and last.tool_calls:
+        return "tools"
+    decided = state.get("decisions", {})
+    return "gate" if any(p["hash"] not in decided for p in state.get("proposals", [])) else END
+
+
+def build_chat_graph() -> StateGraph:
+    builder = StateGraph(ChatState, context_schema=RunContext)
+    builder.add_node("agent", agent)
+    builder.add_node("tools", tools)
+    builder.add_edge(START, "agent")
+    builder.add_conditional_edges("agent", route_after_agent)
+    builder.add_edge("tools", "agent")
+    add_approval_steps(builder)
+    return builder

@@ -1,0 +1,408 @@
+"""The gate: a validated policy and a pure `decide(change, context) -> Decision`.
+
+Every proposal, whoever made it, passes here. The gate fails closed: a change kind, field or
+case the policy does not name needs a person's approval, and an error while evaluating a rule
+never turns into `auto_apply`. Limits the platforms enforce (ads/limits.py) bound the policy:
+a policy looser than one of them refuses to load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ads.changes import (
+    AddCreativeVariants, AddNegativeKeywords, Change, CreateAdGroup, NegativeSpec, QueryEvidence, SetBudget,
+)
+from ads.entities import Account, MatchType, Platform, from_currency
+from ads.errors import PolicyError
+from ads.limits import PLATFORM_LIMITS
+from policies.copy_rules import check_ad_copy
+
+Outcome = Literal["auto_apply", "needs_approval", "blocked"]
+DEFAULT_POLICY_NAME = "default.yaml"
+
+
+# --- the policy, as it is written in YAML -------------------------------------------------------
+
+
+def _at_most_platform(limit_name: str) -> AfterValidator:
+    limit = PLATFORM_LIMITS[limit_name]
+
+    def check(value: float) -> float:
+        if value > limit.value:
+            raise ValueError(f"{value:g} is looser than the platform limit of {limit.value:g} ({limit.source})")
+        return value
+
+    return AfterValidator(check)
+
+
+def _at_least_platform(limit_name: str) -> AfterValidator:
+    limit = PLATFORM_LIMITS[limit_name]
+
+    def check(value: float) -> float:
+        if value < limit.value:
+            raise ValueError(f"{value:g} is looser than the platform limit of {limit.value:g} ({limit.source})")
+        return value
+
+    return AfterValidator(check)
+
+
+Share = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0)]
+Length = Annotated[int, Field(gt=0)]
+
+
+class PolicySection(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class NegativesPolicy(PolicySection):
+    """add_negative_keywords. The auto-apply thresholds have no defaults: the file must state them."""
+
+    auto_apply_levels: tuple[Literal["campaign", "ad_group", "shared_list"], ...]
+    auto_apply_max_keywords: Annotated[int, Field(gt=0)]
+    auto_apply_min_clicks: Count
+    auto_apply_min_cost: Annotated[float, Field(ge=0, allow_inf_nan=False, description="In currency, e.g. 5.00")]
+    max_words: Annotated[Length, _at_most_platform("negative_keyword_max_words")] = 10
+    shared_list_max_keywords: Annotated[Length, _at_most_platform("shared_negative_list_max_keywords")] = 5000
+
+
+class BudgetsPolicy(PolicySection):
+    """set_budget. Moves are shares of the current daily amount: 0.10 is 10 %."""
+
+    max_auto_move: Share
+    max_move: Share
+    meta_max_changes_per_hour: Annotated[Count, _at_most_platform("meta_budget_changes_per_ad_set_per_hour")] = 4
+
+    @model_validator(mode="after")
+    def _auto_within_max(self) -> BudgetsPolicy:
+        if self.max_auto_move > self.max_move:
+            raise ValueError(f"max_auto_move {self.max_auto_move:g} is larger than max_move {self.max_move:g}")
+        return self
+
+
+class CreationPolicy(PolicySection):
+    """create_ad_group / add_creative_variants: always reviewed by a person; copy is checked first."""
+
+    require_paused: bool = True
+
+
+class RsaCopyPolicy(PolicySection):
+    min_headlines: Annotated[Length, _at_least_platform("rsa_min_headlines")] = 3
+    max_headlines: Annotated[Length, _at_most_platform("rsa_max_headlines")] = 15
+    headline_max_chars: Annotated[Length, _at_most_platform("rsa_headline_max_chars")] = 30
+    min_descriptions: Annotated[Length, _at_least_platform("rsa_min_descriptions")] = 2
+    max_descriptions: Annotated[Length, _at_most_platform("rsa_max_descriptions")] = 4
+    description_max_chars: Annotated[Length, _at_most_platform("rsa_description_max_chars")] = 90
+    path_max_chars: Annotated[Length, _at_most_platform("rsa_path_max_chars")] = 15
+
+    @model_validator(mode="after")
+    def _min_within_max(self) -> RsaCopyPolicy:
+        if self.min_headlines > self.max_headlines:
+            raise ValueError(f"min_headlines {self.min_headlines} is larger than max_headlines {self.max_headlines}")
+        if self.min_descriptions > self.max_descriptions:
+            raise ValueError(
+                f"min_descriptions {self.min_descriptions} is larger than max_descriptions {self.max_descriptions}")
+        return self
+
+
+class MetaCopyPolicy(PolicySection):
+    """Meta's lengths are recommendations, not limits: they become violations only when set here."""
+
+    headline_max_chars: Length | None = None
+    primary_text_max_chars: Length | None = None
+    description_max_chars: Length | None = None
+
+
+class CopyPolicy(PolicySection):
+    rsa: RsaCopyPolicy = RsaCopyPolicy()
+    meta: MetaCopyPolicy = MetaCopyPolicy()
+    forbidden_claims: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+    allowed_claims: tuple[str, ...] = Field(default=(), description="Forbidden claims this advertiser may make.")
+    allowed_acronyms: tuple[str, ...] = ()
+    max_caps_letters: Length = 4
+    forbid_repeated_exclamation: bool = True
+
+
+class Policy(PolicySection):
+    """A section left out means that change kind always needs a person's approval."""
+
+    version: Literal[1]
+    negatives: NegativesPolicy | None = None
+    budgets: BudgetsPolicy | None = None
+    ad_groups: CreationPolicy | None = None
+    creatives: CreationPolicy | None = None
+    ad_copy: CopyPolicy = CopyPolicy()
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load, except that a key given twice is an error instead of the last one silently winning."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """The policy in `path`, or the packaged default. Raises PolicyError with one line naming the problem."""
+    name = DEFAULT_POLICY_NAME if path is None else str(path)
+    try:
+        if path is None:
+            text = resources.files("policies").joinpath(DEFAULT_POLICY_NAME).read_text(encoding="utf-8")
+        else:
+            text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise PolicyError(f"{name}: cannot be read: {getattr(error, 'strerror', None) or error}") from error
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise PolicyError(f"{name}: {where}YAML does not parse: {problem}".replace("\n", " ")) from error
+    return policy_from_dict(data, name)
+
+
+def policy_from_dict(data: Any, name: str = "policy") -> Policy:
+    """Validate an already-parsed policy; `name` is what the error message calls it."""
+    if not isinstance(data, dict):
+        raise PolicyError(f"{name}: expected a mapping of policy sections, got {type(data).__name__}")
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as error:
+        # A misspelt key also makes the real key "missing"; the misspelling is the one to report.
+        first = min(error.errors(), key=lambda detail: detail["type"] != "extra_forbidden")
+        field = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        reason = first["msg"].removeprefix("Value error, ")
+        more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
+        raise PolicyError(f"{name}: {field}: {reason}{more}".replace("\n", " ")) from error
+
+
+# --- the decision --------------------------------------------------------------------------------
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    change_id: str
+    change_hash: str
+    kind: str
+    outcome: Outcome
+    rule: str = Field(description="The rule that fired, e.g. 'negatives.auto_apply' or 'default.fail_closed'.")
+    reason: str = Field(description="Plain words with the numbers.")
+
+
+class GateContext(BaseModel):
+    """Everything decide() may look at besides the change. Money is in the account's unit."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    policy: Policy
+    account: Account
+    today: dt.date
+    month_to_date_spend: int = 0
+    daily_budget_total: int = Field(default=0, description="Sum of the account's current daily budgets.")
+    days_left_in_month: int = Field(default=1, ge=0, description="Including today.")
+    budget_changes_last_hour: dict[str, int] = Field(
+        default_factory=dict, description="Budget id -> changes applied to it in the last hour.")
+
+
+class Verdict(BaseModel):
+    """What a rule concludes; decide() adds the change's identity."""
+
+    model_config = ConfigDict(frozen=True)
+
+    outcome: Outcome
+    rule: str
+    reason: str
+
+
+def decide(change: Change, context: GateContext) -> Decision:
+    """Pure and deterministic: the same change and context always give the same decision."""
+    try:
+        verdict = _verdict(change, context)
+    except Exception as error:  # noqa: BLE001 - any failure inside a rule must fail closed
+        verdict = Verdict(outcome="needs_approval", rule="default.fail_closed",
+                          reason=f"the gate could not evaluate this change ({type(error).__name__}: {error}); "
+                                 "a person must review it")
+    return Decision(change_id=change.id, change_hash=change.hash, kind=str(getattr(change, "kind", "unknown")),
+                    outcome=verdict.outcome, rule=verdict.rule, reason=verdict.reason)
+
+
+def _verdict(change: Change, context: GateContext) -> Verdict:
+    account = context.account
+    if change.account != account.name:
+        return Verdict(outcome="blocked", rule="account.mismatch",
+                       reason=f"the change is for account {change.account!r}, not {account.name!r}")
+    if account.read_only:
+        return Verdict(outcome="blocked", rule="account.read_only",
+                       reason=f"account {account.name!r} is read-only (an imported report); nothing can be applied")
+    section_name, rule = _RULES.get(type(change), (None, None))
+    section = getattr(context.policy, section_name, None) if section_name else None
+    if rule is None or section is None:
+        kind = getattr(change, "kind", type(change).__name__)
+        missing = f"no '{section_name}' section" if section_name else "no rule"
+        return Verdict(outcome="needs_approval", rule="default.fail_closed",
+                       reason=f"the policy has {missing} for {kind} changes, so a person must approve them")
+    return rule(change, section, context)
+
+
+# --- negatives -----------------------------------------------------------------------------------
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"\w+", text.casefold()))
+
+
+def negative_matches(negative: NegativeSpec, search_term: str) -> bool:
+    """Whether the negative would stop the search term: exact = same words; phrase = the words in order."""
+    words, term = _words(negative.text), _words(search_term)
+    if negative.match_type is MatchType.EXACT:
+        return words == term
+    return any(term[i:i + len(words)] == words for i in range(len(term) - len(words) + 1))
+
+
+def _evidence_for(negative: NegativeSpec, change: AddNegativeKeywords) -> Iterator[QueryEvidence]:
+    """The terms the negative says it blocks, plus any term in the change's evidence it would also block."""
+    yield from negative.blocks
+    yield from (query for query in change.evidence.queries if negative_matches(negative, query.search_term))
+
+
+def _negatives(change: AddNegativeKeywords, policy: NegativesPolicy, context: GateContext) -> Verdict:
+    account = context.account
+    for negative in change.keywords:
+        if negative.match_type is MatchType.BROAD:
+            return Verdict(outcome="blocked", rule="negatives.broad",
+                           reason=f'"{negative.text}" is a broad-match negative; adpilot adds exact or phrase only')
+        if len(negative.text.split()) > policy.max_words:
+            return Verdict(outcome="blocked", rule="negatives.max_words",
+                           reason=f'"{negative.text}" has {len(negative.text.split())} words; '
+                                  f"the limit is {policy.max_words}")
+        converting = next((q for q in _evidence_for(negative, change) if q.conversions > 0), None)
+        if converting is not None:
+            return Verdict(outcome="blocked", rule="negatives.blocks_conversions",
+                           reason=f'"{negative.text}" would block "{converting.search_term}", '
+                                  f"which had {converting.conversions:g} conversions")
+    if change.level == "shared_list" and len(change.keywords) > policy.shared_list_max_keywords:
+        return Verdict(outcome="blocked", rule="negatives.shared_list_size",
+                       reason=f"{len(change.keywords)} keywords exceed the shared list limit of "
+                              f"{policy.shared_list_max_keywords}")
+    target = change.target_name or change.target_id
+    for negative in change.keywords:
+        # Sharing any word with a brand term may cut brand traffic, the cheapest there is.
+        brand = next((b for b in account.brand_terms if set(_words(b)) & set(_words(negative.text))), None)
+        if brand is not None:
+            return Verdict(outcome="needs_approval", rule="negatives.brand_term",
+                           reason=f'"{negative.text}" touches the brand term "{brand}"; a person should confirm it')
+    if change.level not in policy.auto_apply_levels:
+        why = " (a shared list reaches every campaign it is attached to)" if change.level == "shared_list" else ""
+        return Verdict(outcome="needs_approval", rule="negatives.level",
+                       reason=f"negatives at {change.level.replace('_', ' ')} level are not auto-applied{why}")
+    if len(change.keywords) > policy.auto_apply_max_keywords:
+        return Verdict(outcome="needs_approval", rule="negatives.max_keywords",
+                       reason=f"{len(change.keywords)} keywords in one change; at most "
+                              f"{policy.auto_apply_max_keywords} are auto-applied")
+    min_cost = from_currency(policy.auto_apply_min_cost, account.money_unit)
+    for negative in change.keywords:
+        if not negative.blocks:
+            return Verdict(outcome="needs_approval", rule="negatives.no_evidence",
+                           reason=f'"{negative.text}" names no search terms it blocks')
+        clicks = sum(q.clicks for q in negative.blocks)
+        cost = sum(q.cost for q in negative.blocks)
+        if clicks < policy.auto_apply_min_clicks:
+            return Verdict(outcome="needs_approval", rule="negatives.min_clicks",
+                           reason=f'"{negative.text}" blocks terms with {clicks} clicks; '
+                                  f"auto-apply needs at least {policy.auto_apply_min_clicks}")
+        if cost < min_cost:
+            return Verdict(outcome="needs_approval", rule="negatives.min_cost",
+                           reason=f'"{negative.text}" blocks terms that cost {account.money(cost)}; '
+                                  f"auto-apply needs at least {account.money(min_cost)}")
+    return Verdict(outcome="auto_apply", rule="negatives.auto_apply",
+                   reason=f"{len(change.keywords)} exact/phrase negative(s) on {change.level.replace('_', ' ')} "
+                          f"{target}: each blocks terms with ≥ {policy.auto_apply_min_clicks} clicks, "
+                          f"≥ {account.money(min_cost)} cost and 0 conversions")
+
+
+# --- budgets -------------------------------------------------------------------------------------
+
+
+def _budget(change: SetBudget, policy: BudgetsPolicy, context: GateContext) -> Verdict:
+    account = context.account
+    name = change.budget_name or change.budget_id
+    if change.level == "ad_set" or account.platform is Platform.META:
+        recent = context.budget_changes_last_hour.get(change.budget_id, 0)
+        if recent >= policy.meta_max_changes_per_hour:
+            return Verdict(outcome="blocked", rule="budget.rate_limit",
+                           reason=f"budget {name} changed {recent} times in the last hour; Meta allows about "
+                                  f"{policy.meta_max_changes_per_hour} an hour, so queue it and retry after the hour")
+    if change.from_amount == 0:
+        return Verdict(outcome="needs_approval", rule="budget.no_current_amount",
+                       reason=f"budget {name} has no current daily amount, so the move cannot be measured")
+    move = change.relative_change
+    cap = account.monthly_budget_cap
+    if move > 0 and cap is not None:
+        daily_after = context.daily_budget_total - change.from_amount + change.to_amount
+        projected = context.month_to_date_spend + daily_after * context.days_left_in_month
+        if projected > cap:
+            return Verdict(outcome="blocked", rule="budget.monthly_cap",
+                           reason=f"projected month spend {account.money(projected)} (spent "
+                                  f"{account.money(context.month_to_date_spend)} + {account.money(daily_after)}/day × "
+                                  f"{context.days_left_in_month} days) exceeds the monthly cap {account.money(cap)}")
+    amounts = f"{account.money(change.from_amount)} → {account.money(change.to_amount)}"
+    moved = f"budget move {move:+.0%} on {name} ({amounts})"
+    if abs(move) > policy.max_move:
+        return Verdict(outcome="blocked", rule="budget.max_move",
+                       reason=f"{moved} exceeds the {policy.max_move:.0%} limit")
+    if abs(move) <= policy.max_auto_move:
+        return Verdict(outcome="auto_apply", rule="budget.auto_apply",
+                       reason=f"{moved} is within the {policy.max_auto_move:.0%} auto-apply limit")
+    return Verdict(outcome="needs_approval", rule="budget.needs_approval",
+                   reason=f"{moved} is above the {policy.max_auto_move:.0%} auto-apply limit")
+
+
+# --- ad groups and creatives ---------------------------------------------------------------------
+
+
+Creation = CreateAdGroup | AddCreativeVariants
+
+
+def _creation(section: str, what: str) -> Callable[[Creation, CreationPolicy, GateContext], Verdict]:
+    def rule(change: Creation, policy: CreationPolicy, context: GateContext) -> Verdict:
+        violations = check_ad_copy(change.ad, context.policy)
+        if violations:
+            more = f" (+{len(violations) - 3} more)" if len(violations) > 3 else ""
+            return Verdict(outcome="blocked", rule=f"{section}.copy", reason="; ".join(violations[:3]) + more)
+        if policy.require_paused and not change.paused:
+            return Verdict(outcome="blocked", rule=f"{section}.require_paused",
+                           reason=f"the {what} would serve at once; the policy only allows creating it paused")
+        return Verdict(outcome="needs_approval", rule=f"{section}.needs_approval",
+                       reason=f"a new {what} is always reviewed by a person")
+
+    return rule
+
+
+_RULES: dict[type, tuple[str, Callable[[Any, Any, GateContext], Verdict]]] = {
+    AddNegativeKeywords: ("negatives", _negatives),
+    SetBudget: ("budgets", _budget),
+    CreateAdGroup: ("ad_groups", _creation("ad_groups", "ad group")),
+    AddCreativeVariants: ("creatives", _creation("creatives", "creative variant")),
+}
+
+__all__ = [
+    "BudgetsPolicy", "CopyPolicy", "CreationPolicy", "Decision", "GateContext", "MetaCopyPolicy", "NegativesPolicy",
+    "Outcome", "Policy", "RsaCopyPolicy", "decide", "load_policy", "negative_matches", "policy_from_dict",
+]

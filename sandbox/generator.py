@@ -1,0 +1,418 @@
+"""A seeded, realistic sandbox: a Google Ads and a Meta account for Trailhead Outfitters, with ground truth.
+
+Everything comes from one numpy Generator, so the same seed and `today` give the same store.
+Planted for the analyses to find: campaigns and an ad set pacing over or under target, waste queries
+of five kinds with spend and no conversions, converting themes no keyword covers, and prompt-injection
+text typed as search terms. `SandboxStore.ground_truth` labels every search term.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ads.entities import (
+    Account,
+    AccountStructure,
+    Ad,
+    AdGroup,
+    Budget,
+    Campaign,
+    Keyword,
+    MatchType,
+    MetaAdCopy,
+    NegativeKeyword,
+    Platform,
+    ResponsiveSearchAdCopy,
+    SharedNegativeList,
+)
+from ads.limits import limit
+from sandbox.store import SandboxStore
+from sandbox.themes import (
+    ALWAYS_PRESENT_WASTE,
+    BRAND_SUFFIXES,
+    BRAND_TERMS,
+    CAMPAIGNS,
+    INJECTION_QUERIES,
+    PREFIXES,
+    SITE,
+    SUFFIXES,
+    UNCOVERED_THEMES,
+    WASTE_PRODUCTS,
+    CampaignTheme,
+    contains_waste_word,
+    waste_queries,
+)
+
+GOOGLE_ACCOUNT = "sandbox:trailhead"
+META_ACCOUNT = "sandbox:trailhead-meta"
+SEARCH_TERM_DAYS = 90
+MICROS = 1_000_000
+
+# Campaign -> this month's spend relative to its monthly target (planted pacing problems).
+CURRENT_MONTH_PACE = {"Tents": 1.3, "Rain Jackets": 0.7}
+# Monthly targets in dollars.
+MONTHLY_TARGETS = {"brand": 1_500, "generic": (3_000, 6_000), "competitor": 900}
+# Share of the account's search impressions by kind of query, split over that kind's themes.
+KIND_SHARE = {"brand": 0.10, "generic": 0.63, "uncovered": 0.10, "conquest": 0.03, "waste": 0.13, "injection": 0.001}
+WASTE_SHARE = {"jobs": 0.35, "wrong_product": 0.25, "diy": 0.15, "free": 0.15, "competitor": 0.10}
+# Per-query behaviour by kind: click-through rate, conversion rate, cost per click ($), order value ($).
+BEHAVIOUR = {
+    "generic": {"ctr": (0.03, 0.07), "cvr": (0.02, 0.05), "cpc": (0.9, 2.4), "aov": (80, 220)},
+    "brand": {"ctr": (0.15, 0.25), "cvr": (0.09, 0.15), "cpc": (0.3, 0.6), "aov": (100, 180)},
+    "uncovered": {"ctr": (0.04, 0.07), "cvr": (0.03, 0.05), "cpc": (0.8, 1.4), "aov": (40, 90)},
+    "conquest": {"ctr": (0.015, 0.03), "cvr": (0.005, 0.012), "cpc": (2.0, 3.0), "aov": (120, 180)},
+    "waste": {"ctr": (0.05, 0.10), "cvr": (0.0, 0.0), "cpc": (0.6, 1.5), "aov": (0, 0)},
+    "injection": {"ctr": (0.0, 0.0), "cvr": (0.0, 0.0), "cpc": (0.0, 0.0), "aov": (0, 0)},
+}
+# The kind of query each kind of campaign attracts.
+QUERY_KIND = {"brand": "brand", "generic": "generic", "competitor": "conquest"}
+ZIPF_EXPONENT = 1.07
+# Waste is spread thinner: many distinct queries with a click or two each, not one big offender.
+WASTE_ZIPF_EXPONENT = 0.6
+DAILY_IMPRESSIONS = 30_000
+
+
+def generate_sandbox(store: SandboxStore, *, seed: int = 7, rows: int = 24000, today: dt.date) -> list[str]:
+    """Replaces the two sandbox accounts in `store` (one transaction) and returns their names."""
+    rng = np.random.default_rng(seed)
+    with store.transaction():
+        for name in (GOOGLE_ACCOUNT, META_ACCOUNT):
+            store.remove_account(name)
+        structure = _google_structure(store, rng)
+        google = store.save_account(structure)
+        google.add_daily_metrics(_google_daily_metrics(structure, rng, today))
+        report, truth = _search_term_report(structure, rng, rows, today)
+        for day, frame in report.groupby("day", sort=True):
+            google.add_search_terms(frame.drop(columns="day"), day, day)
+        store.save_ground_truth(GOOGLE_ACCOUNT, truth)
+
+        meta_structure = _meta_structure(store, rng)
+        meta = store.save_account(meta_structure)
+        meta.add_daily_metrics(_meta_daily_metrics(meta_structure, rng, today))
+    return [GOOGLE_ACCOUNT, META_ACCOUNT]
+
+
+# -- Google Ads structure ------------------------------------------------------------------------
+
+
+def _slug(text: str, width: int) -> str:
+    return "-".join(text.lower().replace("'", "").split())[:width].strip("-")
+
+
+def _rsa(group: str, campaign: str, rng: np.random.Generator) -> ResponsiveSearchAdCopy:
+    """Valid RSA copy: candidates over the limits are dropped, and three fixed headlines always fit."""
+    headlines = [f"{group}", f"Shop {group}", f"{group} Sale", f"New {group} In Stock", f"Top Rated {group}",
+                 "Trailhead Outfitters", "Gear Tested on Real Trails", "Easy 60-Day Returns",
+                 "Expert Advice, Real Hikers", "Shipping Over $50 Is On Us"]
+    headlines = list(dict.fromkeys(h for h in headlines if len(h) <= limit("rsa_headline_max_chars")))
+    descriptions = [f"Find the right {group.lower()} for your next trip. Compare sizes, weights and reviews.",
+                    "Gear for every trail, chosen by people who hike. Order today, out the door tomorrow.",
+                    "Friendly advice from our staff in store and online. Easy returns within 60 days.",
+                    f"Shop {group.lower()} at Trailhead Outfitters, tested on real trails."]
+    descriptions = [d for d in descriptions if len(d) <= limit("rsa_description_max_chars")]
+    n_headlines = int(rng.integers(limit("rsa_min_headlines") + 2, len(headlines) + 1))
+    n_descriptions = int(rng.integers(limit("rsa_min_descriptions"), len(descriptions) + 1))
+    return ResponsiveSearchAdCopy(
+        headlines=tuple(headlines[i] for i in rng.permutation(len(headlines))[:n_headlines]),
+        descriptions=tuple(descriptions[i] for i in rng.permutation(len(descriptions))[:n_descriptions]),
+        path1=_slug(campaign, limit("rsa_path_max_chars")),
+        path2=_slug(group, limit("rsa_path_max_chars")),
+        final_url=f"{SITE}/{_slug(campaign, 40)}/{_slug(group, 40)}",
+    )
+
+
+def _monthly_target(theme: CampaignTheme, rng: np.random.Generator) -> int:
+    target = MONTHLY_TARGETS[theme.kind]
+    dollars = target if isinstance(target, int) else int(rng.integers(target[0] // 100, target[1] // 100 + 1)) * 100
+    return dollars * MICROS
+
+
+def _google_structure(store: SandboxStore, rng: np.random.Generator) -> AccountStructure:
+    match_types = (MatchType.EXACT, MatchType.PHRASE)
+    campaigns, budgets, groups, keywords, ads, negatives = [], [], [], [], [], []
+    for theme in CAMPAIGNS:
+        campaign_id, budget_id = store.new_id(), store.new_id()
+        target = _monthly_target(theme, rng)
+        # An overspending campaign got a budget that is too high for its target.
+        daily = target * CURRENT_MONTH_PACE.get(theme.name, 1.0) / limit("google_monthly_charge_multiplier")
+        budgets.append(Budget(id=budget_id, name=f"{theme.name} budget", level="campaign",
+                              daily_amount=round(daily / 10_000) * 10_000, campaign_ids=(campaign_id,)))
+        campaigns.append(Campaign(id=campaign_id, name=f"Search | {theme.name}", channel="search",
+                                  budget_id=budget_id, monthly_target=target))
+        for group_theme in theme.ad_groups:
+            group = AdGroup(id=store.new_id(), campaign_id=campaign_id, name=group_theme.name)
+            groups.append(group)
+            last = len(group_theme.keywords) - 1
+            keywords += [Keyword(id=store.new_id(), ad_group_id=group.id, text=text,
+                                 match_type=MatchType.BROAD if i == last else match_types[i % 2])
+                         for i, text in enumerate(group_theme.keywords)]
+            ads += [Ad(id=store.new_id(), ad_group_id=group.id, copy=_rsa(group.name, theme.name, rng))
+                    for _ in range(int(rng.integers(1, 4)))]
+    by_name = {c.name: c for c in campaigns}
+    negatives += [
+        NegativeKeyword(id=store.new_id(), level="campaign", owner_id=by_name["Search | Brand"].id,
+                        text="trailhead parking", match_type=MatchType.PHRASE),
+        NegativeKeyword(id=store.new_id(), level="campaign", owner_id=by_name["Search | Tents"].id,
+                        text="tent pole replacement", match_type=MatchType.EXACT),
+    ]
+    generic_ids = tuple(c.id for c, t in zip(campaigns, CAMPAIGNS) if t.kind == "generic")
+    shared = SharedNegativeList(id=store.new_id(), name="Account negatives", campaign_ids=generic_ids)
+    negatives += [NegativeKeyword(id=store.new_id(), level="shared_list", owner_id=shared.id, text=text,
+                                  match_type=match_type)
+                  for text, match_type in (("ebay", MatchType.PHRASE), ("craigslist", MatchType.PHRASE),
+                                           ("coloring pages", MatchType.EXACT))]
+    account = Account(
+        name=GOOGLE_ACCOUNT, id=str(rng.integers(10**9, 10**10)), display_name="Trailhead Outfitters (Google Ads)",
+        platform=Platform.GOOGLE_ADS, currency="USD", time_zone="America/Denver", brand_terms=BRAND_TERMS,
+        monthly_budget_cap=round(sum(c.monthly_target for c in campaigns) * 1.1 / MICROS) * MICROS,
+    )
+    return AccountStructure(account=account, campaigns=tuple(campaigns), budgets=tuple(budgets),
+                            ad_groups=tuple(groups), keywords=tuple(keywords), negatives=tuple(negatives),
+                            shared_lists=(shared,), ads=tuple(ads))
+
+
+# -- daily metrics -------------------------------------------------------------------------------
+
+
+def _month_start(day: dt.date, months_back: int) -> dt.date:
+    month_index = day.year * 12 + day.month - 1 - months_back
+    return dt.date(month_index // 12, month_index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class _SpendPlan:
+    """Daily spend for one ad group (Google) or ad set (Meta): a monthly amount spread over the days."""
+
+    campaign_id: str
+    ad_group_id: str
+    monthly_amount: float  # spend in a month at pace 1.0, in the account's money unit
+    current_pace: float
+    cpc: float
+    ctr: float
+    cvr: float
+    aov: float  # in the account's money unit
+
+
+def _daily_metrics(plans: list[_SpendPlan], rng: np.random.Generator, start: dt.date, today: dt.date,
+                   money_step: int) -> pd.DataFrame:
+    days = pd.date_range(start, today, freq="D")
+    month_start = pd.Timestamp(today.replace(day=1))
+    frames = []
+    for plan in plans:
+        pace = np.where(days >= month_start, plan.current_pace, 1.0)
+        spend = plan.monthly_amount / days.days_in_month.to_numpy() * pace * rng.uniform(0.92, 1.08, len(days))
+        clicks = rng.poisson(spend / plan.cpc)
+        impressions = clicks + rng.poisson(clicks * (1 / plan.ctr - 1))
+        conversions = rng.binomial(clicks, plan.cvr).astype(float)
+        frames.append(pd.DataFrame({
+            "date": days, "campaign_id": plan.campaign_id, "ad_group_id": plan.ad_group_id,
+            "impressions": impressions, "clicks": clicks,
+            "cost": (np.round(spend / money_step) * money_step).astype("int64"),
+            "conversions": conversions,
+            "conversion_value": np.round(conversions * plan.aov * rng.lognormal(0, 0.15, len(days)), 2),
+        }))
+    return pd.concat(frames, ignore_index=True).sort_values(["date", "campaign_id", "ad_group_id"], ignore_index=True)
+
+
+def _google_daily_metrics(structure: AccountStructure, rng: np.random.Generator, today: dt.date) -> pd.DataFrame:
+    plans = []
+    for campaign, theme in zip(structure.campaigns, CAMPAIGNS):
+        groups = [g for g in structure.ad_groups if g.campaign_id == campaign.id]
+        shares = rng.dirichlet(np.full(len(groups), 2.0))
+        behaviour = BEHAVIOUR[QUERY_KIND[theme.kind]]
+        cpc, ctr, cvr, aov = (float(rng.uniform(*behaviour[key])) for key in ("cpc", "ctr", "cvr", "aov"))
+        plans += [_SpendPlan(campaign.id, group.id, campaign.monthly_target * share,
+                             CURRENT_MONTH_PACE.get(theme.name, 1.0), cpc * MICROS, ctr, cvr, aov)
+                  for group, share in zip(groups, shares)]
+    return _daily_metrics(plans, rng, _month_start(today, 2), today, money_step=10_000)
+
+
+# -- search terms --------------------------------------------------------------------------------
+
+
+def _query_catalogue(rng: np.random.Generator) -> pd.DataFrame:
+    """Every query the account can see: text, theme, kind, waste kind, the ad group it reaches, and
+    `popularity`, its share of the account's impressions."""
+    entries: list[tuple[str, str, str, str, str, float]] = []
+    for theme in CAMPAIGNS:
+        for group in theme.ad_groups:
+            kind = QUERY_KIND[theme.kind]
+            suffixes = BRAND_SUFFIXES if kind == "brand" else SUFFIXES
+            prefixes = ("",) if kind == "brand" else PREFIXES
+            label = "brand" if kind == "brand" else "competitor conquest" if kind == "conquest" else group.name.lower()
+            entries += _modified(group.heads, prefixes, suffixes, label, kind, group.name)
+    for uncovered in UNCOVERED_THEMES:
+        entries += _modified(uncovered.heads, PREFIXES, SUFFIXES, uncovered.name, "uncovered", uncovered.served_by)
+    group_names = [g.name for t in CAMPAIGNS if t.kind == "generic" for g in t.ad_groups]
+    for query, waste_kind, product in waste_queries():
+        group = ("Trailhead Brand" if product == "brand" else WASTE_PRODUCTS.get(product)
+                 or group_names[int(rng.integers(len(group_names)))])
+        entries.append((query, waste_kind, "waste", waste_kind, group, 1.0))
+    for query in INJECTION_QUERIES:
+        entries.append((query, "injection", "injection", "", group_names[int(rng.integers(len(group_names)))], 1.0))
+    catalogue = pd.DataFrame(entries, columns=["search_term", "theme", "kind", "waste_kind", "ad_group", "score"])
+    catalogue = catalogue.drop_duplicates("search_term", ignore_index=True)
+    catalogue["score"] *= rng.lognormal(0, 0.6, len(catalogue))
+
+    # Each kind's share is split over its themes (unevenly); within a theme, Zipf by rank of score.
+    themes = catalogue.drop_duplicates("theme")[["theme", "kind", "waste_kind"]]
+    jitter = rng.uniform(0.5, 1.5, len(themes))
+    theme_share = {}
+    for kind, share in KIND_SHARE.items():
+        mask = (themes["kind"] == kind).to_numpy()
+        split = jitter[mask] / jitter[mask].sum()
+        if kind == "waste":
+            split = themes.loc[mask, "waste_kind"].map(WASTE_SHARE).to_numpy()
+        theme_share |= dict(zip(themes.loc[mask, "theme"], share * split))
+    rank = catalogue.groupby("theme")["score"].rank(ascending=False, method="first")
+    zipf = 1.0 / rank ** np.where(catalogue["kind"] == "waste", WASTE_ZIPF_EXPONENT, ZIPF_EXPONENT)
+    catalogue["popularity"] = catalogue["theme"].map(theme_share) * zipf / zipf.groupby(catalogue["theme"]).transform("sum")
+    return catalogue
+
+
+def _modified(heads: tuple[str, ...], prefixes: tuple[str, ...], suffixes: tuple[str, ...], label: str, kind: str,
+              group: str) -> list[tuple[str, str, str, str, str, float]]:
+    """Heads with shopping modifiers; each modifier makes a query rarer. Waste words never slip in."""
+    entries = []
+    for head in heads:
+        for prefix in prefixes:
+            for suffix in suffixes:
+                query = f"{prefix}{head}{suffix}"
+                if not contains_waste_word(query):
+                    entries.append((query, label, kind, "", group, 1 / (1 + bool(prefix) + bool(suffix)) ** 1.5))
+    return entries
+
+
+def _keyword_for(query: str, keywords: list[Keyword]) -> Keyword:
+    """The keyword a query matched: an equal exact keyword, else a contained phrase keyword, else the broad one."""
+    padded = f" {query} "
+    for match_type, fits in ((MatchType.EXACT, lambda k: k.text == query),
+                             (MatchType.PHRASE, lambda k: f" {k.text} " in padded)):
+        found = next((k for k in keywords if k.match_type is match_type and fits(k)), None)
+        if found is not None:
+            return found
+    return next(k for k in keywords if k.match_type is MatchType.BROAD)
+
+
+def _search_term_report(structure: AccountStructure, rng: np.random.Generator, rows: int,
+                        today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Daily search-term rows (≥ `rows`) over the last 90 days, and the ground truth of the terms they hold."""
+    catalogue = _query_catalogue(rng)
+    per_day = math.ceil(rows / SEARCH_TERM_DAYS)
+    if per_day > len(catalogue):
+        raise ValueError(f"rows={rows} is more than the vocabulary holds ({len(catalogue) * SEARCH_TERM_DAYS})")
+    popularity = catalogue["popularity"].to_numpy()
+
+    # Which queries occur each day: weighted sampling without replacement (Gumbel top-k), all days at once.
+    keys = np.log(popularity) + rng.gumbel(size=(SEARCH_TERM_DAYS, len(catalogue)))
+    chosen = np.argpartition(-keys, per_day - 1, axis=1)[:, :per_day]
+    occurs = np.zeros((SEARCH_TERM_DAYS, len(catalogue)), dtype=bool)
+    np.put_along_axis(occurs, chosen, True, axis=1)
+    planted = catalogue.index[catalogue["search_term"].isin(ALWAYS_PRESENT_WASTE + INJECTION_QUERIES)]
+    for query in planted:
+        occurs[rng.choice(SEARCH_TERM_DAYS, size=4, replace=False), query] = True
+    day_index, query_index = np.nonzero(occurs)
+
+    behaviour = {key: np.empty(len(catalogue)) for key in ("ctr", "cvr", "cpc", "aov")}
+    for kind, ranges in BEHAVIOUR.items():
+        mask = (catalogue["kind"] == kind).to_numpy()
+        for key, (low, high) in ranges.items():
+            behaviour[key][mask] = rng.uniform(low, high, mask.sum())
+    weekday = np.where(pd.date_range(end=today, periods=SEARCH_TERM_DAYS).day_of_week.to_numpy() >= 5, 1.2, 1.0)
+
+    n = len(day_index)
+    impressions = 1 + rng.poisson(DAILY_IMPRESSIONS * popularity[query_index] * weekday[day_index])
+    clicks = rng.binomial(impressions, behaviour["ctr"][query_index])
+    cost = clicks * behaviour["cpc"][query_index] * MICROS * rng.lognormal(0, 0.2, n)
+    conversions = rng.binomial(clicks, behaviour["cvr"][query_index]).astype(float)
+    value = np.round(conversions * behaviour["aov"][query_index] * rng.lognormal(0, 0.15, n), 2)
+
+    groups = {g.name: g for g in structure.ad_groups}
+    campaigns = {c.id: c for c in structure.campaigns}
+    keywords_of: dict[str, list[Keyword]] = {}
+    for keyword in structure.keywords:
+        keywords_of.setdefault(keyword.ad_group_id, []).append(keyword)
+    placement = []
+    for query, group_name in zip(catalogue["search_term"], catalogue["ad_group"]):
+        group = groups[group_name]
+        keyword = _keyword_for(query, keywords_of[group.id])
+        placement.append((group.campaign_id, campaigns[group.campaign_id].name, group.id, group.name,
+                          keyword.text, str(keyword.match_type)))
+    placement_frame = pd.DataFrame(placement, columns=[
+        "campaign_id", "campaign_name", "ad_group_id", "ad_group_name", "keyword", "match_type"])
+
+    first_day = today - dt.timedelta(days=SEARCH_TERM_DAYS - 1)
+    report = pd.concat([
+        pd.DataFrame({"day": [first_day + dt.timedelta(days=int(d)) for d in day_index],
+                      "search_term": catalogue["search_term"].to_numpy()[query_index]}),
+        placement_frame.iloc[query_index].reset_index(drop=True),
+        pd.DataFrame({"impressions": impressions, "clicks": clicks,
+                      "cost": (np.round(cost / 10_000) * 10_000).astype("int64"),
+                      "conversions": conversions, "conversion_value": value}),
+    ], axis=1)
+
+    seen = catalogue.iloc[np.unique(query_index)]
+    brand = "|".join(BRAND_TERMS)
+    truth = pd.DataFrame({
+        "search_term": seen["search_term"].to_numpy(),
+        "theme": seen["theme"].to_numpy(),
+        "is_waste": (seen["kind"] == "waste").to_numpy(),
+        "waste_kind": seen["waste_kind"].to_numpy(),
+        "is_brand": seen["search_term"].str.contains(rf"\b(?:{brand})\b", regex=True).to_numpy(),
+        "is_injection": (seen["kind"] == "injection").to_numpy(),
+    })
+    return report, truth
+
+
+# -- Meta ----------------------------------------------------------------------------------------
+
+# campaign -> ad sets (name, daily budget in cents, this month's pace)
+META_CAMPAIGNS = {
+    "Prospecting | Spring Gear": (("Hikers 25-44", 5_000, 1.0), ("Campers Lookalike 1%", 4_000, 1.4),
+                                  ("Trail Runners Interest", 3_000, 1.0)),
+    "Retargeting | Site Visitors": (("Cart Abandoners 14d", 2_500, 1.0), ("Product Viewers 30d", 2_000, 1.0)),
+}
+META_COPY = (
+    ("Boots, tents and packs tested on real trails. Find your next adventure at Trailhead Outfitters.",
+     "Gear Up for Spring", "Easy 60-day returns"),
+    ("Still thinking it over? Your trail gear is waiting, with shipping on us over $50.",
+     "Your Gear Is Waiting", "Shipping on us over $50"),
+)
+
+
+def _meta_structure(store: SandboxStore, rng: np.random.Generator) -> AccountStructure:
+    campaigns, budgets, ad_sets, ads = [], [], [], []
+    for campaign_name, sets in META_CAMPAIGNS.items():
+        campaign_id = store.new_id()
+        campaigns.append(Campaign(id=campaign_id, name=campaign_name, channel="meta",
+                                  monthly_target=round(sum(daily for _, daily, _ in sets) * 30.4)))
+        for set_name, daily, _ in sets:
+            set_id, budget_id = store.new_id(), store.new_id()
+            budgets.append(Budget(id=budget_id, name=f"{set_name} budget", level="ad_set", daily_amount=daily,
+                                  campaign_ids=(campaign_id,), ad_group_ids=(set_id,)))
+            ad_sets.append(AdGroup(id=set_id, campaign_id=campaign_id, name=set_name, budget_id=budget_id))
+            for primary, headline, description in META_COPY:
+                ads.append(Ad(id=store.new_id(), ad_group_id=set_id, copy=MetaAdCopy(
+                    primary_text=primary, headline=headline, description=description,
+                    link_url=f"{SITE}/spring?utm_source=meta&utm_content={_slug(set_name, 40)}",
+                    call_to_action="SHOP_NOW")))
+    account = Account(name=META_ACCOUNT, id=str(rng.integers(10**14, 10**15)),
+                      display_name="Trailhead Outfitters (Meta)", platform=Platform.META, currency="USD",
+                      time_zone="America/Denver", brand_terms=BRAND_TERMS)
+    return AccountStructure(account=account, campaigns=tuple(campaigns), budgets=tuple(budgets),
+                            ad_groups=tuple(ad_sets), ads=tuple(ads))
+
+
+def _meta_daily_metrics(structure: AccountStructure, rng: np.random.Generator, today: dt.date) -> pd.DataFrame:
+    paces = {name: pace for sets in META_CAMPAIGNS.values() for name, _, pace in sets}
+    budgets = {b.id: b for b in structure.budgets}
+    plans = [_SpendPlan(ad_set.campaign_id, ad_set.id, budgets[ad_set.budget_id].daily_amount * 30.4,
+                        paces[ad_set.name], cpc=float(rng.uniform(80, 160)), ctr=float(rng.uniform(0.01, 0.015)),
+                        cvr=float(rng.uniform(0.02, 0.04)), aov=float(rng.uniform(90, 150)))
+             for ad_set in structure.ad_groups]
+    return _daily_metrics(plans, rng, _month_start(today, 1), today, money_step=1)

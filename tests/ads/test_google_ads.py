@@ -1,0 +1,336 @@
+"""GoogleAdsAccount, with the real google-ads client, against the local emulator on a free port."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ads.account import AdAccount
+from ads.changes import (
+    AddCreativeVariants,
+    AddNegativeKeywords,
+    CreateAdGroup,
+    KeywordSpec,
+    MetaAdCopy,
+    NegativeSpec,
+    SetBudget,
+)
+from ads.entities import (
+    MatchType,
+    NegativeKeyword,
+    ResponsiveSearchAdCopy,
+    Status,
+)
+from ads.errors import ConfigurationError, PlatformError
+from ads.google_ads import GoogleAdsAccount, GoogleAdsSettings, newest_api_version
+from sandbox.google_ads_emulator import GoogleAdsEmulator, start_google_ads_emulator
+from sandbox.store import SandboxAccount
+from tests.sandbox.test_google_ads_emulator import (
+    BOOTS_COPY,
+    CUSTOMER_ID,
+    TODAY,
+    sample_account,
+    sample_structure,
+)
+
+ACCOUNT = f"google-ads:{CUSTOMER_ID}"
+TENTS_COPY = ResponsiveSearchAdCopy(
+    headlines=("Ultralight Tents", "Pitch In Minutes", "Free Returns"), descriptions=("Two-person tents.", "Shop now."),
+    final_url="https://trailhead.example/tents")
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> SandboxAccount:
+    return sample_account(tmp_path_factory.mktemp("google-ads") / "sandbox.sqlite")
+
+
+@pytest.fixture(scope="module")
+def emulator(sandbox: SandboxAccount) -> Iterator[GoogleAdsEmulator]:
+    with start_google_ads_emulator(sandbox, today=TODAY) as running:
+        yield running
+
+
+class Sleeps(list):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture(scope="module")
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture(scope="module")
+def google(emulator: GoogleAdsEmulator, sleeps: Sleeps) -> GoogleAdsAccount:
+    settings = GoogleAdsSettings.load(environ={**emulator.client_settings(), "GOOGLE_ADS_QUOTA_RETRIES": "3",
+                                               "GOOGLE_ADS_QUOTA_BACKOFF_SECONDS": "0.5"})
+    return GoogleAdsAccount(settings, sleep=sleeps)
+
+
+@pytest.fixture(autouse=True)
+def fresh_account(sandbox: SandboxAccount, emulator: GoogleAdsEmulator, sleeps: Sleeps) -> None:
+    sandbox.store.save_account(sample_structure())
+    emulator.fail_next_with_quota = 0
+    emulator.mutate_requests.clear()
+    sleeps.clear()
+
+
+def negatives(level: str, target: str, *texts: str, match_type: str = "exact") -> AddNegativeKeywords:
+    return AddNegativeKeywords(account=ACCOUNT, rationale="waste with no conversions", level=level, target_id=target,
+                               keywords=tuple(NegativeSpec(text=t, match_type=match_type) for t in texts))
+
+
+def negative_keys(sandbox: SandboxAccount) -> set[tuple[str, str, str, MatchType]]:
+    return {(n.level, n.owner_id, n.text, n.match_type) for n in sandbox.structure().negatives}
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+def test_missing_settings_are_all_named() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        GoogleAdsSettings.load(environ={"GOOGLE_ADS_CLIENT_ID": "id"})
+    message = str(caught.value)
+    for name in ("developer_token", "customer_id", "client_secret", "refresh_token"):
+        assert name in message
+    assert "client_id," not in message and "\n" not in message
+
+
+def test_settings_from_yaml_with_environment_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "google-ads.yaml"
+    path.write_text("developer_token: file-token\nclient_id: a\nclient_secret: b\nrefresh_token: c\n"
+                    "login_customer_id: 111-222-3333\ncustomer_id: 123-456-7890\nuse_proto_plus: true\n")
+    settings = GoogleAdsSettings.load(path, environ={"GOOGLE_ADS_DEVELOPER_TOKEN": "env-token"})
+    assert settings.developer_token == "env-token"
+    assert (settings.customer_id, settings.login_customer_id) == ("1234567890", "1112223333")
+    assert settings.api_version == newest_api_version() == "v26"
+    assert settings.endpoint == "googleads.googleapis.com" and not settings.local_channel
+
+
+def test_local_channel_is_refused_for_a_remote_endpoint() -> None:
+    with pytest.raises(ConfigurationError, match="loopback"):
+        GoogleAdsSettings.load(environ={"GOOGLE_ADS_DEVELOPER_TOKEN": "t", "GOOGLE_ADS_CUSTOMER_ID": "1234567890",
+                                        "GOOGLE_ADS_ACCESS_TOKEN": "x", "GOOGLE_ADS_LOCAL_CHANNEL": "true",
+                                        "GOOGLE_ADS_ENDPOINT": "googleads.googleapis.com:443"})
+
+
+def test_a_malformed_customer_id_names_the_setting() -> None:
+    with pytest.raises(ConfigurationError, match="customer_id"):
+        GoogleAdsSettings.load(environ={"GOOGLE_ADS_DEVELOPER_TOKEN": "t", "GOOGLE_ADS_CUSTOMER_ID": "acme",
+                                        "GOOGLE_ADS_ACCESS_TOKEN": "x"})
+
+
+# -- reads ------------------------------------------------------------------------------------
+
+
+def test_it_is_an_ad_account_named_after_the_customer(google: GoogleAdsAccount) -> None:
+    assert isinstance(google, AdAccount)
+    account = google.account
+    assert (account.name, account.id, account.display_name) == (ACCOUNT, CUSTOMER_ID, "Trailhead Outfitters")
+    assert (account.currency, account.time_zone, account.money_unit.value) == ("USD", "America/Denver", "micros")
+
+
+def test_structure_reads_every_entity_kind(google: GoogleAdsAccount) -> None:
+    expected = sample_structure()
+    got = google.structure()
+    assert got.account == google.account
+    for field in ("campaigns", "budgets", "ad_groups", "keywords", "shared_lists", "ads"):
+        assert sorted(getattr(got, field), key=lambda e: e.id) == sorted(getattr(expected, field), key=lambda e: e.id)
+    assert sorted(got.negatives, key=lambda n: n.id) == sorted(expected.negatives, key=lambda n: n.id)
+
+
+def test_daily_metrics_match_the_sandbox(google: GoogleAdsAccount, sandbox: SandboxAccount) -> None:
+    start, end = TODAY - dt.timedelta(days=9), TODAY
+    pd.testing.assert_frame_equal(google.daily_metrics(start, end), sandbox.daily_metrics(start, end))
+
+
+def test_search_terms_match_the_sandbox(google: GoogleAdsAccount, sandbox: SandboxAccount) -> None:
+    start, end = TODAY - dt.timedelta(days=1), TODAY
+    got = google.search_terms(start, end)
+    pd.testing.assert_frame_equal(got, sandbox.search_terms(start, end))
+    assert got.loc[got.search_term == "hiking boot jobs", "clicks"].item() == 6
+
+
+# -- apply ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("level", "target"), [("campaign", "12"), ("ad_group", "31"), ("shared_list", "61")])
+def test_negatives_at_each_level_are_validated_applied_and_read_back(
+        google: GoogleAdsAccount, sandbox: SandboxAccount, emulator: GoogleAdsEmulator, level: str, target: str) -> None:
+    change = negatives(level, target, "tent stakes", "diy backpack")
+    (validated,) = google.apply([change], validate_only=True)
+    assert validated.status == "validated" and not google.read_back(change).present
+    (applied,) = google.apply([change], validate_only=False)
+    assert applied.status == "applied", applied.message
+    assert {(level, target, "tent stakes", MatchType.EXACT), (level, target, "diy backpack", MatchType.EXACT)} <= negative_keys(sandbox)
+    assert len(applied.resource_names) == 2
+    # validate-only first, then the real request with partial failure on
+    assert [(r.validate_only, r.partial_failure) for r in emulator.mutate_requests] == [
+        (True, True), (True, True), (False, True)]
+    assert google.read_back(change).present
+
+
+def test_re_applying_is_already_applied_and_sends_nothing(google: GoogleAdsAccount, emulator: GoogleAdsEmulator) -> None:
+    change = negatives("campaign", "11", "jobs", match_type="phrase")  # present in the account already
+    (result,) = google.apply([change], validate_only=False)
+    assert result.status == "already_applied"
+    assert emulator.mutate_requests == []
+
+
+def test_only_the_missing_keywords_of_a_change_are_sent(google: GoogleAdsAccount, emulator: GoogleAdsEmulator) -> None:
+    change = negatives("campaign", "11", "jobs", "careers", match_type="phrase")
+    assert google.read_back(change).state == {"present": ['"jobs"'], "missing": ['"careers"']}
+    (result,) = google.apply([change], validate_only=False)
+    assert result.status == "applied"
+    assert [len(r.mutate_operations) for r in emulator.mutate_requests] == [1, 1]
+
+
+def test_create_ad_group_makes_a_paused_group_with_keywords_and_rsa(google: GoogleAdsAccount, sandbox: SandboxAccount) -> None:
+    change = CreateAdGroup(account=ACCOUNT, rationale="uncovered theme converts", campaign_id="12", name="Ultralight tents",
+                           keywords=(KeywordSpec(text="ultralight tent", match_type="phrase"),
+                                     KeywordSpec(text="1 person tent", match_type="exact")), ad=TENTS_COPY)
+    (result,) = google.apply([change], validate_only=False)
+    assert result.status == "applied", result.message
+    structure = sandbox.structure()
+    (group,) = [g for g in structure.ad_groups if g.name == "Ultralight tents"]
+    assert (group.campaign_id, group.status) == ("12", Status.PAUSED)
+    assert {(k.text, k.match_type) for k in structure.keywords if k.ad_group_id == group.id} == {
+        ("ultralight tent", MatchType.PHRASE), ("1 person tent", MatchType.EXACT)}
+    (ad,) = [a for a in structure.ads if a.ad_group_id == group.id]
+    assert ad.copy_ == TENTS_COPY and ad.status is Status.PAUSED
+    assert result.after["ad_group_id"] == group.id and google.read_back(change).present
+
+
+def test_creative_variant_is_added_paused(google: GoogleAdsAccount, sandbox: SandboxAccount) -> None:
+    copy = BOOTS_COPY.model_copy(update={"headlines": ("Waterproof Boots", "Free Shipping", "Shop Trailhead")})
+    change = AddCreativeVariants(account=ACCOUNT, rationale="test a waterproof angle", ad_group_id="31", ad=copy)
+    (result,) = google.apply([change], validate_only=False)
+    assert result.status == "applied", result.message
+    (ad,) = [a for a in sandbox.structure().ads if a.copy_ == copy]
+    assert (ad.ad_group_id, ad.status) == ("31", Status.PAUSED)
+
+
+def test_meta_copy_is_refused_on_google(google: GoogleAdsAccount) -> None:
+    change = AddCreativeVariants(account=ACCOUNT, rationale="x", ad_group_id="31", ad=MetaAdCopy(
+        primary_text="Boots", headline="Boots", link_url="https://trailhead.example"))
+    (result,) = google.apply([change], validate_only=True)
+    assert result.status == "failed" and "responsive search ads" in result.message
+
+
+def test_set_budget_applies_and_a_stale_one_fails(google: GoogleAdsAccount, sandbox: SandboxAccount) -> None:
+    change = SetBudget(account=ACCOUNT, rationale="pacing under", budget_id="22", from_amount=30_000_000, to_amount=36_000_000)
+    (result,) = google.apply([change], validate_only=False)
+    assert result.status == "applied"
+    assert (result.before, result.after) == ({"daily_amount": 30_000_000}, {"daily_amount": 36_000_000})
+    assert {b.id: b.daily_amount for b in sandbox.structure().budgets}["22"] == 36_000_000
+    assert google.apply([change], validate_only=False)[0].status == "already_applied"
+    stale = SetBudget(account=ACCOUNT, rationale="x", budget_id="22", from_amount=30_000_000, to_amount=20_000_000)
+    (result,) = google.apply([stale], validate_only=False)
+    assert result.status == "failed" and result.message == "budget 22 is now 36000000, the change expected 30000000"
+
+
+def test_a_validate_only_failure_names_the_headline_and_writes_nothing(
+        google: GoogleAdsAccount, sandbox: SandboxAccount, emulator: GoogleAdsEmulator) -> None:
+    long_headline = "Waterproof Hiking Boots For Every Trail"
+    copy = BOOTS_COPY.model_copy(update={"headlines": ("Boots", long_headline, "Shop")})
+    before = sandbox.structure()
+    (result,) = google.apply([AddCreativeVariants(account=ACCOUNT, rationale="x", ad_group_id="31", ad=copy)],
+                             validate_only=False)
+    assert result.status == "failed"
+    assert f"headline {long_headline!r}" in result.message and "string_length_error.TOO_LONG" in result.message
+    assert sandbox.structure() == before
+    assert [r.validate_only for r in emulator.mutate_requests] == [True]
+
+
+def test_a_batch_maps_each_failure_to_its_own_change(google: GoogleAdsAccount, sandbox: SandboxAccount) -> None:
+    good = negatives("campaign", "11", "tent stakes")
+    unknown = negatives("ad_group", "999", "cheap boots")
+    budget = SetBudget(account=ACCOUNT, rationale="x", budget_id="21", from_amount=50_000_000, to_amount=45_000_000)
+    results = google.apply([good, unknown, budget], validate_only=False)
+    assert [r.status for r in results] == ["applied", "failed", "applied"]
+    assert "negative keyword [cheap boots]" in results[1].message and "RESOURCE_NOT_FOUND" in results[1].message
+    assert ("campaign", "11", "tent stakes", MatchType.EXACT) in negative_keys(sandbox)
+
+
+def test_a_partial_failure_in_the_real_request_fails_only_its_change(
+        google: GoogleAdsAccount, sandbox: SandboxAccount, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = negatives("campaign", "11", "tent stakes"), negatives("campaign", "12", "cheap tents")
+    service = google.google_ads_service
+    real_mutate = service.mutate
+
+    def someone_else_adds_it_first(request, **kwargs):
+        # between validation and the real request another user adds the second change's keyword
+        if not request.validate_only:
+            sandbox.write(upserts=[NegativeKeyword(id=sandbox.new_id(), level="campaign", owner_id="12",
+                                                   text="cheap tents", match_type=MatchType.EXACT)])
+        return real_mutate(request=request, **kwargs)
+
+    monkeypatch.setattr(service, "mutate", someone_else_adds_it_first)
+    results = google.apply([first, second], validate_only=False)
+    assert [r.status for r in results] == ["applied", "failed"]
+    assert "negative keyword [cheap tents]" in results[1].message and "RESOURCE_ALREADY_EXISTS" in results[1].message
+
+
+def test_operations_are_chunked_per_request(emulator: GoogleAdsEmulator, sandbox: SandboxAccount) -> None:
+    settings = GoogleAdsSettings.load(environ={**emulator.client_settings(), "GOOGLE_ADS_MAX_OPERATIONS_PER_REQUEST": "2"})
+    small = GoogleAdsAccount(settings)
+    change = negatives("campaign", "12", "a1", "a2", "a3", "a4", "a5")
+    (result,) = small.apply([change], validate_only=False)
+    assert result.status == "applied"
+    assert [len(r.mutate_operations) for r in emulator.mutate_requests] == [2, 2, 1, 2, 2, 1]
+
+
+def test_quota_exhaustion_is_retried_with_backoff(google: GoogleAdsAccount, emulator: GoogleAdsEmulator, sleeps: Sleeps) -> None:
+    emulator.fail_next_with_quota = 2
+    change = SetBudget(account=ACCOUNT, rationale="x", budget_id="21", from_amount=50_000_000, to_amount=52_000_000)
+    (result,) = google.apply([change], validate_only=False)
+    assert result.status == "applied"
+    assert sleeps == [0.5, 1.0]
+
+
+def test_quota_exhaustion_past_the_limit_fails_the_change(google: GoogleAdsAccount, emulator: GoogleAdsEmulator,
+                                                          sleeps: Sleeps) -> None:
+    emulator.fail_next_with_quota = 100
+    (result,) = google.apply([negatives("campaign", "11", "tent stakes")], validate_only=False)
+    assert result.status == "failed" and "RESOURCE_EXHAUSTED" in result.message and "4 attempt(s)" in result.message
+    assert sleeps == [0.5, 1.0, 2.0]
+
+
+def test_bad_credentials_fail_each_change_with_the_reason(emulator: GoogleAdsEmulator) -> None:
+    wrong = GoogleAdsAccount(GoogleAdsSettings.load(environ={**emulator.client_settings(),
+                                                             "GOOGLE_ADS_ACCESS_TOKEN": "stolen"}))
+    (result,) = wrong.apply([negatives("campaign", "11", "tent stakes")], validate_only=False)
+    assert result.status == "failed" and "UNAUTHENTICATED" in result.message and "OAUTH_TOKEN_INVALID" in result.message
+    with pytest.raises(PlatformError, match="UNAUTHENTICATED"):
+        wrong.structure()
+
+
+def test_permission_denied_on_another_customer(emulator: GoogleAdsEmulator) -> None:
+    other = GoogleAdsAccount(GoogleAdsSettings.load(environ={**emulator.client_settings(),
+                                                             "GOOGLE_ADS_CUSTOMER_ID": "9999999999"}))
+    change = negatives("campaign", "11", "tent stakes").model_copy(update={"account": "google-ads:9999999999"})
+    (result,) = other.apply([change], validate_only=False)
+    assert result.status == "failed" and "PERMISSION_DENIED" in result.message
+
+
+def test_a_change_for_another_account_is_refused(google: GoogleAdsAccount) -> None:
+    change = negatives("campaign", "11", "tent stakes").model_copy(update={"account": "sandbox:trailhead"})
+    (result,) = google.apply([change], validate_only=True)
+    assert result.status == "failed" and "sandbox:trailhead" in result.message
+
+
+def test_a_network_failure_is_reported(emulator: GoogleAdsEmulator) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = GoogleAdsAccount(GoogleAdsSettings.load(environ={**emulator.client_settings(),
+                                                            "GOOGLE_ADS_ENDPOINT": f"127.0.0.1:{port}",
+                                                            "GOOGLE_ADS_TIMEOUT_SECONDS": "5"}))
+    (result,) = down.apply([negatives("campaign", "11", "tent stakes")], validate_only=False)
+    assert result.status == "failed" and "network failure reaching 127.0.0.1" in result.message

@@ -1,0 +1,57 @@
+"""Traces go to Langfuse (here a local OTLP receiver) when keys are set, masked; else to local files."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.session import SANDBOX_ACCOUNT, Session
+from app.settings import load_settings
+from graphs.tracing import configure_tracing, list_local_traces
+from tests.local_servers import decode_otlp, serve
+
+
+def test_spans_reach_langfuse_with_auth_and_masked_pii(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    received: list[dict[str, Any]] = []
+    auth: list[str] = []
+
+    def handle(path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+        assert path == "/api/public/otel/v1/traces"
+        auth.append(headers.get("authorization", ""))
+        received.extend(decode_otlp(headers, body))
+        return 200, {}
+
+    with serve(handle) as base_url:
+        monkeypatch.setenv("LANGFUSE_PUBLIC_KEY", "pk-lf-test-export")
+        monkeypatch.setenv("LANGFUSE_SECRET_KEY", "sk-lf-test")
+        monkeypatch.setenv("LANGFUSE_BASE_URL", base_url)
+        session = Session(load_settings())
+        assert session.tracing.destination == f"Langfuse at {base_url}"
+        session.chat(SANDBOX_ACCOUNT, "are my budgets on track?")
+        session.tracing.event("screening.check", input={"term": "boots mail jane.doe@example.com sk-abcdefghijklmnopqrstuv"})
+        session.tracing.flush()
+
+    assert auth and auth[0] == "Basic " + base64.b64encode(b"pk-lf-test-export:sk-lf-test").decode()
+    names = {s["name"] for s in received}
+    assert {"chat", "agent", "tools", "budgets_and_pacing"} <= names
+    check = next(s for s in received if s["name"] == "screening.check")
+    exported = check["attributes"]["langfuse.observation.input"]
+    assert "jane.doe@example.com" not in exported and "sk-abcdefghijklmnopqrstuv" not in exported
+    assert "boots" in exported
+
+
+def test_without_keys_spans_go_to_local_files(home: Path) -> None:
+    session = Session(load_settings())
+    assert session.tracing.destination.startswith("local files")
+    session.chat(SANDBOX_ACCOUNT, "how is the account doing?")
+    traces = list_local_traces(home)
+    assert len(traces) == 1 and traces[0].name == "chat" and traces[0].spans >= 4
+    assert list((home / "traces").glob("*.jsonl"))
+
+
+def test_each_destination_gets_its_own_client(tmp_path: Path) -> None:
+    first, second = configure_tracing(tmp_path / "a"), configure_tracing(tmp_path / "b")
+    assert first.public_key != second.public_key

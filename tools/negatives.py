@@ -1,0 +1,371 @@
+"""Negative keywords mined from a search-term report: what wasted money, and where each negative goes.
+
+Waste, with the account's own numbers (target CPA defaults to cost / conversions over the report):
+- a query that cost at least `cpa_multiple` × target CPA, or got at least `expected_conversions` /
+  conversion rate clicks, and converted nothing → an exact negative of that query;
+- a 1–3 word n-gram whose queries (at least `min_ngram_queries` distinct ones) together cost at least
+  `ngram_expected_conversions` × target CPA or got the clicks that should have brought that many
+  conversions, and converted nothing → a phrase negative
+  ("jobs", "free", "diy", "how to make"). Its bar is higher than a query's because thousands of n-grams
+  are tested at once, and by chance alone some normal ones go a while without a conversion. N-grams that
+  begin or end with a connective word ("for", "with", "near", …) are not candidates: the word adds nothing.
+
+Safety, decided by `tools.keyword_matching`, never by string equality: a negative may not block a query
+that converted, a brand term, or the text of an existing positive keyword — nor a plural/singular variant
+of one of them.
+Shorter n-grams are preferred; a longer n-gram or a query is kept only for waste the ones already chosen
+do not block. Search terms are data here: they are counted and matched, never read as instructions.
+
+Placement: waste seen in two or more campaigns → the account's shared negative list; in one campaign →
+that campaign; in one ad group of a campaign with several ad groups → that ad group.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from itertools import chain
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from ads.changes import AddNegativeKeywords, Evidence, NegativeSpec, QueryEvidence
+from ads.entities import (
+    AccountStructure,
+    MatchType,
+    ReportPeriod,
+    SharedNegativeList,
+    Status,
+)
+from ads.errors import ReportFormatError
+from ads.limits import limit
+from tools.keyword_matching import KeywordMatcher, normalise
+
+REQUIRED_COLUMNS = ("search_term", "campaign_id", "ad_group_id", "impressions", "clicks", "cost", "conversions")
+METRICS = ("impressions", "clicks", "cost", "conversions")
+# Connective words: an n-gram starting or ending with one says no more than the n-gram without it.
+CONNECTIVES = frozenset(
+    ["a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "i", "in", "is", "it", "me", "my", "near", "of", "on", "or", "the", "this", "to", "with", "you", "your"]
+)
+Level = Literal["campaign", "ad_group", "shared_list"]
+
+
+class NegativeMiningSettings(BaseModel):
+    """Thresholds for calling a query or an n-gram waste."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cpa_multiple: float = Field(default=1.5, gt=0, description="A query is waste from this × target CPA.")
+    ngram_expected_conversions: float = Field(
+        default=4.0, gt=0, description="An n-gram is waste from this × target CPA, or the clicks that should "
+                                       "have brought this many conversions (a 2% chance for a normal n-gram).")
+    expected_conversions: float = Field(
+        default=3.0, gt=0,
+        description="Waste: clicks that, at the account's conversion rate, should have brought this many "
+                    "conversions but brought none (3 → a 5% chance of it happening to a normal query).")
+    max_ngram_words: int = Field(default=3, ge=1, le=5)
+    min_ngram_queries: int = Field(default=2, ge=2, description="An n-gram in fewer queries is a query candidate.")
+    max_blocks_listed: int = Field(default=50, ge=1, description="Blocked search terms stored per keyword.")
+    shared_list_name: str = "adpilot negatives"
+
+
+class _Thresholds(BaseModel):
+    """Spend or clicks from which something that converted nothing is waste."""
+
+    cost: float
+    clicks: float
+
+    def reached(self, cost: float, clicks: float) -> bool:
+        return cost >= self.cost or clicks >= self.clicks
+
+
+class _Target(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    level: Level
+    target_id: str
+    target_name: str
+
+
+def mine_negatives(terms: pd.DataFrame, structure: AccountStructure, *, period: ReportPeriod | None = None,
+                   target_cpa: int | None = None,
+                   settings: NegativeMiningSettings | None = None) -> list[AddNegativeKeywords]:
+    """Exact and phrase negatives for the report's waste, grouped into one change per target, biggest first."""
+    settings = settings or NegativeMiningSettings()
+    rows = search_term_rows(terms)
+    queries = rows.groupby("search_term", sort=False)[list(METRICS)].sum()
+    queries["text"] = [normalise(term) for term in queries.index]
+    queries = queries[queries["text"] != ""]
+    texts = queries.groupby("text", sort=True)[list(METRICS)].sum()
+    if texts.empty:
+        return []
+    total_cost, total_clicks, total_conversions = (texts[c].sum() for c in ("cost", "clicks", "conversions"))
+    if target_cpa is None:
+        if total_conversions <= 0:
+            return []  # with no conversion anywhere, nothing tells waste from the rest
+        target_cpa = round(total_cost / total_conversions)
+    conversion_rate = total_conversions / total_clicks if total_clicks else 0.0
+    clicks_threshold = settings.expected_conversions / conversion_rate if conversion_rate else np.inf
+    query_bar = _Thresholds(cost=settings.cpa_multiple * target_cpa, clicks=clicks_threshold)
+    ngram_bar = _Thresholds(cost=settings.ngram_expected_conversions * target_cpa,
+                            clicks=settings.ngram_expected_conversions / conversion_rate if conversion_rate else np.inf)
+
+    ngrams = _ngram_candidates(texts, ngram_bar, settings)
+    candidates = ngrams + _query_candidates(texts, query_bar)
+    if not candidates:
+        return []
+    matcher = KeywordMatcher(candidates, negative=True)
+    protected = _protected_texts(texts, structure)
+    # Also unsafe: blocking a plural/singular variant of a protected text ("boot" next to keyword "hiking
+    # boots"), since Google serves that variant on the keyword and the negative would then stop it.
+    unsafe = {*matcher.pairs(protected)[1].tolist(),
+              *KeywordMatcher(candidates, negative=False).pairs(protected)[1].tolist()}
+    blocked_by = matcher.matched_by(list(texts.index))
+    chosen = _choose(candidates, blocked_by, unsafe, texts, [ngram_bar] * len(ngrams) + [query_bar] * (
+        len(candidates) - len(ngrams)))
+    if not chosen:
+        return []
+
+    queries["text_id"] = texts.index.get_indexer(queries["text"])
+    rows["text_id"] = queries["text_id"].reindex(rows["search_term"]).fillna(-1).astype(np.int64).to_numpy()
+    targets = _place(chosen, blocked_by, rows, structure, settings)
+    report = _Report(queries, structure, period, int(target_cpa), settings)
+    return report.changes(candidates, blocked_by, targets)
+
+
+def search_term_rows(terms: pd.DataFrame) -> pd.DataFrame:
+    """The report's rows with the columns the analyses need: ids as text, metrics as numbers (checked)."""
+    missing = [column for column in REQUIRED_COLUMNS if column not in terms.columns]
+    if missing:
+        raise ReportFormatError(f"search terms: missing column(s) {', '.join(missing)}")
+    rows = pd.DataFrame({"search_term": terms["search_term"].fillna("").astype(str),
+                         "campaign_id": terms["campaign_id"].fillna("").astype(str),
+                         "ad_group_id": terms["ad_group_id"].fillna("").astype(str)})
+    for column in METRICS:
+        values = pd.to_numeric(terms[column], errors="coerce")
+        bad = values.isna() & terms[column].notna()
+        if bad.any():
+            row = bad.idxmax()
+            raise ReportFormatError(f"search terms row {row}: field {column!r} is not a number: {terms[column][row]!r}")
+        rows[column] = values.fillna(0).to_numpy()
+    return rows.reset_index(drop=True)
+
+
+def _fits_keyword(text: str) -> bool:
+    return len(text) <= limit("keyword_max_chars") and len(text.split(" ")) <= limit("negative_keyword_max_words")
+
+
+def _ngram_candidates(texts: pd.DataFrame, thresholds: _Thresholds,
+                      settings: NegativeMiningSettings) -> list[tuple[str, MatchType]]:
+    """Phrase candidates: n-grams with no conversion whose queries together pass a threshold, shortest first."""
+    spent = texts[(texts["clicks"] > 0) | (texts["cost"] > 0) | (texts["conversions"] > 0)]
+    max_n = settings.max_ngram_words
+    gram_sets = [
+        {" ".join(words[i:i + n]) for n in range(1, max_n + 1) for i in range(len(words) - n + 1)}
+        for words in (text.split(" ") for text in spent.index)
+    ]
+    counts = np.fromiter(map(len, gram_sets), dtype=np.int64, count=len(gram_sets))
+    codes, grams = pd.factorize(pd.Series(list(chain.from_iterable(gram_sets)), dtype=object))
+    per_gram = {column: np.bincount(codes, weights=np.repeat(spent[column].to_numpy(float), counts),
+                                    minlength=len(grams)) for column in ("cost", "clicks", "conversions")}
+    per_gram["queries"] = np.bincount(codes, minlength=len(grams))
+    table = pd.DataFrame(per_gram, index=pd.Index(grams, dtype=object))
+    words = table.index.str.count(" ") + 1
+    waste = ((table["conversions"] <= 0) & (table["queries"] >= settings.min_ngram_queries)
+             & ((table["cost"] >= thresholds.cost) | (table["clicks"] >= thresholds.clicks)))
+    edges = table.index.str.split(" ")
+    connective = edges.str[0].isin(CONNECTIVES) | edges.str[-1].isin(CONNECTIVES) | (table.index.str.len() < 2)
+    table = table[waste & ~connective].assign(words=words[waste & ~connective])
+    table = table.rename_axis("gram").sort_values(["words", "cost", "queries", "gram"],
+                                                  ascending=[True, False, False, True])
+    return [(gram, MatchType.PHRASE) for gram in table.index if _fits_keyword(gram)]
+
+
+def _query_candidates(texts: pd.DataFrame, thresholds: _Thresholds) -> list[tuple[str, MatchType]]:
+    waste = (texts["conversions"] <= 0) & ((texts["cost"] >= thresholds.cost) | (texts["clicks"] >= thresholds.clicks))
+    ordered = texts[waste].sort_values("cost", ascending=False, kind="stable")
+    return [(text, MatchType.EXACT) for text in ordered.index if _fits_keyword(text)]
+
+
+def _protected_texts(texts: pd.DataFrame, structure: AccountStructure) -> list[str]:
+    """What no negative may block: converting queries, brand terms, the account's own keywords."""
+    live_groups = {g.id for g in structure.ad_groups if g.status is not Status.REMOVED}
+    keywords = [k.text for k in structure.keywords
+                if k.status is not Status.REMOVED and (k.ad_group_id in live_groups or not structure.ad_groups)]
+    return [*texts.index[texts["conversions"] > 0], *structure.account.brand_terms, *keywords]
+
+
+def _choose(candidates: Sequence[tuple[str, MatchType]], blocked_by: list[np.ndarray], unsafe: set[int],
+            texts: pd.DataFrame, bars: Sequence[_Thresholds]) -> list[int]:
+    """Safe candidates in order, each kept only if the waste it adds to those kept so far passes a threshold."""
+    cost, clicks = texts["cost"].to_numpy(float), texts["clicks"].to_numpy(float)
+    blocked = np.zeros(len(texts), dtype=bool)
+    chosen = []
+    for index in range(len(candidates)):
+        if index in unsafe:
+            continue
+        ids = blocked_by[index]
+        new = ids[~blocked[ids]]
+        if new.size and bars[index].reached(cost[new].sum(), clicks[new].sum()):
+            chosen.append(index)
+            blocked[ids] = True
+    return chosen
+
+
+def _place(chosen: list[int], blocked_by: list[np.ndarray], rows: pd.DataFrame, structure: AccountStructure,
+           settings: NegativeMiningSettings) -> dict[int, _Target]:
+    """Where each chosen negative goes, from the campaigns and ad groups its queries ran in."""
+    pairs = pd.DataFrame({
+        "candidate": np.repeat(chosen, [blocked_by[c].size for c in chosen]),
+        "text_id": np.concatenate([blocked_by[c] for c in chosen]),
+    })
+    ran_in = pairs.merge(rows[["text_id", "campaign_id", "ad_group_id"]].drop_duplicates(), on="text_id")
+    spread = ran_in.groupby("candidate").agg(
+        campaigns=("campaign_id", "nunique"), campaign_id=("campaign_id", "first"),
+        ad_groups=("ad_group_id", "nunique"), ad_group_id=("ad_group_id", "first"))
+    campaign_names = {c.id: c.name for c in structure.campaigns}
+    group_names = {g.id: g.name for g in structure.ad_groups}
+    groups_per_campaign: dict[str, int] = defaultdict(int)
+    for group in structure.ad_groups:
+        if group.status is not Status.REMOVED:
+            groups_per_campaign[group.campaign_id] += 1
+
+    targets: dict[int, _Target] = {}
+    shared: list[int] = []
+    for candidate, where in spread.iterrows():
+        if where["campaigns"] > 1 or where["campaign_id"] == "":
+            shared.append(int(candidate))
+        elif where["ad_groups"] == 1 and where["ad_group_id"] and groups_per_campaign[where["campaign_id"]] > 1:
+            targets[int(candidate)] = _Target(level="ad_group", target_id=where["ad_group_id"],
+                                              target_name=group_names.get(where["ad_group_id"], ""))
+        else:
+            targets[int(candidate)] = _Target(level="campaign", target_id=where["campaign_id"],
+                                              target_name=campaign_names.get(where["campaign_id"], ""))
+    if shared:
+        campaigns = set(ran_in.loc[ran_in["candidate"].isin(shared), "campaign_id"])
+        targets |= _shared_targets(shared, campaigns, structure, settings)
+    return targets
+
+
+def _shared_targets(shared: list[int], campaigns: set[str], structure: AccountStructure,
+                    settings: NegativeMiningSettings) -> dict[int, _Target]:
+    """The existing list used by most of the waste's campaigns, then new lists while the account may hold them."""
+    capacity, max_lists = limit("shared_negative_list_max_keywords"), limit("shared_negative_lists_per_account")
+    held = defaultdict(int)
+    for negative in structure.negatives:
+        if negative.level == "shared_list":
+            held[negative.owner_id] += 1
+
+    def preference(shared_list: SharedNegativeList) -> tuple[int, bool]:
+        return len(campaigns & set(shared_list.campaign_ids)), shared_list.name == settings.shared_list_name
+
+    lists: list[tuple[_Target, int]] = []
+    if structure.shared_lists:
+        best = max(structure.shared_lists, key=preference)
+        lists.append((_Target(level="shared_list", target_id=best.id, target_name=best.name),
+                      capacity - held[best.id]))
+    for number in range(max_lists - len(structure.shared_lists)):
+        name = settings.shared_list_name if number == 0 else f"{settings.shared_list_name} {number + 1}"
+        lists.append((_Target(level="shared_list", target_id="", target_name=name), capacity))
+    targets: dict[int, _Target] = {}
+    remaining = iter(shared)
+    for target, room in lists:
+        for candidate in (c for _, c in zip(range(max(room, 0)), remaining)):
+            targets[candidate] = target
+    return targets  # beyond 20 full lists the rest stays unplaced: 100,000 negatives is not a proposal
+
+
+class _Report:
+    """Turns chosen negatives and their targets into changes with evidence and plain-words rationale."""
+
+    def __init__(self, queries: pd.DataFrame, structure: AccountStructure, period: ReportPeriod | None,
+                 target_cpa: int, settings: NegativeMiningSettings) -> None:
+        self.queries = queries.sort_values("cost", ascending=False, kind="stable")
+        self.by_text = self.queries.groupby("text_id", sort=False).indices
+        self.structure = structure
+        self.period = period
+        self.target_cpa = target_cpa
+        self.settings = settings
+        self.existing = {(n.level, n.owner_id, normalise(n.text), n.match_type) for n in structure.negatives}
+
+    def changes(self, candidates: Sequence[tuple[str, MatchType]], blocked_by: list[np.ndarray],
+                targets: dict[int, _Target]) -> list[AddNegativeKeywords]:
+        per_target: dict[_Target, list[int]] = defaultdict(list)
+        for candidate, target in targets.items():
+            text, match_type = candidates[candidate]
+            if (target.level, target.target_id, text, match_type) not in self.existing:
+                per_target[target].append(candidate)
+        changes = [self._change(target, [(candidates[c], blocked_by[c]) for c in chosen])
+                   for target, chosen in per_target.items()]
+        return sorted(changes, key=lambda change: (-change.evidence.metrics["cost"], change.target_id,
+                                                   change.target_name))
+
+    def _blocked_queries(self, text_ids: np.ndarray) -> pd.DataFrame:
+        if not text_ids.size:
+            return self.queries.iloc[:0]
+        positions = np.concatenate([self.by_text[t] for t in text_ids.tolist() if t in self.by_text])
+        return self.queries.iloc[np.sort(positions)]  # sorted positions keep the cost order
+
+    def _evidence(self, blocked: pd.DataFrame) -> tuple[QueryEvidence, ...]:
+        top = blocked.head(self.settings.max_blocks_listed)
+        return tuple(
+            QueryEvidence(search_term=term, clicks=int(row.clicks), impressions=int(row.impressions),
+                          cost=int(row.cost), conversions=float(row.conversions))
+            for term, row in zip(top.index, top.itertuples(index=False))
+        )
+
+    def _change(self, target: _Target, keywords: list[tuple[tuple[str, MatchType], np.ndarray]]) -> AddNegativeKeywords:
+        specs, costs = [], []
+        for (text, match_type), text_ids in keywords:
+            blocked = self._blocked_queries(text_ids)
+            specs.append(NegativeSpec(text=text, match_type=match_type, blocks=self._evidence(blocked)))
+            costs.append(int(blocked["cost"].sum()))
+        order = sorted(range(len(specs)), key=lambda i: -costs[i])
+        specs, costs = [specs[i] for i in order], [costs[i] for i in order]
+        everything = self._blocked_queries(np.unique(np.concatenate([ids for _, ids in keywords])))
+        metrics = {
+            "keywords": float(len(specs)),
+            "blocked_terms": float(len(everything)),
+            "cost": float(everything["cost"].sum()),
+            "clicks": float(everything["clicks"].sum()),
+            "impressions": float(everything["impressions"].sum()),
+            "conversions": float(everything["conversions"].sum()),
+            "target_cpa": float(self.target_cpa),
+        }
+        return AddNegativeKeywords(
+            account=self.structure.account.name,
+            level=target.level,
+            target_id=target.target_id,
+            target_name=target.target_name,
+            keywords=tuple(specs),
+            rationale=self._rationale(target, specs, costs, metrics),
+            evidence=Evidence(
+                period_start=self.period.start.isoformat() if self.period else None,
+                period_end=self.period.end.isoformat() if self.period else None,
+                metrics=metrics,
+                queries=self._evidence(everything),
+            ),
+        )
+
+    def _rationale(self, target: _Target, specs: list[NegativeSpec], costs: list[int], metrics: dict[str, float]) -> str:
+        money = self.structure.account.money
+        where = {
+            "shared_list": f"the shared negative list '{target.target_name}'"
+                           + ("" if target.target_id else " (a new list)") + ", because this waste ran in several campaigns",
+            "campaign": f"campaign '{target.target_name or target.target_id}'",
+            "ad_group": f"ad group '{target.target_name or target.target_id}'",
+        }[target.level]
+        when = f" between {self.period.start} and {self.period.end}" if self.period else ""
+        biggest = ", ".join(f"{_label(spec)} ({money(cost)})" for spec, cost in zip(specs[:3], costs[:3]))
+        return (
+            f"Add {len(specs)} negative keyword(s) to {where}. The {int(metrics['blocked_terms'])} search terms they "
+            f"block cost {money(int(metrics['cost']))} for {int(metrics['clicks'])} clicks{when} and brought no "
+            f"conversion, while the account paid {money(self.target_cpa)} per conversion. Biggest: {biggest}. "
+            f"None of them blocks a search term that converted, a brand term or one of your keywords."
+        )
+
+
+def _label(spec: NegativeSpec) -> str:
+    return f"[{spec.text}]" if spec.match_type is MatchType.EXACT else f'"{spec.text}"'

@@ -1,0 +1,304 @@
+"""The whitelist: every tool an agent or an audit may call is defined here, and only here.
+
+A tool reads an account and analyses it; none writes. Tools that propose changes return them
+as data (`ToolResult.proposals`); only the gate and the apply path in graphs/ act on them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+from langchain_core.tools import StructuredTool
+from pydantic import BaseModel, ConfigDict, Field
+
+from ads.account import AdAccount
+from ads.changes import Change
+from ads.entities import AccountStructure, ReportPeriod
+from tools import account_reports
+from tools.account_reports import Window
+from tools.ad_groups import propose_ad_groups
+from tools.creatives import CopyWriter, propose_creative_variants
+from tools.negatives import mine_negatives
+from tools.pacing import PacingReport, pace_budgets, propose_budget_changes
+from tools.query_clusters import ClusteringResult, cluster_queries
+
+# What a model sees of one tool result; longer results are cut (the full result stays in the artifact).
+MAX_CONTENT_CHARS = 12_000
+
+
+@dataclass
+class ToolContext:
+    """What tools may read: one account, and what 'today' is. Reports are read once per context."""
+
+    account: AdAccount
+    today: dt.date
+    copy_writer: CopyWriter | None = None
+    _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+    # Analyses run in parallel graph branches; one lock keeps account reads serial and done once.
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def _cached(self, key: Any, load: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = load()
+            return self._cache[key]
+
+    def structure(self) -> AccountStructure:
+        return self._cached("structure", self.account.structure)
+
+    def metrics(self, period: ReportPeriod) -> pd.DataFrame:
+        return self._cached(("metrics", period), lambda: self.account.daily_metrics(period.start, period.end))
+
+    def search_terms(self, period: ReportPeriod) -> pd.DataFrame:
+        return self._cached(("terms", period), lambda: self.account.search_terms(period.start, period.end))
+
+    def clusters(self, period: ReportPeriod, granularity: float, backend: str) -> ClusteringResult:
+        key = ("clusters", period, granularity, backend)
+        return self._cached(key, lambda: cluster_queries(self.search_terms(period), backend=backend, granularity=granularity))
+
+    def pacing(self) -> PacingReport:
+        # Pacing needs the whole month so far plus a week of run-rate, which may reach into last month.
+        start = min(self.today.replace(day=1), self.today - dt.timedelta(days=7))
+        period = ReportPeriod(start=start, end=self.today)
+        return self._cached("pacing", lambda: pace_budgets(self.structure(), self.metrics(period), self.today))
+
+    def money(self, amount: int) -> str:
+        return self.structure().account.money(amount)
+
+
+class ToolResult(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    tool: str
+    summary: str = Field(description="A few plain sentences a marketer can read.")
+    data: Any = None
+    proposals: list[Change] = Field(default_factory=list)
+
+    def content(self) -> str:
+        """The JSON a model reads: summary, data and a one-line view of each proposal."""
+        body = {
+            "summary": self.summary,
+            "data": self.data,
+            "proposals": [{"id": c.id, "kind": c.kind, "summary": c.summary()} for c in self.proposals],
+        }
+        text = json.dumps(body, default=str, ensure_ascii=False)
+        if len(text) > MAX_CONTENT_CHARS:
+            text = json.dumps({**body, "data": "(cut: too long for the model; see the proposals)"}, default=str)
+        return text
+
+
+# ---- argument schemas -------------------------------------------------------------------
+
+class WindowArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    window: Window = Field(default=Window.LAST_30_DAYS, description="Report window.")
+
+
+class SearchTermArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    window: Window = Field(default=Window.LAST_90_DAYS)
+    campaign: str | None = Field(default=None, description="Only campaigns whose name contains this text.")
+    contains: str | None = Field(default=None, description="Only search terms containing this text.")
+    without_conversions: bool = Field(default=False, description="Only terms with no conversions.")
+    limit: int = Field(default=25, ge=1, le=200)
+
+
+class ClusterArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    window: Window = Field(default=Window.LAST_90_DAYS)
+    granularity: float = Field(default=1.0, ge=0.25, le=4.0, description="Below 1 for broader themes, above 1 for finer.")
+    backend: Literal["tfidf", "embeddings"] = "tfidf"
+
+
+class NegativeArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    window: Window = Field(default=Window.LAST_90_DAYS)
+    campaign: str | None = Field(default=None, description="Only negatives for campaigns whose name contains this text.")
+
+
+class AdGroupArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    window: Window = Field(default=Window.LAST_90_DAYS)
+    granularity: float = Field(default=1.0, ge=0.25, le=4.0)
+
+
+class NoArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- the tools --------------------------------------------------------------------------
+
+def _overview(ctx: ToolContext, args: WindowArgs) -> ToolResult:
+    period = args.window.period(ctx.today)
+    overview = account_reports.account_overview(ctx.structure(), ctx.metrics(period), period)
+    cpa = ctx.money(overview.cost_per_conversion) if overview.cost_per_conversion else "n/a"
+    summary = (
+        f"{overview.display_name} ({overview.platform}), {period.start} to {period.end}: spent {ctx.money(overview.cost)}, "
+        f"{overview.clicks:,} clicks, {overview.conversions:,.1f} conversions, cost per conversion {cpa}; "
+        f"{overview.campaigns} campaigns, {overview.ad_groups} ad groups."
+    )
+    return ToolResult(tool="account_overview", summary=summary, data=overview.model_dump(mode="json"))
+
+
+def _campaigns(ctx: ToolContext, args: WindowArgs) -> ToolResult:
+    period = args.window.period(ctx.today)
+    rows = account_reports.campaign_performance(ctx.structure(), ctx.metrics(period))
+    lines = [
+        f"{r.campaign}: {ctx.money(r.cost)}, {r.conversions:,.1f} conv., CPA "
+        f"{ctx.money(r.cost_per_conversion) if r.cost_per_conversion else 'n/a'}" for r in rows[:8]
+    ]
+    summary = f"{len(rows)} campaigns with spend, {period.start} to {period.end}. " + "; ".join(lines)
+    return ToolResult(tool="campaign_performance", summary=summary, data=[r.model_dump() for r in rows])
+
+
+def _search_terms(ctx: ToolContext, args: SearchTermArgs) -> ToolResult:
+    period = args.window.period(ctx.today)
+    campaign_ids = account_reports.find_campaigns(ctx.structure(), args.campaign) if args.campaign else None
+    frame = account_reports.filter_search_terms(
+        ctx.search_terms(period), campaign_ids=campaign_ids, contains=args.contains,
+        without_conversions=args.without_conversions,
+    )
+    top = frame.head(args.limit)
+    scope = f" in campaigns matching '{args.campaign}'" if args.campaign else ""
+    summary = (
+        f"{len(frame):,} search terms{scope} from {period.start} to {period.end}, costing {ctx.money(int(frame['cost'].sum()))}; "
+        f"showing the {len(top)} most expensive."
+    )
+    return ToolResult(tool="search_terms", summary=summary, data=top.to_dict(orient="records"))
+
+
+def _pacing(ctx: ToolContext, args: NoArgs) -> ToolResult:
+    report = ctx.pacing()
+    off = [b for b in report.budgets if b.status in ("overspending", "underspending")]
+    lines = [
+        f"{b.budget_name} is {b.status} (projected {ctx.money(b.projected_month_spend)} against "
+        f"{ctx.money(b.monthly_target or 0)})" for b in off
+    ]
+    summary = (
+        f"Month to date the account spent {ctx.money(report.account_month_to_date)}, projected "
+        f"{ctx.money(report.account_projected)} by month end. "
+        + ("; ".join(lines) if lines else "Every budget is on track.")
+    )
+    return ToolResult(tool="budgets_and_pacing", summary=summary, data=report.model_dump(mode="json"))
+
+
+def _clusters(ctx: ToolContext, args: ClusterArgs) -> ToolResult:
+    period = args.window.period(ctx.today)
+    result = ctx.clusters(period, args.granularity, args.backend)
+    lines = [f"{c.name} ({c.size} queries, {ctx.money(c.cost)}, {c.conversions:,.1f} conv.)" for c in result.clusters[:10]]
+    summary = f"{len(result.clusters)} themes in the search terms from {period.start} to {period.end}. Biggest: " + "; ".join(lines)
+    return ToolResult(tool="cluster_search_queries", summary=summary,
+                      data=[c.model_dump() for c in result.clusters[:40]])
+
+
+def _negatives(ctx: ToolContext, args: NegativeArgs) -> ToolResult:
+    period = args.window.period(ctx.today)
+    terms = ctx.search_terms(period)
+    changes = mine_negatives(terms, ctx.structure(), period=period)
+    if args.campaign:
+        wanted = set(account_reports.find_campaigns(ctx.structure(), args.campaign))
+        ad_group_campaign = {g.id: g.campaign_id for g in ctx.structure().ad_groups}
+        changes = [
+            c for c in changes
+            if c.level == "shared_list" or c.target_id in wanted or ad_group_campaign.get(c.target_id) in wanted
+        ]
+    keywords = sum(len(c.keywords) for c in changes)
+    wasted = sum(int(c.evidence.metrics.get("cost", 0)) for c in changes)
+    summary = (
+        f"{keywords} negative keywords in {len(changes)} proposals would block search terms that cost "
+        f"{ctx.money(wasted)} with no conversions between {period.start} and {period.end}."
+    )
+    return ToolResult(tool="mine_negative_keywords", summary=summary, proposals=list(changes))
+
+
+def _ad_groups(ctx: ToolContext, args: AdGroupArgs) -> ToolResult:
+    period = args.window.period(ctx.today)
+    clusters = ctx.clusters(period, args.granularity, "tfidf")
+    changes = propose_ad_groups(ctx.search_terms(period), clusters, ctx.structure())
+    names = ", ".join(f"'{c.name}'" for c in changes[:6])
+    summary = f"{len(changes)} new ad groups for themes no keyword covers yet" + (f": {names}." if changes else ".")
+    return ToolResult(tool="propose_ad_groups", summary=summary, proposals=list(changes))
+
+
+def _creatives(ctx: ToolContext, args: NoArgs) -> ToolResult:
+    period = Window.LAST_30_DAYS.period(ctx.today)
+    changes = propose_creative_variants(ctx.structure(), ctx.metrics(period), writer=ctx.copy_writer)
+    summary = f"{len(changes)} new ad variants, each created paused, for ad groups with too few or weak ads."
+    return ToolResult(tool="propose_creative_variants", summary=summary, proposals=list(changes))
+
+
+def _budget_changes(ctx: ToolContext, args: NoArgs) -> ToolResult:
+    changes = propose_budget_changes(ctx.pacing(), ctx.structure())
+    summary = f"{len(changes)} daily budget changes would bring spend back on track for the month."
+    return ToolResult(tool="propose_budget_changes", summary=summary, proposals=list(changes))
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str
+    args_schema: type[BaseModel]
+    run: Callable[[ToolContext, Any], ToolResult]
+    proposes: bool = False
+
+
+REGISTRY: dict[str, ToolSpec] = {
+    spec.name: spec
+    for spec in (
+        ToolSpec("account_overview", "Spend, clicks, conversions and structure of the account over a window.",
+                 WindowArgs, _overview),
+        ToolSpec("campaign_performance", "Cost, conversions and CPA per campaign over a window.", WindowArgs, _campaigns),
+        ToolSpec("search_terms", "The search terms people typed, with filters (campaign, text, no conversions).",
+                 SearchTermArgs, _search_terms),
+        ToolSpec("budgets_and_pacing", "Month-to-date spend against monthly targets and the projected month end.",
+                 NoArgs, _pacing),
+        ToolSpec("cluster_search_queries", "Group the search terms into themes, biggest first.", ClusterArgs, _clusters),
+        ToolSpec("mine_negative_keywords", "Propose exact and phrase negatives for search terms that waste money.",
+                 NegativeArgs, _negatives, proposes=True),
+        ToolSpec("propose_ad_groups", "Propose new ad groups for converting themes no keyword covers.",
+                 AdGroupArgs, _ad_groups, proposes=True),
+        ToolSpec("propose_creative_variants", "Propose new paused ad variants (RSA or Meta ad copy).",
+                 NoArgs, _creatives, proposes=True),
+        ToolSpec("propose_budget_changes", "Propose daily budget changes that land spend on the monthly target.",
+                 NoArgs, _budget_changes, proposes=True),
+    )
+}
+
+
+def run_tool(name: str, context: ToolContext, arguments: dict[str, Any] | None = None) -> ToolResult:
+    """Run a whitelisted tool by name; KeyError for a name outside the registry, ValidationError for bad args."""
+    spec = REGISTRY[name]
+    return spec.run(context, spec.args_schema.model_validate(arguments or {}))
+
+
+def tool_definitions(names: list[str] | None = None) -> list[dict[str, Any]]:
+    """OpenAI-style function definitions, for `bind_tools` (no account needed)."""
+    specs = [REGISTRY[n] for n in names] if names else list(REGISTRY.values())
+    return [
+        {"type": "function", "function": {
+            "name": s.name, "description": s.description, "parameters": s.args_schema.model_json_schema()}}
+        for s in specs
+    ]
+
+
+def langchain_tools(context: ToolContext) -> list[StructuredTool]:
+    """The registry as LangChain tools bound to one account, for a ToolNode."""
+
+    def bind(spec: ToolSpec) -> StructuredTool:
+        def call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
+            result = spec.run(context, spec.args_schema.model_validate(kwargs))
+            artifact = {"summary": result.summary, "proposals": [c.model_dump(mode="json") for c in result.proposals]}
+            return result.content(), artifact
+
+        return StructuredTool.from_function(
+            func=call, name=spec.name, description=spec.description, args_schema=spec.args_schema,
+            response_format="content_and_artifact",
+        )
+
+    return [bind(spec) for spec in REGISTRY.values()]
