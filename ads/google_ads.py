@@ -55,6 +55,7 @@ from ads.entities import (
     Campaign,
     Keyword,
     MatchType,
+    MoneyUnit,
     NegativeKeyword,
     Platform,
     ResponsiveSearchAdCopy,
@@ -112,8 +113,10 @@ class GoogleAdsSettings(BaseModel):
         return digits
 
     @classmethod
-    def load(cls, path: Path | None = None, environ: Mapping[str, str] | None = None) -> GoogleAdsSettings:
-        """From `path` (or GOOGLE_ADS_CONFIGURATION_FILE_PATH) and GOOGLE_ADS_* variables, which override the file."""
+    def load(cls, path: Path | None = None, environ: Mapping[str, str] | None = None,
+             **overrides: Any) -> GoogleAdsSettings:
+        """From `path` (or GOOGLE_ADS_CONFIGURATION_FILE_PATH), then GOOGLE_ADS_* variables, then `overrides`;
+        each overrides the one before. ConfigurationError names every missing value."""
         environ = os.environ if environ is None else environ
         path = path or (Path(environ["GOOGLE_ADS_CONFIGURATION_FILE_PATH"])
                         if environ.get("GOOGLE_ADS_CONFIGURATION_FILE_PATH") else None)
@@ -129,6 +132,7 @@ class GoogleAdsSettings(BaseModel):
         for name in cls.model_fields:
             if environ.get(f"GOOGLE_ADS_{name.upper()}"):
                 values[name] = environ[f"GOOGLE_ADS_{name.upper()}"]
+        values.update({k: v for k, v in overrides.items() if v is not None})
         missing = [name for name in ("developer_token", "customer_id") if not values.get(name)]
         if not values.get("access_token"):
             missing += [name for name in ("client_id", "client_secret", "refresh_token") if not values.get(name)]
@@ -178,8 +182,15 @@ class GoogleAdsAccount:
         self._temporary_ids = 0
 
     @classmethod
-    def from_environment(cls, path: Path | None = None) -> GoogleAdsAccount:
-        return cls(GoogleAdsSettings.load(path))
+    def from_name(cls, name: str, settings: GoogleAdsSettings | None = None, **kwargs: Any) -> GoogleAdsAccount:
+        """`google-ads:123-456-7890` → that customer; settings from google-ads.yaml / GOOGLE_ADS_* when not given."""
+        match = re.fullmatch(r"google-ads:(\d{3}-?\d{3}-?\d{4})", name)
+        if not match:
+            raise ConfigurationError(f"not a Google Ads account name: '{name}' (expected google-ads:<10-digit customer id>)")
+        customer_id = match.group(1).replace("-", "")
+        if settings is None:
+            settings = GoogleAdsSettings.load(customer_id=customer_id)
+        return cls(settings.model_copy(update={"customer_id": customer_id}), **kwargs)
 
     @property
     def customer_id(self) -> str:
@@ -252,10 +263,13 @@ class GoogleAdsAccount:
             return f"network failure reaching {self._settings.endpoint} ({code.name}): {details}"
         return f"{code.name if code else 'error'}: {details}"
 
-    def _search(self, query: str) -> Iterator[Any]:
+    def _search(self, query: str, *, raw: bool = False) -> Iterator[Any]:
+        """GoogleAdsRows; `raw` gives the protobuf messages, several times faster to read for large reports."""
         def run() -> list[Any]:
             stream = self.google_ads_service.search_stream(customer_id=self.customer_id, query=query,
-                                                 timeout=self._settings.timeout_seconds)
+                                                           timeout=self._settings.timeout_seconds)
+            if raw:
+                return [row for batch in stream for row in type(batch).pb(batch).results]
             return [row for batch in stream for row in batch.results]
 
         yield from self._call("search", run)
@@ -278,9 +292,10 @@ class GoogleAdsAccount:
 
     def structure(self) -> AccountStructure:
         campaigns = [
-            (Campaign(id=str(r.campaign.id), name=r.campaign.name, channel=CHANNEL_TYPES[r.campaign.advertising_channel_type.name],
-                      status=Status(r.campaign.status.name.lower()),
-                      budget_id=r.campaign.campaign_budget.rsplit("/", 1)[-1] or None))
+            Campaign(id=str(r.campaign.id), name=r.campaign.name,
+                     channel=CHANNEL_TYPES[r.campaign.advertising_channel_type.name],
+                     status=Status(r.campaign.status.name.lower()),
+                     budget_id=r.campaign.campaign_budget.rsplit("/", 1)[-1] or None)
             for r in self._search(
                 "SELECT campaign.id, campaign.name, campaign.status, campaign.advertising_channel_type, "
                 "campaign.campaign_budget FROM campaign WHERE campaign.status != 'REMOVED' "
@@ -371,7 +386,7 @@ class GoogleAdsAccount:
             for r in self._search(
                 "SELECT segments.date, campaign.id, ad_group.id, metrics.impressions, metrics.clicks, "
                 "metrics.cost_micros, metrics.conversions, metrics.conversions_value FROM ad_group "
-                f"WHERE segments.date BETWEEN '{start.isoformat()}' AND '{end.isoformat()}'")
+                f"WHERE segments.date BETWEEN '{start.isoformat()}' AND '{end.isoformat()}'", raw=True)
         ]
         frame = pd.DataFrame(rows, columns=list(DAILY_METRIC_COLUMNS))
         frame["date"] = pd.to_datetime(frame["date"])
@@ -382,21 +397,23 @@ class GoogleAdsAccount:
 
     def search_terms(self, start: dt.date, end: dt.date) -> pd.DataFrame:
         """Columns SEARCH_TERM_COLUMNS, summed over [start, end] per term, ad group, keyword and match type."""
+        enum = self._types.enums.KeywordMatchTypeEnum.KeywordMatchType
+        match_types = {enum[m.name.upper()].value: m.value for m in MatchType}
         rows = [
             (r.search_term_view.search_term, str(r.campaign.id), r.campaign.name, str(r.ad_group.id), r.ad_group.name,
-             r.segments.keyword.info.text, _match_type_value(r.segments.keyword.info.match_type.name),
+             r.segments.keyword.info.text, match_types.get(r.segments.keyword.info.match_type, ""),
              r.metrics.impressions, r.metrics.clicks, r.metrics.cost_micros, r.metrics.conversions,
              r.metrics.conversions_value)
             for r in self._search(
                 "SELECT search_term_view.search_term, campaign.id, campaign.name, ad_group.id, ad_group.name, "
                 "segments.keyword.info.text, segments.keyword.info.match_type, metrics.impressions, metrics.clicks, "
                 "metrics.cost_micros, metrics.conversions, metrics.conversions_value FROM search_term_view "
-                f"WHERE segments.date BETWEEN '{start.isoformat()}' AND '{end.isoformat()}'")
+                f"WHERE segments.date BETWEEN '{start.isoformat()}' AND '{end.isoformat()}'", raw=True)
         ]
         frame = pd.DataFrame(rows, columns=list(SEARCH_TERM_COLUMNS))
         keys = ["search_term", "campaign_id", "ad_group_id", "keyword", "match_type"]
         frame = frame.groupby(keys, as_index=False, sort=True).agg(
-            campaign_name=("campaign_name", "max"), ad_group_name=("ad_group_name", "max"),
+            campaign_name=("campaign_name", "first"), ad_group_name=("ad_group_name", "first"),
             impressions=("impressions", "sum"), clicks=("clicks", "sum"), cost=("cost", "sum"),
             conversions=("conversions", "sum"), conversion_value=("conversion_value", "sum"))
         return frame.loc[:, list(SEARCH_TERM_COLUMNS)].astype({
@@ -535,6 +552,10 @@ class GoogleAdsAccount:
         if isinstance(change, AddCreativeVariants) and not isinstance(change.ad, ResponsiveSearchAdCopy):
             return ApplyResult(change_hash=change.hash, status="failed",
                                message="Google Ads takes responsive search ads, not Meta ad copy")
+        if isinstance(change, SetBudget) and (change.level != "campaign" or change.unit is not MoneyUnit.MICROS):
+            return ApplyResult(change_hash=change.hash, status="failed",
+                               message="Google Ads budgets are campaign budgets in micros, "
+                                       f"not {change.level.replace('_', ' ')} budgets in {change.unit.value} units")
         current = self.read_back(change)
         if current.present:
             return ApplyResult(change_hash=change.hash, status="already_applied", message="the account already holds it",
@@ -673,10 +694,6 @@ _ADS_QUERY = (
     "ad_group_ad.ad.responsive_search_ad.path1, ad_group_ad.ad.responsive_search_ad.path2 FROM ad_group_ad "
     "WHERE ad_group_ad.ad.type = 'RESPONSIVE_SEARCH_AD' AND ad_group_ad.status != 'REMOVED'"
 )
-
-
-def _match_type_value(name: str) -> str:
-    return name.lower() if name.lower() in {m.value for m in MatchType} else ""
 
 
 def _same_copy(found: Any, wanted: ResponsiveSearchAdCopy) -> bool:

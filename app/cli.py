@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -323,6 +324,35 @@ def sandbox_create(
         _print_json({"store": str(settings.sandbox_path), "accounts": names, "seed": seed, "rows": rows})
         return
     console.print(f"Created {', '.join(names)} in {settings.sandbox_path} (seed {seed}, {rows:,} search-term rows).")
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    host: Annotated[str, typer.Option("--host", help="A loopback address.")] = "127.0.0.1",
+    google_port: Annotated[int, typer.Option("--google-port", help="0 picks a free port.")] = 0,
+    meta_port: Annotated[int, typer.Option("--meta-port", help="0 picks a free port.")] = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Serve the sandbox accounts through local Google Ads (gRPC) and Meta (Graph HTTP) API emulators."""
+    session = _session()
+    session.ensure_sandbox()
+    with session.emulators(host=host, google_port=google_port, meta_port=meta_port) as served:
+        if as_json:
+            sys.stdout.write(json.dumps(served) + "\n")
+            sys.stdout.flush()
+        else:
+            console.print(f"Google Ads API emulator on [bold]{served['google_ads']['endpoint']}[/] "
+                          f"(account {served['google_ads']['account']}; clients use gRPC local credentials, "
+                          "GOOGLE_ADS_LOCAL_CHANNEL=true)")
+            console.print(f"Meta Graph API emulator on [bold]{served['meta']['base_url']}[/] (account {served['meta']['account']})")
+            console.print("Set these in the environment of adpilot (or your own client), then audit those accounts:")
+            for name, value in {**served["google_ads"]["environment"], **served["meta"]["environment"]}.items():
+                console.print(f"  export {name}={value}", highlight=False, markup=False)
+            console.print("Ctrl-C stops both.")
+        try:
+            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        except KeyboardInterrupt:
+            pass
 
 
 @import_app.command("search-terms")

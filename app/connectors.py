@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from ads.account import AdAccount
 from ads.errors import UnknownAccountError
-from app.settings import Settings
 
 
-def open_platform_account(name: str, settings: Settings) -> AdAccount:
-    """`google-ads:<customer id>` or `meta:act_<id>`; the SDK is imported only here, when it is needed."""
+def open_platform_account(name: str) -> AdAccount:
+    """`google-ads:<customer id>` or `meta:act_<id>`; each SDK is imported only when its platform is used."""
     if name.startswith("meta:"):
         from ads.meta import MetaAccount, MetaSettings
 
         return MetaAccount.from_name(name, MetaSettings.from_env())
-    raise UnknownAccountError(f"unknown account '{name}': Google Ads support is not configured in this build")
+    if name.startswith("google-ads:"):
+        from ads.google_ads import GoogleAdsAccount
+
+        return GoogleAdsAccount.from_name(name)  # google-ads.yaml (GOOGLE_ADS_CONFIGURATION_FILE_PATH) or GOOGLE_ADS_*
+    raise UnknownAccountError(f"unknown account '{name}' (accounts are sandbox:…, google-ads:<id>, meta:act_<id>, or an import)")

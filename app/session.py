@@ -37,14 +37,14 @@ from graphs.context import RunContext
 from graphs.tracing import Tracing, configure_tracing
 from policies.gate import Policy, load_policy
 from policies.screening import data_block
-from sandbox.generator import generate_sandbox
+from sandbox.generator import GOOGLE_ACCOUNT, META_ACCOUNT, generate_sandbox
 from sandbox.imported import ImportSummary, import_search_term_report
 from sandbox.store import SandboxStore
 from tools.account_reports import Window
 from tools.query_clusters import ClusteringResult
 from tools.registry import ToolResult
 
-SANDBOX_ACCOUNT = "sandbox:trailhead"
+SANDBOX_ACCOUNT = GOOGLE_ACCOUNT
 
 
 @dataclass(frozen=True)
@@ -109,11 +109,32 @@ class Session:
         self.create_sandbox()
         return True
 
+    @contextmanager
+    def emulators(self, *, host: str, google_port: int = 0, meta_port: int = 0) -> Iterator[dict[str, Any]]:
+        """Both API emulators over the sandbox accounts; yields what a client needs to reach them."""
+        from sandbox.google_ads_emulator import start_google_ads_emulator
+        from sandbox.meta_emulator import start_meta_emulator
+
+        store = self.store()
+        google = start_google_ads_emulator(store.open_account(GOOGLE_ACCOUNT), host=host, port=google_port,
+                                           today=self.settings.today)
+        try:
+            with start_meta_emulator(store.open_account(META_ACCOUNT), host=host, port=meta_port) as meta:
+                yield {
+                    "google_ads": {"endpoint": google.endpoint, "account": f"google-ads:{google.customer_id}",
+                                   "trust": "gRPC local credentials (GOOGLE_ADS_LOCAL_CHANNEL=true), loopback only",
+                                   "environment": google.client_settings()},
+                    "meta": {"base_url": meta.base_url, "account": f"meta:{meta.account_id}",
+                             "environment": meta.client_settings()},
+                }
+        finally:
+            google.stop()
+
     def open_account(self, name: str) -> AdAccount:
         if name.startswith(("google-ads:", "meta:")):
             from app.connectors import open_platform_account  # the SDKs load only when a platform is used
 
-            return open_platform_account(name, self.settings)
+            return open_platform_account(name)
         try:
             return self.store().open_account(name)
         except SandboxMissingError:

@@ -65,7 +65,8 @@ def pacing_series(ctx: RunContext) -> pd.DataFrame:
 
 def pacing_chart_svg(series: pd.DataFrame, currency: str, width: int = 640, height: int = 240) -> str:
     """A line chart of cumulative spend (solid) against the target line (dashed)."""
-    top = float(max(series["target"].max(skipna=True) or 0, series["actual"].max(skipna=True) or 0, 1.0))
+    values = pd.concat([series["target"], series["actual"]]).dropna()
+    top = max(float(values.max()) if len(values) else 0.0, 1.0)
     last_day = int(series.index.max())
 
     def points(column: str) -> str:

@@ -4,7 +4,7 @@ It serves `GoogleAdsService` (Search, SearchStream with the GAQL subset of sandb
 127.0.0.1 with gRPC local credentials: no certificate, loopback only, and the client's access token still
 arrives as call credentials. Requests and responses are the SDK's own proto-plus types. Errors are real
 `GoogleAdsFailure`s in the trailing metadata, or in `partial_failure_error` when partial failure is on.
-Mutates are validated against the current account plus the earlier operations of the same request
+Search returns every row in one page. Mutates are validated against the current account plus the earlier operations of the same request
 (temporary ids such as `customers/1/adGroups/-1` resolve) and written in one `SandboxAccount.write`.
 
     with start_google_ads_emulator(account) as emulator:
@@ -76,7 +76,6 @@ class _Mutation:
 
     def __init__(self, emulator: GoogleAdsEmulator) -> None:
         structure = emulator.account.structure()
-        self.emulator = emulator
         self.customer_id = emulator.customer_id
         self.entities: dict[tuple[type, str], Entity] = {}
         for group in (structure.campaigns, structure.budgets, structure.ad_groups, structure.keywords,
@@ -200,8 +199,10 @@ class GoogleAdsEmulator:
 
     def _check(self, context: grpc.ServicerContext, customer_id: str) -> None:
         """Quota on demand, then credentials, then access to the customer, as the API checks them."""
-        if self.fail_next_with_quota > 0:
-            self.fail_next_with_quota -= 1
+        with self._lock:
+            exhausted = self.fail_next_with_quota > 0
+            self.fail_next_with_quota -= exhausted
+        if exhausted:
             raise _Abort(grpc.StatusCode.RESOURCE_EXHAUSTED, [OperationError(
                 "quota_error", "RESOURCE_EXHAUSTED", "Too many requests. Retry in a few seconds.")])
         metadata = dict(context.invocation_metadata())

@@ -124,6 +124,17 @@ def test_a_malformed_customer_id_names_the_setting() -> None:
                                         "GOOGLE_ADS_ACCESS_TOKEN": "x"})
 
 
+def test_an_account_name_picks_the_customer(emulator: GoogleAdsEmulator) -> None:
+    environ = {k: v for k, v in emulator.client_settings().items() if k != "GOOGLE_ADS_CUSTOMER_ID"}
+    with pytest.raises(ConfigurationError, match="customer_id"):
+        GoogleAdsSettings.load(environ=environ)
+    account = GoogleAdsAccount.from_name("google-ads:123-456-7890", GoogleAdsSettings.load(
+        environ=environ, customer_id="1112223333"))
+    assert account.customer_id == CUSTOMER_ID and account.account.name == ACCOUNT
+    with pytest.raises(ConfigurationError, match="not a Google Ads account name"):
+        GoogleAdsAccount.from_name("google-ads:acme")
+
+
 # -- reads ------------------------------------------------------------------------------------
 
 
@@ -214,11 +225,15 @@ def test_creative_variant_is_added_paused(google: GoogleAdsAccount, sandbox: San
     assert (ad.ad_group_id, ad.status) == ("31", Status.PAUSED)
 
 
-def test_meta_copy_is_refused_on_google(google: GoogleAdsAccount) -> None:
-    change = AddCreativeVariants(account=ACCOUNT, rationale="x", ad_group_id="31", ad=MetaAdCopy(
+def test_meta_shaped_changes_are_refused_on_google(google: GoogleAdsAccount, emulator: GoogleAdsEmulator) -> None:
+    copy = AddCreativeVariants(account=ACCOUNT, rationale="x", ad_group_id="31", ad=MetaAdCopy(
         primary_text="Boots", headline="Boots", link_url="https://trailhead.example"))
-    (result,) = google.apply([change], validate_only=True)
-    assert result.status == "failed" and "responsive search ads" in result.message
+    ad_set = SetBudget(account=ACCOUNT, rationale="x", budget_id="21", level="ad_set", unit="minor",
+                       from_amount=5000, to_amount=6000)
+    results = google.apply([copy, ad_set], validate_only=True)
+    assert [r.status for r in results] == ["failed", "failed"]
+    assert "responsive search ads" in results[0].message and "ad set budgets in minor units" in results[1].message
+    assert emulator.mutate_requests == []
 
 
 def test_set_budget_applies_and_a_stale_one_fails(google: GoogleAdsAccount, sandbox: SandboxAccount) -> None:

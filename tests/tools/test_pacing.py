@@ -158,11 +158,21 @@ def test_todays_partial_spend_is_reserved_not_counted_as_a_day() -> None:
     assert pacing.recommended_daily_amount == 67 * USD  # (3000 - 1500 - 150) / 20 = 67.5, rounded down
 
 
-def test_already_over_target_proposes_the_floor_not_zero() -> None:
+def test_already_over_target_recommends_the_floor_not_zero() -> None:
     structure = google([("c", 1000, 100, "enabled")])
     report = pace_budgets(structure, pd.DataFrame(rows("c", 120, range(1, 11))), TODAY)
-    [change] = propose_budget_changes(report, structure)
+    assert report.budgets[0].recommended_daily_amount == 1 * USD
+    [change] = propose_budget_changes(report, structure, max_step=1.0)
     assert change.to_amount == 1 * USD and "already at or over target" in change.rationale
+
+
+def test_one_change_moves_a_budget_by_at_most_the_step() -> None:
+    structure = google([("c", 1000, 100, "enabled")])
+    report = pace_budgets(structure, pd.DataFrame(rows("c", 120, range(1, 11))), TODAY)
+    [change] = propose_budget_changes(report, structure)  # the floor (1 USD) is 99 % below 100 USD
+    assert change.to_amount == 50 * USD and change.relative_change == -0.5
+    assert "at most 50%" in change.rationale and change.currency == "USD"
+    assert "100.00 USD to 50.00 USD" in change.summary()
 
 
 def test_meta_ad_set_budgets_split_the_campaign_target_by_budget_share() -> None:
