@@ -1,4 +1,6 @@
-"""The four kinds of change adpilot can propose, as one discriminated union.
+"""The kinds of change adpilot can propose, as one discriminated union.
+
+Four come from the analyses; RemoveNegativeKeywords and PauseEntity are the inverses a rollback proposes.
 
 A change is a value: its content hash is computed from every field, so an approval that
 binds to the hash no longer fits once anything in the change is edited.
@@ -139,11 +141,41 @@ class SetBudget(ChangeBase):
         return f"Set the daily budget of {self.budget_name or self.budget_id} from {' to '.join(amounts)} ({self.relative_change:+.0%})"
 
 
+class RemoveNegativeKeywords(ChangeBase):
+    """The inverse of AddNegativeKeywords, proposed by a rollback."""
+
+    kind: Literal["remove_negative_keywords"] = "remove_negative_keywords"
+    level: Literal["campaign", "ad_group", "shared_list"]
+    target_id: str
+    target_name: str = ""
+    keywords: tuple[KeywordSpec, ...] = Field(min_length=1)
+
+    def summary(self) -> str:
+        words = ", ".join(_keyword_label(k) for k in self.keywords[:4])
+        more = f" (+{len(self.keywords) - 4} more)" if len(self.keywords) > 4 else ""
+        return (f"Remove {len(self.keywords)} negative(s) from {self.level.replace('_', ' ')} "
+                f"{self.target_name or self.target_id}: {words}{more}")
+
+
+class PauseEntity(ChangeBase):
+    """Pause an ad group or an ad; a rollback proposes it for what CreateAdGroup / AddCreativeVariants made."""
+
+    kind: Literal["pause_entity"] = "pause_entity"
+    level: Literal["ad_group", "ad"]
+    entity_id: str = Field(description="Ad group (Meta: ad set) id, or ad id.")
+    entity_name: str = ""
+
+    def summary(self) -> str:
+        name = f"{self.entity_name} ({self.entity_id})" if self.entity_name else self.entity_id
+        return f"Pause {self.level.replace('_', ' ')} {name}"
+
+
 Change = Annotated[
-    AddNegativeKeywords | CreateAdGroup | AddCreativeVariants | SetBudget,
+    AddNegativeKeywords | CreateAdGroup | AddCreativeVariants | SetBudget | RemoveNegativeKeywords | PauseEntity,
     Field(discriminator="kind"),
 ]
-CHANGE_KINDS = ("add_negative_keywords", "create_ad_group", "add_creative_variants", "set_budget")
+CHANGE_KINDS = ("add_negative_keywords", "create_ad_group", "add_creative_variants", "set_budget",
+                "remove_negative_keywords", "pause_entity")
 change_adapter: TypeAdapter[Change] = TypeAdapter(Change)
 
 
@@ -161,6 +193,6 @@ def _keyword_label(keyword: KeywordSpec) -> str:
 
 __all__ = [
     "AddCreativeVariants", "AddNegativeKeywords", "CHANGE_KINDS", "Change", "ChangeBase", "CreateAdGroup",
-    "Evidence", "KeywordSpec", "MetaAdCopy", "NegativeSpec", "QueryEvidence", "ResponsiveSearchAdCopy",
-    "SetBudget", "change_adapter", "parse_change",
+    "Evidence", "KeywordSpec", "MetaAdCopy", "NegativeSpec", "PauseEntity", "QueryEvidence",
+    "RemoveNegativeKeywords", "ResponsiveSearchAdCopy", "SetBudget", "change_adapter", "parse_change",
 ]

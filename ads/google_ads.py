@@ -13,7 +13,9 @@ developer-token / login-customer-id headers, GoogleAdsException) is the SDK's ow
 
 Reads use GoogleAdsService.SearchStream with GAQL. Every change is applied through GoogleAdsService.Mutate:
 one request type for every resource, temporary resource names for a new ad group's keywords and ad, and
-operation indexes in partial failures that map straight back to the change they came from.
+operation indexes in partial failures that map straight back to the change they came from. The inverses a
+rollback proposes are `remove` operations on the negatives' criteria (found by reading them first) and
+status-only updates (PAUSED) of an ad group or an ad group ad.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from ads.changes import (
     Change,
     CreateAdGroup,
     KeywordSpec,
+    PauseEntity,
+    RemoveNegativeKeywords,
     SetBudget,
 )
 from ads.entities import (
@@ -439,8 +443,14 @@ class GoogleAdsAccount:
             if not isinstance(change.ad, ResponsiveSearchAdCopy):
                 return ReadBack(change_hash=change.hash, present=False, state={"error": "not a responsive search ad"})
             matching = [name for name, copy in self._ads_in(change.ad_group_id) if _same_copy(copy, change.ad)]
-            return ReadBack(change_hash=change.hash, present=bool(matching), state={"matching_ads": len(matching)},
-                            resource_names=tuple(matching))
+            # adGroupAds/<ad group id>~<ad id>: the ad id is what a rollback pauses
+            ad_id = matching[0].rsplit("~", 1)[-1] if matching else None
+            return ReadBack(change_hash=change.hash, present=bool(matching),
+                            state={"matching_ads": len(matching), "ad_id": ad_id}, resource_names=tuple(matching))
+        if isinstance(change, RemoveNegativeKeywords):
+            return self._read_back_removal(change)
+        if isinstance(change, PauseEntity):
+            return self._read_back_pause(change)
         return self._read_back_budget(change)
 
     def _negatives_at(self, level: str, owner_id: str) -> dict[tuple[str, str], str]:
@@ -461,6 +471,38 @@ class GoogleAdsAccount:
             criterion = getattr(row, resource)
             found[_key(criterion.keyword.text, criterion.keyword.match_type.name)] = criterion.resource_name
         return found
+
+    def _read_back_removal(self, change: RemoveNegativeKeywords) -> ReadBack:
+        """Present once none of the keywords is left at a place that still exists (a vanished place is reported)."""
+        found = self._negatives_at(change.level, change.target_id)
+        wanted = {_key(k.text, k.match_type): k for k in reversed(change.keywords)}  # the first spelling wins
+        remaining = [key for key in dict.fromkeys(_key(k.text, k.match_type) for k in change.keywords) if key in found]
+        exists = bool(remaining) or self._target_exists(change.level, change.target_id)
+        return ReadBack(
+            change_hash=change.hash, present=exists and not remaining,
+            state={"target_exists": exists,
+                   "still_present": [_keyword_label(wanted[key].text, wanted[key].match_type) for key in remaining]},
+            resource_names=tuple(found[key] for key in remaining))
+
+    def _target_exists(self, level: str, target_id: str) -> bool:
+        resource = {"campaign": "campaign", "ad_group": "ad_group", "shared_list": "shared_set"}[level]
+        owner = str(int(target_id)) if target_id.isdigit() else "0"
+        return bool(list(self._search(f"SELECT {resource}.id FROM {resource} WHERE {resource}.id = {owner} "
+                                      f"AND {resource}.status != 'REMOVED'")))
+
+    def _read_back_pause(self, change: PauseEntity) -> ReadBack:
+        entity = str(int(change.entity_id)) if change.entity_id.isdigit() else "0"
+        resource, where = {
+            "ad_group": ("ad_group", f"ad_group.id = {entity}"),
+            "ad": ("ad_group_ad", f"ad_group_ad.ad.id = {entity}"),
+        }[change.level]
+        rows = list(self._search(f"SELECT {resource}.resource_name, {resource}.status FROM {resource} "
+                                 f"WHERE {where} AND {resource}.status != 'REMOVED'"))
+        if not rows:
+            return ReadBack(change_hash=change.hash, present=False, state={"status": None})
+        found = getattr(rows[0], resource)
+        return ReadBack(change_hash=change.hash, present=found.status.name == "PAUSED",
+                        state={"status": found.status.name.lower()}, resource_names=(found.resource_name,))
 
     def _ads_in(self, ad_group_id: str) -> list[tuple[str, ResponsiveSearchAdCopy]]:
         owner = str(int(ad_group_id)) if ad_group_id.isdigit() else "0"
@@ -571,6 +613,16 @@ class GoogleAdsAccount:
                     for k in missing]
         if isinstance(change, CreateAdGroup):
             return self._ad_group_operations(index, change)
+        if isinstance(change, RemoveNegativeKeywords | PauseEntity) and not current.resource_names:
+            place, place_id = ((change.level, change.target_id) if isinstance(change, RemoveNegativeKeywords)
+                               else (change.level, change.entity_id))
+            return ApplyResult(change_hash=change.hash, status="failed",
+                               message=f"{place.replace('_', ' ')} {place_id} does not exist")
+        if isinstance(change, RemoveNegativeKeywords):
+            return [_Operation(index, self._remove_negative_operation(change.level, name), f"negative keyword {label}")
+                    for name, label in zip(current.resource_names, current.state["still_present"], strict=True)]
+        if isinstance(change, PauseEntity):
+            return [self._pause_operation(index, change, current.resource_names[0])]
         if isinstance(change, AddCreativeVariants):
             return [self._ad_operation(index, self._resource("adGroups", change.ad_group_id), change.ad, change.paused,
                                        f"responsive search ad in ad group {change.ad_group_name or change.ad_group_id}")]
@@ -589,6 +641,26 @@ class GoogleAdsAccount:
                                                     negative=True, keyword=info)))
         return t.services.MutateOperation(shared_criterion_operation=t.services.SharedCriterionOperation(
             create=t.resources.SharedCriterion(shared_set=self._resource("sharedSets", change.target_id), keyword=info)))
+
+    def _remove_negative_operation(self, level: str, resource_name: str) -> Any:
+        services = self._types.services
+        field, operation = {
+            "campaign": ("campaign_criterion_operation", services.CampaignCriterionOperation),
+            "ad_group": ("ad_group_criterion_operation", services.AdGroupCriterionOperation),
+            "shared_list": ("shared_criterion_operation", services.SharedCriterionOperation),
+        }[level]
+        return services.MutateOperation(**{field: operation(remove=resource_name)})
+
+    def _pause_operation(self, index: int, change: PauseEntity, resource_name: str) -> _Operation:
+        from google.api_core.protobuf_helpers import field_mask
+
+        t = self._types
+        resource, field = ("AdGroup", "ad_group") if change.level == "ad_group" else ("AdGroupAd", "ad_group_ad")
+        entity = getattr(t.resources, resource)(resource_name=resource_name, status="PAUSED")
+        update = getattr(t.services, f"{resource}Operation")(
+            update=entity, update_mask=field_mask(None, type(entity).pb(entity)))
+        label = f"{change.level.replace('_', ' ')} {change.entity_name or change.entity_id}"
+        return _Operation(index, t.services.MutateOperation(**{f"{field}_operation": update}), label)
 
     def _ad_group_operations(self, index: int, change: CreateAdGroup) -> list[_Operation]:
         t = self._types

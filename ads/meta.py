@@ -4,8 +4,10 @@
   `daily_budget`: the ad set (level 'ad_set') or the campaign (level 'campaign', campaign budget
   optimisation, "CBO"). Amounts are minor units (cents), as Meta holds them; insights report spend as a
   decimal string in currency, converted here to minor units.
-- Writes: ad set / campaign `daily_budget` (SetBudget) and new PAUSED ads with a link-ad creative
-  (AddCreativeVariants with MetaAdCopy). Every write is confirmed by a read-back before it is 'applied'.
+- Writes: ad set / campaign `daily_budget` (SetBudget), new PAUSED ads with a link-ad creative
+  (AddCreativeVariants with MetaAdCopy), and status PAUSED on an ad or an ad set (PauseEntity, what a rollback
+  proposes). Every write is confirmed by a read-back before it is 'applied'. Meta has no keywords, so the
+  keyword changes (negatives, their removal, ad groups with keywords) fail with a clear message.
 - Meta allows about 4 budget changes per ad set per hour; further changes are queued in a small SQLite
   ledger (`MetaSettings.state_path`) and run by `run_queued(now)`, never dropped.
 - A local Graph server (sandbox/meta_emulator.py) is reached by setting META_GRAPH_URL: it replaces
@@ -36,7 +38,7 @@ from facebook_business.session import FacebookSession
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from ads.account import ApplyResult, ReadBack
-from ads.changes import AddCreativeVariants, Change, SetBudget, parse_change
+from ads.changes import AddCreativeVariants, Change, PauseEntity, SetBudget, parse_change
 from ads.entities import (
     DAILY_METRIC_COLUMNS, SEARCH_TERM_COLUMNS, Account, AccountStructure, Ad, AdGroup, Budget, Campaign, MetaAdCopy,
     MoneyUnit, Platform, Status, from_currency,
@@ -57,6 +59,9 @@ CAMPAIGN_FIELDS = ["id", "name", "status", "daily_budget"]
 AD_SET_FIELDS = ["id", "name", "campaign_id", "status", "daily_budget"]
 CREATIVE_FIELDS = ["id", "name", "body", "title", "object_story_spec"]
 AD_FIELDS = ["id", "name", "adset_id", "campaign_id", "status", "creative{" + ",".join(CREATIVE_FIELDS) + "}"]
+# What PauseEntity reads. Graph refuses a field the node does not have, so reading these also proves that an id
+# given as an ad is an ad (adset_id) and one given as an ad set is an ad set (campaign_id and daily_budget).
+PAUSABLE_FIELDS = {"ad": ["id", "name", "adset_id", "status"], "ad_group": AD_SET_FIELDS}
 # Field expansion (`creative{…}`) goes in params: the SDK's static field check warns about it otherwise.
 AD_PARAMS = {"fields": ",".join(AD_FIELDS), "limit": PAGE_SIZE}
 INSIGHT_FIELDS = ["date_start", "campaign_id", "adset_id", "impressions", "clicks", "spend", "actions",
@@ -371,8 +376,14 @@ class MetaAccount:
             ads = self._call(lambda: self._rows(AdSet(change.ad_group_id, api=self._api).get_ads(params=AD_PARAMS)))
             matching = [a for a in ads if meta_ad_copy(a.get("creative") or {}) == change.ad]
             return ReadBack(change_hash=change.hash, present=bool(matching),
-                            state={"ads": [{"id": a["id"], "status": a.get("status")} for a in matching]},
+                            state={"ads": [{"id": a["id"], "status": a.get("status")} for a in matching],
+                                   "ad_id": matching[0]["id"] if matching else None},
                             resource_names=tuple(a["id"] for a in matching))
+        if isinstance(change, PauseEntity):
+            node = self._pausable(change)
+            data = self._call(lambda: node.api_get(fields=PAUSABLE_FIELDS[change.level]).export_all_data())
+            return ReadBack(change_hash=change.hash, present=_status(data) is Status.PAUSED,
+                            state={"status": str(_status(data))}, resource_names=(change.entity_id,))
         return ReadBack(change_hash=change.hash, present=False, state={"unsupported": _unsupported(change)})
 
     # -- internals --
@@ -386,6 +397,8 @@ class MetaAccount:
                 return self._set_budget(change, validate_only=validate_only, now=now, from_queue=from_queue)
             if isinstance(change, AddCreativeVariants) and isinstance(change.ad, MetaAdCopy):
                 return self._add_ad(change, validate_only=validate_only)
+            if isinstance(change, PauseEntity):
+                return self._pause(change, validate_only=validate_only)
             return _failed(change, _unsupported(change))
         except PlatformError as exc:
             return _failed(change, str(exc))
@@ -489,6 +502,29 @@ class MetaAccount:
             return _failed(change, f"Meta created ad {ad['id']} but it does not read back with the proposed copy")
         return ApplyResult(change_hash=change.hash, status="applied", after={"ad_id": ad["id"], "status": status},
                            resource_names=(ad["id"], created["id"]))
+
+    def _pausable(self, change: PauseEntity) -> MetaAd | AdSet:
+        return MetaAd(change.entity_id, api=self._api) if change.level == "ad" else AdSet(change.entity_id, api=self._api)
+
+    def _pause(self, change: PauseEntity, *, validate_only: bool) -> ApplyResult:
+        before = self.read_back(change)
+        what = f"{'ad' if change.level == 'ad' else 'ad set'} {change.entity_id}"
+        if before.present:
+            return ApplyResult(change_hash=change.hash, status="already_applied", before=before.state,
+                               after=before.state, resource_names=before.resource_names)
+        if before.state["status"] == Status.REMOVED:
+            return _failed(change, f"{what} is deleted or archived; there is nothing to pause")
+        node = self._pausable(change)
+        if validate_only:
+            self._call(lambda: node.api_update(params={"status": "PAUSED", "execution_options": ["validate_only"]}))
+            return ApplyResult(change_hash=change.hash, status="validated", before=before.state,
+                               resource_names=before.resource_names)
+        self._call(lambda: node.api_update(params={"status": "PAUSED"}))
+        after = self.read_back(change)
+        if not after.present:
+            return _failed(change, f"Meta accepted the update but {what} reads back {after.state['status']}, not paused")
+        return ApplyResult(change_hash=change.hash, status="applied", before=before.state, after=after.state,
+                           resource_names=after.resource_names)
 
     def _ad_account(self) -> MetaAdAccount:
         return MetaAdAccount(self.ad_account_id, api=self._api)

@@ -91,6 +91,7 @@ def answer(results: Sequence[ToolMessage]) -> str:
 class OfflinePlanner(BaseChatModel):
     """Deterministic `BaseChatModel` with tool calling; used when no model API is configured."""
 
+    model_name: str = "adpilot-offline-planner"  # traces name the model like any other
     tool_names: tuple[str, ...] = ()
 
     @property

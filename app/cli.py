@@ -290,6 +290,22 @@ def changes_log(
     console.print(table)
 
 
+@changes_app.command("rollback")
+def changes_rollback(entry_id: Annotated[int, typer.Argument(help="The change log entry (#) to undo.")],
+                     as_json: JsonFlag = False) -> None:
+    """Propose the inverse of an applied change; it goes through the gate like any other proposal."""
+    session = _session()
+    outcome = session.rollback(entry_id)
+    document = _audit_document(session, outcome)
+    if as_json:
+        _print_json(document)
+        return
+    account = session.open_account(document["account"]).account
+    console.print(_proposal_table(proposal_rows(outcome.values, account.money), f"Rollback of change log entry {entry_id}"))
+    if document["pending"]:
+        console.print("Approve it with [bold]adpilot approvals approve ID[/].")
+
+
 @app.command()
 def traces(limit: Annotated[int, typer.Option("--limit")] = 20, as_json: JsonFlag = False) -> None:
     """The newest local traces (when Langfuse is not configured)."""

@@ -34,6 +34,7 @@ from graphs.audit import build_audit_graph
 from graphs.change_log import ChangeLog
 from graphs.chat import build_chat_graph
 from graphs.context import RunContext
+from graphs.rollback import build_rollback_graph, inverse_changes
 from graphs.tracing import Tracing, configure_tracing
 from policies.gate import Policy, load_policy
 from policies.screening import data_block
@@ -81,11 +82,13 @@ class Session:
             settings.home, public_key=settings.langfuse_public_key, secret_key=settings.langfuse_secret_key,
             base_url=settings.langfuse_base_url)
         self.change_log = ChangeLog(settings.change_log_path)
+        self._accounts: dict[str, AdAccount] = {}
         connection = sqlite3.connect(settings.checkpoints_path, check_same_thread=False)
         self.checkpointer = SqliteSaver(connection)
         self.graphs: dict[str, CompiledStateGraph] = {
             "audit": build_audit_graph().compile(checkpointer=self.checkpointer, name="audit"),
             "chat": build_chat_graph().compile(checkpointer=self.checkpointer, name="chat"),
+            "rollback": build_rollback_graph().compile(checkpointer=self.checkpointer, name="rollback"),
         }
 
     # ---- accounts ---------------------------------------------------------------------------
@@ -131,6 +134,12 @@ class Session:
             google.stop()
 
     def open_account(self, name: str) -> AdAccount:
+        """The account called `name`, opened once per session (a platform client is slow to build)."""
+        if name not in self._accounts:
+            self._accounts[name] = self._open_account(name)
+        return self._accounts[name]
+
+    def _open_account(self, name: str) -> AdAccount:
         if name.startswith(("google-ads:", "meta:")):
             from app.connectors import open_platform_account  # the SDKs load only when a platform is used
 
@@ -209,6 +218,16 @@ class Session:
         self.change_log.register_thread(thread_id, "chat", context.account.account.name)
         return self._run("chat", thread_id, {"messages": [HumanMessage(message)], "account": account}, context)
 
+    def rollback(self, entry_id: int) -> RunOutcome:
+        """Propose the inverse of a logged change; it takes the gate and approval steps like any proposal."""
+        entry = self.change_log.entry(entry_id)
+        context = self.context(entry.account)
+        inverse = inverse_changes(entry, context.account)
+        thread_id = f"rollback-{entry_id}-{uuid.uuid4().hex[:6]}"
+        self.change_log.register_thread(thread_id, "rollback", entry.account)
+        return self._run("rollback", thread_id,
+                         {"account": entry.account, "proposals": [c.model_dump(mode="json") for c in inverse]}, context)
+
     # ---- approvals --------------------------------------------------------------------------
 
     def pending_approvals(self) -> list[PendingApproval]:
@@ -250,12 +269,3 @@ class Session:
         outcome = self._run(item.graph, item.thread_id,
                             Command(resume={item.change.hash: {**response, "by": reviewer}}), context)
         return item, outcome
-
-    @contextmanager
-    def closing(self) -> Iterator[Session]:
-        try:
-            yield self
-        finally:
-            self.tracing.flush()
-            self.change_log.close()
-

@@ -34,17 +34,43 @@ from tools.negatives import NegativeMiningSettings, mine_negatives
 ACCOUNT = "sandbox:trailhead"
 
 
-def blocked_rows(terms: pd.DataFrame, changes: list[AddNegativeKeywords]) -> np.ndarray:
-    """Which report rows some proposed negative blocks, each negative only where it applies."""
-    blocked = np.zeros(len(terms), dtype=bool)
+def blocked_rows(terms: pd.DataFrame, changes: list[AddNegativeKeywords]) -> list[tuple[str, np.ndarray]]:
+    """For each proposed negative, its text and the report rows it blocks, within its own scope."""
     texts = terms["search_term"].astype(str).tolist()
+    blocks = []
     for change in changes:
         scope = {"campaign": terms["campaign_id"] == change.target_id,
                  "ad_group": terms["ad_group_id"] == change.target_id}.get(change.level, pd.Series(True, terms.index))
         rows = np.flatnonzero(scope.to_numpy())
-        matcher = KeywordMatcher([(k.text, k.match_type) for k in change.keywords], negative=True)
-        blocked[rows[matcher.matched([texts[i] for i in rows])]] = True
-    return blocked
+        for keyword in change.keywords:
+            matched = KeywordMatcher([(keyword.text, keyword.match_type)], negative=True).matched(
+                [texts[i] for i in rows])
+            blocked = np.zeros(len(terms), dtype=bool)
+            blocked[rows[matched]] = True
+            blocks.append((keyword.text, blocked))
+    return blocks
+
+
+def per_kind(terms: pd.DataFrame, blocks: list[tuple[str, np.ndarray]], kinds: pd.Series) -> pd.DataFrame:
+    """Recall per waste kind, and the precision of the negatives aimed at it (the kind most of a negative's
+    blocked waste is of; "none" for negatives that block no waste at all)."""
+    kind_of_row = terms["search_term"].map(kinds).fillna("").to_numpy()
+    aimed: dict[str, np.ndarray] = {}
+    for _, blocked in blocks:
+        hit = pd.Series(kind_of_row[blocked])
+        hit = hit[hit != ""]
+        kind = hit.mode().iloc[0] if len(hit) else "none"
+        aimed[kind] = aimed.get(kind, np.zeros(len(terms), dtype=bool)) | blocked
+    blocked_any = np.logical_or.reduce([b for _, b in blocks]) if blocks else np.zeros(len(terms), dtype=bool)
+    table = []
+    for kind in [*sorted(set(kinds) - {""}), "none"]:
+        mine = aimed.get(kind, np.zeros(len(terms), dtype=bool))
+        of_kind = kind_of_row == kind
+        table.append({"kind": kind, "terms": int(of_kind.sum()), "blocked": int((of_kind & blocked_any).sum()),
+                      "recall": (of_kind & blocked_any).sum() / of_kind.sum() if of_kind.any() else np.nan,
+                      "negatives' blocks": int(mine.sum()),
+                      "precision": (mine & (kind_of_row != "")).sum() / mine.sum() if mine.any() else np.nan})
+    return pd.DataFrame(table).set_index("kind")
 
 
 def main() -> None:
@@ -74,7 +100,8 @@ def main() -> None:
     peak_mib = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
 
-    terms = terms.assign(blocked=blocked_rows(terms, changes))
+    blocks = blocked_rows(terms, changes)
+    terms = terms.assign(blocked=np.logical_or.reduce([b for _, b in blocks]) if blocks else False)
     per_term = terms.groupby("search_term").agg(
         blocked=("blocked", "any"), cost=("cost", "sum"), clicks=("clicks", "sum"), conversions=("conversions", "sum"))
     per_term["waste"] = per_term.index.map(truth.set_index("search_term")["is_waste"]).fillna(0).astype(bool)
@@ -100,6 +127,9 @@ def main() -> None:
     print(f"waste cost recovered:                     {blocked_waste_cost / max(waste_cost.sum(), 1):.3f} "
           f"({structure.account.money(int(blocked_waste_cost))} of {structure.account.money(int(waste_cost.sum()))})")
     print(f"converting terms blocked (must be 0):     {(blocked & (per_term['conversions'] > 0)).sum()}")
+    kinds = truth.set_index("search_term")["waste_kind"].where(truth.set_index("search_term")["is_waste"], "")
+    print("per waste kind (precision: of the negatives aimed at the kind, the blocked terms that are waste):")
+    print(per_kind(terms, blocks, kinds).to_string(float_format=lambda x: f"{x:.3f}"))
     print(f"time: {seconds:.2f} s; peak traced memory: {peak_mib:.1f} MiB")
 
 

@@ -323,6 +323,12 @@ def _search_term_report(structure: AccountStructure, rng: np.random.Generator, r
         mask = (catalogue["kind"] == kind).to_numpy()
         for key, (low, high) in ranges.items():
             behaviour[key][mask] = rng.uniform(low, high, mask.sum())
+    # A theme converts at one rate, whatever modifier its queries carry: which relevant query goes
+    # without a conversion is then down to the binomial draws below, as in a real account.
+    theme_codes, _ = pd.factorize(catalogue["theme"])
+    theme_kind = catalogue.groupby(theme_codes)["kind"].first().to_numpy()
+    theme_cvr = np.array([rng.uniform(*BEHAVIOUR[kind]["cvr"]) for kind in theme_kind])
+    behaviour["cvr"] = theme_cvr[theme_codes]
     weekday = np.where(pd.date_range(end=today, periods=SEARCH_TERM_DAYS).day_of_week.to_numpy() >= 5, 1.2, 1.0)
 
     n = len(day_index)

@@ -4,8 +4,10 @@ It serves `GoogleAdsService` (Search, SearchStream with the GAQL subset of sandb
 127.0.0.1 with gRPC local credentials: no certificate, loopback only, and the client's access token still
 arrives as call credentials. Requests and responses are the SDK's own proto-plus types. Errors are real
 `GoogleAdsFailure`s in the trailing metadata, or in `partial_failure_error` when partial failure is on.
-Search returns every row in one page. Mutates are validated against the current account plus the earlier operations of the same request
-(temporary ids such as `customers/1/adGroups/-1` resolve) and written in one `SandboxAccount.write`.
+Search returns every row in one page. Mutates create negatives, ad groups with keywords and RSAs and shared
+sets; remove negative keyword criteria; update budgets and the status of ad groups and ads. They are validated
+against the current account plus the earlier operations of the same request (temporary ids such as
+`customers/1/adGroups/-1` resolve) and written in one `SandboxAccount.write`.
 
     with start_google_ads_emulator(account) as emulator:
         settings = GoogleAdsSettings.load(environ=emulator.client_settings())
@@ -54,6 +56,12 @@ SEARCH_TERM_VIEW_FIELDS = {
     "campaign.name", "ad_group.id", "ad_group.name", "segments.keyword.info.text", "segments.keyword.info.match_type",
     "segments.date", *METRICS,
 }
+# operation kind -> (negative level, resource collection, result field) of a negative keyword criterion
+_NEGATIVE_CRITERIA = {
+    "campaign_criterion_operation": ("campaign", "campaignCriteria", "campaign_criterion_result"),
+    "ad_group_criterion_operation": ("ad_group", "adGroupCriteria", "ad_group_criterion_result"),
+    "shared_criterion_operation": ("shared_list", "sharedCriteria", "shared_criterion_result"),
+}
 _RESOURCE_NAME = re.compile(r"customers/(\d+)/(\w+)/(-?\d+(?:~-?\d+)?)")
 
 
@@ -84,10 +92,17 @@ class _Mutation:
                 self.entities[(type(entity), entity.id)] = entity
         self.temporary: dict[str, str] = {}
         self.upserts: dict[tuple[type, str], Entity] = {}
+        self.removals: dict[tuple[type, str], Entity] = {}
 
     def put(self, entity: Entity) -> None:
         self.entities[(type(entity), entity.id)] = entity
         self.upserts[(type(entity), entity.id)] = entity
+
+    def remove(self, entity: Entity) -> None:
+        key = (type(entity), entity.id)
+        del self.entities[key]
+        self.upserts.pop(key, None)
+        self.removals[key] = entity
 
     def find(self, kind: type, resource_name: str, collection: str, path: tuple[Any, ...]) -> Entity:
         match = _RESOURCE_NAME.fullmatch(resource_name or "")
@@ -97,6 +112,18 @@ class _Mutation:
         entity_id = self.temporary.get(match.group(3), match.group(3))
         entity = self.entities.get((kind, entity_id))
         if entity is None or getattr(entity, "status", None) is Status.REMOVED:
+            raise OperationError("mutate_error", "RESOURCE_NOT_FOUND",
+                                 f"Resource was not found: {resource_name!r}.", resource_name, path)
+        return entity
+
+    def find_child(self, kind: type, resource_name: str, collection: str, path: tuple[Any, ...],
+                   parent_of: Callable[[Any], str]) -> Any:
+        """An entity named `customers/C/<collection>/<parent id>~<id>`, whose parent must be the one named."""
+        match = _RESOURCE_NAME.fullmatch(resource_name or "")
+        parent, _, entity_id = match.group(3).partition("~") if match else ("", "", "")
+        entity = self.entities.get((kind, entity_id))
+        if (not match or match.group(1) != self.customer_id or match.group(2) != collection or entity is None
+                or parent_of(entity) != parent or getattr(entity, "status", None) is Status.REMOVED):
             raise OperationError("mutate_error", "RESOURCE_NOT_FOUND",
                                  f"Resource was not found: {resource_name!r}.", resource_name, path)
         return entity
@@ -451,8 +478,9 @@ class GoogleAdsEmulator:
                     built.location.field_path_elements.insert(0, t.errors.ErrorLocation.FieldPathElement(
                         field_name="mutate_operations", index=index))
                 self._abort(context, _Abort(grpc.StatusCode.INVALID_ARGUMENT, [e for _, e in errors]), failure)
-            if not request.validate_only and mutation.upserts:
-                self.account.write(upserts=list(mutation.upserts.values()))
+            if not request.validate_only and (mutation.upserts or mutation.removals):
+                self.account.write(upserts=list(mutation.upserts.values()),
+                                   removals=list(mutation.removals.values()))
         response = t.services.MutateGoogleAdsResponse(
             mutate_operation_responses=[] if request.validate_only else responses)
         if errors:
@@ -476,6 +504,11 @@ class GoogleAdsEmulator:
             ("shared_criterion_operation", "create"): self._create_shared_criterion,
             ("ad_group_operation", "create"): self._create_ad_group,
             ("ad_group_ad_operation", "create"): self._create_ad_group_ad,
+            ("campaign_criterion_operation", "remove"): self._remove_negative,
+            ("ad_group_criterion_operation", "remove"): self._remove_negative,
+            ("shared_criterion_operation", "remove"): self._remove_negative,
+            ("ad_group_operation", "update"): self._update_status,
+            ("ad_group_ad_operation", "update"): self._update_status,
             ("campaign_budget_operation", "update"): self._update_campaign_budget,
             ("shared_set_operation", "create"): self._create_shared_set,
             ("campaign_shared_set_operation", "create"): self._create_campaign_shared_set,
@@ -608,6 +641,41 @@ class GoogleAdsEmulator:
                     status=Status.ENABLED if ad_group_ad.status.name == "ENABLED" else Status.PAUSED)
         mutation.put(entity)
         return "ad_group_ad_result", mutation.resource("adGroupAds", group.id, entity.id)
+
+    def _remove_negative(self, mutation: _Mutation, operation: Any, path: tuple[Any, ...]) -> tuple[str, str]:
+        """A campaign, ad group or shared-set negative keyword criterion, by resource name."""
+        kind = path[0]
+        level, collection, result_field = _NEGATIVE_CRITERIA[kind]
+        negative = mutation.find_child(NegativeKeyword, operation.remove, collection, path,
+                                       lambda n: n.owner_id if n.level == level else "")
+        mutation.remove(negative)
+        return result_field, operation.remove
+
+    def _update_status(self, mutation: _Mutation, operation: Any, path: tuple[Any, ...]) -> tuple[str, str]:
+        """The status of an ad group or an ad group ad: the only field the emulator updates on them."""
+        update = operation.update
+        if path[0] == "ad_group_operation":
+            entity = mutation.find(AdGroup, update.resource_name, "adGroups", (*path, "resource_name"))
+            result_field = "ad_group_result"
+        else:
+            entity = mutation.find_child(Ad, update.resource_name, "adGroupAds", (*path, "resource_name"),
+                                         lambda ad: ad.ad_group_id)
+            result_field = "ad_group_ad_result"
+        paths = set(operation.update_mask.paths) - {"resource_name"}
+        if not paths:
+            raise OperationError("field_mask_error", "FIELD_MASK_MISSING", "The update mask is empty.", "",
+                                 ("update_mask",))
+        if paths != {"status"}:
+            raise OperationError("field_mask_error", "FIELD_NOT_FOUND",
+                                 f"The emulator updates only the status here, not {sorted(paths - {'status'})}.",
+                                 "", ("update_mask",))
+        status = update.status.name
+        if status not in ("ENABLED", "PAUSED"):
+            raise OperationError("field_error", "INVALID_VALUE",
+                                 f"Status {status} cannot be set by an update (use a remove operation).", status,
+                                 (*path, "status"))
+        mutation.put(entity.model_copy(update={"status": Status(status.lower())}))
+        return result_field, update.resource_name
 
     def _update_campaign_budget(self, mutation: _Mutation, operation: Any, path: tuple[Any, ...]) -> tuple[str, str]:
         update = operation.update

@@ -26,6 +26,8 @@ from ads.changes import (
     AddNegativeKeywords,
     Change,
     CreateAdGroup,
+    PauseEntity,
+    RemoveNegativeKeywords,
     SetBudget,
 )
 from ads.entities import (
@@ -481,7 +483,8 @@ class SandboxAccount:
             if problems:
                 return ApplyResult(change_hash=change.hash, status="failed", message="; ".join(problems),
                                    before=before.state)
-            self.write(upserts=self._entities_for(structure, change))
+            upserts, removals = self._writes_for(structure, change)
+            self.write(upserts=upserts, removals=removals)
         after = self.read_back(change)
         if not after.present:
             return ApplyResult(change_hash=change.hash, status="failed", before=before.state, after=after.state,
@@ -529,13 +532,19 @@ class SandboxAccount:
                     problems.append(f"budget {budget.name} is now {budget.daily_amount}, "
                                     f"the change expected {change.from_amount}")
                 return problems
+            case RemoveNegativeKeywords():
+                # negatives that are not there are already removed: only a missing place is a problem
+                if not _target_exists(structure, change.level, change.target_id):
+                    return [f"{change.level.replace('_', ' ')} {change.target_id} does not exist"]
+                return []
+            case PauseEntity():
+                if _live(structure, change.level, change.entity_id) is None:
+                    return [f"{change.level.replace('_', ' ')} {change.entity_id} does not exist"]
+                return []
         return [f"unsupported change kind {type(change).__name__}"]
 
     def _negative_problems(self, structure: AccountStructure, change: AddNegativeKeywords) -> list[str]:
-        owners: dict[str, Sequence[Entity]] = {
-            "campaign": structure.campaigns, "ad_group": structure.ad_groups, "shared_list": structure.shared_lists,
-        }
-        if _find(owners[change.level], change.target_id) is None:
+        if not _target_exists(structure, change.level, change.target_id):
             return [f"{change.level.replace('_', ' ')} {change.target_id} does not exist"]
         existing = _negatives_at(structure, change.level, change.target_id)
         problems = []
@@ -555,14 +564,14 @@ class SandboxAccount:
                             f"{limit('shared_negative_list_max_keywords')} keywords")
         return problems
 
-    def _entities_for(self, structure: AccountStructure, change: Change) -> list[Entity]:
-        """The entities a valid change adds or replaces."""
+    def _writes_for(self, structure: AccountStructure, change: Change) -> tuple[list[Entity], list[Entity]]:
+        """The entities a valid change adds or replaces, and those it deletes."""
         new_id = self._store.new_id
         match change:
             case AddNegativeKeywords():
                 return [NegativeKeyword(id=new_id(), level=change.level, owner_id=change.target_id,
                                         text=keyword.text, match_type=keyword.match_type)
-                        for keyword in change.keywords]
+                        for keyword in change.keywords], []
             case CreateAdGroup():
                 group = AdGroup(id=new_id(), campaign_id=change.campaign_id, name=change.name,
                                 status=Status.PAUSED if change.paused else Status.ENABLED)
@@ -570,13 +579,18 @@ class SandboxAccount:
                             for spec in change.keywords]
                 ad = Ad(id=new_id(), ad_group_id=group.id, copy=change.ad,
                         status=Status.PAUSED if change.paused else Status.ENABLED)
-                return [group, *keywords, ad]
+                return [group, *keywords, ad], []
             case AddCreativeVariants():
                 return [Ad(id=new_id(), ad_group_id=change.ad_group_id, copy=change.ad,
-                           status=Status.PAUSED if change.paused else Status.ENABLED)]
+                           status=Status.PAUSED if change.paused else Status.ENABLED)], []
             case SetBudget():
                 budget = _find(structure.budgets, change.budget_id)
-                return [budget.model_copy(update={"daily_amount": change.to_amount})]
+                return [budget.model_copy(update={"daily_amount": change.to_amount})], []
+            case RemoveNegativeKeywords():
+                at_target = _negatives_at(structure, change.level, change.target_id)
+                return [], [at_target[key] for key in dict.fromkeys(_keys(change)) if key in at_target]
+            case PauseEntity():
+                return [_live(structure, change.level, change.entity_id).model_copy(update={"status": Status.PAUSED})], []
         raise TypeError(f"unsupported change kind {type(change).__name__}")
 
     def read_back(self, change: Change) -> ReadBack:
@@ -625,6 +639,24 @@ class SandboxAccount:
                 return ReadBack(change_hash=change.hash, present=budget.daily_amount == change.to_amount,
                                 state={"daily_amount": budget.daily_amount},
                                 resource_names=(self._resource_name("budget", budget),))
+            case RemoveNegativeKeywords():
+                # present (= removed) only where the place still exists, so a vanished target is reported, not hidden
+                exists = _target_exists(structure, change.level, change.target_id)
+                at_target = _negatives_at(structure, change.level, change.target_id)
+                remaining = [at_target[key] for key in dict.fromkeys(_keys(change)) if key in at_target]
+                return ReadBack(
+                    change_hash=change.hash, present=exists and not remaining,
+                    state={"target_exists": exists,
+                           "still_present": [{"text": n.text, "match_type": str(n.match_type)} for n in remaining]},
+                    resource_names=tuple(self._resource_name("negative", n) for n in remaining),
+                )
+            case PauseEntity():
+                entity = _live(structure, change.level, change.entity_id)
+                if entity is None:
+                    return ReadBack(change_hash=change.hash, present=False, state={"status": None})
+                return ReadBack(change_hash=change.hash, present=entity.status is Status.PAUSED,
+                                state={"status": str(entity.status)},
+                                resource_names=(self._resource_name(change.level, entity),))
         raise TypeError(f"unsupported change kind {type(change).__name__}")
 
     def _resource_name(self, kind: str, entity: Entity) -> str:
@@ -666,6 +698,24 @@ def _column_values(frame: pd.DataFrame, column: str) -> list:
 
 def _find(entities: Sequence[Entity], entity_id: str) -> Entity | None:
     return next((entity for entity in entities if entity.id == entity_id), None)
+
+
+def _target_exists(structure: AccountStructure, level: str, target_id: str) -> bool:
+    """Whether the campaign, ad group or shared list that holds negatives at `level` is in the account."""
+    owners: dict[str, Sequence[Entity]] = {
+        "campaign": structure.campaigns, "ad_group": structure.ad_groups, "shared_list": structure.shared_lists,
+    }
+    return _find(owners[level], target_id) is not None
+
+
+def _live(structure: AccountStructure, level: str, entity_id: str) -> AdGroup | Ad | None:
+    """The ad group or ad with this id, unless it is absent or removed."""
+    entity = _find(structure.ad_groups if level == "ad_group" else structure.ads, entity_id)
+    return entity if entity is not None and entity.status is not Status.REMOVED else None
+
+
+def _keys(change: AddNegativeKeywords | RemoveNegativeKeywords) -> list[tuple[str, MatchType]]:
+    return [(_normalise(k.text), k.match_type) for k in change.keywords]
 
 
 def _negatives_at(structure: AccountStructure, level: str, owner_id: str) -> dict[tuple[str, MatchType], NegativeKeyword]:

@@ -106,12 +106,15 @@ CAMPAIGNS: tuple[CampaignTheme, ...] = (
 )
 
 # Shopping modifiers that turn a head into a long-tail converting query.
-PREFIXES: tuple[str, ...] = ("", "best ", "buy ", "top rated ", "affordable ", "lightweight ", "durable ", "new ")
+# Places and seasons are shopping modifiers too, not only words of job searches.
+PREFIXES: tuple[str, ...] = ("", "best ", "buy ", "top rated ", "affordable ", "lightweight ", "durable ", "new ",
+                             "summer ")
 SUFFIXES: tuple[str, ...] = (
     "", " sale", " online", " near me", " reviews", " deals", " clearance", " discount", " on sale", " store",
-    " best price", " comparison", " size guide", " in stock",
+    " best price", " comparison", " size guide", " in stock", " denver", " seattle",
 )
-BRAND_SUFFIXES: tuple[str, ...] = ("", " near me", " online", " sale", " reviews", " phone number", " gift card")
+BRAND_SUFFIXES: tuple[str, ...] = ("", " near me", " online", " sale", " reviews", " phone number", " gift card",
+                                   " denver", " seattle")
 
 
 @dataclass(frozen=True)

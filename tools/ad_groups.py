@@ -1,23 +1,38 @@
-"""New ad groups for converting themes of search queries that no keyword of the account covers yet.
+"""New ad groups for converting products that people search for and no keyword of the account covers yet.
 
-A theme (a cluster from `tools.query_clusters`) becomes a `CreateAdGroup` when:
+A theme is one product word, not one cluster: clustering (`tools.query_clusters`) only nominates it.
+- Shopping modifiers ("best", "sale", "near me", …) are the words found in more than half of the
+  clusters (with at least `MIN_CLUSTERS_FOR_MODIFIERS` clusters; a smaller report has none): people add
+  them to any product, so they never name a theme nor make a keyword.
+- Each cluster nominates its core word: the word (not a modifier, stop word, number, brand or competitor
+  term) carried by the most of its uncovered queries' weight (share of cost plus share of impressions);
+  among equals the later one, since English puts the head noun last ("water *filter*").
+- The theme of a core word is every non-brand, non-competitor query of the report that contains it, so
+  clusters sharing a core word merge into one theme and queries another cluster took are not lost.
+
+A theme becomes a `CreateAdGroup` when:
 - it converts (≥ `min_conversions`) on meaningful traffic (≥ `min_clicks`), at a cost per conversion
-  no worse than `max_cpa_multiple` × the account's — a theme with spend and no conversions is waste, not
-  an ad group;
+  no worse than `max_cpa_multiple` × that of the account's non-brand, non-competitor queries (brand
+  converts at prices no generic theme sees) — a theme with spend and no conversions is waste;
+- its core word does not end an existing keyword: "tent" in "ultralight tent" is a product the account
+  already sells, so its uncovered queries ("single wall tent") are keywords missing from those ad groups;
 - existing keywords cover little of it: less than `max_covered_share` of its cost is on queries some
-  keyword matches (positive semantics of `tools.keyword_matching`, a lower bound of Google's matching, so
-  coverage is if anything understated);
-- it is not a brand theme (brand terms carry most of its cost) nor competitor-looking (most of its cost is
-  on queries with a competitor term or comparison words such as "vs" or "alternative");
+  keyword matches (positive semantics of `tools.keyword_matching`, a lower bound of Google's matching);
 - its keywords do not cannibalise an existing ad group (or one proposed before it): at most
   `max_keyword_overlap` of the new keywords match an existing group's keywords or the other way round, and
-  its name is not already an ad group's name.
+  its name is not already an ad group's name (plural and singular alike).
 
-Keywords (5–20): phrase match for the theme's two- and three-word terms found in several of its queries,
-exact match for its best queries (conversions, then clicks), none of them covered, blocked by an existing
-negative of the campaign, a brand term, or longer than Google allows. The ad group goes into the search
-campaign that carried most of the theme's cost, with a draft RSA from `tools.creatives.write_rsa` whose
-final URL is `final_url` or the one the campaign's ads use most; with neither, the theme is skipped.
+Heads: each uncovered query's stem — the query without the modifiers and stop words around it ("best
+led headlamp near me" -> "led headlamp") — is a head term; the shortest heads contain no other head.
+Name: the shortest head carried by the most weight ("trekking poles", "water filter"), in Title Case and,
+when most of the account's ad group names end in a plural, with its last word in the plural ("Headlamps").
+Keywords (5–20, `max_keywords`): exact match for the heads some of whose queries converted, most conversions first, plus phrase match for
+the shortest heads, so the group bids on what people type and not on its long tail; none covered,
+blocked by a negative of the campaign, or longer than Google allows.
+Campaign: a live, non-brand search campaign whose name shares a word with the ad group's name; else
+the one that carried most of the theme's cost, and the rationale says so. The draft RSA comes from
+`tools.creatives.write_rsa`, with final URL `final_url` or the one the campaign's ads use most; with
+neither, the theme is skipped.
 """
 
 from __future__ import annotations
@@ -28,6 +43,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ads.changes import CreateAdGroup, Evidence, KeywordSpec, QueryEvidence
 from ads.entities import (
@@ -39,15 +55,26 @@ from ads.entities import (
 )
 from ads.limits import limit
 from tools.creatives import write_rsa
-from tools.keyword_matching import KeywordMatcher, normalise, variant_tokens
+from tools.keyword_matching import (
+    KeywordMatcher,
+    close_variant,
+    normalise,
+    tokens,
+    variant_tokens,
+)
 from tools.negatives import METRICS, search_term_rows
 
 if TYPE_CHECKING:
-    from tools.query_clusters import ClusteringResult, QueryCluster
+    from tools.query_clusters import ClusteringResult
 
 COMPARISON_WORDS = ("vs", "versus", "alternative", "alternatives", "competitor", "competitors", "compare", "comparison")
 MIN_KEYWORDS = 5
 EVIDENCE_QUERIES = 50
+# A word found in more than this share of the clusters is a shopping modifier, not a product.
+MODIFIER_CLUSTER_SHARE = 0.5
+# Below this many clusters a word's spread says nothing: the report has no modifiers.
+MIN_CLUSTERS_FOR_MODIFIERS = 8
+MIN_CORE_LETTERS = 3
 
 
 def propose_ad_groups(terms: pd.DataFrame, clusters: ClusteringResult, structure: AccountStructure, *,
@@ -66,26 +93,36 @@ def propose_ad_groups(terms: pd.DataFrame, clusters: ClusteringResult, structure
     texts = list(queries.index)
     coverage = KeywordMatcher([(k.text, k.match_type) for k in _live_keywords(structure)], negative=False)
     queries["covered"] = coverage.matched(texts)
-    queries["brand"] = KeywordMatcher([(t, MatchType.PHRASE) for t in structure.account.brand_terms],
-                                      negative=False).matched(texts)
-    queries["competitor"] = KeywordMatcher([(t, MatchType.PHRASE) for t in (*COMPARISON_WORDS, *competitor_terms)],
-                                           negative=False).matched(texts)
-    total_conversions = queries["conversions"].sum()
-    account_cpa = queries["cost"].sum() / total_conversions if total_conversions > 0 else None
+    brand = KeywordMatcher([(t, MatchType.PHRASE) for t in structure.account.brand_terms], negative=False)
+    rival = KeywordMatcher([(t, MatchType.PHRASE) for t in (*COMPARISON_WORDS, *competitor_terms)], negative=False)
+    queries["usable"] = ~brand.matched(texts) & ~rival.matched(texts)
+    queries["weight"] = _weight(queries)
+    # Brand and competitor queries convert at prices a generic theme never sees: the bar is the rest's CPA.
+    generic = queries[queries["usable"]]
+    total_conversions = generic["conversions"].sum()
+    account_cpa = generic["cost"].sum() / total_conversions if total_conversions > 0 else None
 
-    planner = _Planner(rows, structure, coverage, final_url, max_keywords, max_keyword_overlap)
+    words = _Vocabulary(queries, excluded={w for t in (*structure.account.brand_terms, *competitor_terms)
+                                           for w in variant_tokens(t)})
+    planner = _Planner(rows, structure, coverage, words, final_url, max_keywords, max_keyword_overlap,
+                       competitor_terms)
     proposals: list[CreateAdGroup] = []
-    for cluster in clusters.clusters:
-        members = queries[queries["cluster_id"] == cluster.id]
+    # A word that ends a keyword is a product the account already sells ("tent" in "ultralight tent"): its
+    # uncovered queries are keywords missing from those ad groups, not a new ad group.
+    sold = {variant_tokens(k.text)[-1] for k in _live_keywords(structure) if variant_tokens(k.text)}
+    for core in words.cores():
+        if core in sold:
+            continue
+        members = queries.iloc[words.queries_with(core)]
+        members = members[members["usable"]]
         clicks, cost, conversions = (members[c].sum() for c in ("clicks", "cost", "conversions"))
         if conversions < min_conversions or clicks < min_clicks:
             continue
         if account_cpa is not None and cost / conversions > max_cpa_multiple * account_cpa:
             continue
-        if _share(members, "covered") >= max_covered_share or _share(members, "brand") >= 0.5 \
-                or _share(members, "competitor") >= 0.5:
+        if _share(members, "covered") >= max_covered_share:
             continue
-        proposal = planner.plan(cluster, members, account_cpa)
+        proposal = planner.plan(core, members, account_cpa)
         if proposal is not None:
             proposals.append(proposal)
     return sorted(proposals, key=lambda p: -p.evidence.metrics["conversions"])
@@ -94,6 +131,16 @@ def propose_ad_groups(terms: pd.DataFrame, clusters: ClusteringResult, structure
 def _live_keywords(structure: AccountStructure) -> list:
     live_groups = {g.id for g in structure.ad_groups if g.status is not Status.REMOVED}
     return [k for k in structure.keywords if k.status is not Status.REMOVED and k.ad_group_id in live_groups]
+
+
+def _weight(queries: pd.DataFrame) -> pd.Series:
+    """Share of cost plus share of impressions: what makes a query matter to a marketer."""
+    weight = pd.Series(0.0, index=queries.index)
+    for column in ("cost", "impressions"):
+        total = queries[column].clip(lower=0).sum()
+        if total > 0:
+            weight += queries[column].clip(lower=0) / total
+    return weight if weight.sum() > 0 else pd.Series(1.0, index=queries.index)
 
 
 def _share(members: pd.DataFrame, flag: str) -> float:
@@ -109,37 +156,150 @@ def _fits_keyword(text: str) -> bool:
     return 0 < len(text) <= limit("keyword_max_chars") and text.count(" ") < limit("negative_keyword_max_words")
 
 
+def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    n = len(part)
+    return any(words[i:i + n] == part for i in range(len(words) - n + 1))
+
+
+def _plural(word: str) -> str:
+    if close_variant(word) != word or not word.isalpha():
+        return word  # already plural (or not a word to inflect)
+    if word.endswith("y") and word[-2:-1] not in tuple("aeiou"):
+        return word[:-1] + "ies"
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    return word + "s"
+
+
+class _Vocabulary:
+    """The words of the report's queries: which are modifiers, which core word each cluster nominates."""
+
+    def __init__(self, queries: pd.DataFrame, excluded: set[str]) -> None:
+        self.queries = queries
+        self.variants = [variant_tokens(text) for text in queries.index]
+        pairs = pd.DataFrame([(position, word, index / max(len(words) - 1, 1))
+                              for position, words in enumerate(self.variants)
+                              for index, word in enumerate(words)],
+                             columns=["query", "word", "place"]).drop_duplicates(["query", "word"])
+        pairs["cluster"] = queries["cluster_id"].to_numpy()[pairs["query"].to_numpy()]
+        self.pairs = pairs
+        spread = pairs.groupby("word")["cluster"].nunique()
+        n_clusters = queries["cluster_id"].nunique()
+        self.modifiers = (set(spread.index[spread > MODIFIER_CLUSTER_SHARE * n_clusters])
+                          if n_clusters >= MIN_CLUSTERS_FOR_MODIFIERS else set())
+        self.excluded = excluded
+        self._by_word = pairs.groupby("word")["query"].agg(np.sort)
+
+    def is_product_word(self, word: str) -> bool:
+        return (word.isalpha() and len(word) >= MIN_CORE_LETTERS and word not in ENGLISH_STOP_WORDS
+                and word not in self.modifiers and word not in self.excluded)
+
+    def cores(self) -> list[str]:
+        """Each cluster's core word (see the module docstring), heaviest theme first, each once."""
+        uncovered = self.queries[~self.queries["covered"] & self.queries["usable"]]
+        pairs = self.pairs[self.pairs["query"].isin(self.queries.index.get_indexer(uncovered.index))]
+        pairs = pairs[pairs["word"].map(self.is_product_word).astype(bool)]
+        pairs = pairs.assign(weight=self.queries["weight"].to_numpy()[pairs["query"].to_numpy()])
+        per_word = pairs.groupby(["cluster", "word"]).agg(weight=("weight", "sum"), place=("place", "mean"))
+        # Rounded so that words carried by exactly the same queries tie and the later word wins.
+        per_word["rank_weight"] = per_word["weight"].round(12)
+        best = (per_word.reset_index().sort_values(["rank_weight", "place", "word"], ascending=[False, False, True])
+                .drop_duplicates("cluster"))
+        return list(dict.fromkeys(best.sort_values("weight", ascending=False, kind="stable")["word"]))
+
+    def queries_with(self, word: str) -> np.ndarray:
+        return self._by_word.get(word, np.array([], dtype=np.int64))
+
+    def stem(self, text: str) -> str:
+        """The query without the modifiers and stop words around it: "best led headlamp near me" -> "led headlamp"."""
+        words = tokens(text)
+        keep = [w not in ENGLISH_STOP_WORDS and close_variant(w) not in self.modifiers for w in words]
+        if not any(keep):
+            return ""
+        first, last = keep.index(True), len(keep) - keep[::-1].index(True)
+        return " ".join(words[first:last])
+
+    def has_modifier(self, text: str) -> bool:
+        return any(word in self.modifiers for word in variant_tokens(text))
+
+    def heads(self, uncovered: pd.DataFrame) -> pd.DataFrame:
+        """The theme's head terms (its queries' stems) with their metrics, most conversions then clicks first;
+        `coverage` is the weight of the queries containing the head, `shortest` says it contains no other head.
+        Only heads some of whose queries converted."""
+        stems = [self.stem(t) for t in uncovered.index]
+        heads = (uncovered[["conversions", "clicks", "cost"]].groupby(np.asarray(stems, dtype=object)).sum()
+                 .sort_values(["conversions", "clicks", "cost"], ascending=[False, False, True], kind="stable"))
+        heads = heads[(heads.index != "") & ((heads["clicks"] > 0) | (heads["conversions"] > 0))]
+        variants = [variant_tokens(t) for t in heads.index]
+        query_variants = [variant_tokens(t) for t in uncovered.index]
+        contained = np.array([[_contains(q, head) for q in query_variants] for head in variants], dtype=bool)
+        contained = contained.reshape(len(variants), len(query_variants))
+        heads["coverage"] = contained @ uncovered["weight"].to_numpy()
+        heads["shortest"] = [not any(o != head and _contains(head, o) for o in variants) for head in variants]
+        # A head none of whose queries converted ("free tent", "tent for dogs") is waste, not a keyword.
+        return heads[contained @ uncovered["conversions"].to_numpy() > 0]
+
+
 class _Planner:
     """Builds one theme's ad group, checking it against the account's ad groups and earlier proposals."""
 
-    def __init__(self, rows: pd.DataFrame, structure: AccountStructure, coverage: KeywordMatcher,
-                 final_url: str | None, max_keywords: int, max_keyword_overlap: float) -> None:
+    def __init__(self, rows: pd.DataFrame, structure: AccountStructure, coverage: KeywordMatcher, words: _Vocabulary,
+                 final_url: str | None, max_keywords: int, max_keyword_overlap: float,
+                 competitor_terms: Sequence[str]) -> None:
         self.rows = rows
         self.structure = structure
         self.coverage = coverage
+        self.words = words
         self.final_url = final_url
         self.max_keywords = max_keywords
         self.max_overlap = max_keyword_overlap
-        self.campaigns = {c.id: c for c in structure.campaigns}
+        live_groups = [g for g in structure.ad_groups if g.status is not Status.REMOVED]
         # Keyword groups a new ad group must not overlap: the account's, then each accepted proposal's.
-        self.groups: list[list[tuple[str, MatchType]]] = []
         keywords_by_group: dict[str, list[tuple[str, MatchType]]] = {}
         for keyword in _live_keywords(structure):
             keywords_by_group.setdefault(keyword.ad_group_id, []).append((keyword.text, keyword.match_type))
-        self.groups.extend(keywords_by_group.values())
-        self.names = {g.name.casefold() for g in structure.ad_groups if g.status is not Status.REMOVED}
+        self.groups: list[list[tuple[str, MatchType]]] = list(keywords_by_group.values())
+        self.names = {variant_tokens(g.name) for g in live_groups}
+        last_words = [tokens(g.name)[-1] for g in live_groups if tokens(g.name)]
+        self.plural_names = sum(close_variant(w) != w for w in last_words) > len(last_words) / 2
+        self.campaigns = self._eligible_campaigns(keywords_by_group, competitor_terms)
 
-    def plan(self, cluster: QueryCluster, members: pd.DataFrame, account_cpa: float | None) -> CreateAdGroup | None:
-        campaign = self._campaign(members)
-        url = self.final_url or (self._final_url(campaign.id) if campaign else None)
-        name = (cluster.name.split(" / ")[0].strip() or cluster.name).capitalize()[:255]
-        if campaign is None or url is None or not name or name.casefold() in self.names:
+    def _eligible_campaigns(self, keywords_by_group: dict[str, list[tuple[str, MatchType]]],
+                            competitor_terms: Sequence[str]) -> dict[str, Campaign]:
+        """Live search campaigns that are not about the brand or competitors (most of their keywords are)."""
+        group_campaign = {g.id: g.campaign_id for g in self.structure.ad_groups}
+        special = KeywordMatcher([(t, MatchType.PHRASE) for t in (*self.structure.account.brand_terms, *competitor_terms)],
+                                 negative=False)
+        keyword_texts: dict[str, list[str]] = {}
+        for group_id, keywords in keywords_by_group.items():
+            keyword_texts.setdefault(group_campaign.get(group_id, ""), []).extend(text for text, _ in keywords)
+        eligible = {}
+        for campaign in self.structure.campaigns:
+            texts = keyword_texts.get(campaign.id, [])
+            if campaign.channel != "search" or campaign.status is Status.REMOVED:
+                continue
+            if texts and special.matched(texts).mean() > 0.5:
+                continue
+            eligible[campaign.id] = campaign
+        return eligible
+
+    def plan(self, core: str, members: pd.DataFrame, account_cpa: float | None) -> CreateAdGroup | None:
+        uncovered = members[~members["covered"]]
+        heads = self.words.heads(uncovered)
+        if heads.empty:
             return None
-        keywords = self._keywords(cluster, members, campaign)
+        words = heads.loc[heads["shortest"], "coverage"].idxmax().split()
+        name = " ".join(w[:1].upper() + w[1:] for w in [*words[:-1], _plural(words[-1]) if self.plural_names
+                                                           else words[-1]])[:255]
+        campaign, fits = self._campaign(members, name)
+        url = self.final_url or (self._final_url(campaign.id) if campaign else None)
+        if campaign is None or url is None or variant_tokens(name) in self.names:
+            return None
+        keywords = self._keywords(heads, campaign)
         if len(keywords) < MIN_KEYWORDS or self._overlaps(keywords):
             return None
         self.groups.append([(k.text, k.match_type) for k in keywords])
-        self.names.add(name.casefold())
+        self.names.add(variant_tokens(name))
         brand = self.structure.account.brand_terms[0] if self.structure.account.brand_terms else None
         ad = write_rsa(name, [k.text for k in keywords], url, brand)
         return CreateAdGroup(
@@ -149,19 +309,21 @@ class _Planner:
             name=name,
             keywords=tuple(keywords),
             ad=ad,
-            rationale=self._rationale(name, members, campaign, ad, account_cpa, len(keywords)),
+            rationale=self._rationale(name, members, campaign, fits, ad, account_cpa, len(keywords)),
             evidence=self._evidence(members, account_cpa),
         )
 
-    def _campaign(self, members: pd.DataFrame) -> Campaign | None:
-        """The live search campaign that carried most of the theme's cost (clicks break ties)."""
+    def _campaign(self, members: pd.DataFrame, name: str) -> tuple[Campaign | None, bool]:
+        """The eligible campaign whose name shares the most words with the ad group's (then the one that
+        carried most of the theme's cost), and whether a name fits."""
         spent = (self.rows[self.rows["search_term"].isin(members.index)]
-                 .groupby("campaign_id")[["cost", "clicks"]].sum().sort_values(["cost", "clicks"], ascending=False))
-        for campaign_id in spent.index:
-            campaign = self.campaigns.get(campaign_id)
-            if campaign is not None and campaign.channel == "search" and campaign.status is not Status.REMOVED:
-                return campaign
-        return None
+                 .groupby("campaign_id")[["cost", "clicks"]].sum())
+        name_words = {w for w in variant_tokens(name) if self.words.is_product_word(w)}
+        ranked = sorted(self.campaigns.values(), key=lambda c: (
+            -len(name_words & set(variant_tokens(c.name))),
+            -(spent["cost"].get(c.id, 0)), -(spent["clicks"].get(c.id, 0)), c.id))
+        best = next((c for c in ranked if name_words & set(variant_tokens(c.name)) or c.id in spent.index), None)
+        return best, best is not None and bool(name_words & set(variant_tokens(best.name)))
 
     def _final_url(self, campaign_id: str) -> str | None:
         groups_in = {g.id for g in self.structure.ad_groups if g.campaign_id == campaign_id}
@@ -172,31 +334,27 @@ class _Planner:
         best = in_campaign.most_common(1) or anywhere.most_common(1)
         return best[0][0] if best else None
 
-    def _keywords(self, cluster: QueryCluster, members: pd.DataFrame, campaign: Campaign) -> list[KeywordSpec]:
-        """Phrase keywords for the theme's recurring terms, then exact keywords for its best queries."""
-        usable = members[~members["covered"] & ~members["brand"] & ~members["competitor"]]
-        best = usable.sort_values(["conversions", "clicks", "cost"], ascending=[False, False, True], kind="stable")
-        best_texts = [normalise(t) for t in best.index]
-        converting = {normalise(t) for t in best.index[best["conversions"] > 0]}
-        recurring = [normalise(term) for term in cluster.top_terms if term.count(" ") in (1, 2)]
-        phrases = [(t, MatchType.PHRASE) for t in recurring
-                   if sum(KeywordMatcher([(t, MatchType.PHRASE)], negative=True).matched(list(converting))) >= 2]
-        candidates = phrases + [(t, MatchType.EXACT) for t in best_texts if _fits_keyword(t)]
-        if not candidates:
-            return []
-        as_queries = [text for text, _ in candidates]
-        unwanted = self._blocking_negatives(campaign).matched(as_queries) | self.coverage.matched(as_queries)
+    def _keywords(self, heads: pd.DataFrame, campaign: Campaign) -> list[KeywordSpec]:
+        """Exact match for the theme's head terms and phrase match for the shortest of them (see docstring)."""
+        texts = [t for t in heads.index if _fits_keyword(t) and not self.words.has_modifier(t)]
+        if texts:
+            unwanted = self._blocking_negatives(campaign).matched(texts) | self.coverage.matched(texts)
+            texts = [t for t, skip in zip(texts, unwanted) if not skip]
+        variants = {t: variant_tokens(t) for t in texts}
+        shortest = [t for t in texts if not any(variants[o] != variants[t] and _contains(variants[t], variants[o])
+                                                for o in texts)]
+        longer = [t for t in texts if t not in shortest]
+        candidates = [(t, MatchType.PHRASE) for t in shortest] + [(t, MatchType.EXACT) for t in texts]
+        # A thin theme borrows phrase keywords of its longer heads before it is given up.
+        candidates += [(t, MatchType.PHRASE) for t in longer][:max(0, MIN_KEYWORDS - len(candidates))]
         chosen: list[KeywordSpec] = []
         seen: set[tuple[tuple[str, ...], MatchType]] = set()
-        for (text, match_type), skip in zip(candidates, unwanted):
-            key = (variant_tokens(text), match_type)
-            if skip or key in seen or not _fits_keyword(text):
-                continue
-            seen.add(key)
-            chosen.append(KeywordSpec(text=text, match_type=match_type))
-            if len(chosen) == self.max_keywords:
-                break
-        return chosen
+        for text, match_type in candidates:
+            key = (variants[text], match_type)
+            if key not in seen:
+                seen.add(key)
+                chosen.append(KeywordSpec(text=text, match_type=match_type))
+        return chosen[:self.max_keywords]
 
     def _blocking_negatives(self, campaign: Campaign) -> KeywordMatcher:
         """The negatives that would stop a keyword of a new ad group in this campaign from serving."""
@@ -228,16 +386,18 @@ class _Planner:
         return Evidence(metrics=metrics, queries=tuple(
             QueryEvidence(search_term=term, clicks=int(row.clicks), impressions=int(row.impressions),
                           cost=int(row.cost), conversions=float(row.conversions))
-            for term, row in zip(top.index, top.itertuples(index=False))))
+            for term, row in zip(top.index, top[list(METRICS)].itertuples(index=False))))
 
-    def _rationale(self, name: str, members: pd.DataFrame, campaign: Campaign, ad: ResponsiveSearchAdCopy,
-                   account_cpa: float | None, keyword_count: int) -> str:
+    def _rationale(self, name: str, members: pd.DataFrame, campaign: Campaign, fits: bool,
+                   ad: ResponsiveSearchAdCopy, account_cpa: float | None, keyword_count: int) -> str:
         money = self.structure.account.money
         cost, conversions = int(members["cost"].sum()), float(members["conversions"].sum())
-        versus = f"; the account average is {money(round(account_cpa))}" if account_cpa else ""
+        versus = f"; the account's non-brand average is {money(round(account_cpa))}" if account_cpa else ""
+        placed = (f"'{campaign.name}', whose name fits the theme" if fits else
+                  f"'{campaign.name}': no campaign's name fits the theme, and this one carried most of its cost")
         return (
             f"{len(members)} search terms about '{name}' brought {conversions:g} conversions for {money(cost)} "
             f"({money(round(cost / conversions))} per conversion{versus}). Only {_share(members, 'covered'):.0%} of "
-            f"that cost was on terms an existing keyword covers. A paused ad group in '{campaign.name}' with "
-            f"{keyword_count} keywords and its own ad ({len(ad.headlines)} headlines) lets you bid and write for them."
+            f"that cost was on terms an existing keyword covers. A paused ad group in {placed}, with "
+            f"{keyword_count} keywords and its own ad ({len(ad.headlines)} headlines), lets you bid and write for them."
         )

@@ -1,20 +1,32 @@
 """Negative keywords mined from a search-term report: what wasted money, and where each negative goes.
 
-Waste, with the account's own numbers (target CPA defaults to cost / conversions over the report):
-- a query that cost at least `cpa_multiple` × target CPA, or got at least `expected_conversions` /
-  conversion rate clicks, and converted nothing → an exact negative of that query;
-- a 1–3 word n-gram whose queries (at least `min_ngram_queries` distinct ones) together cost at least
-  `ngram_expected_conversions` × target CPA or got the clicks that should have brought that many
-  conversions, and converted nothing → a phrase negative
-  ("jobs", "free", "diy", "how to make"). Its bar is higher than a query's because thousands of n-grams
-  are tested at once, and by chance alone some normal ones go a while without a conversion. N-grams that
-  begin or end with a connective word ("for", "with", "near", …) are not candidates: the word adds nothing.
+Waste is money spent on something that converted nothing where a conversion was to be expected. Zero
+conversions only mean something with enough clicks: with the conversion rate p of the campaign a click
+came from (its conversions / clicks over the report), the chance that c clicks bring no conversion by
+bad luck alone is P(0) = (1 - p)^c (the product over campaigns when clicks came from several). A query or
+an n-gram is waste only when all of these hold:
+- it converted nothing;
+- P(0) < `significance` (5 %): its zero is unlikely to be chance;
+- it cost at least `cpa_multiple` × target CPA (target CPA defaults to cost / conversions over the report):
+  it is worth a negative.
+A campaign that converted nothing gives no p, so nothing in it is waste by this test.
+
+- Query level → an exact negative of the query, unless the query is on theme for an ad group that served it
+  (it holds, as close variants and in any order, every word of one of that ad group's keywords): an on-theme
+  query that does not convert is a bid or landing-page problem, not irrelevant traffic. Irrelevant words
+  inside such a query are the n-gram rule's business.
+- N-gram level → a phrase negative of a 1–3 word n-gram, judged by all the queries (at least
+  `min_ngram_queries`) that contain it ("jobs", "free", "diy", "how to make"). N-grams that begin or end
+  with a connective word ("for", "with", "near", …) are not candidates: the word adds nothing. Thousands
+  of n-grams are tested at once, yet few relevant ones pass by chance: the test needs zero conversions
+  over enough clicks *and* the spend bar, and nested n-grams share their queries.
 
 Safety, decided by `tools.keyword_matching`, never by string equality: a negative may not block a query
 that converted, a brand term, or the text of an existing positive keyword — nor a plural/singular variant
-of one of them.
+of one of them. So no n-gram that is a word or phrase of a keyword or brand term is ever proposed.
 Shorter n-grams are preferred; a longer n-gram or a query is kept only for waste the ones already chosen
-do not block. Search terms are data here: they are counted and matched, never read as instructions.
+do not block, and only if that remaining waste passes the test on its own. Search terms are data here:
+they are counted and matched, never read as instructions.
 
 Placement: waste seen in two or more campaigns → the account's shared negative list; in one campaign →
 that campaign; in one ad group of a campaign with several ad groups → that ad group.
@@ -57,14 +69,10 @@ class NegativeMiningSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    cpa_multiple: float = Field(default=1.5, gt=0, description="A query is waste from this × target CPA.")
-    ngram_expected_conversions: float = Field(
-        default=4.0, gt=0, description="An n-gram is waste from this × target CPA, or the clicks that should "
-                                       "have brought this many conversions (a 2% chance for a normal n-gram).")
-    expected_conversions: float = Field(
-        default=3.0, gt=0,
-        description="Waste: clicks that, at the account's conversion rate, should have brought this many "
-                    "conversions but brought none (3 → a 5% chance of it happening to a normal query).")
+    cpa_multiple: float = Field(default=1.5, gt=0, description="Waste costs at least this × target CPA.")
+    significance: float = Field(
+        default=0.05, gt=0, lt=1,
+        description="Waste only if its clicks had less than this chance of bringing no conversion by bad luck.")
     max_ngram_words: int = Field(default=3, ge=1, le=5)
     min_ngram_queries: int = Field(default=2, ge=2, description="An n-gram in fewer queries is a query candidate.")
     max_blocks_listed: int = Field(default=50, ge=1, description="Blocked search terms stored per keyword.")
@@ -72,13 +80,13 @@ class NegativeMiningSettings(BaseModel):
 
 
 class _Thresholds(BaseModel):
-    """Spend or clicks from which something that converted nothing is waste."""
+    """From which spend, and below which log-chance of no conversion, something that converted nothing is waste."""
 
     cost: float
-    clicks: float
+    log_p_zero: float
 
-    def reached(self, cost: float, clicks: float) -> bool:
-        return cost >= self.cost or clicks >= self.clicks
+    def reached(self, cost: np.ndarray | float, log_p_zero: np.ndarray | float) -> np.ndarray | bool:
+        return (cost >= self.cost) & (log_p_zero < self.log_p_zero)
 
 
 class _Target(BaseModel):
@@ -95,25 +103,28 @@ def mine_negatives(terms: pd.DataFrame, structure: AccountStructure, *, period: 
     """Exact and phrase negatives for the report's waste, grouped into one change per target, biggest first."""
     settings = settings or NegativeMiningSettings()
     rows = search_term_rows(terms)
-    queries = rows.groupby("search_term", sort=False)[list(METRICS)].sum()
+    if rows.empty or rows["conversions"].sum() <= 0:
+        return []  # with no conversion anywhere, nothing tells waste from bad luck
+    if target_cpa is None:
+        target_cpa = round(rows["cost"].sum() / rows["conversions"].sum())
+    # log P(0 conversions) of each row's clicks at its campaign's conversion rate; sums over rows and queries.
+    campaigns = rows.groupby("campaign_id")[["clicks", "conversions"]].sum()
+    rate = (campaigns["conversions"] / campaigns["clicks"].where(campaigns["clicks"] > 0)).fillna(0).clip(upper=1)
+    rows["log_p_zero"] = rows["clicks"] * np.log1p(-rows["campaign_id"].map(rate).clip(upper=1 - 1e-12))
+    columns = [*METRICS, "log_p_zero"]
+
+    queries = rows.groupby("search_term", sort=False)[columns].sum()
     queries["text"] = [normalise(term) for term in queries.index]
     queries = queries[queries["text"] != ""]
-    texts = queries.groupby("text", sort=True)[list(METRICS)].sum()
+    texts = queries.groupby("text", sort=True)[columns].sum()
     if texts.empty:
         return []
-    total_cost, total_clicks, total_conversions = (texts[c].sum() for c in ("cost", "clicks", "conversions"))
-    if target_cpa is None:
-        if total_conversions <= 0:
-            return []  # with no conversion anywhere, nothing tells waste from the rest
-        target_cpa = round(total_cost / total_conversions)
-    conversion_rate = total_conversions / total_clicks if total_clicks else 0.0
-    clicks_threshold = settings.expected_conversions / conversion_rate if conversion_rate else np.inf
-    query_bar = _Thresholds(cost=settings.cpa_multiple * target_cpa, clicks=clicks_threshold)
-    ngram_bar = _Thresholds(cost=settings.ngram_expected_conversions * target_cpa,
-                            clicks=settings.ngram_expected_conversions / conversion_rate if conversion_rate else np.inf)
+    queries["text_id"] = texts.index.get_indexer(queries["text"])
+    rows["text_id"] = queries["text_id"].reindex(rows["search_term"]).fillna(-1).astype(np.int64).to_numpy()
 
-    ngrams = _ngram_candidates(texts, ngram_bar, settings)
-    candidates = ngrams + _query_candidates(texts, query_bar)
+    bar = _Thresholds(cost=settings.cpa_multiple * target_cpa, log_p_zero=np.log(settings.significance))
+    candidates = [*_ngram_candidates(texts, bar, settings),
+                  *_query_candidates(texts, bar, _on_theme(texts, rows, structure))]
     if not candidates:
         return []
     matcher = KeywordMatcher(candidates, negative=True)
@@ -123,13 +134,10 @@ def mine_negatives(terms: pd.DataFrame, structure: AccountStructure, *, period: 
     unsafe = {*matcher.pairs(protected)[1].tolist(),
               *KeywordMatcher(candidates, negative=False).pairs(protected)[1].tolist()}
     blocked_by = matcher.matched_by(list(texts.index))
-    chosen = _choose(candidates, blocked_by, unsafe, texts, [ngram_bar] * len(ngrams) + [query_bar] * (
-        len(candidates) - len(ngrams)))
+    chosen = _choose(candidates, blocked_by, unsafe, texts, bar)
     if not chosen:
         return []
 
-    queries["text_id"] = texts.index.get_indexer(queries["text"])
-    rows["text_id"] = queries["text_id"].reindex(rows["search_term"]).fillna(-1).astype(np.int64).to_numpy()
     targets = _place(chosen, blocked_by, rows, structure, settings)
     report = _Report(queries, structure, period, int(target_cpa), settings)
     return report.changes(candidates, blocked_by, targets)
@@ -159,7 +167,7 @@ def _fits_keyword(text: str) -> bool:
 
 def _ngram_candidates(texts: pd.DataFrame, thresholds: _Thresholds,
                       settings: NegativeMiningSettings) -> list[tuple[str, MatchType]]:
-    """Phrase candidates: n-grams with no conversion whose queries together pass a threshold, shortest first."""
+    """Phrase candidates: n-grams with no conversion whose queries together pass the bar, shortest first."""
     spent = texts[(texts["clicks"] > 0) | (texts["cost"] > 0) | (texts["conversions"] > 0)]
     max_n = settings.max_ngram_words
     gram_sets = [
@@ -169,12 +177,12 @@ def _ngram_candidates(texts: pd.DataFrame, thresholds: _Thresholds,
     counts = np.fromiter(map(len, gram_sets), dtype=np.int64, count=len(gram_sets))
     codes, grams = pd.factorize(pd.Series(list(chain.from_iterable(gram_sets)), dtype=object))
     per_gram = {column: np.bincount(codes, weights=np.repeat(spent[column].to_numpy(float), counts),
-                                    minlength=len(grams)) for column in ("cost", "clicks", "conversions")}
+                                    minlength=len(grams)) for column in ("cost", "conversions", "log_p_zero")}
     per_gram["queries"] = np.bincount(codes, minlength=len(grams))
     table = pd.DataFrame(per_gram, index=pd.Index(grams, dtype=object))
     words = table.index.str.count(" ") + 1
     waste = ((table["conversions"] <= 0) & (table["queries"] >= settings.min_ngram_queries)
-             & ((table["cost"] >= thresholds.cost) | (table["clicks"] >= thresholds.clicks)))
+             & thresholds.reached(table["cost"], table["log_p_zero"]))
     edges = table.index.str.split(" ")
     connective = edges.str[0].isin(CONNECTIVES) | edges.str[-1].isin(CONNECTIVES) | (table.index.str.len() < 2)
     table = table[waste & ~connective].assign(words=words[waste & ~connective])
@@ -183,8 +191,23 @@ def _ngram_candidates(texts: pd.DataFrame, thresholds: _Thresholds,
     return [(gram, MatchType.PHRASE) for gram in table.index if _fits_keyword(gram)]
 
 
-def _query_candidates(texts: pd.DataFrame, thresholds: _Thresholds) -> list[tuple[str, MatchType]]:
-    waste = (texts["conversions"] <= 0) & ((texts["cost"] >= thresholds.cost) | (texts["clicks"] >= thresholds.clicks))
+def _on_theme(texts: pd.DataFrame, rows: pd.DataFrame, structure: AccountStructure) -> np.ndarray:
+    """Per text: does it hold every word (close variants, any order) of a keyword of an ad group that served it?"""
+    live = [k for k in structure.keywords if k.status is not Status.REMOVED]
+    on_theme = np.zeros(len(texts), dtype=bool)
+    if not live:
+        return on_theme
+    text_ids, keyword_ids = KeywordMatcher([(k.text, MatchType.BROAD) for k in live], negative=False).pairs(
+        list(texts.index))
+    matched = pd.DataFrame({"text_id": text_ids, "ad_group_id": [live[k].ad_group_id for k in keyword_ids]})
+    served = matched.merge(rows[["text_id", "ad_group_id"]].drop_duplicates(), on=["text_id", "ad_group_id"])
+    on_theme[served["text_id"].to_numpy(np.int64)] = True
+    return on_theme
+
+
+def _query_candidates(texts: pd.DataFrame, thresholds: _Thresholds, on_theme: np.ndarray) -> list[tuple[str, MatchType]]:
+    waste = ((texts["conversions"] <= 0) & thresholds.reached(texts["cost"], texts["log_p_zero"])
+             & ~on_theme)
     ordered = texts[waste].sort_values("cost", ascending=False, kind="stable")
     return [(text, MatchType.EXACT) for text in ordered.index if _fits_keyword(text)]
 
@@ -198,9 +221,9 @@ def _protected_texts(texts: pd.DataFrame, structure: AccountStructure) -> list[s
 
 
 def _choose(candidates: Sequence[tuple[str, MatchType]], blocked_by: list[np.ndarray], unsafe: set[int],
-            texts: pd.DataFrame, bars: Sequence[_Thresholds]) -> list[int]:
-    """Safe candidates in order, each kept only if the waste it adds to those kept so far passes a threshold."""
-    cost, clicks = texts["cost"].to_numpy(float), texts["clicks"].to_numpy(float)
+            texts: pd.DataFrame, bar: _Thresholds) -> list[int]:
+    """Safe candidates in order, each kept only if the waste it adds to those kept so far passes the bar."""
+    cost, log_p_zero = texts["cost"].to_numpy(float), texts["log_p_zero"].to_numpy(float)
     blocked = np.zeros(len(texts), dtype=bool)
     chosen = []
     for index in range(len(candidates)):
@@ -208,7 +231,7 @@ def _choose(candidates: Sequence[tuple[str, MatchType]], blocked_by: list[np.nda
             continue
         ids = blocked_by[index]
         new = ids[~blocked[ids]]
-        if new.size and bars[index].reached(cost[new].sum(), clicks[new].sum()):
+        if new.size and bar.reached(cost[new].sum(), log_p_zero[new].sum()):
             chosen.append(index)
             blocked[ids] = True
     return chosen
@@ -334,13 +357,14 @@ class _Report:
             "conversions": float(everything["conversions"].sum()),
             "target_cpa": float(self.target_cpa),
         }
+        chance = float(np.exp(everything["log_p_zero"].sum()))
         return AddNegativeKeywords(
             account=self.structure.account.name,
             level=target.level,
             target_id=target.target_id,
             target_name=target.target_name,
             keywords=tuple(specs),
-            rationale=self._rationale(target, specs, costs, metrics),
+            rationale=self._rationale(target, specs, costs, metrics, chance),
             evidence=Evidence(
                 period_start=self.period.start.isoformat() if self.period else None,
                 period_end=self.period.end.isoformat() if self.period else None,
@@ -349,7 +373,8 @@ class _Report:
             ),
         )
 
-    def _rationale(self, target: _Target, specs: list[NegativeSpec], costs: list[int], metrics: dict[str, float]) -> str:
+    def _rationale(self, target: _Target, specs: list[NegativeSpec], costs: list[int], metrics: dict[str, float],
+                   chance: float) -> str:
         money = self.structure.account.money
         where = {
             "shared_list": f"the shared negative list '{target.target_name}'"
@@ -362,9 +387,15 @@ class _Report:
         return (
             f"Add {len(specs)} negative keyword(s) to {where}. The {int(metrics['blocked_terms'])} search terms they "
             f"block cost {money(int(metrics['cost']))} for {int(metrics['clicks'])} clicks{when} and brought no "
-            f"conversion, while the account paid {money(self.target_cpa)} per conversion. Biggest: {biggest}. "
+            f"conversion, while the account paid {money(self.target_cpa)} per conversion; at their campaigns' "
+            f"conversion rates, that many clicks bring none by bad luck {_percent(chance)} of the time. "
+            f"Biggest: {biggest}. "
             f"None of them blocks a search term that converted, a brand term or one of your keywords."
         )
+
+
+def _percent(chance: float) -> str:
+    return "under 0.1 %" if chance < 0.001 else f"{chance:.1%}".replace("%", " %")
 
 
 def _label(spec: NegativeSpec) -> str:

@@ -210,9 +210,11 @@ def _negatives(ctx: ToolContext, args: NegativeArgs) -> ToolResult:
         ]
     keywords = sum(len(c.keywords) for c in changes)
     wasted = sum(int(c.evidence.metrics.get("cost", 0)) for c in changes)
+    shared = sum(len(c.keywords) for c in changes if c.level == "shared_list")
     summary = (
-        f"{keywords} negative keywords in {len(changes)} proposals would block search terms that cost "
-        f"{ctx.money(wasted)} with no conversions between {period.start} and {period.end}."
+        f"{keywords} negative keywords in {len(changes)} proposal(s) would block search terms that cost "
+        f"{ctx.money(wasted)} with no conversions between {period.start} and {period.end}"
+        + (f"; {shared} of them go to a shared list and apply account-wide." if shared else ".")
     )
     return ToolResult(tool="mine_negative_keywords", summary=summary, proposals=list(changes))
 

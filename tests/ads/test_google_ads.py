@@ -17,6 +17,8 @@ from ads.changes import (
     KeywordSpec,
     MetaAdCopy,
     NegativeSpec,
+    PauseEntity,
+    RemoveNegativeKeywords,
     SetBudget,
 )
 from ads.entities import (
@@ -349,3 +351,122 @@ def test_a_network_failure_is_reported(emulator: GoogleAdsEmulator) -> None:
                                                             "GOOGLE_ADS_TIMEOUT_SECONDS": "5"}))
     (result,) = down.apply([negatives("campaign", "11", "tent stakes")], validate_only=False)
     assert result.status == "failed" and "network failure reaching 127.0.0.1" in result.message
+
+
+# -- the inverse changes a rollback proposes ----------------------------------------------------
+
+
+def removal(level: str, target: str, *texts: str, match_type: str = "exact") -> RemoveNegativeKeywords:
+    return RemoveNegativeKeywords(account=ACCOUNT, rationale="rolls back", level=level, target_id=target,
+                                  keywords=tuple(KeywordSpec(text=t, match_type=match_type) for t in texts))
+
+
+def pause(level: str, entity_id: str) -> PauseEntity:
+    return PauseEntity(account=ACCOUNT, rationale="rolls back", level=level, entity_id=entity_id)
+
+
+@pytest.mark.parametrize(("level", "target", "collection", "operation"), [
+    ("campaign", "12", "campaignCriteria", "campaign_criterion_operation"),
+    ("ad_group", "31", "adGroupCriteria", "ad_group_criterion_operation"),
+    ("shared_list", "61", "sharedCriteria", "shared_criterion_operation")])
+def test_negatives_added_at_each_level_are_removed(google: GoogleAdsAccount, sandbox: SandboxAccount,
+                                                   emulator: GoogleAdsEmulator, level: str, target: str,
+                                                   collection: str, operation: str) -> None:
+    assert google.apply([negatives(level, target, "tent stakes", "diy backpack")], validate_only=False)[0].status == "applied"
+    others = negative_keys(sandbox) - {(level, target, t, MatchType.EXACT) for t in ("tent stakes", "diy backpack")}
+    change = removal(level, target, "Tent  Stakes", "diy backpack", "never added")  # as the platform compares them
+    before = google.read_back(change)
+    assert not before.present and before.state == {"target_exists": True, "still_present": ["[Tent  Stakes]", "[diy backpack]"]}
+    assert all(f"/{collection}/{target}~" in name for name in before.resource_names)
+    emulator.mutate_requests.clear()
+    (validated,) = google.apply([change], validate_only=True)
+    assert validated.status == "validated" and len(negative_keys(sandbox)) == len(others) + 2
+    (applied,) = google.apply([change], validate_only=False)
+    assert applied.status == "applied", applied.message
+    assert negative_keys(sandbox) == others
+    assert set(applied.resource_names) == set(before.resource_names)
+    sent = [getattr(op, operation) for r in emulator.mutate_requests for op in r.mutate_operations]
+    # validate_only=True, then apply's own validation and the real request
+    assert sorted(op.remove for op in sent) == sorted(before.resource_names * 3)
+    assert [(r.validate_only, r.partial_failure) for r in emulator.mutate_requests] == [
+        (True, True), (True, True), (False, True)]
+    emulator.mutate_requests.clear()
+    assert google.apply([change], validate_only=False)[0].status == "already_applied"
+    assert emulator.mutate_requests == []
+
+
+def test_removing_a_negative_that_is_not_there_is_already_applied(google: GoogleAdsAccount, sandbox: SandboxAccount,
+                                                                 emulator: GoogleAdsEmulator) -> None:
+    before = negative_keys(sandbox)
+    wrong_match = removal("campaign", "11", "jobs", match_type="exact")  # the campaign holds "jobs" as phrase
+    results = google.apply([removal("campaign", "11", "never added"), wrong_match], validate_only=False)
+    assert [r.status for r in results] == ["already_applied", "already_applied"]
+    assert negative_keys(sandbox) == before and emulator.mutate_requests == []
+
+
+def test_removing_from_a_place_that_does_not_exist_fails(google: GoogleAdsAccount, emulator: GoogleAdsEmulator) -> None:
+    (result,) = google.apply([removal("shared_list", "999", "free")], validate_only=False)
+    assert (result.status, result.message) == ("failed", "shared list 999 does not exist")
+    assert emulator.mutate_requests == []
+
+
+@pytest.mark.parametrize(("level", "entity_id", "resource_name", "operation"), [
+    ("ad_group", "32", "customers/1234567890/adGroups/32", "ad_group_operation"),
+    ("ad", "71", "customers/1234567890/adGroupAds/31~71", "ad_group_ad_operation")])
+def test_pause_an_ad_group_or_an_ad(google: GoogleAdsAccount, sandbox: SandboxAccount, emulator: GoogleAdsEmulator,
+                                    level: str, entity_id: str, resource_name: str, operation: str) -> None:
+    change = pause(level, entity_id)
+    status = lambda: next(e.status for e in (*sandbox.structure().ad_groups, *sandbox.structure().ads)  # noqa: E731
+                          if e.id == entity_id)
+    assert google.read_back(change).model_dump(exclude={"change_hash"}) == {
+        "present": False, "state": {"status": "enabled"}, "resource_names": (resource_name,)}
+    assert google.apply([change], validate_only=True)[0].status == "validated" and status() is Status.ENABLED
+    (applied,) = google.apply([change], validate_only=False)
+    assert (applied.status, applied.after, applied.resource_names) == ("applied", {"status": "paused"}, (resource_name,))
+    assert status() is Status.PAUSED
+    update = getattr(emulator.mutate_requests[-1].mutate_operations[0], operation)
+    assert (update.update.status.name, list(update.update_mask.paths)) == ("PAUSED", ["resource_name", "status"])
+    emulator.mutate_requests.clear()
+    assert google.apply([change], validate_only=False)[0].status == "already_applied"
+    assert emulator.mutate_requests == []
+
+
+def test_pausing_what_does_not_exist_fails(google: GoogleAdsAccount, emulator: GoogleAdsEmulator) -> None:
+    results = google.apply([pause("ad", "999"), pause("ad_group", "71")], validate_only=False)
+    assert [(r.status, r.message) for r in results] == [
+        ("failed", "ad 999 does not exist"), ("failed", "ad group 71 does not exist")]
+    assert emulator.mutate_requests == []
+
+
+def test_the_emulator_refuses_a_removal_of_an_unknown_criterion_and_a_status_of_removed(
+        google: GoogleAdsAccount, sandbox: SandboxAccount) -> None:
+    t = google._types
+    service = google.google_ads_service
+    operations = [
+        t.services.MutateOperation(campaign_criterion_operation=t.services.CampaignCriterionOperation(
+            remove="customers/1234567890/campaignCriteria/12~51")),  # negative 51 belongs to campaign 11
+        t.services.MutateOperation(ad_group_operation=t.services.AdGroupOperation(
+            update=t.resources.AdGroup(resource_name="customers/1234567890/adGroups/31", status="REMOVED"),
+            update_mask={"paths": ["status"]})),
+        t.services.MutateOperation(campaign_criterion_operation=t.services.CampaignCriterionOperation(
+            remove="customers/1234567890/campaignCriteria/11~51")),
+    ]
+    before = sandbox.structure()
+    response = service.mutate(request=t.services.MutateGoogleAdsRequest(
+        customer_id=CUSTOMER_ID, mutate_operations=operations, partial_failure=True))
+    failure = t.errors.GoogleAdsFailure.deserialize(response.partial_failure_error.details[0].value)
+    assert [(e.location.field_path_elements[0].index, e.message.split(":")[0]) for e in failure.errors] == [
+        (0, "Resource was not found"), (1, "Status REMOVED cannot be set by an update (use a remove operation).")]
+    after = sandbox.structure()
+    assert [n.id for n in after.negatives] == [n.id for n in before.negatives if n.id != "51"]
+    assert after.ad_groups == before.ad_groups
+
+
+def test_read_back_gives_the_created_ids_a_rollback_pauses(google: GoogleAdsAccount, sandbox: SandboxAccount) -> None:
+    group = CreateAdGroup(account=ACCOUNT, rationale="r", campaign_id="12", name="Ultralight tents",
+                          keywords=(KeywordSpec(text="ultralight tent", match_type="phrase"),), ad=TENTS_COPY)
+    google.apply([group], validate_only=False)
+    created = next(g.id for g in sandbox.structure().ad_groups if g.name == "Ultralight tents")
+    assert google.read_back(group).state["ad_group_id"] == created
+    variant = AddCreativeVariants(account=ACCOUNT, rationale="r", ad_group_id="31", ad=BOOTS_COPY)
+    assert google.read_back(variant).state["ad_id"] == "71"

@@ -11,7 +11,9 @@ import pytest
 from facebook_business.api import FacebookAdsApi
 
 from ads.account import AdAccount
-from ads.changes import AddCreativeVariants, AddNegativeKeywords, NegativeSpec, SetBudget
+from ads.changes import (
+    AddCreativeVariants, AddNegativeKeywords, KeywordSpec, NegativeSpec, PauseEntity, RemoveNegativeKeywords, SetBudget,
+)
 from ads.entities import DAILY_METRIC_COLUMNS, SEARCH_TERM_COLUMNS, MatchType, MetaAdCopy, Status
 from ads.errors import ConfigurationError, PlatformError
 from ads.meta import MetaAccount, MetaSettings
@@ -226,3 +228,58 @@ def test_a_rate_limit_from_meta_on_a_budget_write_queues_it(meta: MetaAccount, e
     assert _budget(meta, "3001") == current
     [ran] = meta.run_queued(T0 + dt.timedelta(hours=1))
     assert ran.status == "applied" and _budget(meta, "3001") == current + 200
+
+
+# -- the inverse changes a rollback proposes (these tests change the shared emulator: keep them last) --
+
+
+def _pause(level: str, entity_id: str) -> PauseEntity:
+    return PauseEntity(account=NAME, rationale="rolls back", level=level, entity_id=entity_id)
+
+
+def _stored_status(emulator: MetaEmulator, entity_id: str) -> Status:
+    structure = emulator.sandbox.structure()
+    return next(e.status for e in (*structure.ad_groups, *structure.ads) if e.id == entity_id)
+
+
+@pytest.mark.parametrize(("level", "entity_id"), [("ad", "5003"), ("ad_group", "3003")])
+def test_pause_an_ad_or_an_ad_set(meta: MetaAccount, emulator: MetaEmulator, level: str, entity_id: str) -> None:
+    change = _pause(level, entity_id)
+    assert meta.read_back(change).model_dump(exclude={"change_hash"}) == {
+        "present": False, "state": {"status": "enabled"}, "resource_names": (entity_id,)}
+    writes = emulator.writes
+    assert meta.apply([change], validate_only=True)[0].status == "validated"
+    assert emulator.writes == writes and _stored_status(emulator, entity_id) is Status.ENABLED
+    [result] = meta.apply([change], validate_only=False)
+    assert (result.status, result.before, result.after) == ("applied", {"status": "enabled"}, {"status": "paused"})
+    assert _stored_status(emulator, entity_id) is Status.PAUSED and emulator.writes == writes + 1
+    assert meta.apply([change], validate_only=False)[0].status == "already_applied"
+    assert emulator.writes == writes + 1
+
+
+def test_pausing_the_wrong_kind_of_object_or_a_deleted_ad_fails(meta: MetaAccount, emulator: MetaEmulator) -> None:
+    writes = emulator.writes
+    results = meta.apply([_pause("ad", "3001"), _pause("ad_group", "5001"), _pause("ad", "5004"), _pause("ad", "999")],
+                         validate_only=False)
+    assert [r.status for r in results] == ["failed"] * 4
+    assert "nonexisting field (adset_id) on node type (AdSet)" in results[0].message
+    assert "on node type (Ad)" in results[1].message
+    assert results[2].message == "ad 5004 is deleted or archived; there is nothing to pause"
+    assert "'999' does not exist" in results[3].message
+    assert emulator.writes == writes
+
+
+def test_removing_negatives_is_not_supported_on_meta(meta: MetaAccount) -> None:
+    change = RemoveNegativeKeywords(account=NAME, rationale="rolls back", level="campaign", target_id="2001",
+                                    keywords=(KeywordSpec(text="jobs", match_type=MatchType.PHRASE),))
+    for validate_only in (True, False):
+        result = meta.apply([change], validate_only=validate_only)[0]
+        assert result.status == "failed"
+        assert result.message == "remove negative keywords is not supported on Meta (Meta has no keywords or search ads)"
+
+
+def test_read_back_gives_the_ad_id_a_rollback_pauses(meta: MetaAccount) -> None:
+    copy = MetaAdCopy(primary_text="Gear up for the trail, offer 1", headline="Trail boots 1",
+                      description="Free returns", link_url="https://trailhead.example/boots")
+    change = AddCreativeVariants(account=NAME, rationale="r", ad_group_id="3001", ad=copy)
+    assert meta.read_back(change).state["ad_id"] == "5001"

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ads.changes import (
-    AddCreativeVariants, AddNegativeKeywords, CreateAdGroup, KeywordSpec, NegativeSpec, QueryEvidence, SetBudget,
-    parse_change,
+    AddCreativeVariants, AddNegativeKeywords, CreateAdGroup, KeywordSpec, NegativeSpec, PauseEntity, QueryEvidence,
+    RemoveNegativeKeywords, SetBudget, parse_change,
 )
 from ads.entities import Account, MatchType, MetaAdCopy, Platform, ResponsiveSearchAdCopy
 from ads.errors import PolicyError
@@ -340,3 +340,34 @@ def test_an_unknown_key_anywhere_refuses_to_load(section: tuple[str, ...], key: 
     target[key] = value
     with pytest.raises(PolicyError, match=re.escape(".".join((*section, key))) + ": Extra inputs are not permitted"):
         policy_from_dict(data, "random.yaml")
+
+
+ROLLBACK_CHANGES = [
+    RemoveNegativeKeywords(account="sandbox:acme", rationale="rolls back change 1a2b3c", level="campaign",
+                           target_id="c1", keywords=(KeywordSpec(text="shoe repair", match_type=MatchType.EXACT),)),
+    PauseEntity(account="sandbox:acme", rationale="rolls back change 4d5e6f", level="ad_group", entity_id="g1"),
+    PauseEntity(account="sandbox:acme", rationale="rolls back change 7a8b9c", level="ad", entity_id="a1"),
+]
+
+
+@pytest.mark.parametrize("change", ROLLBACK_CHANGES, ids=lambda c: f"{c.kind}-{getattr(c, 'level', '')}")
+def test_the_inverse_changes_of_a_rollback_always_need_approval(change: Any) -> None:
+    # no policy section names them, however permissive the policy: fail closed
+    permissive = policy_from_dict({"version": 1, "negatives": {
+        "auto_apply_levels": ["campaign", "ad_group", "shared_list"], "auto_apply_max_keywords": 100,
+        "auto_apply_min_clicks": 0, "auto_apply_min_cost": 0}, "budgets": {"max_auto_move": 1, "max_move": 1},
+        "ad_groups": {}, "creatives": {}})
+    for policy in (POLICY, permissive):
+        decision = decide(change, context(policy=policy))
+        assert (decision.outcome, decision.rule, decision.kind) == ("needs_approval", "default.fail_closed", change.kind)
+        assert change.kind in decision.reason and decision.change_hash == change.hash
+    assert decide(change, context(account=META)).outcome == "blocked"  # account checks still come first
+
+
+def test_the_inverse_changes_round_trip_through_json() -> None:
+    for change in ROLLBACK_CHANGES:
+        assert parse_change(change.model_dump_json()) == change
+    assert ROLLBACK_CHANGES[0].summary() == "Remove 1 negative(s) from campaign c1: [shoe repair]"
+    assert ROLLBACK_CHANGES[1].summary() == "Pause ad group g1"
+    named = ROLLBACK_CHANGES[2].model_copy(update={"entity_name": "Trail shoes RSA"})
+    assert named.summary() == "Pause ad Trail shoes RSA (a1)"

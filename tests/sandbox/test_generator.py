@@ -117,6 +117,20 @@ def test_converting_queries_never_hold_waste_words(report: pd.DataFrame) -> None
     assert set(WASTE_WORDS) == set(report["waste_kind"]) - {""}
 
 
+def test_relevant_queries_convert_by_chance_at_their_themes_rate(report: pd.DataFrame) -> None:
+    relevant = report[~report["is_waste"] & ~report["is_injection"]]
+    themes = relevant.groupby("theme")[["clicks", "conversions"]].sum()
+    rates = (themes["conversions"] / themes["clicks"])[themes["clicks"] >= 1_000]
+    assert rates.drop("brand").between(0.01, 0.07).all() and 0.08 < rates["brand"] < 0.16
+    busy = relevant[relevant["clicks"] >= 100]
+    assert len(busy) >= 20 and (busy["conversions"] > 0).mean() >= 0.9  # many clicks: almost always converts
+    assert ((relevant["clicks"] >= 20) & (relevant["conversions"] == 0)).sum() >= 5  # but zeros happen by chance
+    # Shopping, place and season modifiers are in converting queries too, not only in waste.
+    converting = relevant.loc[relevant["conversions"] > 0, "search_term"]
+    for modifier in ("sale", "deals", "clearance", "online", "near me", "best", "reviews", "seattle", "summer"):
+        assert converting.str.contains(rf"\b{modifier}\b").any(), modifier
+
+
 def test_uncovered_themes_convert_and_no_keyword_covers_them(google, report: pd.DataFrame) -> None:
     keywords = " ".join(k.text for k in google.structure().keywords)
     for theme in UNCOVERED_THEMES:

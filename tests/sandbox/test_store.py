@@ -16,6 +16,8 @@ from ads.changes import (
     CreateAdGroup,
     KeywordSpec,
     NegativeSpec,
+    PauseEntity,
+    RemoveNegativeKeywords,
     SetBudget,
 )
 from ads.entities import (
@@ -324,3 +326,75 @@ def test_meta_account_takes_meta_ads_only_and_uses_plain_ids(store: SandboxStore
     failed, applied = meta.apply([rsa, ad], validate_only=False)
     assert failed.status == "failed" and "Meta account" in failed.message
     assert applied.status == "applied" and applied.resource_names[0].isdigit()
+
+
+# -- the inverse changes a rollback proposes -------------------------------------------------------
+
+
+def _remove(*texts: str, target: str = "10", level: str = "campaign",
+            match_type: MatchType = MatchType.PHRASE) -> RemoveNegativeKeywords:
+    return RemoveNegativeKeywords(account=NAME, rationale="rolls back", level=level, target_id=target,
+                                  keywords=tuple(KeywordSpec(text=t, match_type=match_type) for t in texts))
+
+
+def _pause(level: str, entity_id: str) -> PauseEntity:
+    return PauseEntity(account=NAME, rationale="rolls back", level=level, entity_id=entity_id)
+
+
+def test_remove_negatives_validates_applies_and_is_idempotent(account) -> None:
+    account.apply([_negatives("free", "diy")], validate_only=False)
+    remove = _remove("FREE", "diy", "never added")  # case and absent keywords do not matter
+    assert [r.status for r in account.apply([remove, _remove("free", target="999")], validate_only=True)] == [
+        "validated", "failed"]
+    assert {n.text for n in account.structure().negatives} == {"Jobs", "free", "diy"}  # validate wrote nothing
+    before = account.read_back(remove)
+    assert not before.present and len(before.resource_names) == 2
+    assert before.resource_names[0].startswith("customers/1234567890/campaignCriteria/10~")
+    result = account.apply([remove], validate_only=False)[0]
+    assert result.status == "applied", result.message
+    assert result.after == {"target_exists": True, "still_present": []}
+    assert {n.text for n in account.structure().negatives} == {"Jobs"}
+    assert account.apply([remove], validate_only=False)[0].status == "already_applied"
+
+
+def test_removing_a_negative_that_is_not_there_is_already_applied(account) -> None:
+    wrong_match = _remove("jobs", match_type=MatchType.EXACT)  # the campaign holds "Jobs" as phrase
+    results = account.apply([_remove("never added"), wrong_match], validate_only=False)
+    assert [r.status for r in results] == ["already_applied", "already_applied"]
+    assert [n.text for n in account.structure().negatives] == ["Jobs"]
+
+
+def test_removing_from_a_place_that_does_not_exist_fails(account) -> None:
+    result = account.apply([_remove("free", target="999", level="ad_group")], validate_only=False)[0]
+    assert result.status == "failed" and result.message == "ad group 999 does not exist"
+
+
+def test_pause_ad_group_and_ad(account) -> None:
+    changes = [_pause("ad_group", "30"), _pause("ad", "70")]
+    assert [r.status for r in account.apply(changes, validate_only=True)] == ["validated", "validated"]
+    assert account.structure().ad_groups[0].status is Status.ENABLED
+    results = account.apply(changes, validate_only=False)
+    assert [r.status for r in results] == ["applied", "applied"]
+    assert results[0].before == {"status": "enabled"} and results[0].after == {"status": "paused"}
+    assert results[1].resource_names == ("customers/1234567890/adGroupAds/30~70",)
+    structure = account.structure()
+    assert structure.ad_groups[0].status is Status.PAUSED and structure.ads[0].status is Status.PAUSED
+    assert structure.keywords[0].status is Status.ENABLED  # pausing the group leaves its keywords as they were
+    assert [r.status for r in account.apply(changes, validate_only=False)] == ["already_applied"] * 2
+
+
+def test_pausing_what_does_not_exist_fails(account) -> None:
+    account.write(upserts=[Ad(id="71", ad_group_id="30", copy=RSA, status=Status.REMOVED)])
+    results = account.apply([_pause("ad", "999"), _pause("ad", "71"), _pause("ad_group", "70")], validate_only=False)
+    assert [(r.status, r.message) for r in results] == [
+        ("failed", "ad 999 does not exist"), ("failed", "ad 71 does not exist"), ("failed", "ad group 70 does not exist")]
+
+
+def test_read_back_gives_the_created_ids_a_rollback_pauses(account) -> None:
+    group = CreateAdGroup(account=NAME, rationale="r", campaign_id="10", name="Women's Boots",
+                          keywords=(KeywordSpec(text="womens boots", match_type=MatchType.PHRASE),), ad=RSA)
+    variant = AddCreativeVariants(account=NAME, rationale="r", ad_group_id="30", ad=RSA)
+    account.apply([group], validate_only=False)
+    created = next(g for g in account.structure().ad_groups if g.name == "Women's Boots")
+    assert account.read_back(group).state["ad_group_id"] == created.id
+    assert account.read_back(variant).state["ad_id"] == "70"

@@ -1,4 +1,4 @@
-"""New ad groups from hand-made themes: found for an uncovered converting theme, never for the others."""
+"""New ad groups from hand-made themes: found for an uncovered converting product, never for the others."""
 
 from __future__ import annotations
 
@@ -73,12 +73,14 @@ def case(*themes: tuple[str, list[str], list[tuple[str, str, int, float, float]]
 def test_uncovered_converting_theme_becomes_an_ad_group() -> None:
     terms, clusters = case(RUNNING)
     [change] = propose_ad_groups(terms, clusters, STRUCTURE)
-    assert change.name == "Trail running shoes" and change.paused
+    assert change.name == "Trail Running Shoes" and change.paused
     assert (change.campaign_id, change.campaign_name) == ("c1", "Footwear")  # most of the theme's cost
     keywords = [(k.text, k.match_type) for k in change.keywords]
     assert 5 <= len(keywords) <= 20
-    assert ("trail running", MatchType.PHRASE) in keywords and ("running shoes", MatchType.PHRASE) in keywords
-    assert ("trail running shoes", MatchType.EXACT) in keywords
+    # Phrase match for the shortest heads, exact for every head; no report has modifiers below 8 clusters.
+    assert [k for k in keywords if k[1] is MatchType.PHRASE] == [("trail running shoes", MatchType.PHRASE),
+                                                                  ("trail runners", MatchType.PHRASE)]
+    assert ("trail running shoes", MatchType.EXACT) in keywords and ("trail runners", MatchType.EXACT) in keywords
     assert {m for _, m in keywords} <= {MatchType.EXACT, MatchType.PHRASE}
     assert not any(matches(text, "hiking boots", MatchType.PHRASE, negative=False) for text, _ in keywords)
     assert change.ad.final_url == "https://shop.test/boots"
@@ -87,6 +89,7 @@ def test_uncovered_converting_theme_becomes_an_ad_group() -> None:
     assert change.evidence.metrics["conversions"] == 10 and change.evidence.metrics["cost"] == 110 * M
     assert change.evidence.queries[0].search_term == "trail running shoes"
     assert "10 conversions" in change.rationale and "110.00 USD" in change.rationale
+    assert "no campaign's name fits" in change.rationale
 
 
 def test_covered_wasteful_brand_and_competitor_themes_are_not_ad_groups() -> None:
@@ -97,17 +100,17 @@ def test_covered_wasteful_brand_and_competitor_themes_are_not_ad_groups() -> Non
 def test_brand_and_competitor_themes_are_rejected_for_that_reason() -> None:
     terms, clusters = case(BRAND)
     unbranded = STRUCTURE.model_copy(update={"account": ACCOUNT.model_copy(update={"brand_terms": ()})})
-    assert [c.name for c in propose_ad_groups(terms, clusters, unbranded)] == ["Trailhead"]
+    assert [c.name for c in propose_ad_groups(terms, clusters, unbranded)] == ["Trailheads"]
     no_comparison = ("acme salomon", ["acme"], [(t.replace(" vs ", " "), g, c, k, v) for t, g, c, k, v in COMPETITOR[2]])
     terms, clusters = case(no_comparison)
-    assert [c.name for c in propose_ad_groups(terms, clusters, STRUCTURE)] == ["Acme salomon"]
+    assert [c.name for c in propose_ad_groups(terms, clusters, STRUCTURE)] == ["Acme Salomons"]
     assert propose_ad_groups(terms, clusters, STRUCTURE, competitor_terms=["salomon"]) == []
 
 
 def test_theme_is_found_among_others_and_explicit_url_wins() -> None:
     terms, clusters = case(COVERED, WASTE, RUNNING, BRAND)
     changes = propose_ad_groups(terms, clusters, STRUCTURE, final_url="https://shop.test/running")
-    assert [(c.name, c.ad.final_url) for c in changes] == [("Trail running shoes", "https://shop.test/running")]
+    assert [(c.name, c.ad.final_url) for c in changes] == [("Trail Running Shoes", "https://shop.test/running")]
 
 
 def test_overlap_with_an_existing_ad_group_is_rejected() -> None:
@@ -143,3 +146,69 @@ def test_a_second_theme_with_the_same_keywords_is_not_proposed_twice() -> None:
     again = ("trail running shoes / sale", RUNNING[1], [(f"{t} uk", g, c, k, v) for t, g, c, k, v in RUNNING[2]])
     terms, clusters = case(RUNNING, again)
     assert len(propose_ad_groups(terms, clusters, STRUCTURE)) == 1
+
+
+# Eight products with shopping modifiers in every cluster, none converting: they make "best", "sale", "near"
+# and "me" modifiers, and are never proposed themselves.
+FILLER = [(f"{product}", [product], [(f"best {product}", "g2", 5, 5, 0), (f"{product} sale", "g2", 5, 5, 0),
+                                     (f"{product} near me", "g2", 5, 5, 0)])
+          for product in ("lantern", "cooler", "hammock", "compass", "whistle", "carabiner", "mug", "towel")]
+# Headlamps, split over two clusters as clustering may do, with a modified long tail and one waste head.
+HEADLAMP = ("headlamp", ["headlamp"], [
+    ("best headlamp", "g2", 20, 20, 3), ("headlamp sale", "g2", 10, 10, 2), ("headlamp near me", "g2", 10, 10, 1),
+    ("best rechargeable headlamp sale", "g2", 10, 10, 2), ("rechargeable headlamp", "g2", 5, 5, 1),
+    ("free headlamp", "g2", 10, 10, 0)])
+LED = ("led headlamp", ["led"], [
+    ("led headlamp", "g2", 10, 10, 2), ("best led headlamp near me", "g2", 10, 10, 2),
+    ("hiking headlamp sale", "g2", 10, 10, 1), ("hiking headlamp", "g1", 5, 5, 0)])
+
+
+def test_clusters_of_one_product_merge_into_one_group_on_its_head_terms() -> None:
+    terms, clusters = case(*FILLER, HEADLAMP, LED)
+    [change] = propose_ad_groups(terms, clusters, STRUCTURE)
+    assert change.name == "Headlamps"  # the heaviest shortest head, plural like the account's group names
+    assert [(k.text, k.match_type) for k in change.keywords] == [
+        ("headlamp", MatchType.PHRASE), ("headlamp", MatchType.EXACT), ("led headlamp", MatchType.EXACT),
+        ("rechargeable headlamp", MatchType.EXACT), ("hiking headlamp", MatchType.EXACT)]
+    assert change.evidence.metrics["conversions"] == 14 and change.evidence.metrics["queries"] == 10
+    # No campaign is named for headlamps: the one with most of the cost (c2), and the rationale says so.
+    assert change.campaign_id == "c2" and "no campaign's name fits" in change.rationale
+
+
+def test_a_campaign_whose_name_fits_wins_over_the_one_that_spent_most() -> None:
+    lights = Campaign(id="c3", name="Lights & Lamps", channel="search")
+    structure = STRUCTURE.model_copy(update={"campaigns": (*STRUCTURE.campaigns, lights)})
+    terms, clusters = case(*FILLER, HEADLAMP, LED)
+    assert [c.campaign_id for c in propose_ad_groups(terms, clusters, structure)] == ["c2"]  # "lamp" ≠ "headlamp"
+    headlamps = lights.model_copy(update={"name": "Search | Headlamps"})
+    structure = STRUCTURE.model_copy(update={"campaigns": (*STRUCTURE.campaigns, headlamps)})
+    [change] = propose_ad_groups(terms, clusters, structure)
+    assert change.campaign_id == "c3" and "whose name fits the theme" in change.rationale
+    brand = headlamps.model_copy(update={"id": "c4", "name": "Brand | Headlamps"})
+    brand_group = AdGroup(id="g4", campaign_id="c4", name="Trailhead")
+    structure = STRUCTURE.model_copy(update={
+        "campaigns": (*STRUCTURE.campaigns, brand), "ad_groups": (*STRUCTURE.ad_groups, brand_group),
+        "keywords": (*STRUCTURE.keywords, Keyword(id="k4", ad_group_id="g4", text="trailhead", match_type=MatchType.EXACT))})
+    assert [c.campaign_id for c in propose_ad_groups(terms, clusters, structure)] == ["c2"]  # never a brand campaign
+
+
+def test_a_product_the_account_already_sells_is_not_a_new_group() -> None:
+    # "headlamp" ends an existing keyword: the uncovered headlamp queries belong in that ad group. The
+    # group's other keywords keep the keyword overlap under the bar, so only this rule refuses it.
+    lights = AdGroup(id="g3", campaign_id="c2", name="Lights")
+    texts = ("ultralight headlamp", "lantern stand", "camp light", "fairy lights", "lamp oil", "light bulbs")
+    lamps = [Keyword(id=f"k{i + 3}", ad_group_id="g3", text=t, match_type=MatchType.EXACT) for i, t in enumerate(texts)]
+    terms, clusters = case(*FILLER, HEADLAMP, LED)
+    others = STRUCTURE.model_copy(update={"ad_groups": (*STRUCTURE.ad_groups, lights),
+                                          "keywords": (*STRUCTURE.keywords, *lamps[1:])})
+    assert len(propose_ad_groups(terms, clusters, others)) == 1
+    selling = others.model_copy(update={"keywords": (*STRUCTURE.keywords, *lamps)})
+    assert propose_ad_groups(terms, clusters, selling) == []
+
+
+def test_cost_per_conversion_is_judged_against_non_brand_queries() -> None:
+    # Brand converts at a tenth of the price: against the whole account the running theme costs 2.6x the
+    # average and would be refused; against non-brand queries it is the average.
+    cheap_brand = (BRAND[0], BRAND[1], [(t, g, c, k, v * 10) for t, g, c, k, v in BRAND[2]])
+    terms, clusters = case(RUNNING, cheap_brand)
+    assert [c.name for c in propose_ad_groups(terms, clusters, STRUCTURE)] == ["Trail Running Shoes"]

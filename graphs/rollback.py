@@ -1,0 +1,63 @@
+"""Rollback: the inverse of an applied change, proposed as new changes that take the gate like any other.
+
+START → gate → apply_auto → await_approval → END, with the inverse changes as input.
+"""
+
+from __future__ import annotations
+
+from langgraph.graph import START, StateGraph
+
+from ads.account import AdAccount
+from ads.changes import (
+    AddCreativeVariants, AddNegativeKeywords, Change, CreateAdGroup, Evidence, KeywordSpec, PauseEntity,
+    RemoveNegativeKeywords, SetBudget,
+)
+from ads.errors import AdpilotError
+from graphs.approval import add_approval_steps
+from graphs.change_log import LogEntry
+from graphs.context import RunContext
+from graphs.state import ProposalState
+
+UNDOABLE = ("applied", "already_applied", "reconciled")
+
+
+def inverse_changes(entry: LogEntry, account: AdAccount) -> list[Change]:
+    """What undoes `entry`, given the account as it is now."""
+    if entry.status not in UNDOABLE:
+        raise AdpilotError(f"change log entry {entry.id} is '{entry.status}'; only an applied change can be rolled back")
+    change = entry.parsed_change()
+    common = {
+        "account": change.account,
+        "rationale": f"Rolls back change {change.id} (change log entry {entry.id}, {entry.recorded_at:%Y-%m-%d %H:%M} UTC): "
+                     f"{change.summary()}.",
+        "evidence": Evidence(metrics={"rolls_back_entry": float(entry.id)}),
+    }
+    match change:
+        case AddNegativeKeywords():
+            keywords = tuple(KeywordSpec(text=k.text, match_type=k.match_type) for k in change.keywords)
+            return [RemoveNegativeKeywords(level=change.level, target_id=change.target_id, target_name=change.target_name,
+                                           keywords=keywords, **common)]
+        case SetBudget():
+            current = {b.id: b.daily_amount for b in account.structure().budgets}.get(change.budget_id)
+            if current is None:
+                raise AdpilotError(f"budget {change.budget_id} is no longer in {change.account}; nothing to restore")
+            restore = change.model_dump(exclude={"hash", "id", "rationale", "evidence"})
+            return [SetBudget.model_validate(restore | {"from_amount": current, "to_amount": change.from_amount, **common})]
+        case CreateAdGroup():
+            created = account.read_back(change).state.get("ad_group_id")
+            if not created:
+                raise AdpilotError(f"the ad group '{change.name}' created by change {change.id} is not in the account")
+            return [PauseEntity(level="ad_group", entity_id=str(created), entity_name=change.name, **common)]
+        case AddCreativeVariants():
+            created = account.read_back(change).state.get("ad_id")
+            if not created:
+                raise AdpilotError(f"the ad created by change {change.id} is not in the account")
+            return [PauseEntity(level="ad", entity_id=str(created), entity_name=change.ad_group_name, **common)]
+    raise AdpilotError(f"change {change.id} ({change.kind}) has no inverse adpilot can apply")
+
+
+def build_rollback_graph() -> StateGraph:
+    builder = StateGraph(ProposalState, context_schema=RunContext)
+    add_approval_steps(builder)
+    builder.add_edge(START, "gate")
+    return builder
