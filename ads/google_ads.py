@@ -614,10 +614,9 @@ class GoogleAdsAccount:
         if isinstance(change, CreateAdGroup):
             return self._ad_group_operations(index, change)
         if isinstance(change, RemoveNegativeKeywords | PauseEntity) and not current.resource_names:
-            place, place_id = ((change.level, change.target_id) if isinstance(change, RemoveNegativeKeywords)
-                               else (change.level, change.entity_id))
+            place_id = change.target_id if isinstance(change, RemoveNegativeKeywords) else change.entity_id
             return ApplyResult(change_hash=change.hash, status="failed",
-                               message=f"{place.replace('_', ' ')} {place_id} does not exist")
+                               message=f"{change.level.replace('_', ' ')} {place_id} does not exist")
         if isinstance(change, RemoveNegativeKeywords):
             return [_Operation(index, self._remove_negative_operation(change.level, name), f"negative keyword {label}")
                     for name, label in zip(current.resource_names, current.state["still_present"], strict=True)]

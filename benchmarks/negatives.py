@@ -5,8 +5,8 @@
 Builds `sandbox:trailhead` in a temporary directory, runs `mine_negatives` on its whole search-term
 period and scores the distinct search terms the proposed negatives block (each within its own scope:
 its ad group, its campaign, or — for a shared list — every campaign) against the ground truth's
-`is_waste`. "waste cost recovered" is the blocked share of the planted waste's spend. Time is one
-plain run; peak memory is tracemalloc's peak over a second run (Python and NumPy allocations).
+`is_waste`, overall and per waste kind. "waste cost recovered" is the blocked share of the planted waste's
+spend. Time is one plain run; peak memory is tracemalloc's peak over a second run (Python and NumPy allocations).
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ def inverse_changes(entry: LogEntry, account: AdAccount) -> list[Change]:
             created = account.read_back(change).state.get("ad_id")
             if not created:
                 raise AdpilotError(f"the ad created by change {change.id} is not in the account")
-            return [PauseEntity(level="ad", entity_id=str(created), entity_name=change.ad_group_name, **common)]
+            return [PauseEntity(level="ad", entity_id=str(created), **common)]
     raise AdpilotError(f"change {change.id} ({change.kind}) has no inverse adpilot can apply")
 
 

@@ -109,7 +109,7 @@ def mine_negatives(terms: pd.DataFrame, structure: AccountStructure, *, period: 
         target_cpa = round(rows["cost"].sum() / rows["conversions"].sum())
     # log P(0 conversions) of each row's clicks at its campaign's conversion rate; sums over rows and queries.
     campaigns = rows.groupby("campaign_id")[["clicks", "conversions"]].sum()
-    rate = (campaigns["conversions"] / campaigns["clicks"].where(campaigns["clicks"] > 0)).fillna(0).clip(upper=1)
+    rate = (campaigns["conversions"] / campaigns["clicks"].where(campaigns["clicks"] > 0)).fillna(0)
     rows["log_p_zero"] = rows["clicks"] * np.log1p(-rows["campaign_id"].map(rate).clip(upper=1 - 1e-12))
     columns = [*METRICS, "log_p_zero"]
 

@@ -416,8 +416,11 @@ def test_removing_from_a_place_that_does_not_exist_fails(google: GoogleAdsAccoun
 def test_pause_an_ad_group_or_an_ad(google: GoogleAdsAccount, sandbox: SandboxAccount, emulator: GoogleAdsEmulator,
                                     level: str, entity_id: str, resource_name: str, operation: str) -> None:
     change = pause(level, entity_id)
-    status = lambda: next(e.status for e in (*sandbox.structure().ad_groups, *sandbox.structure().ads)  # noqa: E731
-                          if e.id == entity_id)
+
+    def status() -> Status:
+        structure = sandbox.structure()
+        return next(e.status for e in (*structure.ad_groups, *structure.ads) if e.id == entity_id)
+
     assert google.read_back(change).model_dump(exclude={"change_hash"}) == {
         "present": False, "state": {"status": "enabled"}, "resource_names": (resource_name,)}
     assert google.apply([change], validate_only=True)[0].status == "validated" and status() is Status.ENABLED

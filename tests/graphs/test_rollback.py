@@ -1,0 +1,60 @@
+"""Rollback proposes the inverse of a logged change, through the same gate and apply path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ads.changes import parse_change
+from app.session import SANDBOX_ACCOUNT, Session
+from app.settings import load_settings
+from tests.app.test_cli import run
+
+
+def applied_entry(session: Session, kind: str) -> int:
+    return next(e.id for e in session.change_log.entries() if e.status == "applied" and e.kind == kind)
+
+
+def test_rolling_back_negatives_removes_them_after_approval(home: Path) -> None:
+    session = Session(load_settings())
+    session.audit(SANDBOX_ACCOUNT)
+    entry_id = applied_entry(session, "add_negative_keywords")
+    original = session.change_log.entry(entry_id).parsed_change()
+
+    code, out, err = run("changes", "rollback", str(entry_id), "--json")
+    assert code == 0, err
+    [proposal] = json.loads(out)["proposals"]
+    inverse = parse_change(proposal["change"])
+    assert inverse.kind == "remove_negative_keywords" and inverse.target_id == original.target_id
+    assert {k.text for k in inverse.keywords} == {k.text for k in original.keywords}
+    assert proposal["decision"] == "needs_approval"  # the policy names no rollback kind: it fails closed
+
+    code, out, err = run("approvals", "approve", proposal["id"], "--json")
+    assert code == 0, err
+    assert json.loads(out)["result"]["status"] == "applied"
+    account = Session(load_settings()).open_account(SANDBOX_ACCOUNT)
+    assert not account.read_back(original).present
+
+
+def test_rolling_back_a_created_ad_group_pauses_it(home: Path) -> None:
+    session = Session(load_settings())
+    outcome = session.audit(SANDBOX_ACCOUNT)
+    create = next(c for c in outcome.pending if c.kind == "create_ad_group")
+    run("approvals", "approve", create.id)
+    entry_id = applied_entry(Session(load_settings()), "create_ad_group")
+    code, out, _ = run("changes", "rollback", str(entry_id), "--json")
+    [proposal] = json.loads(out)["proposals"]
+    assert code == 0 and proposal["kind"] == "pause_entity" and proposal["change"]["level"] == "ad_group"
+
+
+def test_only_applied_changes_roll_back(home: Path) -> None:
+    session = Session(load_settings())
+    outcome = session.audit(SANDBOX_ACCOUNT)
+    rejected = outcome.pending[0]
+    run("approvals", "reject", rejected.id, "--reason", "no")
+    entry = Session(load_settings()).change_log.entries(change=rejected.hash)[0]
+    code, _, err = run("changes", "rollback", str(entry.id))
+    assert code == 1 and "only an applied change can be rolled back" in err
+    code, _, err = run("changes", "rollback", "99999")
+    assert code == 1 and "no change log entry 99999" in err
+
