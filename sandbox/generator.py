@@ -383,6 +383,7 @@ META_CAMPAIGNS = {
                                   ("Trail Runners Interest", 3_000, 1.0)),
     "Retargeting | Site Visitors": (("Cart Abandoners 14d", 2_500, 1.0), ("Product Viewers 30d", 2_000, 1.0)),
 }
+THIN_AD_SET = "Trail Runners Interest"  # runs one ad only, so the creatives analysis has a gap to find on Meta
 META_COPY = (
     ("Boots, tents and packs tested on real trails. Find your next adventure at Trailhead Outfitters.",
      "Gear Up for Spring", "Easy 60-day returns"),
@@ -402,7 +403,7 @@ def _meta_structure(store: SandboxStore, rng: np.random.Generator) -> AccountStr
             budgets.append(Budget(id=budget_id, name=f"{set_name} budget", level="ad_set", daily_amount=daily,
                                   campaign_ids=(campaign_id,), ad_group_ids=(set_id,)))
             ad_sets.append(AdGroup(id=set_id, campaign_id=campaign_id, name=set_name, budget_id=budget_id))
-            for primary, headline, description in META_COPY:
+            for primary, headline, description in META_COPY[:1] if set_name == THIN_AD_SET else META_COPY:
                 ads.append(Ad(id=store.new_id(), ad_group_id=set_id, copy=MetaAdCopy(
                     primary_text=primary, headline=headline, description=description,
                     link_url=f"{SITE}/spring?utm_source=meta&utm_content={_slug(set_name, 40)}",
