@@ -122,19 +122,26 @@ def _audit(account: str, as_json: bool, *, demo: bool) -> None:
         if created:
             console.print(f"Created the sandbox accounts in {session.settings.sandbox_path}.")
     outcome = _run_with_progress(f"Auditing {account}", AUDIT_STEPS, lambda step: session.audit(account, step), as_json)
+    document = _show_run(session, outcome, "Proposals for {account}", as_json)
+    if not as_json:
+        console.print(f"Report: {document['report']}")
+
+
+def _show_run(session: Session, outcome: RunOutcome, title: str, as_json: bool) -> dict[str, Any]:
+    """Print a run's proposals (a table, or the JSON document) and return the document."""
     document = _audit_document(session, outcome)
     if as_json:
         _print_json(document)
-        return
-    acct = session.open_account(document["account"]).account
-    console.print(_proposal_table(proposal_rows(outcome.values, acct.money), f"Proposals for {acct.display_name}"))
+        return document
+    account = session.open_account(document["account"]).account
+    console.print(_proposal_table(proposal_rows(outcome.values, account.money), title.format(account=account.display_name)))
     console.print(
         f"[green]{len(document['applied'])} applied[/] · [yellow]{len(document['pending'])} waiting for approval[/] · "
         f"[red]{len(document['blocked'])} blocked[/]" + (f" · [red]{len(document['failed'])} failed[/]" if document["failed"] else ""))
     if document["pending"]:
         console.print("Review them with [bold]adpilot approvals list[/], then "
                       "[bold]adpilot approvals approve ID[/] or [bold]adpilot approvals reject ID --reason TEXT[/].")
-    console.print(f"Report: {document['report']}")
+    return document
 
 
 @app.command()
@@ -295,15 +302,7 @@ def changes_rollback(entry_id: Annotated[int, typer.Argument(help="The change lo
                      as_json: JsonFlag = False) -> None:
     """Propose the inverse of an applied change; it goes through the gate like any other proposal."""
     session = _session()
-    outcome = session.rollback(entry_id)
-    document = _audit_document(session, outcome)
-    if as_json:
-        _print_json(document)
-        return
-    account = session.open_account(document["account"]).account
-    console.print(_proposal_table(proposal_rows(outcome.values, account.money), f"Rollback of change log entry {entry_id}"))
-    if document["pending"]:
-        console.print("Approve it with [bold]adpilot approvals approve ID[/].")
+    _show_run(session, session.rollback(entry_id), f"Rollback of change log entry {entry_id}", as_json)
 
 
 @app.command()
