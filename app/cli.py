@@ -408,13 +408,13 @@ def search_term_clusters(
     """Every search term with its theme (cluster id and name), biggest themes first."""
     session = _session()
     with console.status("Clustering search terms…") if not as_json else nullcontext():
-        clusters, assignments = session.clusters(account, backend=backend, granularity=granularity)
+        clusters = session.clusters(account, backend=backend, granularity=granularity)
     names = {c.id: c.name for c in clusters.clusters}
     if as_json:
         _print_json({"account": account, "backend": clusters.backend,
                      "clusters": [c.model_dump() for c in clusters.clusters],
                      "terms": [{"search_term": t, "cluster_id": int(i), "cluster": names[int(i)]}
-                               for t, i in assignments.itertuples(index=False)]})
+                               for t, i in clusters.assignments.itertuples(index=False)]})
         return
     table = Table(title=f"{len(clusters.clusters)} themes in {account}")
     for column in ("id", "theme", "queries", "clicks", "cost", "conv."):
@@ -423,7 +423,7 @@ def search_term_clusters(
     for c in clusters.clusters:
         table.add_row(str(c.id), escape(c.name), f"{c.size:,}", f"{c.clicks:,}", money(c.cost), f"{c.conversions:,.1f}")
     console.print(table)
-    for term, cluster_id in assignments.itertuples(index=False):
+    for term, cluster_id in clusters.assignments.itertuples(index=False):
         console.print(f"{int(cluster_id):>4}  {names[int(cluster_id)][:40]:<40}  {term}", highlight=False, markup=False)
 
 

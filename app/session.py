@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph.state import CompiledStateGraph
@@ -25,7 +23,7 @@ from langgraph.types import Command
 from ads.account import AdAccount
 from ads.search_term_reports import read_search_term_report
 from ads.changes import Change
-from ads.errors import SandboxMissingError, StaleApprovalError, UnknownAccountError
+from ads.errors import AdpilotError, SandboxMissingError, StaleApprovalError, UnknownAccountError
 from agents.copy_writer import LLMCopyWriter
 from agents.models import ModelChoice, select_model
 from app.settings import Settings
@@ -174,10 +172,9 @@ class Session:
     def run_tool(self, account: str, name: str, arguments: dict[str, Any] | None = None) -> ToolResult:
         return self.context(account).run_tool(name, arguments or {})
 
-    def clusters(self, account: str, *, backend: str, granularity: float) -> tuple[ClusteringResult, pd.DataFrame]:
+    def clusters(self, account: str, *, backend: str, granularity: float) -> ClusteringResult:
         tools = self.context(account).tools
-        result = tools.clusters(Window.LAST_90_DAYS.period(tools.today), granularity, backend)
-        return result, result.assignments
+        return tools.clusters(Window.LAST_90_DAYS.period(tools.today), granularity, backend)
 
     # ---- runs -------------------------------------------------------------------------------
 
@@ -212,7 +209,7 @@ class Session:
         else:
             known = {t.thread_id: t for t in self.change_log.threads("chat")}
             if thread_id not in known:
-                raise UnknownAccountError(f"unknown chat thread '{thread_id}' (see `adpilot chat` output for thread ids)")
+                raise AdpilotError(f"unknown chat thread '{thread_id}' (each chat prints its thread id)")
             account = known[thread_id].account
         context = self.context(account)
         self.change_log.register_thread(thread_id, "chat", context.account.account.name)
@@ -231,31 +228,32 @@ class Session:
     # ---- approvals --------------------------------------------------------------------------
 
     def pending_approvals(self) -> list[PendingApproval]:
-        found = []
+        """Changes waiting for a person, newest run first. A change proposed again by a later run is listed
+        once, and one that is already in the account (applied from another run) not at all."""
+        found: dict[str, PendingApproval] = {}
         for thread in self.change_log.threads():
             values = self.graphs[thread.graph].get_state(self._config(thread.thread_id, thread.graph)).values
             for change in pending_approval(values):
-                found.append(PendingApproval(thread.thread_id, thread.graph, thread.account, change,
-                                             values["decisions"][change.hash]))
-        return found
+                if change.hash not in found and not self.change_log.is_applied(change.hash):
+                    found[change.hash] = PendingApproval(thread.thread_id, thread.graph, thread.account, change,
+                                                         values["decisions"][change.hash])
+        return list(found.values())
 
     def find_pending(self, change_ref: str) -> PendingApproval:
-        """The pending change whose id (or full hash) is `change_ref`; stale references fail clearly."""
-        pending = self.pending_approvals()
-        for item in pending:
+        """The pending change whose id (or full hash) is `change_ref`.
+
+        An id is the start of the change's content hash, so an approval can only ever reach the exact
+        content a person reviewed: a change that was edited or re-proposed differently has another id.
+        """
+        for item in self.pending_approvals():
             if change_ref in (item.change.id, item.change.hash):
                 return item
-        if self.change_log.is_applied(change_ref) or any(e.status in ("applied", "already_applied", "reconciled")
-                                                         for e in self.change_log.entries(change=change_ref)):
-            raise StaleApprovalError(f"change {change_ref} is already applied; nothing to approve")
-        for item in pending:
-            if len(change_ref) == 64 and change_ref.startswith(item.change.id):
-                raise StaleApprovalError(
-                    f"change {item.change.id} has changed since it was shown (hash {change_ref[:16]}… is now "
-                    f"{item.change.hash[:16]}…); review it again with `adpilot approvals show {item.change.id}`")
         for entry in self.change_log.entries(change=change_ref, limit=1):
+            if entry.status in ("applied", "already_applied", "reconciled"):
+                raise StaleApprovalError(f"change {change_ref} is already applied; nothing to approve")
             raise StaleApprovalError(f"change {change_ref} is no longer pending (it was {entry.status})")
-        raise StaleApprovalError(f"no pending change '{change_ref}' (see `adpilot approvals list`)")
+        raise StaleApprovalError(f"no pending change '{change_ref}' (see `adpilot approvals list`; an edited or "
+                                 "re-proposed change has a new id)")
 
     def answer(self, change_ref: str, response: dict[str, Any], *, reviewer: str) -> tuple[PendingApproval, RunOutcome]:
         """Resume the paused run that holds the change with a person's answer for it."""

@@ -38,11 +38,12 @@ neither, the theme is skipped.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ads.changes import CreateAdGroup, Evidence, KeywordSpec, QueryEvidence
@@ -161,6 +162,24 @@ def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
     return any(words[i:i + n] == part for i in range(len(words) - n + 1))
 
 
+def _runs(words: tuple[str, ...], *, proper: bool = False, longest: int | None = None) -> Iterator[tuple[str, ...]]:
+    """Every contiguous run of words, shortest first; `proper` leaves out the whole sequence."""
+    top = min(len(words) - proper, longest or len(words))
+    return (words[i:i + n] for n in range(1, top + 1) for i in range(len(words) - n + 1))
+
+
+def _containment(heads: list[tuple[str, ...]], queries: list[tuple[str, ...]]) -> sparse.csr_matrix:
+    """heads × queries, 1 where the query contains the head's words in order and adjacent.
+
+    Built from each query's runs looked up in a dict, so it grows with the queries, not heads × queries."""
+    position = {head: i for i, head in enumerate(heads)}
+    longest = max((len(h) for h in heads), default=0)
+    pairs = {(position[run], q) for q, words in enumerate(queries)
+             for run in _runs(words, longest=longest) if run in position}
+    rows, cols = zip(*pairs, strict=True) if pairs else ((), ())
+    return sparse.csr_matrix((np.ones(len(pairs)), (rows, cols)), shape=(len(heads), len(queries)))
+
+
 def _plural(word: str) -> str:
     if close_variant(word) != word or not word.isalpha():
         return word  # already plural (or not a word to inflect)
@@ -231,11 +250,10 @@ class _Vocabulary:
                  .sort_values(["conversions", "clicks", "cost"], ascending=[False, False, True], kind="stable"))
         heads = heads[(heads.index != "") & ((heads["clicks"] > 0) | (heads["conversions"] > 0))]
         variants = [variant_tokens(t) for t in heads.index]
-        query_variants = [variant_tokens(t) for t in uncovered.index]
-        contained = np.array([[_contains(q, head) for q in query_variants] for head in variants], dtype=bool)
-        contained = contained.reshape(len(variants), len(query_variants))
+        contained = _containment(variants, [variant_tokens(t) for t in uncovered.index])
         heads["coverage"] = contained @ uncovered["weight"].to_numpy()
-        heads["shortest"] = [not any(o != head and _contains(head, o) for o in variants) for head in variants]
+        position = {head: i for i, head in enumerate(variants)}
+        heads["shortest"] = [not any(part in position for part in _runs(head, proper=True)) for head in variants]
         # A head none of whose queries converted ("free tent", "tent for dogs") is waste, not a keyword.
         return heads[contained @ uncovered["conversions"].to_numpy() > 0]
 
