@@ -1,0 +1,34 @@
+"""The one apply path with the real google-ads client against the emulator: idempotence and crash recovery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graphs.apply import apply_changes
+from graphs.change_log import ChangeLog
+from tests.ads.test_google_ads import (  # noqa: F401 - pytest fixtures, used by name
+    emulator, fresh_account, google, negative_keys, negatives, sandbox, sleeps,
+)
+
+
+def test_reapplying_through_the_google_client_sends_nothing(google, emulator, tmp_path: Path) -> None:
+    log = ChangeLog(tmp_path / "changes.sqlite")
+    change = negatives("campaign", "12", "tent jobs", "tent salary")
+    [first] = apply_changes(google, [change], decided_by={}, log=log)
+    sent = len(emulator.mutate_requests)
+    [again] = apply_changes(google, [change], decided_by={}, log=log)
+    assert (first.status, again.status) == ("applied", "already_applied")
+    assert len(emulator.mutate_requests) == sent and first.resource_names
+
+
+def test_a_crash_after_the_google_mutate_is_reconciled_on_the_next_run(google, sandbox, tmp_path: Path) -> None:
+    log = ChangeLog(tmp_path / "changes.sqlite")
+    change = negatives("campaign", "12", "free tent")
+    log.append(change, "intent", decided_by="policy:test")
+    google.apply([change], validate_only=False)  # the process dies here, before the result is logged
+    assert ("campaign", "12", "free tent") in {k[:3] for k in negative_keys(sandbox)}
+
+    other = negatives("campaign", "12", "tent rental")
+    apply_changes(google, [other], decided_by={}, log=log)  # the next run settles the open intent first
+    assert [e.status for e in reversed(log.entries(change=change.hash))] == ["intent", "reconciled"]
+    assert log.is_applied(change.hash) and log.unresolved_intents(google.account.name) == []
