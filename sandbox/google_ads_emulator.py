@@ -550,45 +550,43 @@ class GoogleAdsEmulator:
                                  "The emulator supports negative keyword campaign criteria only.", "",
                                  (*path, "negative"))
         text, match_type = self._keyword(criterion, path)
-        if mutation.negative_exists("campaign", campaign.id, text, match_type):
+        negative = self._add_negative(mutation, "campaign", campaign.id, text, match_type, path)
+        return "campaign_criterion_result", mutation.resource("campaignCriteria", campaign.id, negative.id)
+
+    def _add_negative(self, mutation: _Mutation, level: str, owner_id: str, text: str, match_type: MatchType,
+                      path: tuple[Any, ...]) -> NegativeKeyword:
+        if mutation.negative_exists(level, owner_id, text, match_type):
             raise self._duplicate(text, path)
-        negative = NegativeKeyword(id=self.account.new_id(), level="campaign", owner_id=campaign.id, text=text,
+        negative = NegativeKeyword(id=self.account.new_id(), level=level, owner_id=owner_id, text=text,
                                    match_type=match_type)
         mutation.put(negative)
-        return "campaign_criterion_result", mutation.resource("campaignCriteria", campaign.id, negative.id)
+        return negative
 
     def _create_ad_group_criterion(self, mutation: _Mutation, operation: Any, path: tuple[Any, ...]) -> tuple[str, str]:
         criterion = operation.create
         group = mutation.find(AdGroup, criterion.ad_group, "adGroups", (*path, "ad_group"))
         text, match_type = self._keyword(criterion, path)
         if criterion.negative:
-            if mutation.negative_exists("ad_group", group.id, text, match_type):
-                raise self._duplicate(text, path)
-            entity: Entity = NegativeKeyword(id=self.account.new_id(), level="ad_group", owner_id=group.id, text=text,
-                                             match_type=match_type)
+            entity: Entity = self._add_negative(mutation, "ad_group", group.id, text, match_type, path)
         else:
             if mutation.keyword_exists(group.id, text, match_type):
                 raise self._duplicate(text, path)
             status = Status.PAUSED if criterion.status.name == "PAUSED" else Status.ENABLED
             entity = Keyword(id=self.account.new_id(), ad_group_id=group.id, text=text, match_type=match_type,
                              status=status)
-        mutation.put(entity)
+            mutation.put(entity)
         return "ad_group_criterion_result", mutation.resource("adGroupCriteria", group.id, entity.id)
 
     def _create_shared_criterion(self, mutation: _Mutation, operation: Any, path: tuple[Any, ...]) -> tuple[str, str]:
         criterion = operation.create
         shared = mutation.find(SharedNegativeList, criterion.shared_set, "sharedSets", (*path, "shared_set"))
         text, match_type = self._keyword(criterion, path)
-        if mutation.negative_exists("shared_list", shared.id, text, match_type):
-            raise self._duplicate(text, path)
         members = sum(1 for e in mutation.entities.values()
                       if isinstance(e, NegativeKeyword) and e.level == "shared_list" and e.owner_id == shared.id)
         if members >= limit("shared_negative_list_max_keywords"):
             raise OperationError("resource_count_limit_exceeded_error", "RESOURCE_LIMIT",
                                  f"Shared set {shared.name!r} is full.", text, (*path, "shared_set"))
-        negative = NegativeKeyword(id=self.account.new_id(), level="shared_list", owner_id=shared.id, text=text,
-                                   match_type=match_type)
-        mutation.put(negative)
+        negative = self._add_negative(mutation, "shared_list", shared.id, text, match_type, path)
         return "shared_criterion_result", mutation.resource("sharedCriteria", shared.id, negative.id)
 
     def _create_ad_group(self, mutation: _Mutation, operation: Any, path: tuple[Any, ...]) -> tuple[str, str]:
