@@ -12,7 +12,8 @@ from ads.errors import ConfigurationError
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    # Only the documented variable names are read: with field names allowed, HOME would set `home`.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     home: Path = Field(default=Path(".adpilot"), validation_alias="ADPILOT_HOME")
     today_override: dt.date | None = Field(default=None, validation_alias="ADPILOT_TODAY")

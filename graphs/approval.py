@@ -18,9 +18,9 @@ from ads.changes import Change, parse_change
 from graphs.apply import apply_changes
 from graphs.context import RunContext
 from graphs.state import ProposalState
-from policies.gate import Decision, GateContext, decide
+from policies.gate import GateContext, decide
 
-AUTO_APPLY, NEEDS_APPROVAL, BLOCKED = "auto_apply", "needs_approval", "blocked"
+AUTO_APPLY, NEEDS_APPROVAL = "auto_apply", "needs_approval"
 
 
 def proposals(state: ProposalState) -> dict[str, Change]:
@@ -165,7 +165,3 @@ def add_approval_steps(builder: StateGraph, *, report: str | None = None) -> Non
     if report:
         builder.add_edge(report, "await_approval")
 
-
-def decision_of(state: ProposalState, change: Change) -> Decision | None:
-    found = state.get("decisions", {}).get(change.hash)
-    return Decision.model_validate(found) if found else None

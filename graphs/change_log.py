@@ -22,7 +22,6 @@ from ads.errors import AdpilotError
 EntryStatus = Literal[
     "intent", "applied", "already_applied", "failed", "queued", "rejected", "reconciled", "abandoned",
 ]
-FINAL_STATUSES = ("applied", "already_applied", "failed", "queued", "rejected", "reconciled", "abandoned")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
