@@ -97,3 +97,11 @@ def test_sandbox_create(home: Path) -> None:
     code, out, _ = run("sandbox", "create", "--rows", "3000", "--seed", "3", "--json")
     assert code == 0
     assert set(json.loads(out)["accounts"]) == {"sandbox:trailhead", "sandbox:trailhead-meta"}
+
+
+def test_chat_repl_answers_each_line_on_one_thread_until_an_empty_line(home: Path) -> None:
+    result = runner.invoke(app, ["chat"], input="how is the account doing?\nare my budgets on track?\n\n")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.count("adpilot:") == 2
+    threads = {line.split("thread: ")[1] for line in result.stdout.splitlines() if "thread: " in line}
+    assert len(threads) == 1  # the second question continued the first conversation
