@@ -95,3 +95,14 @@ def test_nothing_counts_as_applied_without_the_read_back(account: SandboxAccount
     [result] = apply_changes(SilentlyDroppingAccount(account), [change], decided_by={}, log=log)
     assert result.status == "failed" and "read-back" in result.message
     assert not log.is_applied(change.hash)
+
+
+def test_a_change_rolled_back_can_be_applied_again(account: SandboxAccount, log: ChangeLog) -> None:
+    raised = budget_change(account, 1.05)
+    apply_changes(account, [raised], decided_by={}, log=log)
+    restore = SetBudget(account=raised.account, rationale="rollback", budget_id=raised.budget_id,
+                        from_amount=raised.to_amount, to_amount=raised.from_amount)
+    apply_changes(account, [restore], decided_by={}, log=log)
+    [again] = apply_changes(account, [raised], decided_by={}, log=log)
+    assert again.status == "applied"
+    assert {b.id: b.daily_amount for b in account.structure().budgets}[raised.budget_id] == raised.to_amount
