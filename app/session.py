@@ -21,6 +21,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from ads.account import AdAccount
+from ads.account_plan import load_account_plans
 from ads.search_term_reports import read_search_term_report
 from ads.changes import Change
 from ads.errors import AdpilotError, SandboxMissingError, StaleApprovalError, UnknownAccountError
@@ -74,6 +75,7 @@ class Session:
         self.settings = settings
         settings.home.mkdir(parents=True, exist_ok=True)
         self.policy: Policy = load_policy(settings.policy_path)
+        self.plans = load_account_plans(settings.accounts_path) if settings.accounts_path else {}
         self.model = model or select_model(api_key=settings.openai_api_key, base_url=settings.openai_base_url,
                                            model_name=settings.openai_model)
         self.tracing = tracing or configure_tracing(
@@ -165,7 +167,7 @@ class Session:
         return RunContext(
             account=opened, policy=self.policy, change_log=self.change_log,
             today=today, reports_dir=self.settings.reports_dir, tracing=self.tracing,
-            model=self.model.model, reviewer=reviewer,
+            model=self.model.model, reviewer=reviewer, plan=self.plans.get(opened.account.name, self.plans.get(account)),
             copy_writer=None if self.model.offline else LLMCopyWriter(self.model.model, data_block),
         )
 

@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path(".adpilot"), validation_alias="ADPILOT_HOME")
     today_override: dt.date | None = Field(default=None, validation_alias="ADPILOT_TODAY")
     policy_path: Path | None = Field(default=None, validation_alias="ADPILOT_POLICY")
+    accounts_path: Path | None = Field(default=None, validation_alias="ADPILOT_ACCOUNTS")
     openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
     openai_model: str = Field(default="gpt-4.1-mini", validation_alias="OPENAI_MODEL")

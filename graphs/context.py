@@ -15,6 +15,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from ads.account import AdAccount
+from ads.account_plan import AccountPlan
 from graphs.change_log import ChangeLog
 from graphs.tracing import Tracing
 from policies.gate import Policy
@@ -32,11 +33,12 @@ class RunContext:
     tracing: Tracing | None = None
     model: BaseChatModel | None = None
     copy_writer: CopyWriter | None = None
+    plan: AccountPlan | None = None
     reviewer: str = "a person"
     tools: ToolContext = field(init=False)
 
     def __post_init__(self) -> None:
-        self.tools = ToolContext(account=self.account, today=self.today, copy_writer=self.copy_writer)
+        self.tools = ToolContext(account=self.account, today=self.today, copy_writer=self.copy_writer, plan=self.plan)
 
     def run_tool(self, name: str, arguments: dict[str, Any]) -> ToolResult:
         """A whitelisted tool called by a graph node, traced as a tool observation like the chat's calls."""

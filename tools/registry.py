@@ -18,6 +18,7 @@ from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, ConfigDict, Field
 
 from ads.account import AdAccount
+from ads.account_plan import AccountPlan
 from ads.changes import Change
 from ads.entities import AccountStructure, ReportPeriod
 from tools import account_reports
@@ -39,6 +40,7 @@ class ToolContext:
     account: AdAccount
     today: dt.date
     copy_writer: CopyWriter | None = None
+    plan: AccountPlan | None = None  # brand terms and monthly targets the platform does not store
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
     # Analyses run in parallel graph branches; one lock keeps account reads serial and done once.
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -50,7 +52,11 @@ class ToolContext:
             return self._cache[key]
 
     def structure(self) -> AccountStructure:
-        return self._cached("structure", self.account.structure)
+        def load() -> AccountStructure:
+            structure = self.account.structure()
+            return self.plan.apply_to(structure) if self.plan else structure
+
+        return self._cached("structure", load)
 
     def metrics(self, period: ReportPeriod) -> pd.DataFrame:
         return self._cached(("metrics", period), lambda: self.account.daily_metrics(period.start, period.end))
