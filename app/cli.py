@@ -365,10 +365,10 @@ def sandbox_serve(
             for name, value in {**served["google_ads"]["environment"], **served["meta"]["environment"]}.items():
                 console.print(f"  export {name}={value}", highlight=False, markup=False)
             console.print("Ctrl-C stops both.")
-        try:
-            signal.sigwait({signal.SIGINT, signal.SIGTERM})
-        except KeyboardInterrupt:
-            pass
+        # Wait for Ctrl-C or a service manager's SIGTERM; both end here, so the servers stop cleanly.
+        stop = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stop)
+        signal.sigwait(stop)
 
 
 @import_app.command("search-terms")
