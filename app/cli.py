@@ -89,8 +89,7 @@ def _proposal_table(rows: list[dict[str, Any]], title: str) -> Table:
     table.add_column("gate", ratio=2, overflow="fold")
     table.add_column("status", ratio=1, overflow="fold")
     colours = {"auto_apply": "green", "needs_approval": "yellow", "blocked": "red"}
-    order = {"applied": 0, "already_applied": 0, "queued": 1, "pending": 2, "failed": 3, "blocked": 4}
-    for r in sorted(rows, key=lambda r: (order.get(r["status"], 5), r["kind"])):
+    for r in rows:
         colour = colours.get(r["decision"], "white")
         table.add_row(r["id"], escape(r["summary"]),
                       f"[{colour}]{r['decision'].replace('_', ' ')}[/]: [dim]{escape(r['reason'])}[/]",

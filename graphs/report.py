@@ -20,8 +20,14 @@ from tools.pacing import daily_spend_series
 _templates = Environment(loader=PackageLoader("graphs", "templates"), autoescape=select_autoescape(["html"]))
 
 
+STATUS_ORDER = {"applied": 0, "already_applied": 0, "queued": 1, "pending": 2, "approved": 3, "edited": 3,
+                "rejected": 4, "failed": 5, "blocked": 6}
+
+
 def proposal_rows(state: AuditState, money: Any) -> list[dict[str, Any]]:
-    """One row per proposal with its decision, review and result: what the CLI, the report and --json show."""
+    """One row per proposal with its decision, review and result: what the CLI, the report and --json show.
+
+    Applied changes come first, then what waits for a person, then what was refused."""
     decisions, results, reviews = state.get("decisions", {}), state.get("results", {}), state.get("reviews", {})
     rows = []
     for data in state.get("proposals", []):
@@ -47,7 +53,7 @@ def proposal_rows(state: AuditState, money: Any) -> list[dict[str, Any]]:
             ],
             "change": change.model_dump(mode="json"),
         })
-    return rows
+    return sorted(rows, key=lambda r: (STATUS_ORDER.get(r["status"], 7), r["kind"]))
 
 
 def pacing_series(ctx: RunContext) -> pd.DataFrame:
