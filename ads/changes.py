@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, computed_field, field_validator
@@ -29,6 +30,10 @@ class QueryEvidence(BaseModel):
     conversions: float = 0.0
 
 
+# Evidence metrics under these names are money, in the account's money unit; the rest are counts or ratios.
+MONEY_METRICS = frozenset({"cost", "cpa", "target_cpa", "account_cpa", "mtd", "target", "projected", "run_rate"})
+
+
 class Evidence(BaseModel):
     """The numbers that justify a change."""
 
@@ -38,6 +43,11 @@ class Evidence(BaseModel):
     period_end: str | None = None
     metrics: dict[str, float] = Field(default_factory=dict)
     queries: tuple[QueryEvidence, ...] = ()
+
+    def lines(self, money: Callable[[int], str]) -> list[str]:
+        """Each metric as a person reads it: money as currency, counts with separators."""
+        return [f"{name.replace('_', ' ')}: {money(round(value)) if name in MONEY_METRICS else f'{value:,.4g}'}"
+                for name, value in self.metrics.items()]
 
 
 class KeywordSpec(BaseModel):

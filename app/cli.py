@@ -226,8 +226,8 @@ def approvals_show(change_id: str, as_json: JsonFlag = False) -> None:
     console.print(f"[bold]{escape(change.summary())}[/]  [dim](id {change.id}, hash {change.hash[:16]}…)[/]")
     console.print(f"Why: {escape(change.rationale)}")
     console.print(f"Gate: {escape(str(item.decision.get('reason')))} [dim]({item.decision.get('rule')})[/]")
-    for key, value in change.evidence.metrics.items():
-        console.print(f"  {key}: {value:,.2f}")
+    for line in change.evidence.lines(session.open_account(item.account).account.money):
+        console.print(f"  {escape(line)}")
     console.print_json(json.dumps(change.model_dump(mode="json", exclude={"evidence"}), default=str))
 
 

@@ -8,6 +8,7 @@ changes back through the gate as new changes, and interrupts again for whatever 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from langgraph.graph import END, StateGraph
@@ -78,9 +79,9 @@ def apply_auto(state: ProposalState, runtime: Runtime[RunContext]) -> dict[str, 
     return {"results": {r.change_hash: r.model_dump(mode="json") for r in applied}}
 
 
-def approval_request(change: Change, decision: dict[str, Any]) -> dict[str, Any]:
+def approval_request(change: Change, decision: dict[str, Any], money: Callable[[int], str]) -> dict[str, Any]:
     """An Agent Inbox interrupt request for one change."""
-    evidence = ", ".join(f"{k} {v:,.2f}" for k, v in change.evidence.metrics.items())
+    evidence = "; ".join(change.evidence.lines(money))
     return {
         "action_request": {"action": change.kind, "args": change.model_dump(mode="json")},
         "config": {"allow_accept": True, "allow_edit": True, "allow_respond": True, "allow_ignore": True},
@@ -101,7 +102,8 @@ def make_await_approval(*, done: str, after_answer: str):
         if not open_changes:
             return Command(goto=done)
         decisions = state.get("decisions", {})
-        answer = interrupt([approval_request(c, decisions[c.hash]) for c in open_changes])
+        money = runtime.context.tools.structure().account.money
+        answer = interrupt([approval_request(c, decisions[c.hash], money) for c in open_changes])
         responses = _responses_by_hash(answer, open_changes)
         return _act_on(responses, {c.hash: c for c in open_changes}, runtime.context, after_answer)
 
