@@ -53,3 +53,10 @@ class AdAccount(Protocol):
     def apply(self, changes: Sequence[Change], *, validate_only: bool) -> list[ApplyResult]: ...
 
     def read_back(self, change: Change) -> ReadBack: ...
+
+
+@runtime_checkable
+class QueuedChanges(Protocol):
+    """An account that holds back changes the platform rate-limits (Meta's budget changes) until they may run."""
+
+    def run_queued(self, now: dt.datetime | None = None) -> list[ApplyResult]: ...

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ads.account import AdAccount, ApplyResult
+from ads.account import AdAccount, ApplyResult, QueuedChanges
 from ads.changes import Change
 from graphs.change_log import ChangeLog
 from graphs.tracing import Tracing
@@ -30,6 +30,25 @@ def reconcile(account: AdAccount, log: ChangeLog) -> list[ApplyResult]:
     return results
 
 
+def run_due_queue(account: AdAccount, log: ChangeLog, tracing: Tracing | None = None) -> list[ApplyResult]:
+    """Send the changes a platform queued earlier that may run now, and log how each ended."""
+    if not isinstance(account, QueuedChanges):
+        return []
+    results = account.run_queued()
+    for result in results:
+        queued = log.latest(result.change_hash)
+        if queued is None:
+            continue  # queued outside adpilot's log; the platform's ledger still tracks it
+        change = queued.parsed_change()
+        if result.status == "applied" and not account.read_back(change).present:
+            result = result.model_copy(update={"status": "failed", "message": "read-back does not show the change"})
+        log.append(change, result.status, decided_by=queued.decided_by, before=result.before, after=result.after,
+                   resource_names=result.resource_names, message=result.message or "ran from the platform's queue")
+        if tracing:
+            tracing.event(f"change.{result.status}", input={"change": change, "from_queue": True}, output=result)
+    return results
+
+
 def apply_changes(
     account: AdAccount,
     changes: Sequence[Change],
@@ -43,6 +62,7 @@ def apply_changes(
     `decided_by` maps each change hash to the policy rule or the person that allowed it.
     """
     reconcile(account, log)
+    run_due_queue(account, log, tracing)
     trace_id = tracing.trace_id() if tracing else None
     results: dict[str, ApplyResult] = {}
     to_apply: list[Change] = []
