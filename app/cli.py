@@ -42,7 +42,7 @@ class AdpilotGroup(TyperGroup):
 app = typer.Typer(cls=AdpilotGroup, no_args_is_help=True, add_completion=False,
                   help="adpilot: audits Google Ads and Meta accounts and proposes changes a policy gate controls.")
 approvals_app = typer.Typer(cls=AdpilotGroup, no_args_is_help=True, help="Changes waiting for a person.")
-changes_app = typer.Typer(cls=AdpilotGroup, no_args_is_help=True, help="The change log.")
+changes_app = typer.Typer(cls=AdpilotGroup, help="The change log (`adpilot changes` shows it).")
 sandbox_app = typer.Typer(cls=AdpilotGroup, no_args_is_help=True, help="The offline sandbox accounts.")
 import_app = typer.Typer(cls=AdpilotGroup, no_args_is_help=True, help="Import reports exported from the platforms.")
 search_terms_app = typer.Typer(cls=AdpilotGroup, no_args_is_help=True, help="Search-term analyses.")
@@ -270,6 +270,13 @@ def approvals_reject(
 ) -> None:
     """Reject a pending change, with a reason."""
     _answer(change_id, {"type": "ignore", "reason": reason}, by, as_json)
+
+
+@changes_app.callback(invoke_without_command=True)
+def changes_default(ctx: typer.Context) -> None:
+    """With no subcommand, show the change log."""
+    if ctx.invoked_subcommand is None:
+        changes_log(account=None, limit=50, as_json=False)
 
 
 @changes_app.command("log")

@@ -105,3 +105,11 @@ def test_chat_repl_answers_each_line_on_one_thread_until_an_empty_line(home: Pat
     assert result.stdout.count("adpilot:") == 2
     threads = {line.split("thread: ")[1] for line in result.stdout.splitlines() if "thread: " in line}
     assert len(threads) == 1  # the second question continued the first conversation
+
+
+def test_changes_without_a_subcommand_shows_the_log(home: Path) -> None:
+    code, out, _ = run("changes")
+    assert code == 0 and "The change log is empty." in out
+    run("demo", "--json")
+    code, out, _ = run("changes")
+    assert code == 0 and "Change log" in out and "applied" in out
