@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from ads.ad_copy import ad_text_length
 from ads.entities import MetaAdCopy, ResponsiveSearchAdCopy
 
 if TYPE_CHECKING:  # gate.py imports this module; the policy models live there
@@ -44,9 +45,9 @@ def _quote(text: str) -> str:
 
 
 def _too_long(asset: str, text: str, limit: int | None) -> list[str]:
-    if limit is None or len(text) <= limit:
+    if limit is None or ad_text_length(text) <= limit:
         return []
-    return [f"{asset} {_quote(text)} has {len(text)} characters; the limit is {limit}"]
+    return [f"{asset} {_quote(text)} has {ad_text_length(text)} characters; the limit is {limit}"]
 
 
 def _count(label: str, items: tuple[str, ...], low: int, high: int) -> list[str]:

@@ -28,6 +28,7 @@ from google.protobuf import any_pb2
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.rpc import status_pb2
 
+from ads.ad_copy import ad_text_length
 from ads.entities import (
     AccountStructure,
     Ad,
@@ -622,12 +623,12 @@ class GoogleAdsEmulator:
                 raise OperationError("collection_size_error", "TOO_FEW" if len(assets) < low else "TOO_MANY",
                                      f"An RSA needs {low}-{high} {field}, got {len(assets)}.", "", (*rsa_path, field))
             for position, asset in enumerate(assets):
-                if len(asset.text) > max_chars:
+                if ad_text_length(asset.text) > max_chars:
                     raise OperationError("string_length_error", "TOO_LONG",
                                          f"Too long: {field[:-1]} is over {max_chars} characters.", asset.text,
                                          (*rsa_path, (field, position), "text"))
         for field in ("path1", "path2"):
-            if len(getattr(rsa, field)) > limit("rsa_path_max_chars"):
+            if ad_text_length(getattr(rsa, field)) > limit("rsa_path_max_chars"):
                 raise OperationError("string_length_error", "TOO_LONG", f"Too long: {field}.", getattr(rsa, field),
                                      (*rsa_path, field))
         if not ad.final_urls:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from ads.account import ApplyResult, ReadBack
+from ads.ad_copy import ad_text_length
 from ads.changes import (
     AddCreativeVariants,
     AddNegativeKeywords,
@@ -132,14 +133,15 @@ def rsa_copy_problems(copy: ResponsiveSearchAdCopy) -> list[str]:
         problems.append(
             f"{len(descriptions)} descriptions (needs {limit('rsa_min_descriptions')}-{limit('rsa_max_descriptions')})")
     for text in headlines:
-        if len(text) > limit("rsa_headline_max_chars"):
-            problems.append(f"headline '{text}' is {len(text)} characters (max {limit('rsa_headline_max_chars')})")
+        if ad_text_length(text) > limit("rsa_headline_max_chars"):
+            problems.append(
+                f"headline '{text}' is {ad_text_length(text)} characters (max {limit('rsa_headline_max_chars')})")
         if not text.strip():
             problems.append("an empty headline")
     for text in descriptions:
-        if len(text) > limit("rsa_description_max_chars"):
+        if ad_text_length(text) > limit("rsa_description_max_chars"):
             problems.append(
-                f"description '{text}' is {len(text)} characters (max {limit('rsa_description_max_chars')})")
+                f"description '{text}' is {ad_text_length(text)} characters (max {limit('rsa_description_max_chars')})")
         if not text.strip():
             problems.append("an empty description")
     seen: set[str] = set()
@@ -149,8 +151,8 @@ def rsa_copy_problems(copy: ResponsiveSearchAdCopy) -> list[str]:
             problems.append(f"duplicate headline '{text}'")
         seen.add(key)
     for path in (copy.path1, copy.path2):
-        if len(path) > limit("rsa_path_max_chars"):
-            problems.append(f"path '{path}' is {len(path)} characters (max {limit('rsa_path_max_chars')})")
+        if ad_text_length(path) > limit("rsa_path_max_chars"):
+            problems.append(f"path '{path}' is {ad_text_length(path)} characters (max {limit('rsa_path_max_chars')})")
     return problems
 
 

@@ -17,6 +17,7 @@ from typing import Protocol
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from ads.ad_copy import ad_text_length
 from ads.changes import AddCreativeVariants, Evidence
 from ads.entities import (
     AccountStructure,
@@ -123,11 +124,6 @@ class CopyWriter(Protocol):
 
 
 _ad_copy_adapter: TypeAdapter[AdCopy] = TypeAdapter(AdCopy)
-
-
-def ad_text_length(text: str) -> int:
-    """Characters as Google Ads counts them: double-width (CJK) characters count as two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def asset_problem(text: str, max_chars: int) -> str | None:
@@ -468,6 +464,6 @@ def _landing_urls(structure: AccountStructure) -> Callable[[AdGroup], str | None
 
 
 __all__ = [
-    "FORBIDDEN_CLAIMS", "CopyWriter", "CreativeBrief", "ad_text_length", "asset_problem",
+    "FORBIDDEN_CLAIMS", "CopyWriter", "CreativeBrief", "asset_problem",
     "propose_creative_variants", "write_copy", "write_meta_ad", "write_rsa",
 ]

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from ads.ad_copy import ad_text_length
 from ads.entities import MetaAdCopy, ResponsiveSearchAdCopy
 from policies.copy_rules import check_ad_copy
 from policies.gate import MetaCopyPolicy, Policy, load_policy
@@ -68,3 +69,11 @@ def test_meta_headline_length_is_a_violation_only_when_the_policy_says_so() -> N
         update={"meta": MetaCopyPolicy(headline_max_chars=40)})})
     assert check_ad_copy(long_headline, strict) == [
         'headline "Trail shoes that grip on wet rock, mud a…" has 47 characters; the limit is 40']
+
+
+def test_double_width_characters_count_twice_as_google_counts_them() -> None:
+    wide = "登山靴" * 6  # 18 characters, 36 as Google counts them
+    copy = ResponsiveSearchAdCopy(headlines=(wide, "Trail Boots", "Shop Now"), descriptions=("Boots.", "Tents."),
+                                  final_url="https://example.com")
+    assert ad_text_length(wide) == 36
+    assert any("36 characters" in problem for problem in check_ad_copy(copy, load_policy()))

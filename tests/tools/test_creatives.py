@@ -20,9 +20,9 @@ from ads.entities import (
     Platform,
     ResponsiveSearchAdCopy,
 )
+from ads.ad_copy import ad_text_length
 from tools.creatives import (
     CreativeBrief,
-    ad_text_length,
     asset_problem,
     propose_creative_variants,
     write_copy,
