@@ -7,7 +7,7 @@ import signal
 import sys
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,10 +17,12 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from ads.errors import AdpilotError
-from app.session import SANDBOX_ACCOUNT, RunOutcome, Session
 from app.settings import load_settings
-from graphs.report import proposal_rows
-from graphs.tracing import list_local_traces
+from graphs.proposal_rows import proposal_rows
+from sandbox import GOOGLE_ACCOUNT as SANDBOX_ACCOUNT
+
+if TYPE_CHECKING:
+    from app.session import RunOutcome, Session
 
 console = Console()
 errors = Console(stderr=True)
@@ -57,6 +59,9 @@ AccountOption = Annotated[str, typer.Option("--account", "-a", help="Account nam
 
 
 def _session() -> Session:
+    # Imported here: the graphs, analyses and SDKs take seconds to load, and `--help` needs none of them.
+    from app.session import Session
+
     return Session(load_settings())
 
 
@@ -315,6 +320,8 @@ def changes_rollback(entry_id: Annotated[int, typer.Argument(help="The change lo
 @app.command()
 def traces(limit: Annotated[int, typer.Option("--limit")] = 20, as_json: JsonFlag = False) -> None:
     """The newest local traces (when Langfuse is not configured)."""
+    from graphs.tracing import list_local_traces
+
     settings = load_settings()
     found = list_local_traces(settings.home, limit)
     if as_json:

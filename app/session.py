@@ -37,7 +37,8 @@ from graphs.rollback import build_rollback_graph, inverse_changes
 from graphs.tracing import Tracing, configure_tracing
 from policies.gate import Policy, load_policy
 from policies.screening import data_block
-from sandbox.generator import GOOGLE_ACCOUNT, META_ACCOUNT, generate_sandbox
+from sandbox import GOOGLE_ACCOUNT, META_ACCOUNT
+from sandbox.generator import generate_sandbox
 from sandbox.imported import ImportSummary, import_search_term_report
 from sandbox.store import SandboxStore
 from tools.account_reports import Window

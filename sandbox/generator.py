@@ -31,6 +31,7 @@ from ads.entities import (
     SharedNegativeList,
 )
 from ads.limits import limit
+from sandbox import GOOGLE_ACCOUNT, META_ACCOUNT
 from sandbox.store import SandboxStore
 from sandbox.themes import (
     ALWAYS_PRESENT_WASTE,
@@ -48,8 +49,6 @@ from sandbox.themes import (
     waste_queries,
 )
 
-GOOGLE_ACCOUNT = "sandbox:trailhead"
-META_ACCOUNT = "sandbox:trailhead-meta"
 SEARCH_TERM_DAYS = 90
 MICROS = 1_000_000
 
