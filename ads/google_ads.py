@@ -336,26 +336,18 @@ class GoogleAdsAccount:
                 keywords.append(Keyword(id=str(criterion.criterion_id), ad_group_id=str(r.ad_group.id),
                                         text=criterion.keyword.text, match_type=match_type,
                                         status=Status(criterion.status.name.lower())))
-        negatives += [
-            NegativeKeyword(id=str(r.campaign_criterion.criterion_id), level="campaign", owner_id=str(r.campaign.id),
-                            text=r.campaign_criterion.keyword.text,
-                            match_type=MatchType(r.campaign_criterion.keyword.match_type.name.lower()))
+        # Campaign negatives and shared-list negatives are the same query over two resources.
+        for level, resource, owner, condition in (
+                ("campaign", "campaign_criterion", "campaign", "campaign_criterion.negative = TRUE"),
+                ("shared_list", "shared_criterion", "shared_set", "shared_set.type = 'NEGATIVE_KEYWORDS'")):
             for r in self._search(
-                "SELECT campaign_criterion.criterion_id, campaign_criterion.keyword.text, "
-                "campaign_criterion.keyword.match_type, campaign.id FROM campaign_criterion "
-                "WHERE campaign_criterion.type = 'KEYWORD' AND campaign_criterion.negative = TRUE "
-                "ORDER BY campaign_criterion.criterion_id")
-        ]
-        negatives += [
-            NegativeKeyword(id=str(r.shared_criterion.criterion_id), level="shared_list", owner_id=str(r.shared_set.id),
-                            text=r.shared_criterion.keyword.text,
-                            match_type=MatchType(r.shared_criterion.keyword.match_type.name.lower()))
-            for r in self._search(
-                "SELECT shared_criterion.criterion_id, shared_criterion.keyword.text, "
-                "shared_criterion.keyword.match_type, shared_set.id FROM shared_criterion "
-                "WHERE shared_criterion.type = 'KEYWORD' AND shared_set.type = 'NEGATIVE_KEYWORDS' "
-                "ORDER BY shared_criterion.criterion_id")
-        ]
+                    f"SELECT {resource}.criterion_id, {resource}.keyword.text, {resource}.keyword.match_type, "
+                    f"{owner}.id FROM {resource} WHERE {resource}.type = 'KEYWORD' AND {condition} "
+                    f"ORDER BY {resource}.criterion_id"):
+                criterion = getattr(r, resource)
+                negatives.append(NegativeKeyword(
+                    id=str(criterion.criterion_id), level=level, owner_id=str(getattr(r, owner).id),
+                    text=criterion.keyword.text, match_type=MatchType(criterion.keyword.match_type.name.lower())))
         links: dict[str, list[str]] = {}
         for r in self._search("SELECT campaign.id, shared_set.id FROM campaign_shared_set "
                               "WHERE campaign_shared_set.status = 'ENABLED' ORDER BY campaign.id"):
