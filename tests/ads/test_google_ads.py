@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -29,31 +28,21 @@ from ads.entities import (
 )
 from ads.errors import ConfigurationError, PlatformError
 from ads.google_ads import GoogleAdsAccount, GoogleAdsSettings, newest_api_version
-from sandbox.google_ads_emulator import GoogleAdsEmulator, start_google_ads_emulator
+from sandbox.google_ads_emulator import GoogleAdsEmulator
 from sandbox.store import SandboxAccount
-from tests.sandbox.test_google_ads_emulator import (
+from tests.sandbox.test_google_ads_emulator import (  # noqa: F401 - emulator and sandbox are fixtures
     BOOTS_COPY,
     CUSTOMER_ID,
     TODAY,
-    sample_account,
+    emulator,
     sample_structure,
+    sandbox,
 )
 
 ACCOUNT = f"google-ads:{CUSTOMER_ID}"
 TENTS_COPY = ResponsiveSearchAdCopy(
     headlines=("Ultralight Tents", "Pitch In Minutes", "Free Returns"), descriptions=("Two-person tents.", "Shop now."),
     final_url="https://trailhead.example/tents")
-
-
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> SandboxAccount:
-    return sample_account(tmp_path_factory.mktemp("google-ads") / "sandbox.sqlite")
-
-
-@pytest.fixture(scope="module")
-def emulator(sandbox: SandboxAccount) -> Iterator[GoogleAdsEmulator]:
-    with start_google_ads_emulator(sandbox, today=TODAY) as running:
-        yield running
 
 
 class Sleeps(list):
