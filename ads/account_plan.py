@@ -33,17 +33,23 @@ class AccountPlan(BaseModel):
         """The structure with the plan's facts filled in; what the platform reported is kept where the plan is silent."""
         account = structure.account
         unit = UNITS_PER_CURRENCY[account.money_unit]
-        cap = round(self.monthly_budget_cap * unit) if self.monthly_budget_cap is not None else account.monthly_budget_cap
+        cap = (
+            round(self.monthly_budget_cap * unit) if self.monthly_budget_cap is not None else account.monthly_budget_cap
+        )
         campaigns = tuple(
             c.model_copy(update={"monthly_target": round(target * unit)})
-            if (target := self.campaign_targets.get(c.name, self.campaign_targets.get(c.id))) is not None else c
+            if (target := self.campaign_targets.get(c.name, self.campaign_targets.get(c.id))) is not None
+            else c
             for c in structure.campaigns
         )
-        return structure.model_copy(update={
-            "account": account.model_copy(update={"brand_terms": self.brand_terms or account.brand_terms,
-                                                  "monthly_budget_cap": cap}),
-            "campaigns": campaigns,
-        })
+        return structure.model_copy(
+            update={
+                "account": account.model_copy(
+                    update={"brand_terms": self.brand_terms or account.brand_terms, "monthly_budget_cap": cap}
+                ),
+                "campaigns": campaigns,
+            }
+        )
 
 
 def load_account_plans(path: Path) -> dict[str, AccountPlan]:

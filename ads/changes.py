@@ -46,8 +46,10 @@ class Evidence(BaseModel):
 
     def lines(self, money: Callable[[int], str]) -> list[str]:
         """Each metric as a person reads it: money as currency, counts with separators."""
-        return [f"{name.replace('_', ' ')}: {money(round(value)) if name in MONEY_METRICS else f'{value:,.4g}'}"
-                for name, value in self.metrics.items()]
+        return [
+            f"{name.replace('_', ' ')}: {money(round(value)) if name in MONEY_METRICS else f'{value:,.4g}'}"
+            for name, value in self.metrics.items()
+        ]
 
 
 class KeywordSpec(BaseModel):
@@ -163,8 +165,10 @@ class RemoveNegativeKeywords(ChangeBase):
     def summary(self) -> str:
         words = ", ".join(_keyword_label(k) for k in self.keywords[:4])
         more = f" (+{len(self.keywords) - 4} more)" if len(self.keywords) > 4 else ""
-        return (f"Remove {len(self.keywords)} negative(s) from {self.level.replace('_', ' ')} "
-                f"{self.target_name or self.target_id}: {words}{more}")
+        return (
+            f"Remove {len(self.keywords)} negative(s) from {self.level.replace('_', ' ')} "
+            f"{self.target_name or self.target_id}: {words}{more}"
+        )
 
 
 class PauseEntity(ChangeBase):
@@ -184,8 +188,14 @@ Change = Annotated[
     AddNegativeKeywords | CreateAdGroup | AddCreativeVariants | SetBudget | RemoveNegativeKeywords | PauseEntity,
     Field(discriminator="kind"),
 ]
-CHANGE_KINDS = ("add_negative_keywords", "create_ad_group", "add_creative_variants", "set_budget",
-                "remove_negative_keywords", "pause_entity")
+CHANGE_KINDS = (
+    "add_negative_keywords",
+    "create_ad_group",
+    "add_creative_variants",
+    "set_budget",
+    "remove_negative_keywords",
+    "pause_entity",
+)
 change_adapter: TypeAdapter[Change] = TypeAdapter(Change)
 
 
@@ -202,7 +212,21 @@ def _keyword_label(keyword: KeywordSpec) -> str:
 
 
 __all__ = [
-    "AddCreativeVariants", "AddNegativeKeywords", "CHANGE_KINDS", "Change", "ChangeBase", "CreateAdGroup",
-    "Evidence", "KeywordSpec", "MetaAdCopy", "NegativeSpec", "PauseEntity", "QueryEvidence",
-    "RemoveNegativeKeywords", "ResponsiveSearchAdCopy", "SetBudget", "change_adapter", "parse_change",
+    "AddCreativeVariants",
+    "AddNegativeKeywords",
+    "CHANGE_KINDS",
+    "Change",
+    "ChangeBase",
+    "CreateAdGroup",
+    "Evidence",
+    "KeywordSpec",
+    "MetaAdCopy",
+    "NegativeSpec",
+    "PauseEntity",
+    "QueryEvidence",
+    "RemoveNegativeKeywords",
+    "ResponsiveSearchAdCopy",
+    "SetBudget",
+    "change_adapter",
+    "parse_change",
 ]

@@ -182,11 +182,28 @@ class ReportPeriod(Entity):
 # Column contracts for the DataFrames that reports return. Money columns are integers in
 # the account's money unit; conversions are floats (Google reports fractional conversions).
 DAILY_METRIC_COLUMNS: tuple[str, ...] = (
-    "date", "campaign_id", "ad_group_id", "impressions", "clicks", "cost", "conversions", "conversion_value",
+    "date",
+    "campaign_id",
+    "ad_group_id",
+    "impressions",
+    "clicks",
+    "cost",
+    "conversions",
+    "conversion_value",
 )
 SEARCH_TERM_COLUMNS: tuple[str, ...] = (
-    "search_term", "campaign_id", "campaign_name", "ad_group_id", "ad_group_name", "keyword", "match_type",
-    "impressions", "clicks", "cost", "conversions", "conversion_value",
+    "search_term",
+    "campaign_id",
+    "campaign_name",
+    "ad_group_id",
+    "ad_group_name",
+    "keyword",
+    "match_type",
+    "impressions",
+    "clicks",
+    "cost",
+    "conversions",
+    "conversion_value",
 )
 
 

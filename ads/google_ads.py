@@ -117,19 +117,25 @@ class GoogleAdsSettings(BaseModel):
         return digits
 
     @classmethod
-    def load(cls, path: Path | None = None, environ: Mapping[str, str] | None = None,
-             **overrides: Any) -> GoogleAdsSettings:
+    def load(
+        cls, path: Path | None = None, environ: Mapping[str, str] | None = None, **overrides: Any
+    ) -> GoogleAdsSettings:
         """From `path` (or GOOGLE_ADS_CONFIGURATION_FILE_PATH), then GOOGLE_ADS_* variables, then `overrides`;
         each overrides the one before. ConfigurationError names every missing value."""
         environ = os.environ if environ is None else environ
-        path = path or (Path(environ["GOOGLE_ADS_CONFIGURATION_FILE_PATH"])
-                        if environ.get("GOOGLE_ADS_CONFIGURATION_FILE_PATH") else None)
+        path = path or (
+            Path(environ["GOOGLE_ADS_CONFIGURATION_FILE_PATH"])
+            if environ.get("GOOGLE_ADS_CONFIGURATION_FILE_PATH")
+            else None
+        )
         values: dict[str, Any] = {}
         if path is not None:
             try:
                 loaded = yaml.safe_load(path.read_text()) or {}
             except (OSError, yaml.YAMLError) as exc:
-                raise ConfigurationError(f"{path}: cannot read Google Ads settings ({exc.__class__.__name__})") from None
+                raise ConfigurationError(
+                    f"{path}: cannot read Google Ads settings ({exc.__class__.__name__})"
+                ) from None
             if not isinstance(loaded, dict):
                 raise ConfigurationError(f"{path}: Google Ads settings must be a mapping of keys to values")
             values.update({k: v for k, v in loaded.items() if k in cls.model_fields and v not in (None, "")})
@@ -144,7 +150,8 @@ class GoogleAdsSettings(BaseModel):
             source = f"{path} or " if path else ""
             raise ConfigurationError(
                 f"Google Ads settings missing: {', '.join(missing)} (set them in {source}GOOGLE_ADS_* variables; "
-                "access_token may replace client_id/client_secret/refresh_token)")
+                "access_token may replace client_id/client_secret/refresh_token)"
+            )
         try:
             settings = cls(**values)
         except ValidationError as exc:
@@ -152,7 +159,8 @@ class GoogleAdsSettings(BaseModel):
             raise ConfigurationError(f"Google Ads setting {first['loc'][0]}: {first['msg']}") from None
         if settings.local_channel and not settings.endpoint.startswith(tuple(f"{h}:" for h in LOOPBACK_HOSTS)):
             raise ConfigurationError(
-                f"Google Ads setting local_channel: only for a loopback endpoint, not {settings.endpoint!r}")
+                f"Google Ads setting local_channel: only for a loopback endpoint, not {settings.endpoint!r}"
+            )
         return settings
 
 
@@ -190,7 +198,9 @@ class GoogleAdsAccount:
         """`google-ads:123-456-7890` → that customer; settings from google-ads.yaml / GOOGLE_ADS_* when not given."""
         match = re.fullmatch(r"google-ads:(\d{3}-?\d{3}-?\d{4})", name)
         if not match:
-            raise ConfigurationError(f"not a Google Ads account name: '{name}' (expected google-ads:<10-digit customer id>)")
+            raise ConfigurationError(
+                f"not a Google Ads account name: '{name}' (expected google-ads:<10-digit customer id>)"
+            )
         customer_id = match.group(1).replace("-", "")
         if settings is None:
             settings = GoogleAdsSettings.load(customer_id=customer_id)
@@ -209,8 +219,13 @@ class GoogleAdsAccount:
         s = self._settings
         if s.access_token:
             return Credentials(token=s.access_token)
-        return Credentials(token=None, refresh_token=s.refresh_token, client_id=s.client_id,
-                           client_secret=s.client_secret, token_uri="https://oauth2.googleapis.com/token")
+        return Credentials(
+            token=None,
+            refresh_token=s.refresh_token,
+            client_id=s.client_id,
+            client_secret=s.client_secret,
+            token_uri="https://oauth2.googleapis.com/token",
+        )
 
     @cached_property
     def google_ads_service(self) -> Any:
@@ -219,9 +234,14 @@ class GoogleAdsAccount:
         if not s.local_channel:
             from google.ads.googleads.client import GoogleAdsClient
 
-            client = GoogleAdsClient(credentials=self._credentials, developer_token=s.developer_token,
-                                     endpoint=s.endpoint, login_customer_id=s.login_customer_id,
-                                     version=s.api_version, use_proto_plus=True)
+            client = GoogleAdsClient(
+                credentials=self._credentials,
+                developer_token=s.developer_token,
+                endpoint=s.endpoint,
+                login_customer_id=s.login_customer_id,
+                version=s.api_version,
+                use_proto_plus=True,
+            )
             return client.get_service("GoogleAdsService")
         import google.auth.transport.grpc
         import google.auth.transport.requests
@@ -231,11 +251,16 @@ class GoogleAdsAccount:
         )
 
         channel = google.auth.transport.grpc.secure_authorized_channel(
-            self._credentials, google.auth.transport.requests.Request(), s.endpoint,
-            ssl_credentials=grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP))
+            self._credentials,
+            google.auth.transport.requests.Request(),
+            s.endpoint,
+            ssl_credentials=grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP),
+        )
         channel = grpc.intercept_channel(
-            channel, MetadataInterceptor(s.developer_token, s.login_customer_id),
-            ExceptionInterceptor(s.api_version, use_proto_plus=True))
+            channel,
+            MetadataInterceptor(s.developer_token, s.login_customer_id),
+            ExceptionInterceptor(s.api_version, use_proto_plus=True),
+        )
         module = importlib.import_module(f"google.ads.googleads.{s.api_version}.services.services.google_ads_service")
         client_class = module.GoogleAdsServiceClient
         return client_class(transport=client_class.get_transport_class()(channel=channel))
@@ -256,7 +281,7 @@ class GoogleAdsAccount:
                 code = exc.grpc_status_code if isinstance(exc, GoogleAPICallError) else exc.code()
                 if code is not grpc.StatusCode.RESOURCE_EXHAUSTED or attempt == attempts - 1:
                     raise PlatformError(f"Google Ads {what}: {self._describe_status(code, exc, attempts)}") from exc
-            self._sleep(self._settings.quota_backoff_seconds * 2 ** attempt)
+            self._sleep(self._settings.quota_backoff_seconds * 2**attempt)
         raise AssertionError("unreachable")
 
     def _describe_status(self, code: grpc.StatusCode | None, exc: Exception, attempts: int) -> str:
@@ -269,9 +294,11 @@ class GoogleAdsAccount:
 
     def _search(self, query: str, *, raw: bool = False) -> Iterator[Any]:
         """GoogleAdsRows; `raw` gives the protobuf messages, several times faster to read for large reports."""
+
         def run() -> list[Any]:
-            stream = self.google_ads_service.search_stream(customer_id=self.customer_id, query=query,
-                                                           timeout=self._settings.timeout_seconds)
+            stream = self.google_ads_service.search_stream(
+                customer_id=self.customer_id, query=query, timeout=self._settings.timeout_seconds
+            )
             if raw:
                 return [row for batch in stream for row in type(batch).pb(batch).results]
             return [row for batch in stream for row in batch.results]
@@ -285,137 +312,239 @@ class GoogleAdsAccount:
 
     @cached_property
     def account(self) -> Account:
-        rows = list(self._search(
-            "SELECT customer.id, customer.descriptive_name, customer.currency_code, customer.time_zone FROM customer"))
+        rows = list(
+            self._search(
+                "SELECT customer.id, customer.descriptive_name, customer.currency_code, customer.time_zone FROM customer"
+            )
+        )
         if not rows:
             raise PlatformError(f"Google Ads customer {self.customer_id} returned no customer row")
         customer = rows[0].customer
-        return Account(name=f"{ACCOUNT_PREFIX}{self.customer_id}", id=self.customer_id,
-                       display_name=customer.descriptive_name or self.customer_id, platform=Platform.GOOGLE_ADS,
-                       currency=customer.currency_code or "USD", time_zone=customer.time_zone or "UTC")
+        return Account(
+            name=f"{ACCOUNT_PREFIX}{self.customer_id}",
+            id=self.customer_id,
+            display_name=customer.descriptive_name or self.customer_id,
+            platform=Platform.GOOGLE_ADS,
+            currency=customer.currency_code or "USD",
+            time_zone=customer.time_zone or "UTC",
+        )
 
     def structure(self) -> AccountStructure:
         campaigns = [
-            Campaign(id=str(r.campaign.id), name=r.campaign.name,
-                     channel=CHANNEL_TYPES[r.campaign.advertising_channel_type.name],
-                     status=Status(r.campaign.status.name.lower()),
-                     budget_id=r.campaign.campaign_budget.rsplit("/", 1)[-1] or None)
+            Campaign(
+                id=str(r.campaign.id),
+                name=r.campaign.name,
+                channel=CHANNEL_TYPES[r.campaign.advertising_channel_type.name],
+                status=Status(r.campaign.status.name.lower()),
+                budget_id=r.campaign.campaign_budget.rsplit("/", 1)[-1] or None,
+            )
             for r in self._search(
                 "SELECT campaign.id, campaign.name, campaign.status, campaign.advertising_channel_type, "
                 "campaign.campaign_budget FROM campaign WHERE campaign.status != 'REMOVED' "
-                "AND campaign.advertising_channel_type IN ('SEARCH', 'PERFORMANCE_MAX') ORDER BY campaign.id")
+                "AND campaign.advertising_channel_type IN ('SEARCH', 'PERFORMANCE_MAX') ORDER BY campaign.id"
+            )
         ]
         budgets = [
-            Budget(id=str(r.campaign_budget.id), name=r.campaign_budget.name, level="campaign",
-                   daily_amount=r.campaign_budget.amount_micros,
-                   campaign_ids=tuple(c.id for c in campaigns if c.budget_id == str(r.campaign_budget.id)))
+            Budget(
+                id=str(r.campaign_budget.id),
+                name=r.campaign_budget.name,
+                level="campaign",
+                daily_amount=r.campaign_budget.amount_micros,
+                campaign_ids=tuple(c.id for c in campaigns if c.budget_id == str(r.campaign_budget.id)),
+            )
             for r in self._search(
                 "SELECT campaign_budget.id, campaign_budget.name, campaign_budget.amount_micros FROM campaign_budget "
-                "WHERE campaign_budget.status != 'REMOVED' ORDER BY campaign_budget.id")
+                "WHERE campaign_budget.status != 'REMOVED' ORDER BY campaign_budget.id"
+            )
         ]
         ad_groups = [
-            AdGroup(id=str(r.ad_group.id), campaign_id=str(r.campaign.id), name=r.ad_group.name,
-                    status=Status(r.ad_group.status.name.lower()))
+            AdGroup(
+                id=str(r.ad_group.id),
+                campaign_id=str(r.campaign.id),
+                name=r.ad_group.name,
+                status=Status(r.ad_group.status.name.lower()),
+            )
             for r in self._search(
                 "SELECT ad_group.id, ad_group.name, ad_group.status, campaign.id FROM ad_group "
-                "WHERE ad_group.status != 'REMOVED' ORDER BY ad_group.id")
+                "WHERE ad_group.status != 'REMOVED' ORDER BY ad_group.id"
+            )
         ]
         keywords: list[Keyword] = []
         negatives: list[NegativeKeyword] = []
         for r in self._search(
-                "SELECT ad_group_criterion.criterion_id, ad_group_criterion.keyword.text, "
-                "ad_group_criterion.keyword.match_type, ad_group_criterion.status, ad_group_criterion.negative, "
-                "ad_group.id FROM ad_group_criterion WHERE ad_group_criterion.type = 'KEYWORD' "
-                "AND ad_group_criterion.status != 'REMOVED' ORDER BY ad_group_criterion.criterion_id"):
+            "SELECT ad_group_criterion.criterion_id, ad_group_criterion.keyword.text, "
+            "ad_group_criterion.keyword.match_type, ad_group_criterion.status, ad_group_criterion.negative, "
+            "ad_group.id FROM ad_group_criterion WHERE ad_group_criterion.type = 'KEYWORD' "
+            "AND ad_group_criterion.status != 'REMOVED' ORDER BY ad_group_criterion.criterion_id"
+        ):
             criterion = r.ad_group_criterion
             match_type = MatchType(criterion.keyword.match_type.name.lower())
             if criterion.negative:
-                negatives.append(NegativeKeyword(id=str(criterion.criterion_id), level="ad_group", owner_id=str(r.ad_group.id),
-                                                 text=criterion.keyword.text, match_type=match_type))
+                negatives.append(
+                    NegativeKeyword(
+                        id=str(criterion.criterion_id),
+                        level="ad_group",
+                        owner_id=str(r.ad_group.id),
+                        text=criterion.keyword.text,
+                        match_type=match_type,
+                    )
+                )
             else:
-                keywords.append(Keyword(id=str(criterion.criterion_id), ad_group_id=str(r.ad_group.id),
-                                        text=criterion.keyword.text, match_type=match_type,
-                                        status=Status(criterion.status.name.lower())))
+                keywords.append(
+                    Keyword(
+                        id=str(criterion.criterion_id),
+                        ad_group_id=str(r.ad_group.id),
+                        text=criterion.keyword.text,
+                        match_type=match_type,
+                        status=Status(criterion.status.name.lower()),
+                    )
+                )
         # Campaign negatives and shared-list negatives are the same query over two resources.
         for level, resource, owner, condition in (
-                ("campaign", "campaign_criterion", "campaign", "campaign_criterion.negative = TRUE"),
-                ("shared_list", "shared_criterion", "shared_set", "shared_set.type = 'NEGATIVE_KEYWORDS'")):
+            ("campaign", "campaign_criterion", "campaign", "campaign_criterion.negative = TRUE"),
+            ("shared_list", "shared_criterion", "shared_set", "shared_set.type = 'NEGATIVE_KEYWORDS'"),
+        ):
             for r in self._search(
-                    f"SELECT {resource}.criterion_id, {resource}.keyword.text, {resource}.keyword.match_type, "
-                    f"{owner}.id FROM {resource} WHERE {resource}.type = 'KEYWORD' AND {condition} "
-                    f"ORDER BY {resource}.criterion_id"):
+                f"SELECT {resource}.criterion_id, {resource}.keyword.text, {resource}.keyword.match_type, "
+                f"{owner}.id FROM {resource} WHERE {resource}.type = 'KEYWORD' AND {condition} "
+                f"ORDER BY {resource}.criterion_id"
+            ):
                 criterion = getattr(r, resource)
-                negatives.append(NegativeKeyword(
-                    id=str(criterion.criterion_id), level=level, owner_id=str(getattr(r, owner).id),
-                    text=criterion.keyword.text, match_type=MatchType(criterion.keyword.match_type.name.lower())))
+                negatives.append(
+                    NegativeKeyword(
+                        id=str(criterion.criterion_id),
+                        level=level,
+                        owner_id=str(getattr(r, owner).id),
+                        text=criterion.keyword.text,
+                        match_type=MatchType(criterion.keyword.match_type.name.lower()),
+                    )
+                )
         links: dict[str, list[str]] = {}
-        for r in self._search("SELECT campaign.id, shared_set.id FROM campaign_shared_set "
-                              "WHERE campaign_shared_set.status = 'ENABLED' ORDER BY campaign.id"):
+        for r in self._search(
+            "SELECT campaign.id, shared_set.id FROM campaign_shared_set "
+            "WHERE campaign_shared_set.status = 'ENABLED' ORDER BY campaign.id"
+        ):
             links.setdefault(str(r.shared_set.id), []).append(str(r.campaign.id))
         shared_lists = [
-            SharedNegativeList(id=str(r.shared_set.id), name=r.shared_set.name,
-                               campaign_ids=tuple(links.get(str(r.shared_set.id), ())))
+            SharedNegativeList(
+                id=str(r.shared_set.id), name=r.shared_set.name, campaign_ids=tuple(links.get(str(r.shared_set.id), ()))
+            )
             for r in self._search(
                 "SELECT shared_set.id, shared_set.name FROM shared_set WHERE shared_set.type = 'NEGATIVE_KEYWORDS' "
-                "AND shared_set.status = 'ENABLED' ORDER BY shared_set.id")
+                "AND shared_set.status = 'ENABLED' ORDER BY shared_set.id"
+            )
         ]
         ads = [self._ad(r) for r in self._search(_ADS_QUERY + " ORDER BY ad_group_ad.ad.id")]
-        return AccountStructure(account=self.account, campaigns=tuple(campaigns), budgets=tuple(budgets),
-                                ad_groups=tuple(ad_groups), keywords=tuple(keywords), negatives=tuple(negatives),
-                                shared_lists=tuple(shared_lists), ads=tuple(ads))
+        return AccountStructure(
+            account=self.account,
+            campaigns=tuple(campaigns),
+            budgets=tuple(budgets),
+            ad_groups=tuple(ad_groups),
+            keywords=tuple(keywords),
+            negatives=tuple(negatives),
+            shared_lists=tuple(shared_lists),
+            ads=tuple(ads),
+        )
 
     @staticmethod
     def _ad(row: Any) -> Ad:
         ad = row.ad_group_ad.ad
         rsa = ad.responsive_search_ad
         copy = ResponsiveSearchAdCopy(
-            headlines=tuple(h.text for h in rsa.headlines), descriptions=tuple(d.text for d in rsa.descriptions),
-            path1=rsa.path1, path2=rsa.path2, final_url=ad.final_urls[0] if ad.final_urls else "")
-        return Ad(id=str(ad.id), ad_group_id=str(row.ad_group.id), status=Status(row.ad_group_ad.status.name.lower()),
-                  copy=copy)
+            headlines=tuple(h.text for h in rsa.headlines),
+            descriptions=tuple(d.text for d in rsa.descriptions),
+            path1=rsa.path1,
+            path2=rsa.path2,
+            final_url=ad.final_urls[0] if ad.final_urls else "",
+        )
+        return Ad(
+            id=str(ad.id),
+            ad_group_id=str(row.ad_group.id),
+            status=Status(row.ad_group_ad.status.name.lower()),
+            copy=copy,
+        )
 
     def daily_metrics(self, start: dt.date, end: dt.date) -> pd.DataFrame:
         """Columns DAILY_METRIC_COLUMNS, one row per day and ad group; cost in micros."""
         rows = [
-            (r.segments.date, str(r.campaign.id), str(r.ad_group.id), r.metrics.impressions, r.metrics.clicks,
-             r.metrics.cost_micros, r.metrics.conversions, r.metrics.conversions_value)
+            (
+                r.segments.date,
+                str(r.campaign.id),
+                str(r.ad_group.id),
+                r.metrics.impressions,
+                r.metrics.clicks,
+                r.metrics.cost_micros,
+                r.metrics.conversions,
+                r.metrics.conversions_value,
+            )
             for r in self._search(
                 "SELECT segments.date, campaign.id, ad_group.id, metrics.impressions, metrics.clicks, "
                 "metrics.cost_micros, metrics.conversions, metrics.conversions_value FROM ad_group "
-                f"WHERE segments.date BETWEEN '{start.isoformat()}' AND '{end.isoformat()}'", raw=True)
+                f"WHERE segments.date BETWEEN '{start.isoformat()}' AND '{end.isoformat()}'",
+                raw=True,
+            )
         ]
         frame = pd.DataFrame(rows, columns=list(DAILY_METRIC_COLUMNS))
         frame["date"] = pd.to_datetime(frame["date"])
-        return frame.astype({
-            "campaign_id": str, "ad_group_id": str, "impressions": "int64", "clicks": "int64", "cost": "int64",
-            "conversions": "float64", "conversion_value": "float64",
-        }).sort_values(["date", "campaign_id", "ad_group_id"], ignore_index=True)
+        return frame.astype(
+            {
+                "campaign_id": str,
+                "ad_group_id": str,
+                "impressions": "int64",
+                "clicks": "int64",
+                "cost": "int64",
+                "conversions": "float64",
+                "conversion_value": "float64",
+            }
+        ).sort_values(["date", "campaign_id", "ad_group_id"], ignore_index=True)
 
     def search_terms(self, start: dt.date, end: dt.date) -> pd.DataFrame:
         """Columns SEARCH_TERM_COLUMNS, summed over [start, end] per term, ad group, keyword and match type."""
         enum = self._types.enums.KeywordMatchTypeEnum.KeywordMatchType
         match_types = {enum[m.name.upper()].value: m.value for m in MatchType}
         rows = [
-            (r.search_term_view.search_term, str(r.campaign.id), r.campaign.name, str(r.ad_group.id), r.ad_group.name,
-             r.segments.keyword.info.text, match_types.get(r.segments.keyword.info.match_type, ""),
-             r.metrics.impressions, r.metrics.clicks, r.metrics.cost_micros, r.metrics.conversions,
-             r.metrics.conversions_value)
+            (
+                r.search_term_view.search_term,
+                str(r.campaign.id),
+                r.campaign.name,
+                str(r.ad_group.id),
+                r.ad_group.name,
+                r.segments.keyword.info.text,
+                match_types.get(r.segments.keyword.info.match_type, ""),
+                r.metrics.impressions,
+                r.metrics.clicks,
+                r.metrics.cost_micros,
+                r.metrics.conversions,
+                r.metrics.conversions_value,
+            )
             for r in self._search(
                 "SELECT search_term_view.search_term, campaign.id, campaign.name, ad_group.id, ad_group.name, "
                 "segments.keyword.info.text, segments.keyword.info.match_type, metrics.impressions, metrics.clicks, "
                 "metrics.cost_micros, metrics.conversions, metrics.conversions_value FROM search_term_view "
-                f"WHERE segments.date BETWEEN '{start.isoformat()}' AND '{end.isoformat()}'", raw=True)
+                f"WHERE segments.date BETWEEN '{start.isoformat()}' AND '{end.isoformat()}'",
+                raw=True,
+            )
         ]
         frame = pd.DataFrame(rows, columns=list(SEARCH_TERM_COLUMNS))
         keys = ["search_term", "campaign_id", "ad_group_id", "keyword", "match_type"]
         frame = frame.groupby(keys, as_index=False, sort=True).agg(
-            campaign_name=("campaign_name", "first"), ad_group_name=("ad_group_name", "first"),
-            impressions=("impressions", "sum"), clicks=("clicks", "sum"), cost=("cost", "sum"),
-            conversions=("conversions", "sum"), conversion_value=("conversion_value", "sum"))
-        return frame.loc[:, list(SEARCH_TERM_COLUMNS)].astype({
-            "impressions": "int64", "clicks": "int64", "cost": "int64",
-            "conversions": "float64", "conversion_value": "float64",
-        })
+            campaign_name=("campaign_name", "first"),
+            ad_group_name=("ad_group_name", "first"),
+            impressions=("impressions", "sum"),
+            clicks=("clicks", "sum"),
+            cost=("cost", "sum"),
+            conversions=("conversions", "sum"),
+            conversion_value=("conversion_value", "sum"),
+        )
+        return frame.loc[:, list(SEARCH_TERM_COLUMNS)].astype(
+            {
+                "impressions": "int64",
+                "clicks": "int64",
+                "cost": "int64",
+                "conversions": "float64",
+                "conversion_value": "float64",
+            }
+        )
 
     # -- read-back --------------------------------------------------------------------------
 
@@ -425,10 +554,14 @@ class GoogleAdsAccount:
             present = [k for k in change.keywords if _key(k.text, k.match_type) in found]
             missing = [k for k in change.keywords if _key(k.text, k.match_type) not in found]
             return ReadBack(
-                change_hash=change.hash, present=not missing,
-                state={"present": [_keyword_label(k.text, k.match_type) for k in present],
-                       "missing": [_keyword_label(k.text, k.match_type) for k in missing]},
-                resource_names=tuple(found[_key(k.text, k.match_type)] for k in present))
+                change_hash=change.hash,
+                present=not missing,
+                state={
+                    "present": [_keyword_label(k.text, k.match_type) for k in present],
+                    "missing": [_keyword_label(k.text, k.match_type) for k in missing],
+                },
+                resource_names=tuple(found[_key(k.text, k.match_type)] for k in present),
+            )
         if isinstance(change, CreateAdGroup):
             return self._read_back_ad_group(change)
         if isinstance(change, AddCreativeVariants):
@@ -437,8 +570,12 @@ class GoogleAdsAccount:
             matching = [name for name, copy in self._ads_in(change.ad_group_id) if _same_copy(copy, change.ad)]
             # adGroupAds/<ad group id>~<ad id>: the ad id is what a rollback pauses
             ad_id = matching[0].rsplit("~", 1)[-1] if matching else None
-            return ReadBack(change_hash=change.hash, present=bool(matching),
-                            state={"matching_ads": len(matching), "ad_id": ad_id}, resource_names=tuple(matching))
+            return ReadBack(
+                change_hash=change.hash,
+                present=bool(matching),
+                state={"matching_ads": len(matching), "ad_id": ad_id},
+                resource_names=tuple(matching),
+            )
         if isinstance(change, RemoveNegativeKeywords):
             return self._read_back_removal(change)
         if isinstance(change, PauseEntity):
@@ -449,15 +586,22 @@ class GoogleAdsAccount:
         """(normalised text, match type) → resource name of the negatives at one place."""
         owner = str(int(owner_id)) if owner_id.isdigit() else "0"
         resource, where = {
-            "campaign": ("campaign_criterion", f"campaign.id = {owner} AND campaign_criterion.negative = TRUE "
-                                               "AND campaign_criterion.type = 'KEYWORD'"),
-            "ad_group": ("ad_group_criterion", f"ad_group.id = {owner} AND ad_group_criterion.negative = TRUE "
-                                               "AND ad_group_criterion.type = 'KEYWORD' "
-                                               "AND ad_group_criterion.status != 'REMOVED'"),
+            "campaign": (
+                "campaign_criterion",
+                f"campaign.id = {owner} AND campaign_criterion.negative = TRUE AND campaign_criterion.type = 'KEYWORD'",
+            ),
+            "ad_group": (
+                "ad_group_criterion",
+                f"ad_group.id = {owner} AND ad_group_criterion.negative = TRUE "
+                "AND ad_group_criterion.type = 'KEYWORD' "
+                "AND ad_group_criterion.status != 'REMOVED'",
+            ),
             "shared_list": ("shared_criterion", f"shared_set.id = {owner} AND shared_criterion.type = 'KEYWORD'"),
         }[level]
-        rows = self._search(f"SELECT {resource}.resource_name, {resource}.keyword.text, {resource}.keyword.match_type "
-                            f"FROM {resource} WHERE {where}")
+        rows = self._search(
+            f"SELECT {resource}.resource_name, {resource}.keyword.text, {resource}.keyword.match_type "
+            f"FROM {resource} WHERE {where}"
+        )
         found = {}
         for row in rows:
             criterion = getattr(row, resource)
@@ -471,16 +615,26 @@ class GoogleAdsAccount:
         remaining = [key for key in dict.fromkeys(_key(k.text, k.match_type) for k in change.keywords) if key in found]
         exists = bool(remaining) or self._target_exists(change.level, change.target_id)
         return ReadBack(
-            change_hash=change.hash, present=exists and not remaining,
-            state={"target_exists": exists,
-                   "still_present": [_keyword_label(wanted[key].text, wanted[key].match_type) for key in remaining]},
-            resource_names=tuple(found[key] for key in remaining))
+            change_hash=change.hash,
+            present=exists and not remaining,
+            state={
+                "target_exists": exists,
+                "still_present": [_keyword_label(wanted[key].text, wanted[key].match_type) for key in remaining],
+            },
+            resource_names=tuple(found[key] for key in remaining),
+        )
 
     def _target_exists(self, level: str, target_id: str) -> bool:
         resource = {"campaign": "campaign", "ad_group": "ad_group", "shared_list": "shared_set"}[level]
         owner = str(int(target_id)) if target_id.isdigit() else "0"
-        return bool(list(self._search(f"SELECT {resource}.id FROM {resource} WHERE {resource}.id = {owner} "
-                                      f"AND {resource}.status != 'REMOVED'")))
+        return bool(
+            list(
+                self._search(
+                    f"SELECT {resource}.id FROM {resource} WHERE {resource}.id = {owner} "
+                    f"AND {resource}.status != 'REMOVED'"
+                )
+            )
+        )
 
     def _read_back_pause(self, change: PauseEntity) -> ReadBack:
         entity = str(int(change.entity_id)) if change.entity_id.isdigit() else "0"
@@ -488,13 +642,21 @@ class GoogleAdsAccount:
             "ad_group": ("ad_group", f"ad_group.id = {entity}"),
             "ad": ("ad_group_ad", f"ad_group_ad.ad.id = {entity}"),
         }[change.level]
-        rows = list(self._search(f"SELECT {resource}.resource_name, {resource}.status FROM {resource} "
-                                 f"WHERE {where} AND {resource}.status != 'REMOVED'"))
+        rows = list(
+            self._search(
+                f"SELECT {resource}.resource_name, {resource}.status FROM {resource} "
+                f"WHERE {where} AND {resource}.status != 'REMOVED'"
+            )
+        )
         if not rows:
             return ReadBack(change_hash=change.hash, present=False, state={"status": None})
         found = getattr(rows[0], resource)
-        return ReadBack(change_hash=change.hash, present=found.status.name == "PAUSED",
-                        state={"status": found.status.name.lower()}, resource_names=(found.resource_name,))
+        return ReadBack(
+            change_hash=change.hash,
+            present=found.status.name == "PAUSED",
+            state={"status": found.status.name.lower()},
+            resource_names=(found.resource_name,),
+        )
 
     def _ads_in(self, ad_group_id: str) -> list[tuple[str, ResponsiveSearchAdCopy]]:
         owner = str(int(ad_group_id)) if ad_group_id.isdigit() else "0"
@@ -503,9 +665,12 @@ class GoogleAdsAccount:
 
     def _read_back_ad_group(self, change: CreateAdGroup) -> ReadBack:
         campaign = str(int(change.campaign_id)) if change.campaign_id.isdigit() else "0"
-        groups = list(self._search(
-            f"SELECT ad_group.id, ad_group.resource_name, ad_group.status FROM ad_group WHERE campaign.id = {campaign} "
-            f"AND ad_group.name = {_quote(change.name)} AND ad_group.status != 'REMOVED'"))
+        groups = list(
+            self._search(
+                f"SELECT ad_group.id, ad_group.resource_name, ad_group.status FROM ad_group WHERE campaign.id = {campaign} "
+                f"AND ad_group.name = {_quote(change.name)} AND ad_group.status != 'REMOVED'"
+            )
+        )
         if not groups:
             return ReadBack(change_hash=change.hash, present=False, state={"ad_group": None})
         group = groups[0].ad_group
@@ -514,25 +679,42 @@ class GoogleAdsAccount:
             for r in self._search(
                 "SELECT ad_group_criterion.keyword.text, ad_group_criterion.keyword.match_type FROM ad_group_criterion "
                 f"WHERE ad_group.id = {group.id} AND ad_group_criterion.negative = FALSE "
-                "AND ad_group_criterion.status != 'REMOVED'")
+                "AND ad_group_criterion.status != 'REMOVED'"
+            )
         }
-        missing = [_keyword_label(k.text, k.match_type) for k in change.keywords if _key(k.text, k.match_type) not in found]
+        missing = [
+            _keyword_label(k.text, k.match_type) for k in change.keywords if _key(k.text, k.match_type) not in found
+        ]
         ads = [name for name, copy in self._ads_in(str(group.id)) if _same_copy(copy, change.ad)]
         return ReadBack(
-            change_hash=change.hash, present=not missing and bool(ads),
-            state={"ad_group_id": str(group.id), "status": group.status.name.lower(), "missing_keywords": missing,
-                   "ad_present": bool(ads)},
-            resource_names=(group.resource_name, *ads))
+            change_hash=change.hash,
+            present=not missing and bool(ads),
+            state={
+                "ad_group_id": str(group.id),
+                "status": group.status.name.lower(),
+                "missing_keywords": missing,
+                "ad_present": bool(ads),
+            },
+            resource_names=(group.resource_name, *ads),
+        )
 
     def _read_back_budget(self, change: SetBudget) -> ReadBack:
         budget = str(int(change.budget_id)) if change.budget_id.isdigit() else "0"
-        rows = list(self._search("SELECT campaign_budget.resource_name, campaign_budget.amount_micros "
-                                 f"FROM campaign_budget WHERE campaign_budget.id = {budget}"))
+        rows = list(
+            self._search(
+                "SELECT campaign_budget.resource_name, campaign_budget.amount_micros "
+                f"FROM campaign_budget WHERE campaign_budget.id = {budget}"
+            )
+        )
         if not rows:
             return ReadBack(change_hash=change.hash, present=False, state={"daily_amount": None})
         amount = rows[0].campaign_budget.amount_micros
-        return ReadBack(change_hash=change.hash, present=amount == change.to_amount, state={"daily_amount": amount},
-                        resource_names=(rows[0].campaign_budget.resource_name,))
+        return ReadBack(
+            change_hash=change.hash,
+            present=amount == change.to_amount,
+            state={"daily_amount": amount},
+            resource_names=(rows[0].campaign_budget.resource_name,),
+        )
 
     # -- apply ------------------------------------------------------------------------------
 
@@ -568,70 +750,122 @@ class GoogleAdsAccount:
             try:
                 confirmed = self.read_back(change)
             except PlatformError as exc:
-                results[index] = ApplyResult(change_hash=change.hash, status="failed",
-                                             message=f"sent, but the read-back failed: {exc}")
+                results[index] = ApplyResult(
+                    change_hash=change.hash, status="failed", message=f"sent, but the read-back failed: {exc}"
+                )
                 continue
             results[index] = ApplyResult(
-                change_hash=change.hash, status="applied" if confirmed.present else "failed",
+                change_hash=change.hash,
+                status="applied" if confirmed.present else "failed",
                 message="" if confirmed.present else f"sent, but the read-back did not confirm it: {confirmed.state}",
                 resource_names=tuple(resource_names.get(index, ())) or confirmed.resource_names,
-                before=_before(change), after=confirmed.state)
+                before=_before(change),
+                after=confirmed.state,
+            )
         return [results[i] for i in range(len(changes))]
 
     def _plan(self, index: int, change: Change) -> list[_Operation] | ApplyResult:
         """The operations a change needs, or its result when nothing should be sent."""
         if change.account != f"{ACCOUNT_PREFIX}{self.customer_id}":
-            return ApplyResult(change_hash=change.hash, status="failed",
-                               message=f"change is for account {change.account!r}, not {ACCOUNT_PREFIX}{self.customer_id}")
+            return ApplyResult(
+                change_hash=change.hash,
+                status="failed",
+                message=f"change is for account {change.account!r}, not {ACCOUNT_PREFIX}{self.customer_id}",
+            )
         if isinstance(change, AddCreativeVariants) and not isinstance(change.ad, ResponsiveSearchAdCopy):
-            return ApplyResult(change_hash=change.hash, status="failed",
-                               message="Google Ads takes responsive search ads, not Meta ad copy")
+            return ApplyResult(
+                change_hash=change.hash,
+                status="failed",
+                message="Google Ads takes responsive search ads, not Meta ad copy",
+            )
         if isinstance(change, SetBudget) and (change.level != "campaign" or change.unit is not MoneyUnit.MICROS):
-            return ApplyResult(change_hash=change.hash, status="failed",
-                               message="Google Ads budgets are campaign budgets in micros, "
-                                       f"not {change.level.replace('_', ' ')} budgets in {change.unit.value} units")
+            return ApplyResult(
+                change_hash=change.hash,
+                status="failed",
+                message="Google Ads budgets are campaign budgets in micros, "
+                f"not {change.level.replace('_', ' ')} budgets in {change.unit.value} units",
+            )
         current = self.read_back(change)
         if current.present:
-            return ApplyResult(change_hash=change.hash, status="already_applied", message="the account already holds it",
-                               resource_names=current.resource_names, after=current.state)
+            return ApplyResult(
+                change_hash=change.hash,
+                status="already_applied",
+                message="the account already holds it",
+                resource_names=current.resource_names,
+                after=current.state,
+            )
         if isinstance(change, SetBudget):
             amount = current.state.get("daily_amount")
             if amount is not None and amount != change.from_amount:
-                return ApplyResult(change_hash=change.hash, status="failed",
-                                   message=f"budget {change.budget_id} is now {amount}, the change expected {change.from_amount}")
+                return ApplyResult(
+                    change_hash=change.hash,
+                    status="failed",
+                    message=f"budget {change.budget_id} is now {amount}, the change expected {change.from_amount}",
+                )
         if isinstance(change, AddNegativeKeywords):
             missing = [k for k in change.keywords if _keyword_label(k.text, k.match_type) in current.state["missing"]]
-            return [_Operation(index, self._negative_operation(change, k), f"negative keyword {_keyword_label(k.text, k.match_type)}")
-                    for k in missing]
+            return [
+                _Operation(
+                    index,
+                    self._negative_operation(change, k),
+                    f"negative keyword {_keyword_label(k.text, k.match_type)}",
+                )
+                for k in missing
+            ]
         if isinstance(change, CreateAdGroup):
             return self._ad_group_operations(index, change)
         if isinstance(change, RemoveNegativeKeywords | PauseEntity) and not current.resource_names:
             place_id = change.target_id if isinstance(change, RemoveNegativeKeywords) else change.entity_id
-            return ApplyResult(change_hash=change.hash, status="failed",
-                               message=f"{change.level.replace('_', ' ')} {place_id} does not exist")
+            return ApplyResult(
+                change_hash=change.hash,
+                status="failed",
+                message=f"{change.level.replace('_', ' ')} {place_id} does not exist",
+            )
         if isinstance(change, RemoveNegativeKeywords):
-            return [_Operation(index, self._remove_negative_operation(change.level, name), f"negative keyword {label}")
-                    for name, label in zip(current.resource_names, current.state["still_present"], strict=True)]
+            return [
+                _Operation(index, self._remove_negative_operation(change.level, name), f"negative keyword {label}")
+                for name, label in zip(current.resource_names, current.state["still_present"], strict=True)
+            ]
         if isinstance(change, PauseEntity):
             return [self._pause_operation(index, change, current.resource_names[0])]
         if isinstance(change, AddCreativeVariants):
-            return [self._ad_operation(index, self._resource("adGroups", change.ad_group_id), change.ad, change.paused,
-                                       f"responsive search ad in ad group {change.ad_group_name or change.ad_group_id}")]
+            return [
+                self._ad_operation(
+                    index,
+                    self._resource("adGroups", change.ad_group_id),
+                    change.ad,
+                    change.paused,
+                    f"responsive search ad in ad group {change.ad_group_name or change.ad_group_id}",
+                )
+            ]
         return [self._budget_operation(index, change)]
 
     def _negative_operation(self, change: AddNegativeKeywords, keyword: KeywordSpec) -> Any:
         t = self._types
         info = t.common.KeywordInfo(text=keyword.text, match_type=keyword.match_type.name)
         if change.level == "campaign":
-            return t.services.MutateOperation(campaign_criterion_operation=t.services.CampaignCriterionOperation(
-                create=t.resources.CampaignCriterion(campaign=self._resource("campaigns", change.target_id),
-                                                     negative=True, keyword=info)))
+            return t.services.MutateOperation(
+                campaign_criterion_operation=t.services.CampaignCriterionOperation(
+                    create=t.resources.CampaignCriterion(
+                        campaign=self._resource("campaigns", change.target_id), negative=True, keyword=info
+                    )
+                )
+            )
         if change.level == "ad_group":
-            return t.services.MutateOperation(ad_group_criterion_operation=t.services.AdGroupCriterionOperation(
-                create=t.resources.AdGroupCriterion(ad_group=self._resource("adGroups", change.target_id),
-                                                    negative=True, keyword=info)))
-        return t.services.MutateOperation(shared_criterion_operation=t.services.SharedCriterionOperation(
-            create=t.resources.SharedCriterion(shared_set=self._resource("sharedSets", change.target_id), keyword=info)))
+            return t.services.MutateOperation(
+                ad_group_criterion_operation=t.services.AdGroupCriterionOperation(
+                    create=t.resources.AdGroupCriterion(
+                        ad_group=self._resource("adGroups", change.target_id), negative=True, keyword=info
+                    )
+                )
+            )
+        return t.services.MutateOperation(
+            shared_criterion_operation=t.services.SharedCriterionOperation(
+                create=t.resources.SharedCriterion(
+                    shared_set=self._resource("sharedSets", change.target_id), keyword=info
+                )
+            )
+        )
 
     def _remove_negative_operation(self, level: str, resource_name: str) -> Any:
         services = self._types.services
@@ -649,7 +883,8 @@ class GoogleAdsAccount:
         resource, field = ("AdGroup", "ad_group") if change.level == "ad_group" else ("AdGroupAd", "ad_group_ad")
         entity = getattr(t.resources, resource)(resource_name=resource_name, status="PAUSED")
         update = getattr(t.services, f"{resource}Operation")(
-            update=entity, update_mask=field_mask(None, type(entity).pb(entity)))
+            update=entity, update_mask=field_mask(None, type(entity).pb(entity))
+        )
         label = f"{change.level.replace('_', ' ')} {change.entity_name or change.entity_id}"
         return _Operation(index, t.services.MutateOperation(**{f"{field}_operation": update}), label)
 
@@ -658,38 +893,79 @@ class GoogleAdsAccount:
         self._temporary_ids += 1
         ad_group = self._resource("adGroups", f"-{self._temporary_ids}")  # a temporary id, valid within one request
         status = "PAUSED" if change.paused else "ENABLED"
-        operations = [_Operation(index, t.services.MutateOperation(ad_group_operation=t.services.AdGroupOperation(
-            create=t.resources.AdGroup(resource_name=ad_group, name=change.name, status=status, type_="SEARCH_STANDARD",
-                                       campaign=self._resource("campaigns", change.campaign_id)))),
-            f"ad group {change.name!r}")]
+        operations = [
+            _Operation(
+                index,
+                t.services.MutateOperation(
+                    ad_group_operation=t.services.AdGroupOperation(
+                        create=t.resources.AdGroup(
+                            resource_name=ad_group,
+                            name=change.name,
+                            status=status,
+                            type_="SEARCH_STANDARD",
+                            campaign=self._resource("campaigns", change.campaign_id),
+                        )
+                    )
+                ),
+                f"ad group {change.name!r}",
+            )
+        ]
         operations += [
-            _Operation(index, t.services.MutateOperation(ad_group_criterion_operation=t.services.AdGroupCriterionOperation(
-                create=t.resources.AdGroupCriterion(ad_group=ad_group, status="ENABLED", keyword=t.common.KeywordInfo(
-                    text=k.text, match_type=k.match_type.name)))), f"keyword {_keyword_label(k.text, k.match_type)}")
+            _Operation(
+                index,
+                t.services.MutateOperation(
+                    ad_group_criterion_operation=t.services.AdGroupCriterionOperation(
+                        create=t.resources.AdGroupCriterion(
+                            ad_group=ad_group,
+                            status="ENABLED",
+                            keyword=t.common.KeywordInfo(text=k.text, match_type=k.match_type.name),
+                        )
+                    )
+                ),
+                f"keyword {_keyword_label(k.text, k.match_type)}",
+            )
             for k in change.keywords
         ]
-        operations.append(self._ad_operation(index, ad_group, change.ad, change.paused,
-                                             f"responsive search ad in ad group {change.name!r}"))
+        operations.append(
+            self._ad_operation(
+                index, ad_group, change.ad, change.paused, f"responsive search ad in ad group {change.name!r}"
+            )
+        )
         return operations
 
-    def _ad_operation(self, index: int, ad_group: str, copy: ResponsiveSearchAdCopy, paused: bool, label: str) -> _Operation:
+    def _ad_operation(
+        self, index: int, ad_group: str, copy: ResponsiveSearchAdCopy, paused: bool, label: str
+    ) -> _Operation:
         t = self._types
         rsa = t.common.ResponsiveSearchAdInfo(
             headlines=[t.common.AdTextAsset(text=h) for h in copy.headlines],
-            descriptions=[t.common.AdTextAsset(text=d) for d in copy.descriptions], path1=copy.path1, path2=copy.path2)
-        operation = t.services.MutateOperation(ad_group_ad_operation=t.services.AdGroupAdOperation(
-            create=t.resources.AdGroupAd(ad_group=ad_group, status="PAUSED" if paused else "ENABLED",
-                                         ad=t.resources.Ad(final_urls=[copy.final_url], responsive_search_ad=rsa))))
+            descriptions=[t.common.AdTextAsset(text=d) for d in copy.descriptions],
+            path1=copy.path1,
+            path2=copy.path2,
+        )
+        operation = t.services.MutateOperation(
+            ad_group_ad_operation=t.services.AdGroupAdOperation(
+                create=t.resources.AdGroupAd(
+                    ad_group=ad_group,
+                    status="PAUSED" if paused else "ENABLED",
+                    ad=t.resources.Ad(final_urls=[copy.final_url], responsive_search_ad=rsa),
+                )
+            )
+        )
         return _Operation(index, operation, label, {"headlines": copy.headlines, "descriptions": copy.descriptions})
 
     def _budget_operation(self, index: int, change: SetBudget) -> _Operation:
         from google.api_core.protobuf_helpers import field_mask
 
         t = self._types
-        budget = t.resources.CampaignBudget(resource_name=self._resource("campaignBudgets", change.budget_id),
-                                            amount_micros=change.to_amount)
-        operation = t.services.MutateOperation(campaign_budget_operation=t.services.CampaignBudgetOperation(
-            update=budget, update_mask=field_mask(None, type(budget).pb(budget))))
+        budget = t.resources.CampaignBudget(
+            resource_name=self._resource("campaignBudgets", change.budget_id), amount_micros=change.to_amount
+        )
+        operation = t.services.MutateOperation(
+            campaign_budget_operation=t.services.CampaignBudgetOperation(
+                update=budget, update_mask=field_mask(None, type(budget).pb(budget))
+            )
+        )
         return _Operation(index, operation, f"budget {change.budget_name or change.budget_id}")
 
     def _chunks(self, operations: list[_Operation]) -> Iterator[list[_Operation]]:
@@ -711,19 +987,27 @@ class GoogleAdsAccount:
         if chunk:
             yield chunk
 
-    def _mutate(self, operations: list[_Operation], *, validate_only: bool,
-                resource_names: dict[int, list[str]] | None = None) -> dict[int, list[str]]:
+    def _mutate(
+        self, operations: list[_Operation], *, validate_only: bool, resource_names: dict[int, list[str]] | None = None
+    ) -> dict[int, list[str]]:
         """Sends `operations` with partial failure; returns the failure messages per change index."""
         from google.ads.googleads.errors import GoogleAdsException
 
         failures: dict[int, list[str]] = {}
         for chunk in self._chunks(operations):
             request = self._types.services.MutateGoogleAdsRequest(
-                customer_id=self.customer_id, mutate_operations=[op.operation for op in chunk],
-                partial_failure=True, validate_only=validate_only)
+                customer_id=self.customer_id,
+                mutate_operations=[op.operation for op in chunk],
+                partial_failure=True,
+                validate_only=validate_only,
+            )
             try:
-                response = self._call("mutate", lambda request=request: self.google_ads_service.mutate(
-                    request=request, timeout=self._settings.timeout_seconds))
+                response = self._call(
+                    "mutate",
+                    lambda request=request: self.google_ads_service.mutate(
+                        request=request, timeout=self._settings.timeout_seconds
+                    ),
+                )
             except PlatformError as exc:
                 cause = exc.__cause__
                 located = _failures_by_operation(cause.failure, chunk) if isinstance(cause, GoogleAdsException) else {}
@@ -760,8 +1044,12 @@ _ADS_QUERY = (
 
 
 def _same_copy(found: Any, wanted: ResponsiveSearchAdCopy) -> bool:
-    return (isinstance(found, ResponsiveSearchAdCopy) and found.headlines == wanted.headlines
-            and found.descriptions == wanted.descriptions and found.final_url == wanted.final_url)
+    return (
+        isinstance(found, ResponsiveSearchAdCopy)
+        and found.headlines == wanted.headlines
+        and found.descriptions == wanted.descriptions
+        and found.final_url == wanted.final_url
+    )
 
 
 def _error_code(error: Any) -> str:

@@ -40,8 +40,19 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from ads.account import ApplyResult, ReadBack
 from ads.changes import AddCreativeVariants, Change, PauseEntity, SetBudget, parse_change
 from ads.entities import (
-    DAILY_METRIC_COLUMNS, SEARCH_TERM_COLUMNS, Account, AccountStructure, Ad, AdGroup, Budget, Campaign, MetaAdCopy,
-    MoneyUnit, Platform, Status, from_currency,
+    DAILY_METRIC_COLUMNS,
+    SEARCH_TERM_COLUMNS,
+    Account,
+    AccountStructure,
+    Ad,
+    AdGroup,
+    Budget,
+    Campaign,
+    MetaAdCopy,
+    MoneyUnit,
+    Platform,
+    Status,
+    from_currency,
 )
 from ads.errors import ConfigurationError, PlatformError
 from ads.limits import limit
@@ -52,8 +63,12 @@ BUDGET_WINDOW = dt.timedelta(hours=1)
 # Throttling codes: 4 app, 17 user, 32 page, 613 custom, 80000-80014 business-use-case limits.
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
 META_STATUS = {Status.ENABLED: "ACTIVE", Status.PAUSED: "PAUSED", Status.REMOVED: "DELETED"}
-STATUS_FROM_META = {"ACTIVE": Status.ENABLED, "PAUSED": Status.PAUSED, "DELETED": Status.REMOVED,
-                    "ARCHIVED": Status.REMOVED}
+STATUS_FROM_META = {
+    "ACTIVE": Status.ENABLED,
+    "PAUSED": Status.PAUSED,
+    "DELETED": Status.REMOVED,
+    "ARCHIVED": Status.REMOVED,
+}
 PAGE_SIZE = 500
 CAMPAIGN_FIELDS = ["id", "name", "status", "daily_budget"]
 AD_SET_FIELDS = ["id", "name", "campaign_id", "status", "daily_budget"]
@@ -64,12 +79,16 @@ AD_FIELDS = ["id", "name", "adset_id", "campaign_id", "status", "creative{" + ",
 PAUSABLE_FIELDS = {"ad": ["id", "name", "adset_id", "status"], "ad_group": AD_SET_FIELDS}
 # Field expansion (`creative{…}`) goes in params: the SDK's static field check warns about it otherwise.
 AD_PARAMS = {"fields": ",".join(AD_FIELDS), "limit": PAGE_SIZE}
-INSIGHT_FIELDS = ["date_start", "campaign_id", "adset_id", "impressions", "clicks", "spend", "actions",
-                  "action_values"]
+INSIGHT_FIELDS = ["date_start", "campaign_id", "adset_id", "impressions", "clicks", "spend", "actions", "action_values"]
 ENV_NAMES = {
-    "app_id": "META_APP_ID", "app_secret": "META_APP_SECRET", "access_token": "META_ACCESS_TOKEN",
-    "graph_url": "META_GRAPH_URL", "api_version": "META_API_VERSION", "ad_account_id": "META_AD_ACCOUNT_ID",
-    "page_id": "META_PAGE_ID", "state_path": "META_STATE_PATH",
+    "app_id": "META_APP_ID",
+    "app_secret": "META_APP_SECRET",
+    "access_token": "META_ACCESS_TOKEN",
+    "graph_url": "META_GRAPH_URL",
+    "api_version": "META_API_VERSION",
+    "ad_account_id": "META_AD_ACCOUNT_ID",
+    "page_id": "META_PAGE_ID",
+    "state_path": "META_STATE_PATH",
 }
 T = TypeVar("T")
 
@@ -147,8 +166,11 @@ def meta_ad_copy(creative: Mapping[str, Any]) -> MetaAdCopy | None:
     if not (primary_text and headline and link):
         return None
     return MetaAdCopy(
-        primary_text=primary_text, headline=headline, description=link_data.get("description", ""),
-        link_url=link, call_to_action=(link_data.get("call_to_action") or {}).get("type", "LEARN_MORE"),
+        primary_text=primary_text,
+        headline=headline,
+        description=link_data.get("description", ""),
+        link_url=link,
+        call_to_action=(link_data.get("call_to_action") or {}).get("type", "LEARN_MORE"),
     )
 
 
@@ -192,12 +214,16 @@ class BudgetChangeLedger:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._transaction() as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS budget_changes ("
-                         "object_id TEXT NOT NULL, change_hash TEXT NOT NULL, applied_at TEXT NOT NULL)")
-            conn.execute("CREATE TABLE IF NOT EXISTS queued_budget_changes ("
-                         "seq INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, change_hash TEXT UNIQUE, "
-                         "object_id TEXT NOT NULL, change_json TEXT NOT NULL, queued_at TEXT NOT NULL, "
-                         "not_before TEXT NOT NULL, reason TEXT NOT NULL)")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS budget_changes ("
+                "object_id TEXT NOT NULL, change_hash TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS queued_budget_changes ("
+                "seq INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL, change_hash TEXT UNIQUE, "
+                "object_id TEXT NOT NULL, change_json TEXT NOT NULL, queued_at TEXT NOT NULL, "
+                "not_before TEXT NOT NULL, reason TEXT NOT NULL)"
+            )
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -206,8 +232,10 @@ class BudgetChangeLedger:
 
     def changes_since(self, object_id: str, since: dt.datetime) -> list[dt.datetime]:
         with self._transaction() as conn:
-            rows = conn.execute("SELECT applied_at FROM budget_changes WHERE object_id = ? AND applied_at > ? "
-                                "ORDER BY applied_at", (object_id, _iso(since))).fetchall()
+            rows = conn.execute(
+                "SELECT applied_at FROM budget_changes WHERE object_id = ? AND applied_at > ? ORDER BY applied_at",
+                (object_id, _iso(since)),
+            ).fetchall()
         return [dt.datetime.fromisoformat(r[0]) for r in rows]
 
     def record(self, object_id: str, change_hash: str, at: dt.datetime) -> None:
@@ -223,8 +251,16 @@ class BudgetChangeLedger:
                 "INSERT INTO queued_budget_changes (account, change_hash, object_id, change_json, queued_at, "
                 "not_before, reason) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(change_hash) DO UPDATE SET "
                 "not_before = MAX(not_before, excluded.not_before), reason = excluded.reason",
-                (account, item.change.hash, item.object_id, item.change.model_dump_json(), _iso(item.queued_at),
-                 _iso(item.not_before), item.reason))
+                (
+                    account,
+                    item.change.hash,
+                    item.object_id,
+                    item.change.model_dump_json(),
+                    _iso(item.queued_at),
+                    _iso(item.not_before),
+                    item.reason,
+                ),
+            )
         return next(q for q in self.queued(account) if q.change.hash == item.change.hash)
 
     def dequeue(self, change_hash: str) -> None:
@@ -233,11 +269,21 @@ class BudgetChangeLedger:
 
     def queued(self, account: str) -> list[QueuedBudgetChange]:
         with self._transaction() as conn:
-            rows = conn.execute("SELECT change_json, object_id, queued_at, not_before, reason FROM "
-                                "queued_budget_changes WHERE account = ? ORDER BY seq", (account,)).fetchall()
-        return [QueuedBudgetChange(change=parse_change(r[0]), object_id=r[1],
-                                   queued_at=dt.datetime.fromisoformat(r[2]),
-                                   not_before=dt.datetime.fromisoformat(r[3]), reason=r[4]) for r in rows]
+            rows = conn.execute(
+                "SELECT change_json, object_id, queued_at, not_before, reason FROM "
+                "queued_budget_changes WHERE account = ? ORDER BY seq",
+                (account,),
+            ).fetchall()
+        return [
+            QueuedBudgetChange(
+                change=parse_change(r[0]),
+                object_id=r[1],
+                queued_at=dt.datetime.fromisoformat(r[2]),
+                not_before=dt.datetime.fromisoformat(r[3]),
+                reason=r[4],
+            )
+            for r in rows
+        ]
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -256,16 +302,21 @@ def _utc_now() -> dt.datetime:
 class MetaAccount:
     """A Meta ad account read and changed through the Marketing API. Named `meta:act_<id>`."""
 
-    def __init__(self, settings: MetaSettings, ad_account_id: str | None = None, *,
-                 clock: Callable[[], dt.datetime] = _utc_now) -> None:
+    def __init__(
+        self, settings: MetaSettings, ad_account_id: str | None = None, *, clock: Callable[[], dt.datetime] = _utc_now
+    ) -> None:
         account_id = ad_account_id or settings.ad_account_id
         if not account_id:
             raise ConfigurationError("Meta settings missing: META_AD_ACCOUNT_ID (or pass the ad account id)")
         self.settings = settings
         self.ad_account_id = account_id if account_id.startswith("act_") else f"act_{account_id}"
         self._clock = clock
-        session = FacebookSession(settings.app_id, settings.app_secret.get_secret_value(),
-                                  settings.access_token.get_secret_value(), timeout=settings.timeout_seconds)
+        session = FacebookSession(
+            settings.app_id,
+            settings.app_secret.get_secret_value(),
+            settings.access_token.get_secret_value(),
+            timeout=settings.timeout_seconds,
+        )
         if settings.graph_url:
             session.GRAPH = settings.graph_url.rstrip("/")  # instance attribute: this client only
         # The constructor, not FacebookAdsApi.init: no process-wide default API, no sys.excepthook crash reporter.
@@ -286,57 +337,119 @@ class MetaAccount:
     @property
     def account(self) -> Account:
         if self._account is None:
-            data = self._call(lambda: self._ad_account().api_get(
-                fields=["account_id", "name", "currency", "timezone_name"]).export_all_data())
+            data = self._call(
+                lambda: (
+                    self._ad_account()
+                    .api_get(fields=["account_id", "name", "currency", "timezone_name"])
+                    .export_all_data()
+                )
+            )
             self._account = Account(
-                name=f"meta:{self.ad_account_id}", id=self.ad_account_id.removeprefix("act_"),
-                display_name=data.get("name") or self.ad_account_id, platform=Platform.META,
-                currency=data.get("currency", "USD"), time_zone=data.get("timezone_name", "UTC"))
+                name=f"meta:{self.ad_account_id}",
+                id=self.ad_account_id.removeprefix("act_"),
+                display_name=data.get("name") or self.ad_account_id,
+                platform=Platform.META,
+                currency=data.get("currency", "USD"),
+                time_zone=data.get("timezone_name", "UTC"),
+            )
         return self._account
 
     def structure(self) -> AccountStructure:
         act = self._ad_account()
-        campaigns = self._call(lambda: self._rows(act.get_campaigns(fields=CAMPAIGN_FIELDS, params={"limit": PAGE_SIZE})))
+        campaigns = self._call(
+            lambda: self._rows(act.get_campaigns(fields=CAMPAIGN_FIELDS, params={"limit": PAGE_SIZE}))
+        )
         ad_sets = self._call(lambda: self._rows(act.get_ad_sets(fields=AD_SET_FIELDS, params={"limit": PAGE_SIZE})))
         meta_ads = self._call(lambda: self._rows(act.get_ads(params=AD_PARAMS)))
 
         cbo = {c["id"]: c for c in campaigns if c.get("daily_budget")}
-        budgets = [Budget(id=c["id"], name=c.get("name", c["id"]), level="campaign", daily_amount=int(c["daily_budget"]),
-                       campaign_ids=(c["id"],),
-                       ad_group_ids=tuple(s["id"] for s in ad_sets if s.get("campaign_id") == c["id"]))
-                   for c in cbo.values()]
-        budgets += [Budget(id=s["id"], name=s.get("name", s["id"]), level="ad_set", daily_amount=int(s["daily_budget"]),
-                           campaign_ids=(s["campaign_id"],), ad_group_ids=(s["id"],))
-                    for s in ad_sets if s.get("daily_budget")]
-        ad_groups = [AdGroup(id=s["id"], campaign_id=s["campaign_id"], name=s.get("name", s["id"]),
-                             status=_status(s), budget_id=s["id"] if s.get("daily_budget") else
-                             (s["campaign_id"] if s["campaign_id"] in cbo else None)) for s in ad_sets]
-        ads = [Ad(id=a["id"], ad_group_id=a["adset_id"], status=_status(a), copy=copy)
-               for a in meta_ads if (copy := meta_ad_copy(a.get("creative") or {})) is not None]
+        budgets = [
+            Budget(
+                id=c["id"],
+                name=c.get("name", c["id"]),
+                level="campaign",
+                daily_amount=int(c["daily_budget"]),
+                campaign_ids=(c["id"],),
+                ad_group_ids=tuple(s["id"] for s in ad_sets if s.get("campaign_id") == c["id"]),
+            )
+            for c in cbo.values()
+        ]
+        budgets += [
+            Budget(
+                id=s["id"],
+                name=s.get("name", s["id"]),
+                level="ad_set",
+                daily_amount=int(s["daily_budget"]),
+                campaign_ids=(s["campaign_id"],),
+                ad_group_ids=(s["id"],),
+            )
+            for s in ad_sets
+            if s.get("daily_budget")
+        ]
+        ad_groups = [
+            AdGroup(
+                id=s["id"],
+                campaign_id=s["campaign_id"],
+                name=s.get("name", s["id"]),
+                status=_status(s),
+                budget_id=s["id"] if s.get("daily_budget") else (s["campaign_id"] if s["campaign_id"] in cbo else None),
+            )
+            for s in ad_sets
+        ]
+        ads = [
+            Ad(id=a["id"], ad_group_id=a["adset_id"], status=_status(a), copy=copy)
+            for a in meta_ads
+            if (copy := meta_ad_copy(a.get("creative") or {})) is not None
+        ]
         return AccountStructure(
             account=self.account,
-            campaigns=tuple(Campaign(id=c["id"], name=c.get("name", c["id"]), channel="meta", status=_status(c),
-                                     budget_id=c["id"] if c["id"] in cbo else None) for c in campaigns),
-            budgets=tuple(budgets), ad_groups=tuple(ad_groups), ads=tuple(ads))
+            campaigns=tuple(
+                Campaign(
+                    id=c["id"],
+                    name=c.get("name", c["id"]),
+                    channel="meta",
+                    status=_status(c),
+                    budget_id=c["id"] if c["id"] in cbo else None,
+                )
+                for c in campaigns
+            ),
+            budgets=tuple(budgets),
+            ad_groups=tuple(ad_groups),
+            ads=tuple(ads),
+        )
 
     def daily_metrics(self, start: dt.date, end: dt.date) -> pd.DataFrame:
         """Daily ad-set insights; cost in minor units, conversions from `settings.conversion_action_type`."""
-        params = {"level": "adset", "time_increment": 1, "limit": PAGE_SIZE,
-                  "time_range": {"since": start.isoformat(), "until": end.isoformat()}}
+        params = {
+            "level": "adset",
+            "time_increment": 1,
+            "limit": PAGE_SIZE,
+            "time_range": {"since": start.isoformat(), "until": end.isoformat()},
+        }
         rows = self._call(lambda: self._rows(self._ad_account().get_insights(fields=INSIGHT_FIELDS, params=params)))
         action = self.settings.conversion_action_type
-        frame = pd.DataFrame({
-            "date": pd.to_datetime([r["date_start"] for r in rows]),
-            "campaign_id": [str(r["campaign_id"]) for r in rows],
-            "ad_group_id": [str(r["adset_id"]) for r in rows],
-            "impressions": [int(r.get("impressions", 0)) for r in rows],
-            "clicks": [int(r.get("clicks", 0)) for r in rows],
-            "cost": [from_currency(float(r.get("spend", 0)), MoneyUnit.MINOR) for r in rows],
-            "conversions": [_action_total(r.get("actions"), action) for r in rows],
-            "conversion_value": [_action_total(r.get("action_values"), action) for r in rows],
-        }, columns=list(DAILY_METRIC_COLUMNS))
-        return frame.astype({"impressions": "int64", "clicks": "int64", "cost": "int64",
-                             "conversions": "float64", "conversion_value": "float64"})
+        frame = pd.DataFrame(
+            {
+                "date": pd.to_datetime([r["date_start"] for r in rows]),
+                "campaign_id": [str(r["campaign_id"]) for r in rows],
+                "ad_group_id": [str(r["adset_id"]) for r in rows],
+                "impressions": [int(r.get("impressions", 0)) for r in rows],
+                "clicks": [int(r.get("clicks", 0)) for r in rows],
+                "cost": [from_currency(float(r.get("spend", 0)), MoneyUnit.MINOR) for r in rows],
+                "conversions": [_action_total(r.get("actions"), action) for r in rows],
+                "conversion_value": [_action_total(r.get("action_values"), action) for r in rows],
+            },
+            columns=list(DAILY_METRIC_COLUMNS),
+        )
+        return frame.astype(
+            {
+                "impressions": "int64",
+                "clicks": "int64",
+                "cost": "int64",
+                "conversions": "float64",
+                "conversion_value": "float64",
+            }
+        )
 
     def search_terms(self, start: dt.date, end: dt.date) -> pd.DataFrame:
         """Meta has no search terms: always an empty frame with the contract's columns."""
@@ -370,26 +483,40 @@ class MetaAccount:
     def read_back(self, change: Change) -> ReadBack:
         if isinstance(change, SetBudget):
             holder = self._budget_holder(change)
-            return ReadBack(change_hash=change.hash, present=holder.get("daily_budget") == change.to_amount,
-                            state=holder, resource_names=(change.budget_id,))
+            return ReadBack(
+                change_hash=change.hash,
+                present=holder.get("daily_budget") == change.to_amount,
+                state=holder,
+                resource_names=(change.budget_id,),
+            )
         if isinstance(change, AddCreativeVariants) and isinstance(change.ad, MetaAdCopy):
             ads = self._call(lambda: self._rows(AdSet(change.ad_group_id, api=self._api).get_ads(params=AD_PARAMS)))
             matching = [a for a in ads if meta_ad_copy(a.get("creative") or {}) == change.ad]
-            return ReadBack(change_hash=change.hash, present=bool(matching),
-                            state={"ads": [{"id": a["id"], "status": a.get("status")} for a in matching],
-                                   "ad_id": matching[0]["id"] if matching else None},
-                            resource_names=tuple(a["id"] for a in matching))
+            return ReadBack(
+                change_hash=change.hash,
+                present=bool(matching),
+                state={
+                    "ads": [{"id": a["id"], "status": a.get("status")} for a in matching],
+                    "ad_id": matching[0]["id"] if matching else None,
+                },
+                resource_names=tuple(a["id"] for a in matching),
+            )
         if isinstance(change, PauseEntity):
             node = self._pausable(change)
             data = self._call(lambda: node.api_get(fields=PAUSABLE_FIELDS[change.level]).export_all_data())
-            return ReadBack(change_hash=change.hash, present=_status(data) is Status.PAUSED,
-                            state={"status": str(_status(data))}, resource_names=(change.entity_id,))
+            return ReadBack(
+                change_hash=change.hash,
+                present=_status(data) is Status.PAUSED,
+                state={"status": str(_status(data))},
+                resource_names=(change.entity_id,),
+            )
         return ReadBack(change_hash=change.hash, present=False, state={"unsupported": _unsupported(change)})
 
     # -- internals --
 
-    def _apply_one(self, change: Change, *, validate_only: bool, now: dt.datetime,
-                   from_queue: bool = False) -> ApplyResult:
+    def _apply_one(
+        self, change: Change, *, validate_only: bool, now: dt.datetime, from_queue: bool = False
+    ) -> ApplyResult:
         if change.account != self.account.name:
             return _failed(change, f"change is for account '{change.account}', not '{self.account.name}'")
         try:
@@ -403,38 +530,61 @@ class MetaAccount:
         except PlatformError as exc:
             return _failed(change, str(exc))
 
-    def _set_budget(self, change: SetBudget, *, validate_only: bool, now: dt.datetime,
-                    from_queue: bool) -> ApplyResult:
+    def _set_budget(self, change: SetBudget, *, validate_only: bool, now: dt.datetime, from_queue: bool) -> ApplyResult:
         holder = self._budget_holder(change)
         if change.level == "ad_set" and holder["campaign_daily_budget"] is not None:
-            return _failed(change, f"ad set {change.budget_id} is in campaign {holder['campaign_id']}, which uses "
-                           "campaign budget optimisation; change the campaign budget instead")
+            return _failed(
+                change,
+                f"ad set {change.budget_id} is in campaign {holder['campaign_id']}, which uses "
+                "campaign budget optimisation; change the campaign budget instead",
+            )
         if holder["daily_budget"] is None:
             where = "its ad sets hold the budget" if change.level == "campaign" else "it has no daily budget"
-            return _failed(change, f"{change.level.replace('_', ' ')} {change.budget_id} has no daily budget to "
-                           f"change: {where}")
+            return _failed(
+                change, f"{change.level.replace('_', ' ')} {change.budget_id} has no daily budget to change: {where}"
+            )
         before = {"daily_budget": holder["daily_budget"]}
         if holder["daily_budget"] == change.to_amount:
-            return ApplyResult(change_hash=change.hash, status="already_applied", before=before, after=before,
-                               resource_names=(change.budget_id,))
+            return ApplyResult(
+                change_hash=change.hash,
+                status="already_applied",
+                before=before,
+                after=before,
+                resource_names=(change.budget_id,),
+            )
         if holder["daily_budget"] != change.from_amount:
-            return _failed(change, f"budget {change.budget_id} is now {holder['daily_budget']}, the change expected "
-                           f"{change.from_amount}")
-        target = AdSet(change.budget_id, api=self._api) if change.level == "ad_set" else \
-            MetaCampaign(change.budget_id, api=self._api)
+            return _failed(
+                change,
+                f"budget {change.budget_id} is now {holder['daily_budget']}, the change expected {change.from_amount}",
+            )
+        target = (
+            AdSet(change.budget_id, api=self._api)
+            if change.level == "ad_set"
+            else MetaCampaign(change.budget_id, api=self._api)
+        )
         if validate_only:
-            self._call(lambda: target.api_update(params={"daily_budget": change.to_amount,
-                                                          "execution_options": ["validate_only"]}))
-            return ApplyResult(change_hash=change.hash, status="validated", before=before,
-                               resource_names=(change.budget_id,))
+            self._call(
+                lambda: target.api_update(
+                    params={"daily_budget": change.to_amount, "execution_options": ["validate_only"]}
+                )
+            )
+            return ApplyResult(
+                change_hash=change.hash, status="validated", before=before, resource_names=(change.budget_id,)
+            )
         recent = self._ledger.changes_since(change.budget_id, now - BUDGET_WINDOW)
         behind_queue = not from_queue and any(q.object_id == change.budget_id for q in self.pending_budget_changes())
         if behind_queue or len(recent) >= BUDGET_CHANGES_PER_HOUR:
-            free_at = recent[len(recent) - BUDGET_CHANGES_PER_HOUR] + BUDGET_WINDOW \
-                if len(recent) >= BUDGET_CHANGES_PER_HOUR else now
-            reason = (f"{len(recent)} budget changes to {change.budget_id} in the last hour "
-                      f"(Meta allows {BUDGET_CHANGES_PER_HOUR})" if not behind_queue
-                      else f"earlier changes to {change.budget_id} are queued")
+            free_at = (
+                recent[len(recent) - BUDGET_CHANGES_PER_HOUR] + BUDGET_WINDOW
+                if len(recent) >= BUDGET_CHANGES_PER_HOUR
+                else now
+            )
+            reason = (
+                f"{len(recent)} budget changes to {change.budget_id} in the last hour "
+                f"(Meta allows {BUDGET_CHANGES_PER_HOUR})"
+                if not behind_queue
+                else f"earlier changes to {change.budget_id} are queued"
+            )
             return self._queue(change, now, free_at, reason)
         try:
             self._call(lambda: target.api_update(params={"daily_budget": change.to_amount}))
@@ -444,32 +594,57 @@ class MetaAccount:
             raise
         after = self._budget_holder(change)
         if after["daily_budget"] != change.to_amount:
-            return _failed(change, f"Meta accepted the update but {change.budget_id} reads back "
-                           f"{after['daily_budget']}, not {change.to_amount}")
+            return _failed(
+                change,
+                f"Meta accepted the update but {change.budget_id} reads back "
+                f"{after['daily_budget']}, not {change.to_amount}",
+            )
         self._ledger.record(change.budget_id, change.hash, now)
-        return ApplyResult(change_hash=change.hash, status="applied", before=before,
-                           after={"daily_budget": after["daily_budget"]}, resource_names=(change.budget_id,))
+        return ApplyResult(
+            change_hash=change.hash,
+            status="applied",
+            before=before,
+            after={"daily_budget": after["daily_budget"]},
+            resource_names=(change.budget_id,),
+        )
 
     def _queue(self, change: SetBudget, now: dt.datetime, not_before: dt.datetime, reason: str) -> ApplyResult:
-        item = self._ledger.enqueue(self.account.name, QueuedBudgetChange(
-            change=change, object_id=change.budget_id, queued_at=now, not_before=not_before, reason=reason))
-        return ApplyResult(change_hash=change.hash, status="queued", resource_names=(change.budget_id,),
-                           message=f"queued: {reason}; may run at or after "
-                                   f"{item.not_before.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC (run_queued)")
+        item = self._ledger.enqueue(
+            self.account.name,
+            QueuedBudgetChange(
+                change=change, object_id=change.budget_id, queued_at=now, not_before=not_before, reason=reason
+            ),
+        )
+        return ApplyResult(
+            change_hash=change.hash,
+            status="queued",
+            resource_names=(change.budget_id,),
+            message=f"queued: {reason}; may run at or after "
+            f"{item.not_before.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC (run_queued)",
+        )
 
     def _budget_holder(self, change: SetBudget) -> dict[str, Any]:
         """The current daily budget of the ad set or campaign a SetBudget targets, and its campaign's."""
         if change.level == "campaign":
-            campaign = self._call(lambda: MetaCampaign(change.budget_id, api=self._api).api_get(
-                fields=CAMPAIGN_FIELDS).export_all_data())
-            return {"daily_budget": _int_or_none(campaign.get("daily_budget")), "campaign_id": change.budget_id,
-                    "campaign_daily_budget": _int_or_none(campaign.get("daily_budget"))}
-        ad_set = self._call(lambda: AdSet(change.budget_id, api=self._api).api_get(
-            fields=AD_SET_FIELDS).export_all_data())
-        campaign = self._call(lambda: MetaCampaign(ad_set["campaign_id"], api=self._api).api_get(
-            fields=CAMPAIGN_FIELDS).export_all_data())
-        return {"daily_budget": _int_or_none(ad_set.get("daily_budget")), "campaign_id": ad_set["campaign_id"],
-                "campaign_daily_budget": _int_or_none(campaign.get("daily_budget"))}
+            campaign = self._call(
+                lambda: MetaCampaign(change.budget_id, api=self._api).api_get(fields=CAMPAIGN_FIELDS).export_all_data()
+            )
+            return {
+                "daily_budget": _int_or_none(campaign.get("daily_budget")),
+                "campaign_id": change.budget_id,
+                "campaign_daily_budget": _int_or_none(campaign.get("daily_budget")),
+            }
+        ad_set = self._call(
+            lambda: AdSet(change.budget_id, api=self._api).api_get(fields=AD_SET_FIELDS).export_all_data()
+        )
+        campaign = self._call(
+            lambda: MetaCampaign(ad_set["campaign_id"], api=self._api).api_get(fields=CAMPAIGN_FIELDS).export_all_data()
+        )
+        return {
+            "daily_budget": _int_or_none(ad_set.get("daily_budget")),
+            "campaign_id": ad_set["campaign_id"],
+            "campaign_daily_budget": _int_or_none(campaign.get("daily_budget")),
+        }
 
     def _add_ad(self, change: AddCreativeVariants, *, validate_only: bool) -> ApplyResult:
         assert isinstance(change.ad, MetaAdCopy)
@@ -477,11 +652,17 @@ class MetaAccount:
             return _failed(change, "META_PAGE_ID is not set: a Meta ad needs the Facebook Page it speaks for")
         existing = self.read_back(change)
         if existing.present:
-            return ApplyResult(change_hash=change.hash, status="already_applied", after=existing.state,
-                               resource_names=existing.resource_names)
+            return ApplyResult(
+                change_hash=change.hash,
+                status="already_applied",
+                after=existing.state,
+                resource_names=existing.resource_names,
+            )
         act = self._ad_account()
-        creative = {"name": f"adpilot {change.id}",
-                    "object_story_spec": meta_creative_spec(change.ad, self.settings.page_id)}
+        creative = {
+            "name": f"adpilot {change.id}",
+            "object_story_spec": meta_creative_spec(change.ad, self.settings.page_id),
+        }
         status = MetaAd.Status.paused if change.paused else MetaAd.Status.active
         ad_params = {"name": f"adpilot {change.id}", "adset_id": change.ad_group_id, "status": status}
         if validate_only:
@@ -500,31 +681,50 @@ class MetaAccount:
         confirmed = self.read_back(change)
         if ad["id"] not in confirmed.resource_names:
             return _failed(change, f"Meta created ad {ad['id']} but it does not read back with the proposed copy")
-        return ApplyResult(change_hash=change.hash, status="applied", after={"ad_id": ad["id"], "status": status},
-                           resource_names=(ad["id"], created["id"]))
+        return ApplyResult(
+            change_hash=change.hash,
+            status="applied",
+            after={"ad_id": ad["id"], "status": status},
+            resource_names=(ad["id"], created["id"]),
+        )
 
     def _pausable(self, change: PauseEntity) -> MetaAd | AdSet:
-        return MetaAd(change.entity_id, api=self._api) if change.level == "ad" else AdSet(change.entity_id, api=self._api)
+        return (
+            MetaAd(change.entity_id, api=self._api) if change.level == "ad" else AdSet(change.entity_id, api=self._api)
+        )
 
     def _pause(self, change: PauseEntity, *, validate_only: bool) -> ApplyResult:
         before = self.read_back(change)
         what = f"{'ad' if change.level == 'ad' else 'ad set'} {change.entity_id}"
         if before.present:
-            return ApplyResult(change_hash=change.hash, status="already_applied", before=before.state,
-                               after=before.state, resource_names=before.resource_names)
+            return ApplyResult(
+                change_hash=change.hash,
+                status="already_applied",
+                before=before.state,
+                after=before.state,
+                resource_names=before.resource_names,
+            )
         if before.state["status"] == Status.REMOVED:
             return _failed(change, f"{what} is deleted or archived; there is nothing to pause")
         node = self._pausable(change)
         if validate_only:
             self._call(lambda: node.api_update(params={"status": "PAUSED", "execution_options": ["validate_only"]}))
-            return ApplyResult(change_hash=change.hash, status="validated", before=before.state,
-                               resource_names=before.resource_names)
+            return ApplyResult(
+                change_hash=change.hash, status="validated", before=before.state, resource_names=before.resource_names
+            )
         self._call(lambda: node.api_update(params={"status": "PAUSED"}))
         after = self.read_back(change)
         if not after.present:
-            return _failed(change, f"Meta accepted the update but {what} reads back {after.state['status']}, not paused")
-        return ApplyResult(change_hash=change.hash, status="applied", before=before.state, after=after.state,
-                           resource_names=after.resource_names)
+            return _failed(
+                change, f"Meta accepted the update but {what} reads back {after.state['status']}, not paused"
+            )
+        return ApplyResult(
+            change_hash=change.hash,
+            status="applied",
+            before=before.state,
+            after=after.state,
+            resource_names=after.resource_names,
+        )
 
     def _ad_account(self) -> MetaAdAccount:
         return MetaAdAccount(self.ad_account_id, api=self._api)
@@ -565,6 +765,12 @@ def _failed(change: Change, message: str) -> ApplyResult:
 
 
 __all__ = [
-    "BudgetChangeLedger", "DEFAULT_API_VERSION", "MetaAccount", "MetaSettings", "QueuedBudgetChange",
-    "describe_meta_error", "meta_ad_copy", "meta_creative_spec",
+    "BudgetChangeLedger",
+    "DEFAULT_API_VERSION",
+    "MetaAccount",
+    "MetaSettings",
+    "QueuedBudgetChange",
+    "describe_meta_error",
+    "meta_ad_copy",
+    "meta_creative_spec",
 ]

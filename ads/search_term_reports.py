@@ -67,18 +67,45 @@ EMPTY_NUMBER_VALUES = ["", "--", " --"]
 PARSED_METRICS = ("impressions", "clicks", "conversions", "conversion_value")
 
 MONTHS = {
-    "january": 1, "jan": 1, "januar": 1, "jänner": 1, "jän": 1,
-    "february": 2, "feb": 2, "februar": 2,
-    "march": 3, "mar": 3, "märz": 3, "mär": 3, "maerz": 3, "mrz": 3,
-    "april": 4, "apr": 4,
-    "may": 5, "mai": 5,
-    "june": 6, "jun": 6, "juni": 6,
-    "july": 7, "jul": 7, "juli": 7,
-    "august": 8, "aug": 8,
-    "september": 9, "sep": 9, "sept": 9,
-    "october": 10, "oct": 10, "oktober": 10, "okt": 10,
-    "november": 11, "nov": 11,
-    "december": 12, "dec": 12, "dezember": 12, "dez": 12,
+    "january": 1,
+    "jan": 1,
+    "januar": 1,
+    "jänner": 1,
+    "jän": 1,
+    "february": 2,
+    "feb": 2,
+    "februar": 2,
+    "march": 3,
+    "mar": 3,
+    "märz": 3,
+    "mär": 3,
+    "maerz": 3,
+    "mrz": 3,
+    "april": 4,
+    "apr": 4,
+    "may": 5,
+    "mai": 5,
+    "june": 6,
+    "jun": 6,
+    "juni": 6,
+    "july": 7,
+    "jul": 7,
+    "juli": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sep": 9,
+    "sept": 9,
+    "october": 10,
+    "oct": 10,
+    "oktober": 10,
+    "okt": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
+    "dezember": 12,
+    "dez": 12,
 }
 _DATE = re.compile(
     r"(?P<iso>(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2}))"
@@ -129,7 +156,7 @@ def read_search_term_report(path: Path, *, skip_bad_rows: bool = False) -> Impor
         raise ReportFormatError(f"{path}: cannot read the file ({exc.strerror})") from exc
     data = _utf8(raw, path.name)
     header = _find_header(data, path.name)
-    body = data[header.offset:]
+    body = data[header.offset :]
     table, too_long = _read_table(body, header, path.name)
     rows = _RowLines(table, body, header, too_long, path.name)
 
@@ -164,7 +191,9 @@ def read_search_term_report(path: Path, *, skip_bad_rows: bool = False) -> Impor
             parse = lambda text, to_metric=to_metric: to_metric(_number(text, header.language))  # noqa: E731
             values = distinct.convert(position, parse, np.float64)  # NaN where a value is not a number
             invalid = np.isnan(values)
-        problems.add(invalid, lambda i, p=position, c=column: f"field '{header.names[p]}': not a number: {c.iloc[i]!r:.40}")
+        problems.add(
+            invalid, lambda i, p=position, c=column: f"field '{header.names[p]}': not a number: {c.iloc[i]!r:.40}"
+        )
         out[name] = np.where(invalid, 0, values)
 
     good = problems.good()
@@ -178,10 +207,16 @@ def read_search_term_report(path: Path, *, skip_bad_rows: bool = False) -> Impor
     # Total rows sit at the end: then a slice (a view) keeps the rest without copying every column
     rows_kept = slice(0, len(kept)) if len(kept) == 0 or kept[-1] == len(kept) - 1 else kept
     frame = pd.DataFrame({name: out[name][rows_kept] for name in SEARCH_TERM_COLUMNS})
-    frame = frame.astype({
-        **{name: str for name in SEARCH_TERM_COLUMNS[:7]},
-        "impressions": "int64", "clicks": "int64", "cost": "int64", "conversions": "float64", "conversion_value": "float64",
-    })
+    frame = frame.astype(
+        {
+            **{name: str for name in SEARCH_TERM_COLUMNS[:7]},
+            "impressions": "int64",
+            "clicks": "int64",
+            "cost": "int64",
+            "conversions": "float64",
+            "conversion_value": "float64",
+        }
+    )
     currency = _currency(table, header, good, path.name)
     return ImportedReport(
         frame=frame,
@@ -196,7 +231,7 @@ def _utf8(raw: bytes, name: str) -> bytes:
     """The file as UTF-8 without a BOM. Excel CSV is UTF-16; files re-saved by Excel on Windows may be cp1252."""
     try:
         if raw.startswith(codecs.BOM_UTF8):
-            return raw[len(codecs.BOM_UTF8):]
+            return raw[len(codecs.BOM_UTF8) :]
         if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return raw.decode("utf-16").encode("utf-8")
         if raw[1:200:2].count(0) > 50:  # UTF-16 LE without a BOM: every other byte of ASCII text is NUL
@@ -222,7 +257,9 @@ def _language(names: list[str]) -> str:
     """The header's language: the one more of its names belong to only."""
     votes = dict.fromkeys(NUMBER_FORMATS, 0)
     for name in names:
-        languages = [lang for lang in NUMBER_FORMATS if any(name in by_lang[lang] for by_lang in COLUMN_ALIASES.values())]
+        languages = [
+            lang for lang in NUMBER_FORMATS if any(name in by_lang[lang] for by_lang in COLUMN_ALIASES.values())
+        ]
         if len(languages) == 1:
             votes[languages[0]] += 1
     return max(votes, key=lambda lang: (votes[lang], lang == "en"))
@@ -281,16 +318,30 @@ def _read_table(body: bytes, header: _Header, name: str) -> tuple[pd.DataFrame, 
     # the columns kept as categoricals are the ones with few distinct values (names, labels, currency);
     # unused ones (CTR, Avg. CPC, …) stay plain text, which pandas makes fastest when values are many
     categorical = set(header.columns.values()) - numeric - text
-    dtype = {position: "category" if position in categorical else str
-             for position in range(len(header.names)) if position not in numeric}
+    dtype = {
+        position: "category" if position in categorical else str
+        for position in range(len(header.names))
+        if position not in numeric
+    }
     thousands, decimal = NUMBER_FORMATS[header.language]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         try:
             table = pd.read_csv(
-                io.BytesIO(body), sep=header.delimiter, header=None, skiprows=1, names=range(len(header.names)),
-                index_col=False, dtype=dtype, keep_default_na=False, na_values={p: EMPTY_NUMBER_VALUES for p in numeric},
-                thousands=thousands, decimal=decimal, skip_blank_lines=False, on_bad_lines="warn", encoding="utf-8",
+                io.BytesIO(body),
+                sep=header.delimiter,
+                header=None,
+                skiprows=1,
+                names=range(len(header.names)),
+                index_col=False,
+                dtype=dtype,
+                keep_default_na=False,
+                na_values={p: EMPTY_NUMBER_VALUES for p in numeric},
+                thousands=thousands,
+                decimal=decimal,
+                skip_blank_lines=False,
+                on_bad_lines="warn",
+                encoding="utf-8",
                 low_memory=False,
             )
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -334,7 +385,7 @@ class _RowLines:
         bounds = np.concatenate(([0], newlines + 1, [len(body)]))
         for row in candidates:
             first = body_lines[row] - 1
-            text = body[bounds[first]:bounds[min(first + embedded[row] + 1, len(bounds) - 1)]].decode("utf-8")
+            text = body[bounds[first] : bounds[min(first + embedded[row] + 1, len(bounds) - 1)]].decode("utf-8")
             cells = next(csv.reader(io.StringIO(text), delimiter=header.delimiter), [])
             if not "".join(cells).strip():
                 self.blank[row] = True
@@ -435,7 +486,11 @@ def _float(value: Decimal | None) -> float | None:
 
 # metric column → what its exact value becomes in the frame (None: not a valid value for it)
 METRIC_CONVERTERS: dict[str, Callable[[Decimal | None], int | float | None]] = {
-    "impressions": _integer, "clicks": _integer, "cost": _micros, "conversions": _float, "conversion_value": _float,
+    "impressions": _integer,
+    "clicks": _integer,
+    "cost": _micros,
+    "conversions": _float,
+    "conversion_value": _float,
 }
 
 
@@ -444,12 +499,16 @@ def _currency(table: pd.DataFrame, header: _Header, good: np.ndarray, name: str)
     cost_position = header.columns.get("cost")
     if position is None:
         return None
-    if cost_position is not None and any(m in _normalise(header.names[cost_position]) for m in CONVERTED_CURRENCY_MARKERS):
+    if cost_position is not None and any(
+        m in _normalise(header.names[cost_position]) for m in CONVERTED_CURRENCY_MARKERS
+    ):
         return None  # costs are in the manager's currency, not the one this column names
     codes = {code.strip() for code in pd.unique(table[position].to_numpy()[good])} - set(EMPTY_VALUES)
     if len(codes) > 1:
-        raise ReportFormatError(f"{name}: field '{header.names[position]}': several currencies {sorted(codes)}; "
-                                "export one currency at a time")
+        raise ReportFormatError(
+            f"{name}: field '{header.names[position]}': several currencies {sorted(codes)}; "
+            "export one currency at a time"
+        )
     return codes.pop() if codes else None
 
 

@@ -45,11 +45,26 @@ class LLMCopyWriter:
     def __call__(self, brief: CreativeBrief) -> list[AdCopy]:
         google = brief.platform is Platform.GOOGLE_ADS
         schema = RsaDraft if google else MetaDraft
-        messages = [SystemMessage(COPY_PROMPT),
-                    HumanMessage(self.render_data("creative_brief", brief.model_dump(mode="json")))]
+        messages = [
+            SystemMessage(COPY_PROMPT),
+            HumanMessage(self.render_data("creative_brief", brief.model_dump(mode="json"))),
+        ]
         draft = self.model.with_structured_output(schema).invoke(messages)
         if google:
-            return [ResponsiveSearchAdCopy(headlines=tuple(draft.headlines), descriptions=tuple(draft.descriptions),
-                                           path1=draft.path1, path2=draft.path2, final_url=brief.landing_url)]
-        return [MetaAdCopy(primary_text=draft.primary_text, headline=draft.headline, description=draft.description,
-                           link_url=brief.landing_url)]
+            return [
+                ResponsiveSearchAdCopy(
+                    headlines=tuple(draft.headlines),
+                    descriptions=tuple(draft.descriptions),
+                    path1=draft.path1,
+                    path2=draft.path2,
+                    final_url=brief.landing_url,
+                )
+            ]
+        return [
+            MetaAdCopy(
+                primary_text=draft.primary_text,
+                headline=draft.headline,
+                description=draft.description,
+                link_url=brief.landing_url,
+            )
+        ]

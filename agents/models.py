@@ -20,6 +20,8 @@ class ModelChoice:
 def select_model(*, api_key: str | None, base_url: str | None, model_name: str) -> ModelChoice:
     """`ChatOpenAI` when an API key is set (`base_url` points it at vLLM, Ollama, llama.cpp …); else the offline planner."""
     if api_key:
-        model = ChatOpenAI(model=model_name, api_key=api_key, base_url=base_url, temperature=0, max_retries=2, timeout=120)
+        model = ChatOpenAI(
+            model=model_name, api_key=api_key, base_url=base_url, temperature=0, max_retries=2, timeout=120
+        )
         return ModelChoice(model, f"{model_name} via {base_url or 'api.openai.com'}", offline=False)
     return ModelChoice(OfflinePlanner(), "offline planner (deterministic, no network)", offline=True)

@@ -24,8 +24,11 @@ INTENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"ad ?groups?|uncovered|expand|new keywords", ("propose_ad_groups",)),
     (r"theme|cluster|group\w*\b.*\b(quer|search)|categori[sz]e", ("cluster_search_queries",)),
     (r"creative|ad copy|headline|\brsa\b|variant|new ads?\b", ("propose_creative_variants",)),
-    (r"(budget|pacing|pace|overspend|underspend|month.end).*(fix|change|adjust|propos|should|increase|lower|raise)"
-     r"|(fix|change|adjust|propos|increase|lower|raise).*(budget|pacing)", ("budgets_and_pacing", "propose_budget_changes")),
+    (
+        r"(budget|pacing|pace|overspend|underspend|month.end).*(fix|change|adjust|propos|should|increase|lower|raise)"
+        r"|(fix|change|adjust|propos|increase|lower|raise).*(budget|pacing)",
+        ("budgets_and_pacing", "propose_budget_changes"),
+    ),
     (r"budget|pacing|pace|overspend|underspend|month.end|on track", ("budgets_and_pacing",)),
     (r"search terms?|quer(y|ies)", ("search_terms",)),
     (r"campaign", ("campaign_performance",)),
@@ -37,8 +40,10 @@ WINDOWS: tuple[tuple[str, str], ...] = (
     (r"last 30 days|past 30 days|last four weeks", "last_30_days"),
     (r"90 days|quarter|3 months", "last_90_days"),
 )
-CAMPAIGN = re.compile(r"(?:in|for|of) (?:the )?campaign\s+[\"'“]?([^\"'”?!.,]+)|(?:in|for) the\s+[\"'“]?([^\"'”?!.,]+?)[\"'”]?\s+campaign",
-                      re.IGNORECASE)
+CAMPAIGN = re.compile(
+    r"(?:in|for|of) (?:the )?campaign\s+[\"'“]?([^\"'”?!.,]+)|(?:in|for) the\s+[\"'“]?([^\"'”?!.,]+?)[\"'”]?\s+campaign",
+    re.IGNORECASE,
+)
 
 
 def plan(request: str, available: Sequence[str]) -> list[dict[str, Any]]:
@@ -110,7 +115,7 @@ class OfflinePlanner(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
-        since = messages[last_human + 1:]
+        since = messages[last_human + 1 :]
         tool_results = [m for m in since if isinstance(m, ToolMessage)]
         if last_human >= 0 and not tool_results:
             request = str(messages[last_human].content)

@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 
 from ads.errors import AdpilotError
 from app.settings import load_settings
-from graphs.proposal_rows import proposal_rows
+from ops.proposal_rows import proposal_rows
 from sandbox import GOOGLE_ACCOUNT as SANDBOX_ACCOUNT
 
 if TYPE_CHECKING:
@@ -41,8 +41,12 @@ class AdpilotGroup(TyperGroup):
             raise typer.Exit(error.exit_code) from None
 
 
-app = typer.Typer(cls=AdpilotGroup, no_args_is_help=True, add_completion=False,
-                  help="adpilot: audits Google Ads and Meta accounts and proposes changes a policy gate controls.")
+app = typer.Typer(
+    cls=AdpilotGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    help="adpilot: audits Google Ads and Meta accounts and proposes changes a policy gate controls.",
+)
 approvals_app = typer.Typer(cls=AdpilotGroup, no_args_is_help=True, help="Changes waiting for a person.")
 changes_app = typer.Typer(cls=AdpilotGroup, help="The change log (`adpilot changes` shows it).")
 sandbox_app = typer.Typer(cls=AdpilotGroup, no_args_is_help=True, help="The offline sandbox accounts.")
@@ -76,8 +80,14 @@ def _model_line(session: Session) -> None:
 def _run_with_progress(label: str, steps: tuple[str, ...], run: Any, quiet: bool) -> RunOutcome:
     if quiet:
         return run(None)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task(label, total=len(steps))
 
         def on_step(node: str) -> None:
@@ -96,9 +106,12 @@ def _proposal_table(rows: list[dict[str, Any]], title: str) -> Table:
     colours = {"auto_apply": "green", "needs_approval": "yellow", "blocked": "red"}
     for r in rows:
         colour = colours.get(r["decision"], "white")
-        table.add_row(r["id"], escape(r["summary"]),
-                      f"[{colour}]{r['decision'].replace('_', ' ')}[/]: [dim]{escape(r['reason'])}[/]",
-                      r["status"].replace("_", " ") + (f"\n[dim]{escape(r['message'])}[/]" if r["message"] else ""))
+        table.add_row(
+            r["id"],
+            escape(r["summary"]),
+            f"[{colour}]{r['decision'].replace('_', ' ')}[/]: [dim]{escape(r['reason'])}[/]",
+            r["status"].replace("_", " ") + (f"\n[dim]{escape(r['message'])}[/]" if r["message"] else ""),
+        )
     return table
 
 
@@ -109,8 +122,10 @@ def _audit_document(session: Session, outcome: RunOutcome) -> dict[str, Any]:
         "model": session.model.label,
         "account": account.name,
         "thread": outcome.thread_id,
-        "proposals": [{k: r[k] for k in ("id", "hash", "kind", "decision", "rule", "reason", "summary", "status", "change")}
-                      for r in rows],
+        "proposals": [
+            {k: r[k] for k in ("id", "hash", "kind", "decision", "rule", "reason", "summary", "status", "change")}
+            for r in rows
+        ],
         "applied": [r["id"] for r in rows if r["status"] in ("applied", "already_applied")],
         "pending": [r["id"] for r in rows if r["status"] == "pending"],
         "blocked": [r["id"] for r in rows if r["decision"] == "blocked"],
@@ -139,13 +154,19 @@ def _show_run(session: Session, outcome: RunOutcome, title: str, as_json: bool) 
         _print_json(document)
         return document
     account = session.open_account(document["account"]).account
-    console.print(_proposal_table(proposal_rows(outcome.values, account.money), title.format(account=account.display_name)))
+    console.print(
+        _proposal_table(proposal_rows(outcome.values, account.money), title.format(account=account.display_name))
+    )
     console.print(
         f"[green]{len(document['applied'])} applied[/] · [yellow]{len(document['pending'])} waiting for approval[/] · "
-        f"[red]{len(document['blocked'])} blocked[/]" + (f" · [red]{len(document['failed'])} failed[/]" if document["failed"] else ""))
+        f"[red]{len(document['blocked'])} blocked[/]"
+        + (f" · [red]{len(document['failed'])} failed[/]" if document["failed"] else "")
+    )
     if document["pending"]:
-        console.print("Review them with [bold]adpilot approvals list[/], then "
-                      "[bold]adpilot approvals approve ID[/] or [bold]adpilot approvals reject ID --reason TEXT[/].")
+        console.print(
+            "Review them with [bold]adpilot approvals list[/], then "
+            "[bold]adpilot approvals approve ID[/] or [bold]adpilot approvals reject ID --reason TEXT[/]."
+        )
     return document
 
 
@@ -178,9 +199,16 @@ def chat(
         acct = session.open_account(outcome.values["account"]).account
         rows = [r for r in proposal_rows(outcome.values, acct.money)]
         if as_json:
-            _print_json({"model": session.model.label, "thread": outcome.thread_id, "reply": outcome.reply,
-                         "proposals": [{k: r[k] for k in ("id", "kind", "decision", "rule", "summary", "status")}
-                                       for r in rows]})
+            _print_json(
+                {
+                    "model": session.model.label,
+                    "thread": outcome.thread_id,
+                    "reply": outcome.reply,
+                    "proposals": [
+                        {k: r[k] for k in ("id", "kind", "decision", "rule", "summary", "status")} for r in rows
+                    ],
+                }
+            )
         else:
             console.print(f"[bold]adpilot[/]: {escape(outcome.reply)}", highlight=False)
             if rows:
@@ -204,9 +232,20 @@ def approvals_list(as_json: JsonFlag = False) -> None:
     session = _session()
     pending = session.pending_approvals()
     if as_json:
-        _print_json([{"id": p.change.id, "hash": p.change.hash, "kind": p.change.kind, "account": p.account,
-                      "thread": p.thread_id, "summary": p.change.summary(), "reason": p.decision.get("reason")}
-                     for p in pending])
+        _print_json(
+            [
+                {
+                    "id": p.change.id,
+                    "hash": p.change.hash,
+                    "kind": p.change.kind,
+                    "account": p.account,
+                    "thread": p.thread_id,
+                    "summary": p.change.summary(),
+                    "reason": p.decision.get("reason"),
+                }
+                for p in pending
+            ]
+        )
         return
     if not pending:
         console.print("No changes are waiting for approval.")
@@ -225,7 +264,9 @@ def approvals_show(change_id: str, as_json: JsonFlag = False) -> None:
     session = _session()
     item = session.find_pending(change_id)
     if as_json:
-        _print_json({"change": item.change.model_dump(mode="json"), "decision": item.decision, "thread": item.thread_id})
+        _print_json(
+            {"change": item.change.model_dump(mode="json"), "decision": item.decision, "thread": item.thread_id}
+        )
         return
     change = item.change
     console.print(f"[bold]{escape(change.summary())}[/]  [dim](id {change.id}, hash {change.hash[:16]}…)[/]")
@@ -304,14 +345,21 @@ def changes_log(
         table.add_column(column, overflow="fold")
     for e in entries:
         summary = e.parsed_change().summary()
-        table.add_row(str(e.id), f"{e.recorded_at:%Y-%m-%d %H:%M}", escape(e.account), f"{e.change_id} {escape(summary)}",
-                      e.status, escape(e.decided_by))
+        table.add_row(
+            str(e.id),
+            f"{e.recorded_at:%Y-%m-%d %H:%M}",
+            escape(e.account),
+            f"{e.change_id} {escape(summary)}",
+            e.status,
+            escape(e.decided_by),
+        )
     console.print(table)
 
 
 @changes_app.command("rollback")
-def changes_rollback(entry_id: Annotated[int, typer.Argument(help="The change log entry (#) to undo.")],
-                     as_json: JsonFlag = False) -> None:
+def changes_rollback(
+    entry_id: Annotated[int, typer.Argument(help="The change log entry (#) to undo.")], as_json: JsonFlag = False
+) -> None:
     """Propose the inverse of an applied change; it goes through the gate like any other proposal."""
     session = _session()
     _show_run(session, session.rollback(entry_id), f"Rollback of change log entry {entry_id}", as_json)
@@ -320,7 +368,7 @@ def changes_rollback(entry_id: Annotated[int, typer.Argument(help="The change lo
 @app.command()
 def traces(limit: Annotated[int, typer.Option("--limit")] = 20, as_json: JsonFlag = False) -> None:
     """The newest local traces (when Langfuse is not configured)."""
-    from graphs.tracing import list_local_traces
+    from ops.tracing import list_local_traces
 
     settings = load_settings()
     found = list_local_traces(settings.home, limit)
@@ -334,7 +382,9 @@ def traces(limit: Annotated[int, typer.Option("--limit")] = 20, as_json: JsonFla
     for column in ("trace id", "run", "started (UTC)", "seconds", "spans", "events"):
         table.add_column(column)
     for t in found:
-        table.add_row(t.trace_id, t.name, f"{t.started:%Y-%m-%d %H:%M:%S}", f"{t.seconds:.2f}", str(t.spans), str(t.events))
+        table.add_row(
+            t.trace_id, t.name, f"{t.started:%Y-%m-%d %H:%M:%S}", f"{t.seconds:.2f}", str(t.spans), str(t.events)
+        )
     console.print(table)
 
 
@@ -370,10 +420,14 @@ def sandbox_serve(
             sys.stdout.write(json.dumps(served) + "\n")
             sys.stdout.flush()
         else:
-            console.print(f"Google Ads API emulator on [bold]{served['google_ads']['endpoint']}[/] "
-                          f"(account {served['google_ads']['account']}; clients use gRPC local credentials, "
-                          "GOOGLE_ADS_LOCAL_CHANNEL=true)")
-            console.print(f"Meta Graph API emulator on [bold]{served['meta']['base_url']}[/] (account {served['meta']['account']})")
+            console.print(
+                f"Google Ads API emulator on [bold]{served['google_ads']['endpoint']}[/] "
+                f"(account {served['google_ads']['account']}; clients use gRPC local credentials, "
+                "GOOGLE_ADS_LOCAL_CHANNEL=true)"
+            )
+            console.print(
+                f"Meta Graph API emulator on [bold]{served['meta']['base_url']}[/] (account {served['meta']['account']})"
+            )
             console.print("Set these in the environment of adpilot (or your own client), then audit those accounts:")
             for name, value in {**served["google_ads"]["environment"], **served["meta"]["environment"]}.items():
                 console.print(f"  export {name}={value}", highlight=False, markup=False)
@@ -386,25 +440,38 @@ def sandbox_serve(
 
 @import_app.command("search-terms")
 def import_search_terms(
-    file: Annotated[Path, typer.Argument(help="A search-term report: Google Ads UI export (CSV or Excel CSV) or another tool's CSV.")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="A search-term report: Google Ads UI export (CSV or Excel CSV) or another tool's CSV."),
+    ],
     account: Annotated[str, typer.Option("--account", "-a", help="Name of the read-only account to load it into.")],
     skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Skip unreadable rows and list them.")] = False,
-    brand: Annotated[list[str] | None, typer.Option("--brand", help="A brand term negatives must never block (repeatable).")] = None,
+    brand: Annotated[
+        list[str] | None, typer.Option("--brand", help="A brand term negatives must never block (repeatable).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Load a search-term report as a read-only account; analyses and audits then run on it."""
     session = _session()
     summary = session.import_report(file, account, skip_bad_rows=skip_bad_rows, brand_terms=tuple(brand or ()))
     if as_json:
-        _print_json({"account": summary.account, "rows": summary.rows,
-                     "skipped": [s.model_dump() for s in summary.skipped],
-                     "period": summary.period.model_dump(mode="json"), "currency": summary.currency})
+        _print_json(
+            {
+                "account": summary.account,
+                "rows": summary.rows,
+                "skipped": [s.model_dump() for s in summary.skipped],
+                "period": summary.period.model_dump(mode="json"),
+                "currency": summary.currency,
+            }
+        )
         return
     if summary.already_imported:
         console.print(f"{file} was already imported into {summary.account}; nothing added.")
     else:
-        console.print(f"Imported {summary.rows:,} search-term rows into [bold]{summary.account}[/] "
-                      f"({summary.period.start} to {summary.period.end}, {summary.currency}).")
+        console.print(
+            f"Imported {summary.rows:,} search-term rows into [bold]{summary.account}[/] "
+            f"({summary.period.start} to {summary.period.end}, {summary.currency})."
+        )
     if summary.period_assumed:
         console.print("[yellow]The file names no date range; assumed the 90 days up to today.[/]")
     for skipped in summary.skipped:
@@ -415,8 +482,9 @@ def import_search_terms(
 def search_term_clusters(
     account: AccountOption = SANDBOX_ACCOUNT,
     backend: Annotated[str, typer.Option("--backend", help="tfidf (default) or embeddings.")] = "tfidf",
-    granularity: Annotated[float, typer.Option("--granularity", min=0.25, max=4.0,
-                                               help="Below 1 for broader themes, above 1 for finer.")] = 1.0,
+    granularity: Annotated[
+        float, typer.Option("--granularity", min=0.25, max=4.0, help="Below 1 for broader themes, above 1 for finer.")
+    ] = 1.0,
     as_json: JsonFlag = False,
 ) -> None:
     """Every search term with its theme (cluster id and name), biggest themes first."""
@@ -425,10 +493,17 @@ def search_term_clusters(
         clusters = session.clusters(account, backend=backend, granularity=granularity)
     names = {c.id: c.name for c in clusters.clusters}
     if as_json:
-        _print_json({"account": account, "backend": clusters.backend,
-                     "clusters": [c.model_dump() for c in clusters.clusters],
-                     "terms": [{"search_term": t, "cluster_id": int(i), "cluster": names[int(i)]}
-                               for t, i in clusters.assignments.itertuples(index=False)]})
+        _print_json(
+            {
+                "account": account,
+                "backend": clusters.backend,
+                "clusters": [c.model_dump() for c in clusters.clusters],
+                "terms": [
+                    {"search_term": t, "cluster_id": int(i), "cluster": names[int(i)]}
+                    for t, i in clusters.assignments.itertuples(index=False)
+                ],
+            }
+        )
         return
     table = Table(title=f"{len(clusters.clusters)} themes in {account}")
     for column in ("id", "theme", "queries", "clicks", "cost", "conv."):
@@ -447,8 +522,13 @@ def search_term_negatives(account: AccountOption = SANDBOX_ACCOUNT, as_json: Jso
     session = _session()
     result = session.run_tool(account, "mine_negative_keywords")
     if as_json:
-        _print_json({"account": account, "summary": result.summary,
-                     "proposals": [c.model_dump(mode="json") for c in result.proposals]})
+        _print_json(
+            {
+                "account": account,
+                "summary": result.summary,
+                "proposals": [c.model_dump(mode="json") for c in result.proposals],
+            }
+        )
         return
     money = session.open_account(account).account.money
     console.print(escape(result.summary))

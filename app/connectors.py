@@ -16,4 +16,6 @@ def open_platform_account(name: str) -> AdAccount:
         from ads.google_ads import GoogleAdsAccount
 
         return GoogleAdsAccount.from_name(name)  # google-ads.yaml (GOOGLE_ADS_CONFIGURATION_FILE_PATH) or GOOGLE_ADS_*
-    raise UnknownAccountError(f"unknown account '{name}' (accounts are sandbox:…, google-ads:<id>, meta:act_<id>, or an import)")
+    raise UnknownAccountError(
+        f"unknown account '{name}' (accounts are sandbox:…, google-ads:<id>, meta:act_<id>, or an import)"
+    )

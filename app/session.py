@@ -22,19 +22,19 @@ from langgraph.types import Command
 
 from ads.account import AdAccount
 from ads.account_plan import load_account_plans
-from ads.search_term_reports import read_search_term_report
 from ads.changes import Change
 from ads.errors import AdpilotError, SandboxMissingError, StaleApprovalError, UnknownAccountError
+from ads.search_term_reports import read_search_term_report
 from agents.copy_writer import LLMCopyWriter
 from agents.models import ModelChoice, select_model
 from app.settings import Settings
 from graphs.approval import pending_approval
 from graphs.audit import build_audit_graph
-from graphs.change_log import ChangeLog
 from graphs.chat import build_chat_graph
 from graphs.context import RunContext
 from graphs.rollback import build_rollback_graph, inverse_changes
-from graphs.tracing import Tracing, configure_tracing
+from ops.change_log import ChangeLog
+from ops.tracing import Tracing, configure_tracing
 from policies.gate import Policy, load_policy
 from policies.screening import data_block
 from sandbox import GOOGLE_ACCOUNT, META_ACCOUNT
@@ -77,11 +77,15 @@ class Session:
         settings.home.mkdir(parents=True, exist_ok=True)
         self.policy: Policy = load_policy(settings.policy_path)
         self.plans = load_account_plans(settings.accounts_path) if settings.accounts_path else {}
-        self.model = model or select_model(api_key=settings.openai_api_key, base_url=settings.openai_base_url,
-                                           model_name=settings.openai_model)
+        self.model = model or select_model(
+            api_key=settings.openai_api_key, base_url=settings.openai_base_url, model_name=settings.openai_model
+        )
         self.tracing = tracing or configure_tracing(
-            settings.home, public_key=settings.langfuse_public_key, secret_key=settings.langfuse_secret_key,
-            base_url=settings.langfuse_base_url)
+            settings.home,
+            public_key=settings.langfuse_public_key,
+            secret_key=settings.langfuse_secret_key,
+            base_url=settings.langfuse_base_url,
+        )
         self.change_log = ChangeLog(settings.change_log_path)
         self._accounts: dict[str, AdAccount] = {}
         connection = sqlite3.connect(settings.checkpoints_path, check_same_thread=False)
@@ -120,16 +124,23 @@ class Session:
         from sandbox.meta_emulator import start_meta_emulator
 
         store = self.store()
-        google = start_google_ads_emulator(store.open_account(GOOGLE_ACCOUNT), host=host, port=google_port,
-                                           today=self.settings.today)
+        google = start_google_ads_emulator(
+            store.open_account(GOOGLE_ACCOUNT), host=host, port=google_port, today=self.settings.today
+        )
         try:
             with start_meta_emulator(store.open_account(META_ACCOUNT), host=host, port=meta_port) as meta:
                 yield {
-                    "google_ads": {"endpoint": google.endpoint, "account": f"google-ads:{google.customer_id}",
-                                   "trust": "gRPC local credentials (GOOGLE_ADS_LOCAL_CHANNEL=true), loopback only",
-                                   "environment": google.client_settings()},
-                    "meta": {"base_url": meta.base_url, "account": f"meta:{meta.account_id}",
-                             "environment": meta.client_settings()},
+                    "google_ads": {
+                        "endpoint": google.endpoint,
+                        "account": f"google-ads:{google.customer_id}",
+                        "trust": "gRPC local credentials (GOOGLE_ADS_LOCAL_CHANNEL=true), loopback only",
+                        "environment": google.client_settings(),
+                    },
+                    "meta": {
+                        "base_url": meta.base_url,
+                        "account": f"meta:{meta.account_id}",
+                        "environment": meta.client_settings(),
+                    },
                 }
         finally:
             google.stop()
@@ -152,13 +163,20 @@ class Session:
                 raise
             raise UnknownAccountError(
                 f"unknown account '{name}': no local store at {self.settings.sandbox_path} "
-                "(run `adpilot sandbox create` or `adpilot import search-terms`)") from None
+                "(run `adpilot sandbox create` or `adpilot import search-terms`)"
+            ) from None
 
-    def import_report(self, path: Path, account: str, *, skip_bad_rows: bool,
-                      brand_terms: tuple[str, ...]) -> ImportSummary:
+    def import_report(
+        self, path: Path, account: str, *, skip_bad_rows: bool, brand_terms: tuple[str, ...]
+    ) -> ImportSummary:
         report = read_search_term_report(path, skip_bad_rows=skip_bad_rows)
-        return import_search_term_report(SandboxStore.create(self.settings.sandbox_path), account, report,
-                                         today=self.settings.today, brand_terms=brand_terms)
+        return import_search_term_report(
+            SandboxStore.create(self.settings.sandbox_path),
+            account,
+            report,
+            today=self.settings.today,
+            brand_terms=brand_terms,
+        )
 
     def context(self, account: str, *, reviewer: str = "a person") -> RunContext:
         opened = self.open_account(account)
@@ -166,9 +184,15 @@ class Session:
         if opened.account.read_only and (period := opened.search_term_period()):
             today = period.end  # an imported report is analysed as of its own last day
         return RunContext(
-            account=opened, policy=self.policy, change_log=self.change_log,
-            today=today, reports_dir=self.settings.reports_dir, tracing=self.tracing,
-            model=self.model.model, reviewer=reviewer, plan=self.plans.get(opened.account.name, self.plans.get(account)),
+            account=opened,
+            policy=self.policy,
+            change_log=self.change_log,
+            today=today,
+            reports_dir=self.settings.reports_dir,
+            tracing=self.tracing,
+            model=self.model.model,
+            reviewer=reviewer,
+            plan=self.plans.get(opened.account.name, self.plans.get(account)),
             copy_writer=None if self.model.offline else LLMCopyWriter(self.model.model, data_block),
         )
 
@@ -182,11 +206,21 @@ class Session:
     # ---- runs -------------------------------------------------------------------------------
 
     def _config(self, thread_id: str, graph: str) -> dict[str, Any]:
-        return {"configurable": {"thread_id": thread_id}, "callbacks": self.tracing.callbacks(), "run_name": graph,
-                "recursion_limit": 40}
+        return {
+            "configurable": {"thread_id": thread_id},
+            "callbacks": self.tracing.callbacks(),
+            "run_name": graph,
+            "recursion_limit": 40,
+        }
 
-    def _run(self, graph: str, thread_id: str, payload: Any, context: RunContext,
-             on_step: Callable[[str], None] | None = None) -> RunOutcome:
+    def _run(
+        self,
+        graph: str,
+        thread_id: str,
+        payload: Any,
+        context: RunContext,
+        on_step: Callable[[str], None] | None = None,
+    ) -> RunOutcome:
         compiled = self.graphs[graph]
         config = self._config(thread_id, graph)
         try:
@@ -225,8 +259,12 @@ class Session:
         inverse = inverse_changes(entry, context.account)
         thread_id = f"rollback-{entry_id}-{uuid.uuid4().hex[:6]}"
         self.change_log.register_thread(thread_id, "rollback", entry.account)
-        return self._run("rollback", thread_id,
-                         {"account": entry.account, "proposals": [c.model_dump(mode="json") for c in inverse]}, context)
+        return self._run(
+            "rollback",
+            thread_id,
+            {"account": entry.account, "proposals": [c.model_dump(mode="json") for c in inverse]},
+            context,
+        )
 
     # ---- approvals --------------------------------------------------------------------------
 
@@ -238,8 +276,9 @@ class Session:
             values = self.graphs[thread.graph].get_state(self._config(thread.thread_id, thread.graph)).values
             for change in pending_approval(values):
                 if change.hash not in found and not self.change_log.is_applied(change.hash):
-                    found[change.hash] = PendingApproval(thread.thread_id, thread.graph, thread.account, change,
-                                                         values["decisions"][change.hash])
+                    found[change.hash] = PendingApproval(
+                        thread.thread_id, thread.graph, thread.account, change, values["decisions"][change.hash]
+                    )
         return list(found.values())
 
     def find_pending(self, change_ref: str) -> PendingApproval:
@@ -255,8 +294,10 @@ class Session:
             if entry.status in ("applied", "already_applied", "reconciled"):
                 raise StaleApprovalError(f"change {change_ref} is already applied; nothing to approve")
             raise StaleApprovalError(f"change {change_ref} is no longer pending (it was {entry.status})")
-        raise StaleApprovalError(f"no pending change '{change_ref}' (see `adpilot approvals list`; an edited or "
-                                 "re-proposed change has a new id)")
+        raise StaleApprovalError(
+            f"no pending change '{change_ref}' (see `adpilot approvals list`; an edited or "
+            "re-proposed change has a new id)"
+        )
 
     def answer(self, change_ref: str, response: dict[str, Any], *, reviewer: str) -> tuple[PendingApproval, RunOutcome]:
         """Resume the paused run that holds the change with a person's answer for it."""
@@ -267,6 +308,7 @@ class Session:
         if not graph.get_state(config).interrupts:
             # A chat that moved on since: reopen its approval step, which interrupts again.
             self._run(item.graph, item.thread_id, Command(goto="await_approval"), context)
-        outcome = self._run(item.graph, item.thread_id,
-                            Command(resume={item.change.hash: {**response, "by": reviewer}}), context)
+        outcome = self._run(
+            item.graph, item.thread_id, Command(resume={item.change.hash: {**response, "by": reviewer}}), context
+        )
         return item, outcome

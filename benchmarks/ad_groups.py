@@ -4,7 +4,7 @@
 
 Builds `sandbox:trailhead` in a temporary directory and runs clustering + `propose_ad_groups` on the
 last 90 days as the registry's `propose_ad_groups` tool does. A proposal's queries are the distinct
-search terms of the report its keywords match (positive matching of `tools.keyword_matching`).
+search terms of the report its keywords match (positive matching of `ads.keyword_matching`).
 - recall: a planted uncovered theme (`UNCOVERED_THEMES`) is found when one proposal's keywords match
   most (> 50 %) of the theme's distinct queries in the report;
 - precision: proposals whose queries are mostly (> 50 %) one planted uncovered theme;
@@ -31,12 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ads.changes import CreateAdGroup
 from ads.entities import Status
+from ads.keyword_matching import KeywordMatcher
 from sandbox.generator import generate_sandbox
 from sandbox.store import SandboxStore
 from sandbox.themes import UNCOVERED_THEMES
 from tools.account_reports import Window
 from tools.ad_groups import propose_ad_groups
-from tools.keyword_matching import KeywordMatcher
 from tools.query_clusters import cluster_queries
 
 ACCOUNT = "sandbox:trailhead"
@@ -48,8 +48,10 @@ def keyword_pairs(change: CreateAdGroup) -> list[tuple[str, str]]:
 
 def cross_match(first: list, second: list) -> bool:
     """Whether a keyword of either list matches the text of a keyword of the other."""
-    return bool(KeywordMatcher(first, negative=False).matched([t for t, _ in second]).any()
-                or KeywordMatcher(second, negative=False).matched([t for t, _ in first]).any())
+    return bool(
+        KeywordMatcher(first, negative=False).matched([t for t, _ in second]).any()
+        or KeywordMatcher(second, negative=False).matched([t for t, _ in first]).any()
+    )
 
 
 def main() -> None:
@@ -84,34 +86,53 @@ def main() -> None:
 
     matched = [KeywordMatcher(keyword_pairs(c), negative=False).matched(queries) for c in changes]
     majority: list[tuple[str, float]] = []
-    print(f"sandbox: seed {args.seed}, {args.rows:,} rows, today {args.today}; {len(queries):,} distinct terms, "
-          f"{len(clusters.clusters)} clusters")
+    print(
+        f"sandbox: seed {args.seed}, {args.rows:,} rows, today {args.today}; {len(queries):,} distinct terms, "
+        f"{len(clusters.clusters)} clusters"
+    )
     print(f"proposals: {len(changes)}")
-    for change, hit in zip(changes, matched):
+    for change, hit in zip(changes, matched, strict=False):
         themes, counts = np.unique(theme_of[hit], return_counts=True)
         top = (str(themes[counts.argmax()]), counts.max() / counts.sum()) if counts.size else ("", 0.0)
         majority.append(top)
-        print(f"  '{change.name}' in '{change.campaign_name}': {len(change.keywords)} keywords, "
-              f"{hit.sum()} queries, {top[1]:.0%} '{top[0]}', {change.evidence.metrics['conversions']:g} conv")
+        print(
+            f"  '{change.name}' in '{change.campaign_name}': {len(change.keywords)} keywords, "
+            f"{hit.sum()} queries, {top[1]:.0%} '{top[0]}', {change.evidence.metrics['conversions']:g} conv"
+        )
         print("     " + ", ".join(f"{k.text} [{k.match_type}]" for k in change.keywords))
 
-    found = [name for name in planted
-             if any(hit[theme_of == name].mean() > 0.5 for hit in matched if (theme_of == name).any())]
-    precise = [c.name for c, (theme, share) in zip(changes, majority) if theme in planted and share > 0.5]
-    duplicates = [(a.name, b.name) for (i, a), (j, b) in itertools.combinations(enumerate(changes), 2)
-                  if (majority[i][0] and majority[i][0] == majority[j][0])
-                  or cross_match(keyword_pairs(a), keyword_pairs(b))]
+    found = [
+        name
+        for name in planted
+        if any(hit[theme_of == name].mean() > 0.5 for hit in matched if (theme_of == name).any())
+    ]
+    precise = [c.name for c, (theme, share) in zip(changes, majority, strict=False) if theme in planted and share > 0.5]
+    duplicates = [
+        (a.name, b.name)
+        for (i, a), (j, b) in itertools.combinations(enumerate(changes), 2)
+        if (majority[i][0] and majority[i][0] == majority[j][0]) or cross_match(keyword_pairs(a), keyword_pairs(b))
+    ]
     live_groups = {g.id for g in structure.ad_groups if g.status is not Status.REMOVED}
-    existing = [(k.text, k.match_type) for k in structure.keywords
-                if k.status is not Status.REMOVED and k.ad_group_id in live_groups]
+    existing = [
+        (k.text, k.match_type)
+        for k in structure.keywords
+        if k.status is not Status.REMOVED and k.ad_group_id in live_groups
+    ]
     cannibalising = [c.name for c in changes if cross_match(keyword_pairs(c), existing)]
-    long_tail = sum(len(k.text.split()) > longest_head.get(theme, 3)
-                    for c, (theme, _) in zip(changes, majority) for k in c.keywords)
+    long_tail = sum(
+        len(k.text.split()) > longest_head.get(theme, 3)
+        for c, (theme, _) in zip(changes, majority, strict=False)
+        for k in c.keywords
+    )
 
-    print(f"recall (planted uncovered themes found):  {len(found) / len(planted):.2f} ({len(found)} of "
-          f"{len(planted)}: {', '.join(found) or '-'}; missed: {', '.join(sorted(set(planted) - set(found))) or '-'})")
-    print(f"precision (proposals mostly one theme):   {len(precise) / max(len(changes), 1):.2f} "
-          f"({len(precise)} of {len(changes)})")
+    print(
+        f"recall (planted uncovered themes found):  {len(found) / len(planted):.2f} ({len(found)} of "
+        f"{len(planted)}: {', '.join(found) or '-'}; missed: {', '.join(sorted(set(planted) - set(found))) or '-'})"
+    )
+    print(
+        f"precision (proposals mostly one theme):   {len(precise) / max(len(changes), 1):.2f} "
+        f"({len(precise)} of {len(changes)})"
+    )
     print(f"duplicate proposal pairs (must be 0):     {len(duplicates)} {duplicates or ''}")
     print(f"cannibalising proposals (must be 0):      {len(cannibalising)} {cannibalising or ''}")
     print(f"long-tail keywords:                       {long_tail} of {sum(len(c.keywords) for c in changes)}")

@@ -58,30 +58,75 @@ def score_set(name: str, backend: str) -> dict:
     result = cluster_queries(frame, backend=backend)
     seconds = time.perf_counter() - started
     # Duplicated texts share one cluster; map every labelled row through its text.
-    cluster_of = dict(zip(result.assignments["search_term"], result.assignments["cluster_id"]))
+    cluster_of = dict(zip(result.assignments["search_term"], result.assignments["cluster_id"], strict=False))
     predicted = [cluster_of[text.strip()] for text in texts]
-    return {"set": name, "backend": backend, "v_measure": v_measure_score(truth, predicted),
-            "ari": adjusted_rand_score(truth, predicted), "found": len(result.clusters), "true": len(set(truth)),
-            "seconds": seconds, "peak_mib": peak_mib()}
+    return {
+        "set": name,
+        "backend": backend,
+        "v_measure": v_measure_score(truth, predicted),
+        "ari": adjusted_rand_score(truth, predicted),
+        "found": len(result.clusters),
+        "true": len(set(truth)),
+        "seconds": seconds,
+        "peak_mib": peak_mib(),
+    }
 
 
 def synthetic_report(rows: int, seed: int = 0) -> pd.DataFrame:
     """A search-term report with `rows` rows and about rows/3.3 distinct queries, from WANDS words."""
     rng = np.random.default_rng(seed)
     base, _ = labelled_set("wands")
-    modifiers = np.array(["cheap", "best", "near me", "sale", "modern", "small", "large", "white", "black", "wood",
-                          "for kids", "outdoor", "2 pack", "with storage", "reviews", "on sale", "grey", "queen",
-                          "king size", "set of 4", "round", "leather", "metal", "free shipping", "clearance"])
+    modifiers = np.array(
+        [
+            "cheap",
+            "best",
+            "near me",
+            "sale",
+            "modern",
+            "small",
+            "large",
+            "white",
+            "black",
+            "wood",
+            "for kids",
+            "outdoor",
+            "2 pack",
+            "with storage",
+            "reviews",
+            "on sale",
+            "grey",
+            "queen",
+            "king size",
+            "set of 4",
+            "round",
+            "leather",
+            "metal",
+            "free shipping",
+            "clearance",
+        ]
+    )
     distinct = rows * 3 // 10
-    queries = (np.array(base, dtype=object)[rng.integers(0, len(base), distinct)] + " "
-               + modifiers[rng.integers(0, len(modifiers), distinct)] + " "
-               + modifiers[rng.integers(0, len(modifiers), distinct)] + " "
-               + rng.integers(0, 200, distinct).astype(str))
+    queries = (
+        np.array(base, dtype=object)[rng.integers(0, len(base), distinct)]
+        + " "
+        + modifiers[rng.integers(0, len(modifiers), distinct)]
+        + " "
+        + modifiers[rng.integers(0, len(modifiers), distinct)]
+        + " "
+        + rng.integers(0, 200, distinct).astype(str)
+    )
     # Every query at least once, the remaining rows skewed towards a head of popular queries.
     picks = np.concatenate([np.arange(distinct), (distinct * rng.random(rows - distinct) ** 3).astype(int)])
-    return pd.DataFrame({"search_term": queries[picks], "campaign_id": "1", "impressions": rng.integers(1, 500, rows),
-                         "clicks": rng.integers(0, 20, rows), "cost": rng.integers(0, 5_000_000, rows),
-                         "conversions": rng.random(rows).round(1)})
+    return pd.DataFrame(
+        {
+            "search_term": queries[picks],
+            "campaign_id": "1",
+            "impressions": rng.integers(1, 500, rows),
+            "clicks": rng.integers(0, 20, rows),
+            "cost": rng.integers(0, 5_000_000, rows),
+            "conversions": rng.random(rows).round(1),
+        }
+    )
 
 
 def score_scale(rows: int) -> dict:
@@ -89,9 +134,16 @@ def score_scale(rows: int) -> dict:
     started = time.perf_counter()
     result = cluster_queries(report)
     seconds = time.perf_counter() - started
-    return {"set": f"synthetic {rows:,} rows / {report['search_term'].nunique():,} queries", "backend": "tfidf",
-            "v_measure": float("nan"), "ari": float("nan"), "found": len(result.clusters), "true": 0,
-            "seconds": seconds, "peak_mib": peak_mib()}
+    return {
+        "set": f"synthetic {rows:,} rows / {report['search_term'].nunique():,} queries",
+        "backend": "tfidf",
+        "v_measure": float("nan"),
+        "ari": float("nan"),
+        "found": len(result.clusters),
+        "true": 0,
+        "seconds": seconds,
+        "peak_mib": peak_mib(),
+    }
 
 
 def run_isolated(function, *args) -> dict:
@@ -112,13 +164,17 @@ def main() -> None:
     rows = [run_isolated(score_set, name, backend) for name in ("wands", "banking77") for backend in backends]
     if not args.skip_scale:
         rows.append(run_isolated(score_scale, args.scale_rows))
-    print(f"{'set':<44} {'backend':<10} {'v-meas':>6} {'ARI':>6} {'found/true':>11} {'seconds':>8} {'peak MiB':>9}  target")
+    print(
+        f"{'set':<44} {'backend':<10} {'v-meas':>6} {'ARI':>6} {'found/true':>11} {'seconds':>8} {'peak MiB':>9}  target"
+    )
     for row in rows:
         target = TARGETS.get((row["set"], row["backend"]))
         verdict = "" if target is None else f"≥{target:.2f} {'met' if row['v_measure'] >= target else 'MISSED'}"
         true = f"{row['found']}/{row['true']}" if row["true"] else f"{row['found']}"
-        print(f"{row['set']:<44} {row['backend']:<10} {row['v_measure']:>6.3f} {row['ari']:>6.3f} {true:>11} "
-              f"{row['seconds']:>8.1f} {row['peak_mib']:>9.0f}  {verdict}")
+        print(
+            f"{row['set']:<44} {row['backend']:<10} {row['v_measure']:>6.3f} {row['ari']:>6.3f} {true:>11} "
+            f"{row['seconds']:>8.1f} {row['peak_mib']:>9.0f}  {verdict}"
+        )
 
 
 if __name__ == "__main__":

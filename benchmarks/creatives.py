@@ -16,12 +16,51 @@ from policies.copy_rules import check_ad_copy
 from policies.gate import load_policy
 from tools.creatives import ad_text_length, asset_problem, write_rsa
 
-PRODUCTS = ["hiking boots", "tents", "backpacks", "rain jackets", "sleeping bags", "trekking poles", "headlamps",
-            "camping stoves", "water filters", "trail running shoes", "down jackets", "climbing harness"]
-MODIFIERS = ["waterproof", "lightweight", "ultralight", "women's", "men's", "kids", "cheap", "best", "4 season",
-             "2 person", "insulated", "vegan", "wide fit", "gore-tex", "budget", "premium", "sale"]
-TAILS = ["", "for women", "for winter camping", "near me", "with free returns", "under 100", "for beginners",
-         "uk", "online", "2026"]
+PRODUCTS = [
+    "hiking boots",
+    "tents",
+    "backpacks",
+    "rain jackets",
+    "sleeping bags",
+    "trekking poles",
+    "headlamps",
+    "camping stoves",
+    "water filters",
+    "trail running shoes",
+    "down jackets",
+    "climbing harness",
+]
+MODIFIERS = [
+    "waterproof",
+    "lightweight",
+    "ultralight",
+    "women's",
+    "men's",
+    "kids",
+    "cheap",
+    "best",
+    "4 season",
+    "2 person",
+    "insulated",
+    "vegan",
+    "wide fit",
+    "gore-tex",
+    "budget",
+    "premium",
+    "sale",
+]
+TAILS = [
+    "",
+    "for women",
+    "for winter camping",
+    "near me",
+    "with free returns",
+    "under 100",
+    "for beginners",
+    "uk",
+    "online",
+    "2026",
+]
 BRANDS = [None, "Trailhead", "Trailhead Outfitters", "Summit & Co", "Nordvik Bergsport GmbH"]
 
 
@@ -61,15 +100,23 @@ def main(n: int = 1_000) -> None:
     valid_own = sum(not rsa_problems(ad) for ad in ads)
     valid_gate = sum(not check_ad_copy(ad, policy) for ad in ads)
     headlines = [h for ad in ads for h in ad.headlines]
-    print(f"{n:,} RSAs in {elapsed * 1000:.0f} ms ({elapsed / n * 1e6:.0f} µs each), peak memory holding all {n:,} {peak:.2f} MiB")
-    print(f"valid (tools.creatives checks): {valid_own / n:.1%}   valid (policies.copy_rules, default policy): "
-          f"{valid_gate / n:.1%}")
-    print(f"headlines per ad: mean {len(headlines) / n:.2f} (min {min(len(a.headlines) for a in ads)}, "
-          f"max {max(len(a.headlines) for a in ads)}); descriptions per ad: mean "
-          f"{sum(len(a.descriptions) for a in ads) / n:.2f}")
-    print(f"distinct headlines within an ad: {sum(len(set(map(str.casefold, a.headlines))) for a in ads) / len(headlines):.1%}; "
-          f"across all ads: {len(set(map(str.casefold, headlines))):,} distinct of {len(headlines):,} "
-          f"({len(set(map(str.casefold, headlines))) / len(headlines):.1%})")
+    print(
+        f"{n:,} RSAs in {elapsed * 1000:.0f} ms ({elapsed / n * 1e6:.0f} µs each), peak memory holding all {n:,} {peak:.2f} MiB"
+    )
+    print(
+        f"valid (tools.creatives checks): {valid_own / n:.1%}   valid (policies.copy_rules, default policy): "
+        f"{valid_gate / n:.1%}"
+    )
+    print(
+        f"headlines per ad: mean {len(headlines) / n:.2f} (min {min(len(a.headlines) for a in ads)}, "
+        f"max {max(len(a.headlines) for a in ads)}); descriptions per ad: mean "
+        f"{sum(len(a.descriptions) for a in ads) / n:.2f}"
+    )
+    print(
+        f"distinct headlines within an ad: {sum(len(set(map(str.casefold, a.headlines))) for a in ads) / len(headlines):.1%}; "
+        f"across all ads: {len(set(map(str.casefold, headlines))):,} distinct of {len(headlines):,} "
+        f"({len(set(map(str.casefold, headlines))) / len(headlines):.1%})"
+    )
 
 
 if __name__ == "__main__":

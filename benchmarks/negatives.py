@@ -26,9 +26,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ads.changes import AddNegativeKeywords
+from ads.keyword_matching import KeywordMatcher
 from sandbox.generator import generate_sandbox
 from sandbox.store import SandboxStore
-from tools.keyword_matching import KeywordMatcher
 from tools.negatives import NegativeMiningSettings, mine_negatives
 
 ACCOUNT = "sandbox:trailhead"
@@ -39,12 +39,15 @@ def blocked_rows(terms: pd.DataFrame, changes: list[AddNegativeKeywords]) -> lis
     texts = terms["search_term"].astype(str).tolist()
     blocks = []
     for change in changes:
-        scope = {"campaign": terms["campaign_id"] == change.target_id,
-                 "ad_group": terms["ad_group_id"] == change.target_id}.get(change.level, pd.Series(True, terms.index))
+        scope = {
+            "campaign": terms["campaign_id"] == change.target_id,
+            "ad_group": terms["ad_group_id"] == change.target_id,
+        }.get(change.level, pd.Series(True, terms.index))
         rows = np.flatnonzero(scope.to_numpy())
         for keyword in change.keywords:
             matched = KeywordMatcher([(keyword.text, keyword.match_type)], negative=True).matched(
-                [texts[i] for i in rows])
+                [texts[i] for i in rows]
+            )
             blocked = np.zeros(len(terms), dtype=bool)
             blocked[rows[matched]] = True
             blocks.append((keyword.text, blocked))
@@ -66,10 +69,16 @@ def per_kind(terms: pd.DataFrame, blocks: list[tuple[str, np.ndarray]], kinds: p
     for kind in [*sorted(set(kinds) - {""}), "none"]:
         mine = aimed.get(kind, np.zeros(len(terms), dtype=bool))
         of_kind = kind_of_row == kind
-        table.append({"kind": kind, "terms": int(of_kind.sum()), "blocked": int((of_kind & blocked_any).sum()),
-                      "recall": (of_kind & blocked_any).sum() / of_kind.sum() if of_kind.any() else np.nan,
-                      "negatives' blocks": int(mine.sum()),
-                      "precision": (mine & (kind_of_row != "")).sum() / mine.sum() if mine.any() else np.nan})
+        table.append(
+            {
+                "kind": kind,
+                "terms": int(of_kind.sum()),
+                "blocked": int((of_kind & blocked_any).sum()),
+                "recall": (of_kind & blocked_any).sum() / of_kind.sum() if of_kind.any() else np.nan,
+                "negatives' blocks": int(mine.sum()),
+                "precision": (mine & (kind_of_row != "")).sum() / mine.sum() if mine.any() else np.nan,
+            }
+        )
     return pd.DataFrame(table).set_index("kind")
 
 
@@ -78,8 +87,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rows", type=int, default=24_000)
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date(2026, 11, 20))
-    parser.add_argument("--cpa-multiple", type=float, default=NegativeMiningSettings().cpa_multiple,
-                        help="query-level waste bar, × target CPA")
+    parser.add_argument(
+        "--cpa-multiple",
+        type=float,
+        default=NegativeMiningSettings().cpa_multiple,
+        help="query-level waste bar, × target CPA",
+    )
     args = parser.parse_args()
     settings = NegativeMiningSettings(cpa_multiple=args.cpa_multiple)
 
@@ -103,7 +116,8 @@ def main() -> None:
     blocks = blocked_rows(terms, changes)
     terms = terms.assign(blocked=np.logical_or.reduce([b for _, b in blocks]) if blocks else False)
     per_term = terms.groupby("search_term").agg(
-        blocked=("blocked", "any"), cost=("cost", "sum"), clicks=("clicks", "sum"), conversions=("conversions", "sum"))
+        blocked=("blocked", "any"), cost=("cost", "sum"), clicks=("clicks", "sum"), conversions=("conversions", "sum")
+    )
     per_term["waste"] = per_term.index.map(truth.set_index("search_term")["is_waste"]).fillna(0).astype(bool)
     blocked, waste = per_term["blocked"], per_term["waste"]
     true_positive = (blocked & waste).sum()
@@ -112,20 +126,32 @@ def main() -> None:
     blocked_waste_cost = terms.loc[terms["search_term"].map(waste) & terms["blocked"], "cost"].sum()
     keywords = Counter((c.level, str(k.match_type)) for c in changes for k in c.keywords)
 
-    print(f"sandbox: seed {args.seed}, {args.rows:,} rows, today {args.today}; {len(terms):,} report rows, "
-          f"{len(per_term):,} distinct search terms ({waste.sum():,} waste), period {period.start}..{period.end}")
-    print(f"proposals: {len(changes)} changes, {sum(keywords.values())} negatives "
-          + ", ".join(f"{n} {level}/{match}" for (level, match), n in sorted(keywords.items())))
-    print(f"precision (blocked terms that are waste):  {true_positive / max(blocked.sum(), 1):.3f} "
-          f"({true_positive:,} of {blocked.sum():,})")
+    print(
+        f"sandbox: seed {args.seed}, {args.rows:,} rows, today {args.today}; {len(terms):,} report rows, "
+        f"{len(per_term):,} distinct search terms ({waste.sum():,} waste), period {period.start}..{period.end}"
+    )
+    print(
+        f"proposals: {len(changes)} changes, {sum(keywords.values())} negatives "
+        + ", ".join(f"{n} {level}/{match}" for (level, match), n in sorted(keywords.items()))
+    )
+    print(
+        f"precision (blocked terms that are waste):  {true_positive / max(blocked.sum(), 1):.3f} "
+        f"({true_positive:,} of {blocked.sum():,})"
+    )
     blocked_cost = per_term.loc[blocked, "cost"].sum()
-    print(f"precision by cost (blocked spend on waste): {blocked_waste_cost / max(blocked_cost, 1):.3f} "
-          f"({structure.account.money(int(blocked_cost - blocked_waste_cost))} of blocked spend is not waste)")
-    print(f"recall (waste terms blocked):             {true_positive / max(waste.sum(), 1):.3f} "
-          f"({true_positive:,} of {waste.sum():,}); with spend: "
-          f"{(blocked & spent_waste).sum() / max(spent_waste.sum(), 1):.3f}")
-    print(f"waste cost recovered:                     {blocked_waste_cost / max(waste_cost.sum(), 1):.3f} "
-          f"({structure.account.money(int(blocked_waste_cost))} of {structure.account.money(int(waste_cost.sum()))})")
+    print(
+        f"precision by cost (blocked spend on waste): {blocked_waste_cost / max(blocked_cost, 1):.3f} "
+        f"({structure.account.money(int(blocked_cost - blocked_waste_cost))} of blocked spend is not waste)"
+    )
+    print(
+        f"recall (waste terms blocked):             {true_positive / max(waste.sum(), 1):.3f} "
+        f"({true_positive:,} of {waste.sum():,}); with spend: "
+        f"{(blocked & spent_waste).sum() / max(spent_waste.sum(), 1):.3f}"
+    )
+    print(
+        f"waste cost recovered:                     {blocked_waste_cost / max(waste_cost.sum(), 1):.3f} "
+        f"({structure.account.money(int(blocked_waste_cost))} of {structure.account.money(int(waste_cost.sum()))})"
+    )
     print(f"converting terms blocked (must be 0):     {(blocked & (per_term['conversions'] > 0)).sum()}")
     kinds = truth.set_index("search_term")["waste_kind"].where(truth.set_index("search_term")["is_waste"], "")
     print("per waste kind (precision: of the negatives aimed at the kind, the blocked terms that are waste):")

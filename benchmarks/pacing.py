@@ -34,17 +34,29 @@ def synthetic_month(n: int, seed: int = 0) -> tuple[AccountStructure, pd.DataFra
     ids = [f"c{i}" for i in range(n)]
     structure = AccountStructure(
         account=Account(name="bench:pacing", id="1", display_name="bench", platform=Platform.GOOGLE_ADS),
-        campaigns=tuple(Campaign(id=c, name=c, channel="search", budget_id=f"b{c}", monthly_target=int(t * USD))
-                        for c, t in zip(ids, targets)),
-        budgets=tuple(Budget(id=f"b{c}", name=c, level="campaign", daily_amount=int(b * USD), campaign_ids=(c,))
-                      for c, b in zip(ids, budgets)))
+        campaigns=tuple(
+            Campaign(id=c, name=c, channel="search", budget_id=f"b{c}", monthly_target=int(t * USD))
+            for c, t in zip(ids, targets, strict=False)
+        ),
+        budgets=tuple(
+            Budget(id=f"b{c}", name=c, level="campaign", daily_amount=int(b * USD), campaign_ids=(c,))
+            for c, b in zip(ids, budgets, strict=False)
+        ),
+    )
     days = TODAY.day - 1
     spend = np.minimum(np.minimum(demand, budgets)[:, None] * daily_noise(rng, n, days), 2 * budgets[:, None])
-    metrics = pd.DataFrame({
-        "date": np.tile([TODAY.replace(day=d) for d in range(1, days + 1)], n),
-        "campaign_id": np.repeat(ids, days), "ad_group_id": np.repeat([f"g{c}" for c in ids], days),
-        "impressions": 1000, "clicks": 50, "cost": (spend.ravel() * USD).round().astype("int64"),
-        "conversions": 1.0, "conversion_value": 0.0})
+    metrics = pd.DataFrame(
+        {
+            "date": np.tile([TODAY.replace(day=d) for d in range(1, days + 1)], n),
+            "campaign_id": np.repeat(ids, days),
+            "ad_group_id": np.repeat([f"g{c}" for c in ids], days),
+            "impressions": 1000,
+            "clicks": 50,
+            "cost": (spend.ravel() * USD).round().astype("int64"),
+            "conversions": 1.0,
+            "conversion_value": 0.0,
+        }
+    )
     return structure, metrics, {"target": targets, "demand": demand, "mtd": spend.sum(axis=1)}
 
 
@@ -53,8 +65,9 @@ def daily_noise(rng: np.random.Generator, n: int, days: int) -> np.ndarray:
 
 
 def rest_of_month(rng: np.random.Generator, demand: np.ndarray, daily_budget: np.ndarray, days_left: int) -> np.ndarray:
-    per_day = np.minimum(np.minimum(demand, daily_budget)[:, None] * daily_noise(rng, len(demand), days_left),
-                         2 * daily_budget[:, None])
+    per_day = np.minimum(
+        np.minimum(demand, daily_budget)[:, None] * daily_noise(rng, len(demand), days_left), 2 * daily_budget[:, None]
+    )
     return np.minimum(per_day.sum(axis=1), daily_budget * days_left)
 
 
@@ -87,17 +100,25 @@ def measure(n: int) -> None:
         error = error if mask is None else error[mask]
         return f"mean {error.mean():6.1%}  p90 {np.quantile(error, 0.9):6.1%}  within 5% {np.mean(error <= 0.05):6.1%}"
 
-    print(f"\n{n:>6} budgets ({len(metrics):,} metric rows): pace_budgets {paced * 1000:8.1f} ms, "
-          f"propose_budget_changes {proposed * 1000:7.1f} ms, peak memory {peak:6.1f} MiB, {len(changes):,} proposals")
+    print(
+        f"\n{n:>6} budgets ({len(metrics):,} metric rows): pace_budgets {paced * 1000:8.1f} ms, "
+        f"propose_budget_changes {proposed * 1000:7.1f} ms, peak memory {peak:6.1f} MiB, {len(changes):,} proposals"
+    )
     print(f"  month-end vs true target, recommendations followed : {ape(followed)}")
-    print(f"    ... budgets whose demand can reach target          : {ape(followed, reachable)} ({reachable.mean():.0%} of budgets)")
+    print(
+        f"    ... budgets whose demand can reach target          : {ape(followed, reachable)} ({reachable.mean():.0%} of budgets)"
+    )
     print(f"  month-end vs true target, budgets left unchanged     : {ape(unchanged)}")
-    print(f"  projection error (projected vs unchanged month-end)  : mean "
-          f"{np.mean(np.abs(projected - unchanged) / unchanged):6.1%}")
+    print(
+        f"  projection error (projected vs unchanged month-end)  : mean "
+        f"{np.mean(np.abs(projected - unchanged) / unchanged):6.1%}"
+    )
     changed = new_daily != old_daily
     overshoot = changed & (followed > target + 1e-6) & (mtd < target)
-    print(f"  changed budgets ending above target (not already over by the 10th): {overshoot.sum()} "
-          f"of {changed.sum()}; already over target by the 10th: {np.sum(mtd >= target)}")
+    print(
+        f"  changed budgets ending above target (not already over by the 10th): {overshoot.sum()} "
+        f"of {changed.sum()}; already over target by the 10th: {np.sum(mtd >= target)}"
+    )
 
 
 if __name__ == "__main__":

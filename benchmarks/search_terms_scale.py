@@ -28,7 +28,13 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ads.entities import (  # noqa: E402
-    Account, AccountStructure, AdGroup, Campaign, Keyword, MatchType, Platform,
+    Account,
+    AccountStructure,
+    AdGroup,
+    Campaign,
+    Keyword,
+    MatchType,
+    Platform,
 )
 
 SEED = 20240117
@@ -36,39 +42,123 @@ UNIQUE_SHARE = 0.30  # distinct queries / rows
 WASTE_SHARE = 0.15  # queries carrying a waste word
 # theme → (campaign id, ad groups as (id, name, keyword text, match type), nouns people type)
 THEMES = {
-    "boots": ("101", (("1011", "Hiking boots", "hiking boots", MatchType.PHRASE),
-                      ("1012", "Winter boots", "winter boots", MatchType.BROAD)),
-              ("boots", "hiking boots", "winter boots", "trail boots", "walking boots", "snow boots")),
-    "tents": ("102", (("1021", "Camping tents", "camping tent", MatchType.PHRASE),
-                      ("1022", "Ultralight tents", "ultralight tent", MatchType.EXACT)),
-              ("tent", "camping tent", "backpacking tent", "2 person tent", "family tent", "ultralight tent")),
-    "backpacks": ("103", (("1031", "Hiking backpacks", "hiking backpack", MatchType.PHRASE),
-                          ("1032", "Daypacks", "daypack", MatchType.BROAD)),
-                  ("backpack", "hiking backpack", "daypack", "rucksack", "travel backpack", "65l backpack")),
-    "jackets": ("104", (("1041", "Rain jackets", "rain jacket", MatchType.PHRASE),
-                        ("1042", "Down jackets", "down jacket", MatchType.BROAD)),
-                ("jacket", "rain jacket", "down jacket", "softshell jacket", "hardshell jacket", "fleece jacket")),
+    "boots": (
+        "101",
+        (
+            ("1011", "Hiking boots", "hiking boots", MatchType.PHRASE),
+            ("1012", "Winter boots", "winter boots", MatchType.BROAD),
+        ),
+        ("boots", "hiking boots", "winter boots", "trail boots", "walking boots", "snow boots"),
+    ),
+    "tents": (
+        "102",
+        (
+            ("1021", "Camping tents", "camping tent", MatchType.PHRASE),
+            ("1022", "Ultralight tents", "ultralight tent", MatchType.EXACT),
+        ),
+        ("tent", "camping tent", "backpacking tent", "2 person tent", "family tent", "ultralight tent"),
+    ),
+    "backpacks": (
+        "103",
+        (
+            ("1031", "Hiking backpacks", "hiking backpack", MatchType.PHRASE),
+            ("1032", "Daypacks", "daypack", MatchType.BROAD),
+        ),
+        ("backpack", "hiking backpack", "daypack", "rucksack", "travel backpack", "65l backpack"),
+    ),
+    "jackets": (
+        "104",
+        (
+            ("1041", "Rain jackets", "rain jacket", MatchType.PHRASE),
+            ("1042", "Down jackets", "down jacket", MatchType.BROAD),
+        ),
+        ("jacket", "rain jacket", "down jacket", "softshell jacket", "hardshell jacket", "fleece jacket"),
+    ),
 }
-MODIFIERS = ("", "best", "cheap", "buy", "waterproof", "lightweight", "mens", "womens", "kids", "sale", "review",
-             "top rated", "discount", "new", "durable", "breathable", "warm", "insulated", "packable", "vegan")
-BRANDS = ("", "salomon", "merrell", "msr", "osprey", "deuter", "patagonia", "arcteryx", "north face", "vaude",
-          "jack wolfskin", "mammut", "lowa", "hanwag", "big agnes", "nemo", "rab", "fjallraven", "gregory", "marmot")
-QUALIFIERS = ("", "near me", "online", "uk", "size {n}", "{n}l", "model {n}", "2024", "for women", "for men",
-              "for kids", "uk delivery", "outlet", "in stock", "free shipping", "vs", "with hood", "gore tex")
+MODIFIERS = (
+    "",
+    "best",
+    "cheap",
+    "buy",
+    "waterproof",
+    "lightweight",
+    "mens",
+    "womens",
+    "kids",
+    "sale",
+    "review",
+    "top rated",
+    "discount",
+    "new",
+    "durable",
+    "breathable",
+    "warm",
+    "insulated",
+    "packable",
+    "vegan",
+)
+BRANDS = (
+    "",
+    "salomon",
+    "merrell",
+    "msr",
+    "osprey",
+    "deuter",
+    "patagonia",
+    "arcteryx",
+    "north face",
+    "vaude",
+    "jack wolfskin",
+    "mammut",
+    "lowa",
+    "hanwag",
+    "big agnes",
+    "nemo",
+    "rab",
+    "fjallraven",
+    "gregory",
+    "marmot",
+)
+QUALIFIERS = (
+    "",
+    "near me",
+    "online",
+    "uk",
+    "size {n}",
+    "{n}l",
+    "model {n}",
+    "2024",
+    "for women",
+    "for men",
+    "for kids",
+    "uk delivery",
+    "outlet",
+    "in stock",
+    "free shipping",
+    "vs",
+    "with hood",
+    "gore tex",
+)
 WASTE = ("jobs", "free", "diy", "how to make", "repair manual", "rental", "used", "wikipedia", "career", "drawing")
 
 
 def build_structure() -> AccountStructure:
-    account = Account(name="bench:outdoor", id="1234567890", display_name="Outdoor gear (benchmark)",
-                      platform=Platform.GOOGLE_ADS, currency="USD")
+    account = Account(
+        name="bench:outdoor",
+        id="1234567890",
+        display_name="Outdoor gear (benchmark)",
+        platform=Platform.GOOGLE_ADS,
+        currency="USD",
+    )
     campaigns, ad_groups, keywords = [], [], []
     for theme, (campaign_id, groups, _) in THEMES.items():
         campaigns.append(Campaign(id=campaign_id, name=f"Search - {theme.title()}", channel="search"))
         for group_id, name, text, match_type in groups:
             ad_groups.append(AdGroup(id=group_id, campaign_id=campaign_id, name=name))
             keywords.append(Keyword(id=f"{group_id}1", ad_group_id=group_id, text=text, match_type=match_type))
-    return AccountStructure(account=account, campaigns=tuple(campaigns), ad_groups=tuple(ad_groups),
-                            keywords=tuple(keywords))
+    return AccountStructure(
+        account=account, campaigns=tuple(campaigns), ad_groups=tuple(ad_groups), keywords=tuple(keywords)
+    )
 
 
 def _query_pool(size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -122,30 +212,47 @@ def write_report(path: Path, rows: int, seed: int = SEED) -> None:
     cpc_cents = rng.integers(30, 300, rows)
     cost_cents = clicks * cpc_cents
     conversions = rng.binomial(clicks, np.where(waste, 0.002, 0.04)).astype(float)
-    match = rng.choice(np.array(["Broad match", "Phrase match", "Phrase match (close variant)", "Exact match",
-                                 "Exact match (close variant)"]), rows, p=[0.45, 0.25, 0.1, 0.15, 0.05])
-    frame = pd.DataFrame({
-        "Search term": queries[pick],
-        "Match type": match,
-        "Added/Excluded": "None",
-        "Campaign": np.array([f"Search - {t.title()}" for t in THEMES])[theme],
-        "Campaign ID": campaign_ids,
-        "Ad group": group_names[theme, group_choice],
-        "Ad group ID": group_table[theme, group_choice],
-        "Keyword": keywords[theme, group_choice],
-        "Clicks": clicks,
-        "Impr.": impressions,
-        "CTR": pd.Series(clicks / impressions * 100).map("{:.2f}%".format),
-        "Currency code": "USD",
-        "Avg. CPC": pd.Series(np.where(clicks > 0, cpc_cents / 100, 0.0)).map("{:.2f}".format),
-        "Cost": pd.Series(cost_cents / 100).map("{:,.2f}".format),
-        "Conversions": pd.Series(conversions).map("{:.2f}".format),
-        "Cost / conv.": " --",
-    })
+    match = rng.choice(
+        np.array(
+            [
+                "Broad match",
+                "Phrase match",
+                "Phrase match (close variant)",
+                "Exact match",
+                "Exact match (close variant)",
+            ]
+        ),
+        rows,
+        p=[0.45, 0.25, 0.1, 0.15, 0.05],
+    )
+    frame = pd.DataFrame(
+        {
+            "Search term": queries[pick],
+            "Match type": match,
+            "Added/Excluded": "None",
+            "Campaign": np.array([f"Search - {t.title()}" for t in THEMES])[theme],
+            "Campaign ID": campaign_ids,
+            "Ad group": group_names[theme, group_choice],
+            "Ad group ID": group_table[theme, group_choice],
+            "Keyword": keywords[theme, group_choice],
+            "Clicks": clicks,
+            "Impr.": impressions,
+            "CTR": pd.Series(clicks / impressions * 100).map("{:.2f}%".format),
+            "Currency code": "USD",
+            "Avg. CPC": pd.Series(np.where(clicks > 0, cpc_cents / 100, 0.0)).map("{:.2f}".format),
+            "Cost": pd.Series(cost_cents / 100).map("{:,.2f}".format),
+            "Conversions": pd.Series(conversions).map("{:.2f}".format),
+            "Cost / conv.": " --",
+        }
+    )
     frame["Impr."] = frame["Impr."].map("{:,}".format)
     total = {column: "--" for column in frame.columns} | {
-        "Search term": "Total: Account", "Clicks": f"{clicks.sum():,}", "Impr.": f"{impressions.sum():,}",
-        "Currency code": "USD", "Cost": f"{cost_cents.sum() / 100:,.2f}", "Conversions": f"{conversions.sum():.2f}",
+        "Search term": "Total: Account",
+        "Clicks": f"{clicks.sum():,}",
+        "Impr.": f"{impressions.sum():,}",
+        "Currency code": "USD",
+        "Cost": f"{cost_cents.sum() / 100:,.2f}",
+        "Conversions": f"{conversions.sum():.2f}",
     }
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write('Search terms report\n"January 17, 2024 - February 15, 2024"\n')
@@ -154,6 +261,7 @@ def write_report(path: Path, rows: int, seed: int = SEED) -> None:
 
 # -- stages, each run in its own process ---------------------------------------------------------
 
+
 def _stage(name: str, csv_path: Path, work: Path) -> dict:
     structure = build_structure()
     frame_pickle, clustering_pickle = work / "frame.pkl", work / "clustering.pkl"
@@ -161,18 +269,22 @@ def _stage(name: str, csv_path: Path, work: Path) -> dict:
         run = lambda: pd.read_csv(csv_path, skiprows=2)  # noqa: E731
     elif name == "import":
         from ads.search_term_reports import read_search_term_report
+
         run = lambda: read_search_term_report(csv_path).frame  # noqa: E731
     else:
         frame = pd.read_pickle(frame_pickle)
         if name == "clustering":
             from tools.query_clusters import cluster_queries
+
             kwargs = {"backend": "tfidf"} if "backend" in inspect.signature(cluster_queries).parameters else {}
             run = lambda: cluster_queries(frame, **kwargs)  # noqa: E731
         elif name == "negatives":
             from tools.negatives import mine_negatives
+
             run = lambda: mine_negatives(frame, structure)  # noqa: E731
         else:
             from tools.ad_groups import propose_ad_groups
+
             clustering = pickle.loads(clustering_pickle.read_bytes())
             run = lambda: propose_ad_groups(frame, clustering, structure)  # noqa: E731
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -194,8 +306,11 @@ PIPELINE = ("import", "clustering", "negatives", "ad_groups")
 
 
 def _run_stage(name: str, csv_path: Path, work: Path) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--stage", name, "--csv", str(csv_path), "--workdir", str(work)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--stage", name, "--csv", str(csv_path), "--workdir", str(work)],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return {"error": last[:110]}
@@ -228,20 +343,26 @@ def main(argv: list[str]) -> None:
             start = time.perf_counter()
             # in a child too: Linux carries a parent's peak RSS into ru_maxrss of the children it starts
             subprocess.run([sys.executable, __file__, "--generate", str(rows), "--csv", str(csv_path)], check=True)
-            print(f"{rows:>9,} {'(generate)':<13} {time.perf_counter() - start:>8.2f}"
-                  f"   {csv_path.stat().st_size / 2**20:.1f} MiB CSV")
+            print(
+                f"{rows:>9,} {'(generate)':<13} {time.perf_counter() - start:>8.2f}"
+                f"   {csv_path.stat().st_size / 2**20:.1f} MiB CSV"
+            )
             results = {}
             for stage in STAGES:
                 results[stage] = result = _run_stage(stage, csv_path, work)
                 if "error" in result:
                     print(f"{rows:>9,} {stage:<13} not run: {result['error']}")
                 else:
-                    print(f"{rows:>9,} {stage:<13} {result['seconds']:>8.2f} {result['before_mib']:>11.0f}"
-                          f" {result['peak_mib']:>9.0f}")
+                    print(
+                        f"{rows:>9,} {stage:<13} {result['seconds']:>8.2f} {result['before_mib']:>11.0f}"
+                        f" {result['peak_mib']:>9.0f}"
+                    )
             ran = [results[s] for s in PIPELINE if "error" not in results[s]]
             if ran:
-                print(f"{rows:>9,} {'pipeline':<13} {sum(r['seconds'] for r in ran):>8.2f} {'':>11}"
-                      f" {max(r['peak_mib'] for r in ran):>9.0f}   ({len(ran)} of {len(PIPELINE)} stages ran)")
+                print(
+                    f"{rows:>9,} {'pipeline':<13} {sum(r['seconds'] for r in ran):>8.2f} {'':>11}"
+                    f" {max(r['peak_mib'] for r in ran):>9.0f}   ({len(ran)} of {len(PIPELINE)} stages ran)"
+                )
 
 
 if __name__ == "__main__":

@@ -16,9 +16,9 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
 from ads.changes import Change, parse_change
-from graphs.apply import apply_changes
 from graphs.context import RunContext
 from graphs.state import ProposalState
+from ops.apply import apply_changes
 from policies.gate import GateContext, decide
 
 AUTO_APPLY, NEEDS_APPROVAL = "auto_apply", "needs_approval"
@@ -32,7 +32,8 @@ def proposals(state: ProposalState) -> dict[str, Change]:
 def pending_approval(state: ProposalState) -> list[Change]:
     decisions, results, reviews = state.get("decisions", {}), state.get("results", {}), state.get("reviews", {})
     return [
-        change for key, change in proposals(state).items()
+        change
+        for key, change in proposals(state).items()
         if decisions.get(key, {}).get("outcome") == NEEDS_APPROVAL and key not in results and key not in reviews
     ]
 
@@ -62,16 +63,23 @@ def gate(state: ProposalState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     for change in undecided:
         decision = decide(change, context)
         decisions[change.hash] = decision.model_dump(mode="json")
-        ctx.event("gate.decision", input={"change_id": change.id, "kind": change.kind, "summary": change.summary()},
-                  output=decision, metadata={"rule": decision.rule})
+        ctx.event(
+            "gate.decision",
+            input={"change_id": change.id, "kind": change.kind, "summary": change.summary()},
+            output=decision,
+            metadata={"rule": decision.rule},
+        )
     return {"decisions": decisions}
 
 
 def apply_auto(state: ProposalState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     decisions, results = state.get("decisions", {}), state.get("results", {})
-    ready = [c for key, c in proposals(state).items()
-             if decisions.get(key, {}).get("outcome") == AUTO_APPLY and key not in results]
+    ready = [
+        c
+        for key, c in proposals(state).items()
+        if decisions.get(key, {}).get("outcome") == AUTO_APPLY and key not in results
+    ]
     if not ready:
         return {}
     decided_by = {c.hash: f"policy:{decisions[c.hash]['rule']}" for c in ready}
@@ -119,8 +127,9 @@ def _responses_by_hash(answer: Any, open_changes: list[Change]) -> dict[str, dic
     return {}
 
 
-def _act_on(responses: dict[str, dict[str, Any]], open_changes: dict[str, Change], ctx: RunContext,
-            after_answer: str) -> Command:
+def _act_on(
+    responses: dict[str, dict[str, Any]], open_changes: dict[str, Change], ctx: RunContext, after_answer: str
+) -> Command:
     accepted: list[Change] = []
     reviews: dict[str, dict[str, Any]] = {}
     edited: list[dict[str, Any]] = []
@@ -133,22 +142,38 @@ def _act_on(responses: dict[str, dict[str, Any]], open_changes: dict[str, Change
             accepted.append(change)
             reviews[key] = {"type": "accept", "by": by}
         elif kind == "edit":
-            edit = parse_change({**change.model_dump(mode="json"), **(response.get("args") or {}),
-                                 "account": change.account, "kind": change.kind})
+            edit = parse_change(
+                {
+                    **change.model_dump(mode="json"),
+                    **(response.get("args") or {}),
+                    "account": change.account,
+                    "kind": change.kind,
+                }
+            )
             edited.append(edit.model_dump(mode="json"))
             reviews[key] = {"type": "edit", "by": by, "replaced_by": edit.hash}
         else:  # ignore or respond: rejected, with the person's words
-            reviews[key] = {"type": "reject", "by": by, "reason": str(response.get("args") or response.get("reason") or "")}
+            reviews[key] = {
+                "type": "reject",
+                "by": by,
+                "reason": str(response.get("args") or response.get("reason") or ""),
+            }
             ctx.change_log.append(change, "rejected", decided_by=f"person:{by}", message=reviews[key]["reason"])
             ctx.event("change.rejected", input={"change_id": change.id}, output=reviews[key])
     results = {}
     if accepted:
-        applied = apply_changes(ctx.account, accepted, decided_by={c.hash: f"person:{reviews[c.hash]['by']}" for c in accepted},
-                                log=ctx.change_log, tracing=ctx.tracing)
+        applied = apply_changes(
+            ctx.account,
+            accepted,
+            decided_by={c.hash: f"person:{reviews[c.hash]['by']}" for c in accepted},
+            log=ctx.change_log,
+            tracing=ctx.tracing,
+        )
         results = {r.change_hash: r.model_dump(mode="json") for r in applied}
     # An edited change is a new change: it goes through the gate again.
-    return Command(update={"reviews": reviews, "results": results, "proposals": edited},
-                   goto="gate" if edited else after_answer)
+    return Command(
+        update={"reviews": reviews, "results": results, "proposals": edited}, goto="gate" if edited else after_answer
+    )
 
 
 def add_approval_steps(builder: StateGraph, *, report: str | None = None) -> None:
@@ -160,10 +185,12 @@ def add_approval_steps(builder: StateGraph, *, report: str | None = None) -> Non
     after_answer = report or "await_approval"
     builder.add_node("gate", gate)
     builder.add_node("apply_auto", apply_auto)
-    builder.add_node("await_approval", make_await_approval(done=END, after_answer=after_answer),
-                     destinations=tuple({"await_approval", "gate", after_answer, END}))
+    builder.add_node(
+        "await_approval",
+        make_await_approval(done=END, after_answer=after_answer),
+        destinations=tuple({"await_approval", "gate", after_answer, END}),
+    )
     builder.add_edge("gate", "apply_auto")
     builder.add_edge("apply_auto", after_answer)
     if report:
         builder.add_edge(report, "await_approval")
-

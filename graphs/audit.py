@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from langgraph.graph import START, StateGraph
 from langgraph.runtime import Runtime
 
 from ads.changes import Change
+from ads.entities import UNITS_PER_CURRENCY, ReportPeriod
 from graphs.approval import add_approval_steps
 from graphs.context import RunContext
-from graphs.report import write_report
 from graphs.state import AuditInput, AuditState
+from ops.report import write_report
 from tools.account_reports import Window
+from tools.pacing import daily_spend_series
 from tools.registry import ToolResult
 
 
@@ -28,11 +31,20 @@ def _proposed(*results: ToolResult) -> list[dict[str, Any]]:
 def load_account(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     structure = runtime.context.tools.structure()
     account = structure.account
-    return {"account": account.name, "findings": {"account": {
-        "name": account.name, "display_name": account.display_name, "platform": account.platform.value,
-        "currency": account.currency, "campaigns": len(structure.campaigns), "ad_groups": len(structure.ad_groups),
-        "today": runtime.context.today.isoformat(),
-    }}}
+    return {
+        "account": account.name,
+        "findings": {
+            "account": {
+                "name": account.name,
+                "display_name": account.display_name,
+                "platform": account.platform.value,
+                "currency": account.currency,
+                "campaigns": len(structure.campaigns),
+                "ad_groups": len(structure.ad_groups),
+                "today": runtime.context.today.isoformat(),
+            }
+        },
+    }
 
 
 def analyse_search_terms(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -45,10 +57,13 @@ def analyse_search_terms(state: AuditState, runtime: Runtime[RunContext]) -> dic
     ad_groups = ctx.run_tool("propose_ad_groups", {"window": Window.LAST_90_DAYS})
     return {
         "proposals": _proposed(negatives, ad_groups),
-        "findings": {"search_terms": {
-            "period": period.model_dump(mode="json"), "clusters": clusters.data,
-            "summaries": [clusters.summary, negatives.summary, ad_groups.summary],
-        }},
+        "findings": {
+            "search_terms": {
+                "period": period.model_dump(mode="json"),
+                "clusters": clusters.data,
+                "summaries": [clusters.summary, negatives.summary, ad_groups.summary],
+            }
+        },
     }
 
 
@@ -67,8 +82,33 @@ def analyse_pacing(state: AuditState, runtime: Runtime[RunContext]) -> dict[str,
     }
 
 
+def pacing_series(ctx: RunContext) -> pd.DataFrame:
+    """Cumulative spend per day this month beside the even-pace line to the month's target, in currency units."""
+    structure = ctx.tools.structure()
+    metrics = ctx.tools.metrics(ReportPeriod(start=ctx.today.replace(day=1), end=ctx.today))
+    target = sum(c.monthly_target or 0 for c in structure.campaigns) or None
+    series = daily_spend_series(metrics, ctx.today, monthly_target=target)
+    unit = UNITS_PER_CURRENCY[structure.account.money_unit]
+    return pd.DataFrame(
+        {
+            "actual": series["cumulative_spend"].astype("Float64") / unit,
+            "target": series["ideal_cumulative"].astype("Float64") / unit,
+        },
+        index=pd.RangeIndex(1, len(series) + 1),
+    )
+
+
 def report(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    return {"report": write_report(state, runtime.context)}
+    ctx = runtime.context
+    return {
+        "report": write_report(
+            state,
+            account=ctx.tools.structure().account,
+            today=ctx.today,
+            reports_dir=ctx.reports_dir,
+            pacing=pacing_series(ctx),
+        )
+    }
 
 
 def build_audit_graph() -> StateGraph:

@@ -37,8 +37,11 @@ def tools(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     last = state["messages"][-1]
     for call in getattr(last, "tool_calls", []):
         if call["name"] not in REGISTRY:
-            ctx.event("tool.rejected", input={"tool": call["name"], "args": call.get("args")},
-                      output={"reason": "not in the whitelist"})
+            ctx.event(
+                "tool.rejected",
+                input={"tool": call["name"], "args": call.get("args")},
+                output={"reason": "not in the whitelist"},
+            )
     node = ToolNode(langchain_tools(ctx.tools), handle_tool_errors=True)
     output = node.invoke(state)
     messages: list[ToolMessage] = output["messages"]
@@ -49,10 +52,14 @@ def tools(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         proposals.extend(artifact.get("proposals", []))
         if message.status == "error":
             ctx.event("tool.error", input={"tool": message.name}, output={"error": str(message.content)[:500]})
-        screened.append(message.model_copy(update={
-            "content": data_block(message.name or "tool", _as_data(message.content)),
-            "artifact": {**artifact, "summary": screen(str(artifact.get("summary", ""))).text},
-        }))
+        screened.append(
+            message.model_copy(
+                update={
+                    "content": data_block(message.name or "tool", _as_data(message.content)),
+                    "artifact": {**artifact, "summary": screen(str(artifact.get("summary", ""))).text},
+                }
+            )
+        )
     return {"messages": screened, "proposals": proposals}
 
 

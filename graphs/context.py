@@ -16,8 +16,8 @@ from langchain_core.language_models import BaseChatModel
 
 from ads.account import AdAccount
 from ads.account_plan import AccountPlan
-from graphs.change_log import ChangeLog
-from graphs.tracing import Tracing
+from ops.change_log import ChangeLog
+from ops.tracing import Tracing
 from policies.gate import Policy
 from tools.creatives import CopyWriter
 from tools.registry import ToolContext, ToolResult, run_tool
@@ -42,8 +42,11 @@ class RunContext:
 
     def run_tool(self, name: str, arguments: dict[str, Any]) -> ToolResult:
         """A whitelisted tool called by a graph node, traced as a tool observation like the chat's calls."""
-        span = (self.tracing.client.start_as_current_observation(name=name, as_type="tool", input=arguments)
-                if self.tracing else nullcontext())
+        span = (
+            self.tracing.client.start_as_current_observation(name=name, as_type="tool", input=arguments)
+            if self.tracing
+            else nullcontext()
+        )
         with span as observation:
             result = run_tool(name, self.tools, arguments)
             if observation is not None:

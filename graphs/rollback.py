@@ -9,14 +9,21 @@ from langgraph.graph import START, StateGraph
 
 from ads.account import AdAccount
 from ads.changes import (
-    AddCreativeVariants, AddNegativeKeywords, Change, CreateAdGroup, Evidence, KeywordSpec, PauseEntity,
-    RemoveNegativeKeywords, SetBudget,
+    AddCreativeVariants,
+    AddNegativeKeywords,
+    Change,
+    CreateAdGroup,
+    Evidence,
+    KeywordSpec,
+    PauseEntity,
+    RemoveNegativeKeywords,
+    SetBudget,
 )
 from ads.errors import AdpilotError
 from graphs.approval import add_approval_steps
-from graphs.change_log import LogEntry
 from graphs.context import RunContext
 from graphs.state import ProposalState
+from ops.change_log import LogEntry
 
 UNDOABLE = ("applied", "already_applied", "reconciled")
 
@@ -24,25 +31,36 @@ UNDOABLE = ("applied", "already_applied", "reconciled")
 def inverse_changes(entry: LogEntry, account: AdAccount) -> list[Change]:
     """What undoes `entry`, given the account as it is now."""
     if entry.status not in UNDOABLE:
-        raise AdpilotError(f"change log entry {entry.id} is '{entry.status}'; only an applied change can be rolled back")
+        raise AdpilotError(
+            f"change log entry {entry.id} is '{entry.status}'; only an applied change can be rolled back"
+        )
     change = entry.parsed_change()
     common = {
         "account": change.account,
         "rationale": f"Rolls back change {change.id} (change log entry {entry.id}, {entry.recorded_at:%Y-%m-%d %H:%M} UTC): "
-                     f"{change.summary()}.",
+        f"{change.summary()}.",
         "evidence": Evidence(metrics={"rolls_back_entry": float(entry.id)}),
     }
     match change:
         case AddNegativeKeywords():
             keywords = tuple(KeywordSpec(text=k.text, match_type=k.match_type) for k in change.keywords)
-            return [RemoveNegativeKeywords(level=change.level, target_id=change.target_id, target_name=change.target_name,
-                                           keywords=keywords, **common)]
+            return [
+                RemoveNegativeKeywords(
+                    level=change.level,
+                    target_id=change.target_id,
+                    target_name=change.target_name,
+                    keywords=keywords,
+                    **common,
+                )
+            ]
         case SetBudget():
             current = {b.id: b.daily_amount for b in account.structure().budgets}.get(change.budget_id)
             if current is None:
                 raise AdpilotError(f"budget {change.budget_id} is no longer in {change.account}; nothing to restore")
             restore = change.model_dump(exclude={"hash", "id", "rationale", "evidence"})
-            return [SetBudget.model_validate(restore | {"from_amount": current, "to_amount": change.from_amount, **common})]
+            return [
+                SetBudget.model_validate(restore | {"from_amount": current, "to_amount": change.from_amount, **common})
+            ]
         case CreateAdGroup():
             created = account.read_back(change).state.get("ad_group_id")
             if not created:

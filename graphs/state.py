@@ -19,9 +19,9 @@ class ProposalState(TypedDict, total=False):
 
     account: str
     proposals: Annotated[list[dict[str, Any]], operator.add]  # Change dumps, in the order proposed
-    decisions: Annotated[dict[str, dict[str, Any]], merge]   # change hash → Decision dump
-    results: Annotated[dict[str, dict[str, Any]], merge]     # change hash → ApplyResult dump
-    reviews: Annotated[dict[str, dict[str, Any]], merge]     # change hash → a person's answer
+    decisions: Annotated[dict[str, dict[str, Any]], merge]  # change hash → Decision dump
+    results: Annotated[dict[str, dict[str, Any]], merge]  # change hash → ApplyResult dump
+    reviews: Annotated[dict[str, dict[str, Any]], merge]  # change hash → a person's answer
 
 
 class AuditInput(TypedDict):
@@ -30,7 +30,7 @@ class AuditInput(TypedDict):
 
 class AuditState(ProposalState, total=False):
     findings: Annotated[dict[str, Any], merge]  # per analysis: what the report shows
-    report: dict[str, str]                       # paths of the written report
+    report: dict[str, str]  # paths of the written report
 
 
 class ChatState(ProposalState, total=False):

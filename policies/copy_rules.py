@@ -26,8 +26,12 @@ def check_ad_copy(copy: AdCopy, policy: Policy) -> list[str]:
     rules = policy.ad_copy
     if isinstance(copy, ResponsiveSearchAdCopy):
         assets = _rsa_violations(copy, rules)
-        texts = [*_numbered("headline", copy.headlines), *_numbered("description", copy.descriptions),
-                 ("path1", copy.path1), ("path2", copy.path2)]
+        texts = [
+            *_numbered("headline", copy.headlines),
+            *_numbered("description", copy.descriptions),
+            ("path1", copy.path1),
+            ("path2", copy.path2),
+        ]
     elif isinstance(copy, MetaAdCopy):
         assets = _meta_violations(copy, rules)
         texts = [("primary text", copy.primary_text), ("headline", copy.headline), ("description", copy.description)]
@@ -70,8 +74,10 @@ def _duplicates(label: str, items: tuple[str, ...]) -> list[str]:
 
 def _rsa_violations(copy: ResponsiveSearchAdCopy, rules: CopyPolicy) -> list[str]:
     rsa = rules.rsa
-    problems = [*_count("headline", copy.headlines, rsa.min_headlines, rsa.max_headlines),
-                *_count("description", copy.descriptions, rsa.min_descriptions, rsa.max_descriptions)]
+    problems = [
+        *_count("headline", copy.headlines, rsa.min_headlines, rsa.max_headlines),
+        *_count("description", copy.descriptions, rsa.min_descriptions, rsa.max_descriptions),
+    ]
     for asset, text in _numbered("headline", copy.headlines):
         problems += _too_long(asset, text, rsa.headline_max_chars)
     for asset, text in _numbered("description", copy.descriptions):
@@ -83,9 +89,12 @@ def _rsa_violations(copy: ResponsiveSearchAdCopy, rules: CopyPolicy) -> list[str
 def _meta_violations(copy: MetaAdCopy, rules: CopyPolicy) -> list[str]:
     meta = rules.meta
     problems = [] if copy.primary_text.strip() else ["primary text is empty"]
-    return (problems + _too_long("primary text", copy.primary_text, meta.primary_text_max_chars)
-            + _too_long("headline", copy.headline, meta.headline_max_chars)
-            + _too_long("description", copy.description, meta.description_max_chars))
+    return (
+        problems
+        + _too_long("primary text", copy.primary_text, meta.primary_text_max_chars)
+        + _too_long("headline", copy.headline, meta.headline_max_chars)
+        + _too_long("description", copy.description, meta.description_max_chars)
+    )
 
 
 @lru_cache(maxsize=32)
@@ -94,20 +103,27 @@ def _claim_patterns(forbidden: tuple[str, ...], allowed: tuple[str, ...]) -> tup
     permitted = {claim.casefold() for claim in allowed}
     return tuple(
         (claim, re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, claim.split())) + r"(?!\w)", re.IGNORECASE))
-        for claim in forbidden if claim.casefold() not in permitted
+        for claim in forbidden
+        if claim.casefold() not in permitted
     )
 
 
 def _text_violations(asset: str, text: str, rules: CopyPolicy) -> list[str]:
-    problems = [f"{asset} {_quote(text)} makes the forbidden claim \"{claim}\""
-                for claim, pattern in _claim_patterns(rules.forbidden_claims, rules.allowed_claims)
-                if pattern.search(text)]
+    problems = [
+        f'{asset} {_quote(text)} makes the forbidden claim "{claim}"'
+        for claim, pattern in _claim_patterns(rules.forbidden_claims, rules.allowed_claims)
+        if pattern.search(text)
+    ]
     acronyms = {acronym.upper() for acronym in rules.allowed_acronyms}
-    shouted = [word for word in _WORD.findall(text)
-               if len(word) > rules.max_caps_letters and word.isupper() and word not in acronyms]
+    shouted = [
+        word
+        for word in _WORD.findall(text)
+        if len(word) > rules.max_caps_letters and word.isupper() and word not in acronyms
+    ]
     if shouted:
-        problems.append(f"{asset} {_quote(text)} has ALL-CAPS word(s) {', '.join(shouted)} "
-                        f"(over {rules.max_caps_letters} letters)")
+        problems.append(
+            f"{asset} {_quote(text)} has ALL-CAPS word(s) {', '.join(shouted)} (over {rules.max_caps_letters} letters)"
+        )
     if rules.forbid_repeated_exclamation and "!!" in text:
         problems.append(f'{asset} {_quote(text)} repeats "!"')
     return problems

@@ -19,7 +19,13 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ads.changes import (
-    AddCreativeVariants, AddNegativeKeywords, Change, CreateAdGroup, NegativeSpec, QueryEvidence, SetBudget,
+    AddCreativeVariants,
+    AddNegativeKeywords,
+    Change,
+    CreateAdGroup,
+    NegativeSpec,
+    QueryEvidence,
+    SetBudget,
 )
 from ads.entities import Account, MatchType, Platform, from_currency
 from ads.errors import PolicyError
@@ -110,7 +116,8 @@ class RsaCopyPolicy(PolicySection):
             raise ValueError(f"min_headlines {self.min_headlines} is larger than max_headlines {self.max_headlines}")
         if self.min_descriptions > self.max_descriptions:
             raise ValueError(
-                f"min_descriptions {self.min_descriptions} is larger than max_descriptions {self.max_descriptions}")
+                f"min_descriptions {self.min_descriptions} is larger than max_descriptions {self.max_descriptions}"
+            )
         return self
 
 
@@ -151,8 +158,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -218,7 +224,8 @@ class GateContext(BaseModel):
     daily_budget_total: int = Field(default=0, description="Sum of the account's current daily budgets.")
     days_left_in_month: int = Field(default=1, ge=0, description="Including today.")
     budget_changes_last_hour: dict[str, int] = Field(
-        default_factory=dict, description="Budget id -> changes applied to it in the last hour.")
+        default_factory=dict, description="Budget id -> changes applied to it in the last hour."
+    )
 
 
 class Verdict(BaseModel):
@@ -236,28 +243,46 @@ def decide(change: Change, context: GateContext) -> Decision:
     try:
         verdict = _verdict(change, context)
     except Exception as error:  # noqa: BLE001 - any failure inside a rule must fail closed
-        verdict = Verdict(outcome="needs_approval", rule="default.fail_closed",
-                          reason=f"the gate could not evaluate this change ({type(error).__name__}: {error}); "
-                                 "a person must review it")
-    return Decision(change_id=change.id, change_hash=change.hash, kind=str(getattr(change, "kind", "unknown")),
-                    outcome=verdict.outcome, rule=verdict.rule, reason=verdict.reason)
+        verdict = Verdict(
+            outcome="needs_approval",
+            rule="default.fail_closed",
+            reason=f"the gate could not evaluate this change ({type(error).__name__}: {error}); "
+            "a person must review it",
+        )
+    return Decision(
+        change_id=change.id,
+        change_hash=change.hash,
+        kind=str(getattr(change, "kind", "unknown")),
+        outcome=verdict.outcome,
+        rule=verdict.rule,
+        reason=verdict.reason,
+    )
 
 
 def _verdict(change: Change, context: GateContext) -> Verdict:
     account = context.account
     if change.account != account.name:
-        return Verdict(outcome="blocked", rule="account.mismatch",
-                       reason=f"the change is for account {change.account!r}, not {account.name!r}")
+        return Verdict(
+            outcome="blocked",
+            rule="account.mismatch",
+            reason=f"the change is for account {change.account!r}, not {account.name!r}",
+        )
     if account.read_only:
-        return Verdict(outcome="blocked", rule="account.read_only",
-                       reason=f"account {account.name!r} is read-only (an imported report); nothing can be applied")
+        return Verdict(
+            outcome="blocked",
+            rule="account.read_only",
+            reason=f"account {account.name!r} is read-only (an imported report); nothing can be applied",
+        )
     section_name, rule = _RULES.get(type(change), (None, None))
     section = getattr(context.policy, section_name, None) if section_name else None
     if rule is None or section is None:
         kind = getattr(change, "kind", type(change).__name__)
         missing = f"no '{section_name}' section" if section_name else "no rule"
-        return Verdict(outcome="needs_approval", rule="default.fail_closed",
-                       reason=f"the policy has {missing} for {kind} changes, so a person must approve them")
+        return Verdict(
+            outcome="needs_approval",
+            rule="default.fail_closed",
+            reason=f"the policy has {missing} for {kind} changes, so a person must approve them",
+        )
     return rule(change, section, context)
 
 
@@ -273,7 +298,7 @@ def negative_matches(negative: NegativeSpec, search_term: str) -> bool:
     words, term = _words(negative.text), _words(search_term)
     if negative.match_type is MatchType.EXACT:
         return words == term
-    return any(term[i:i + len(words)] == words for i in range(len(term) - len(words) + 1))
+    return any(term[i : i + len(words)] == words for i in range(len(term) - len(words) + 1))
 
 
 def _evidence_for(negative: NegativeSpec, change: AddNegativeKeywords) -> Iterator[QueryEvidence]:
@@ -286,55 +311,86 @@ def _negatives(change: AddNegativeKeywords, policy: NegativesPolicy, context: Ga
     account = context.account
     for negative in change.keywords:
         if negative.match_type is MatchType.BROAD:
-            return Verdict(outcome="blocked", rule="negatives.broad",
-                           reason=f'"{negative.text}" is a broad-match negative; adpilot adds exact or phrase only')
+            return Verdict(
+                outcome="blocked",
+                rule="negatives.broad",
+                reason=f'"{negative.text}" is a broad-match negative; adpilot adds exact or phrase only',
+            )
         if len(negative.text.split()) > policy.max_words:
-            return Verdict(outcome="blocked", rule="negatives.max_words",
-                           reason=f'"{negative.text}" has {len(negative.text.split())} words; '
-                                  f"the limit is {policy.max_words}")
+            return Verdict(
+                outcome="blocked",
+                rule="negatives.max_words",
+                reason=f'"{negative.text}" has {len(negative.text.split())} words; the limit is {policy.max_words}',
+            )
         converting = next((q for q in _evidence_for(negative, change) if q.conversions > 0), None)
         if converting is not None:
-            return Verdict(outcome="blocked", rule="negatives.blocks_conversions",
-                           reason=f'"{negative.text}" would block "{converting.search_term}", '
-                                  f"which had {converting.conversions:g} conversions")
+            return Verdict(
+                outcome="blocked",
+                rule="negatives.blocks_conversions",
+                reason=f'"{negative.text}" would block "{converting.search_term}", '
+                f"which had {converting.conversions:g} conversions",
+            )
     if change.level == "shared_list" and len(change.keywords) > policy.shared_list_max_keywords:
-        return Verdict(outcome="blocked", rule="negatives.shared_list_size",
-                       reason=f"{len(change.keywords)} keywords exceed the shared list limit of "
-                              f"{policy.shared_list_max_keywords}")
+        return Verdict(
+            outcome="blocked",
+            rule="negatives.shared_list_size",
+            reason=f"{len(change.keywords)} keywords exceed the shared list limit of {policy.shared_list_max_keywords}",
+        )
     target = change.target_name or change.target_id
     for negative in change.keywords:
         # Sharing any word with a brand term may cut brand traffic, the cheapest there is.
         brand = next((b for b in account.brand_terms if set(_words(b)) & set(_words(negative.text))), None)
         if brand is not None:
-            return Verdict(outcome="needs_approval", rule="negatives.brand_term",
-                           reason=f'"{negative.text}" touches the brand term "{brand}"; a person should confirm it')
+            return Verdict(
+                outcome="needs_approval",
+                rule="negatives.brand_term",
+                reason=f'"{negative.text}" touches the brand term "{brand}"; a person should confirm it',
+            )
     if change.level not in policy.auto_apply_levels:
         why = " (a shared list reaches every campaign it is attached to)" if change.level == "shared_list" else ""
-        return Verdict(outcome="needs_approval", rule="negatives.level",
-                       reason=f"negatives at {change.level.replace('_', ' ')} level are not auto-applied{why}")
+        return Verdict(
+            outcome="needs_approval",
+            rule="negatives.level",
+            reason=f"negatives at {change.level.replace('_', ' ')} level are not auto-applied{why}",
+        )
     if len(change.keywords) > policy.auto_apply_max_keywords:
-        return Verdict(outcome="needs_approval", rule="negatives.max_keywords",
-                       reason=f"{len(change.keywords)} keywords in one change; at most "
-                              f"{policy.auto_apply_max_keywords} are auto-applied")
+        return Verdict(
+            outcome="needs_approval",
+            rule="negatives.max_keywords",
+            reason=f"{len(change.keywords)} keywords in one change; at most "
+            f"{policy.auto_apply_max_keywords} are auto-applied",
+        )
     min_cost = from_currency(policy.auto_apply_min_cost, account.money_unit)
     for negative in change.keywords:
         if not negative.blocks:
-            return Verdict(outcome="needs_approval", rule="negatives.no_evidence",
-                           reason=f'"{negative.text}" names no search terms it blocks')
+            return Verdict(
+                outcome="needs_approval",
+                rule="negatives.no_evidence",
+                reason=f'"{negative.text}" names no search terms it blocks',
+            )
         clicks = sum(q.clicks for q in negative.blocks)
         cost = sum(q.cost for q in negative.blocks)
         if clicks < policy.auto_apply_min_clicks:
-            return Verdict(outcome="needs_approval", rule="negatives.min_clicks",
-                           reason=f'"{negative.text}" blocks terms with {clicks} clicks; '
-                                  f"auto-apply needs at least {policy.auto_apply_min_clicks}")
+            return Verdict(
+                outcome="needs_approval",
+                rule="negatives.min_clicks",
+                reason=f'"{negative.text}" blocks terms with {clicks} clicks; '
+                f"auto-apply needs at least {policy.auto_apply_min_clicks}",
+            )
         if cost < min_cost:
-            return Verdict(outcome="needs_approval", rule="negatives.min_cost",
-                           reason=f'"{negative.text}" blocks terms that cost {account.money(cost)}; '
-                                  f"auto-apply needs at least {account.money(min_cost)}")
-    return Verdict(outcome="auto_apply", rule="negatives.auto_apply",
-                   reason=f"{len(change.keywords)} exact/phrase negative(s) on {change.level.replace('_', ' ')} "
-                          f"{target}: each blocks terms with ≥ {policy.auto_apply_min_clicks} clicks, "
-                          f"≥ {account.money(min_cost)} cost and 0 conversions")
+            return Verdict(
+                outcome="needs_approval",
+                rule="negatives.min_cost",
+                reason=f'"{negative.text}" blocks terms that cost {account.money(cost)}; '
+                f"auto-apply needs at least {account.money(min_cost)}",
+            )
+    return Verdict(
+        outcome="auto_apply",
+        rule="negatives.auto_apply",
+        reason=f"{len(change.keywords)} exact/phrase negative(s) on {change.level.replace('_', ' ')} "
+        f"{target}: each blocks terms with ≥ {policy.auto_apply_min_clicks} clicks, "
+        f"≥ {account.money(min_cost)} cost and 0 conversions",
+    )
 
 
 # --- budgets -------------------------------------------------------------------------------------
@@ -346,32 +402,48 @@ def _budget(change: SetBudget, policy: BudgetsPolicy, context: GateContext) -> V
     if change.level == "ad_set" or account.platform is Platform.META:
         recent = context.budget_changes_last_hour.get(change.budget_id, 0)
         if recent >= policy.meta_max_changes_per_hour:
-            return Verdict(outcome="blocked", rule="budget.rate_limit",
-                           reason=f"budget {name} changed {recent} times in the last hour; Meta allows about "
-                                  f"{policy.meta_max_changes_per_hour} an hour, so queue it and retry after the hour")
+            return Verdict(
+                outcome="blocked",
+                rule="budget.rate_limit",
+                reason=f"budget {name} changed {recent} times in the last hour; Meta allows about "
+                f"{policy.meta_max_changes_per_hour} an hour, so queue it and retry after the hour",
+            )
     if change.from_amount == 0:
-        return Verdict(outcome="needs_approval", rule="budget.no_current_amount",
-                       reason=f"budget {name} has no current daily amount, so the move cannot be measured")
+        return Verdict(
+            outcome="needs_approval",
+            rule="budget.no_current_amount",
+            reason=f"budget {name} has no current daily amount, so the move cannot be measured",
+        )
     move = change.relative_change
     cap = account.monthly_budget_cap
     if move > 0 and cap is not None:
         daily_after = context.daily_budget_total - change.from_amount + change.to_amount
         projected = context.month_to_date_spend + daily_after * context.days_left_in_month
         if projected > cap:
-            return Verdict(outcome="blocked", rule="budget.monthly_cap",
-                           reason=f"projected month spend {account.money(projected)} (spent "
-                                  f"{account.money(context.month_to_date_spend)} + {account.money(daily_after)}/day × "
-                                  f"{context.days_left_in_month} days) exceeds the monthly cap {account.money(cap)}")
+            return Verdict(
+                outcome="blocked",
+                rule="budget.monthly_cap",
+                reason=f"projected month spend {account.money(projected)} (spent "
+                f"{account.money(context.month_to_date_spend)} + {account.money(daily_after)}/day × "
+                f"{context.days_left_in_month} days) exceeds the monthly cap {account.money(cap)}",
+            )
     amounts = f"{account.money(change.from_amount)} → {account.money(change.to_amount)}"
     moved = f"budget move {move:+.0%} on {name} ({amounts})"
     if abs(move) > policy.max_move:
-        return Verdict(outcome="blocked", rule="budget.max_move",
-                       reason=f"{moved} exceeds the {policy.max_move:.0%} limit")
+        return Verdict(
+            outcome="blocked", rule="budget.max_move", reason=f"{moved} exceeds the {policy.max_move:.0%} limit"
+        )
     if abs(move) <= policy.max_auto_move:
-        return Verdict(outcome="auto_apply", rule="budget.auto_apply",
-                       reason=f"{moved} is within the {policy.max_auto_move:.0%} auto-apply limit")
-    return Verdict(outcome="needs_approval", rule="budget.needs_approval",
-                   reason=f"{moved} is above the {policy.max_auto_move:.0%} auto-apply limit")
+        return Verdict(
+            outcome="auto_apply",
+            rule="budget.auto_apply",
+            reason=f"{moved} is within the {policy.max_auto_move:.0%} auto-apply limit",
+        )
+    return Verdict(
+        outcome="needs_approval",
+        rule="budget.needs_approval",
+        reason=f"{moved} is above the {policy.max_auto_move:.0%} auto-apply limit",
+    )
 
 
 # --- ad groups and creatives ---------------------------------------------------------------------
@@ -387,10 +459,16 @@ def _creation(section: str, what: str) -> Callable[[Creation, CreationPolicy, Ga
             more = f" (+{len(violations) - 3} more)" if len(violations) > 3 else ""
             return Verdict(outcome="blocked", rule=f"{section}.copy", reason="; ".join(violations[:3]) + more)
         if policy.require_paused and not change.paused:
-            return Verdict(outcome="blocked", rule=f"{section}.require_paused",
-                           reason=f"the {what} would serve at once; the policy only allows creating it paused")
-        return Verdict(outcome="needs_approval", rule=f"{section}.needs_approval",
-                       reason=f"a new {what} is always reviewed by a person")
+            return Verdict(
+                outcome="blocked",
+                rule=f"{section}.require_paused",
+                reason=f"the {what} would serve at once; the policy only allows creating it paused",
+            )
+        return Verdict(
+            outcome="needs_approval",
+            rule=f"{section}.needs_approval",
+            reason=f"a new {what} is always reviewed by a person",
+        )
 
     return rule
 
@@ -403,6 +481,18 @@ _RULES: dict[type, tuple[str, Callable[[Any, Any, GateContext], Verdict]]] = {
 }
 
 __all__ = [
-    "BudgetsPolicy", "CopyPolicy", "CreationPolicy", "Decision", "GateContext", "MetaCopyPolicy", "NegativesPolicy",
-    "Outcome", "Policy", "RsaCopyPolicy", "decide", "load_policy", "negative_matches", "policy_from_dict",
+    "BudgetsPolicy",
+    "CopyPolicy",
+    "CreationPolicy",
+    "Decision",
+    "GateContext",
+    "MetaCopyPolicy",
+    "NegativesPolicy",
+    "Outcome",
+    "Policy",
+    "RsaCopyPolicy",
+    "decide",
+    "load_policy",
+    "negative_matches",
+    "policy_from_dict",
 ]

@@ -23,7 +23,20 @@ class GaqlError(AdpilotError):
 
 
 Operator = Literal[
-    "=", "!=", ">", ">=", "<", "<=", "IN", "NOT IN", "LIKE", "NOT LIKE", "BETWEEN", "DURING", "IS NULL", "IS NOT NULL",
+    "=",
+    "!=",
+    ">",
+    ">=",
+    "<",
+    "<=",
+    "IN",
+    "NOT IN",
+    "LIKE",
+    "NOT LIKE",
+    "BETWEEN",
+    "DURING",
+    "IS NULL",
+    "IS NOT NULL",
 ]
 
 
@@ -56,16 +69,39 @@ class GaqlQuery(BaseModel):
 
 
 DATE_RANGES = (
-    "TODAY", "YESTERDAY", "LAST_7_DAYS", "LAST_14_DAYS", "LAST_30_DAYS", "THIS_MONTH", "LAST_MONTH",
-    "THIS_WEEK_MON_TODAY", "LAST_WEEK_MON_SUN",
+    "TODAY",
+    "YESTERDAY",
+    "LAST_7_DAYS",
+    "LAST_14_DAYS",
+    "LAST_30_DAYS",
+    "THIS_MONTH",
+    "LAST_MONTH",
+    "THIS_WEEK_MON_TODAY",
+    "LAST_WEEK_MON_SUN",
 )
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<string>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")|(?P<number>-?\d+(?:\.\d+)?)(?![\w.])"
     r"|(?P<op>>=|<=|!=|=|<|>)|(?P<punct>[(),])|(?P<word>[A-Za-z_][\w.]*))"
 )
-_KEYWORDS = {"SELECT", "FROM", "WHERE", "AND", "ORDER", "BY", "ASC", "DESC", "LIMIT", "IN", "NOT", "LIKE",
-             "BETWEEN", "DURING", "IS", "NULL"}
+_KEYWORDS = {
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "AND",
+    "ORDER",
+    "BY",
+    "ASC",
+    "DESC",
+    "LIMIT",
+    "IN",
+    "NOT",
+    "LIKE",
+    "BETWEEN",
+    "DURING",
+    "IS",
+    "NULL",
+}
 
 
 def _tokenize(text: str) -> list[tuple[str, Any]]:
@@ -153,8 +189,9 @@ class _Parser:
                 raise GaqlError(f"GAQL: LIMIT must be a non-negative integer, found {limit!r}")
         if self.peek() is not None:
             raise GaqlError(f"GAQL: unexpected {self.peek()[1]!r} after the query")
-        return GaqlQuery(fields=tuple(fields), resource=resource, conditions=tuple(conditions),
-                         order_by=tuple(order_by), limit=limit)
+        return GaqlQuery(
+            fields=tuple(fields), resource=resource, conditions=tuple(conditions), order_by=tuple(order_by), limit=limit
+        )
 
     def ordering(self) -> Ordering:
         field = self.field()
@@ -305,8 +342,14 @@ def _matches(row: dict[str, Any], condition: Condition, today: dt.date) -> bool:
         found = _like(str(condition.value)).fullmatch(str(value)) is not None
         return found if op == "LIKE" else not found
     left, right = _comparable(value, condition.value)
-    return {"=": left == right, "!=": left != right, ">": left > right, ">=": left >= right,
-            "<": left < right, "<=": left <= right}[op]
+    return {
+        "=": left == right,
+        "!=": left != right,
+        ">": left > right,
+        ">=": left >= right,
+        "<": left < right,
+        "<=": left <= right,
+    }[op]
 
 
 def _aggregate(query: GaqlQuery, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -328,14 +371,17 @@ def _hashable(value: Any) -> Any:
     return repr(value) if isinstance(value, (list, dict)) else value
 
 
-def evaluate(query: GaqlQuery, rows: Iterable[dict[str, Any]], *, today: dt.date,
-             skip: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+def evaluate(
+    query: GaqlQuery, rows: Iterable[dict[str, Any]], *, today: dt.date, skip: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
     """Filters, aggregates, orders and limits `rows`. Conditions on fields in `skip` were applied by the caller."""
     conditions = [c for c in query.conditions if c.field not in skip]
     kept = [row for row in rows if all(_matches(row, c, today) for c in conditions)]
     kept = _aggregate(query, kept)
     for ordering in reversed(query.order_by):
         # unset values sort first ascending, like the API's
-        kept.sort(key=lambda row, f=ordering.field: (row.get(f) is not None, row.get(f) if row.get(f) is not None else 0),
-                  reverse=ordering.descending)
+        kept.sort(
+            key=lambda row, f=ordering.field: (row.get(f) is not None, row.get(f) if row.get(f) is not None else 0),
+            reverse=ordering.descending,
+        )
     return kept[: query.limit] if query.limit is not None else kept

@@ -105,14 +105,25 @@ def _slug(text: str, width: int) -> str:
 
 def _rsa(group: str, campaign: str, rng: np.random.Generator) -> ResponsiveSearchAdCopy:
     """Valid RSA copy: candidates over the limits are dropped, and three fixed headlines always fit."""
-    headlines = [f"{group}", f"Shop {group}", f"{group} Sale", f"New {group} In Stock", f"Top Rated {group}",
-                 "Trailhead Outfitters", "Gear Tested on Real Trails", "Easy 60-Day Returns",
-                 "Expert Advice, Real Hikers", "Shipping Over $50 Is On Us"]
+    headlines = [
+        f"{group}",
+        f"Shop {group}",
+        f"{group} Sale",
+        f"New {group} In Stock",
+        f"Top Rated {group}",
+        "Trailhead Outfitters",
+        "Gear Tested on Real Trails",
+        "Easy 60-Day Returns",
+        "Expert Advice, Real Hikers",
+        "Shipping Over $50 Is On Us",
+    ]
     headlines = list(dict.fromkeys(h for h in headlines if len(h) <= limit("rsa_headline_max_chars")))
-    descriptions = [f"Find the right {group.lower()} for your next trip. Compare sizes, weights and reviews.",
-                    "Gear for every trail, chosen by people who hike. Order today, out the door tomorrow.",
-                    "Friendly advice from our staff in store and online. Easy returns within 60 days.",
-                    f"Shop {group.lower()} at Trailhead Outfitters, tested on real trails."]
+    descriptions = [
+        f"Find the right {group.lower()} for your next trip. Compare sizes, weights and reviews.",
+        "Gear for every trail, chosen by people who hike. Order today, out the door tomorrow.",
+        "Friendly advice from our staff in store and online. Easy returns within 60 days.",
+        f"Shop {group.lower()} at Trailhead Outfitters, tested on real trails.",
+    ]
     descriptions = [d for d in descriptions if len(d) <= limit("rsa_description_max_chars")]
     n_headlines = int(rng.integers(limit("rsa_min_headlines") + 2, len(headlines) + 1))
     n_descriptions = int(rng.integers(limit("rsa_min_descriptions"), len(descriptions) + 1))
@@ -139,40 +150,88 @@ def _google_structure(store: SandboxStore, rng: np.random.Generator) -> AccountS
         target = _monthly_target(theme, rng)
         # An overspending campaign got a budget that is too high for its target.
         daily = target * CURRENT_MONTH_PACE.get(theme.name, 1.0) / limit("google_monthly_charge_multiplier")
-        budgets.append(Budget(id=budget_id, name=f"{theme.name} budget", level="campaign",
-                              daily_amount=round(daily / 10_000) * 10_000, campaign_ids=(campaign_id,)))
-        campaigns.append(Campaign(id=campaign_id, name=f"Search | {theme.name}", channel="search",
-                                  budget_id=budget_id, monthly_target=target))
+        budgets.append(
+            Budget(
+                id=budget_id,
+                name=f"{theme.name} budget",
+                level="campaign",
+                daily_amount=round(daily / 10_000) * 10_000,
+                campaign_ids=(campaign_id,),
+            )
+        )
+        campaigns.append(
+            Campaign(
+                id=campaign_id,
+                name=f"Search | {theme.name}",
+                channel="search",
+                budget_id=budget_id,
+                monthly_target=target,
+            )
+        )
         for group_theme in theme.ad_groups:
             group = AdGroup(id=store.new_id(), campaign_id=campaign_id, name=group_theme.name)
             groups.append(group)
             last = len(group_theme.keywords) - 1
-            keywords += [Keyword(id=store.new_id(), ad_group_id=group.id, text=text,
-                                 match_type=MatchType.BROAD if i == last else match_types[i % 2])
-                         for i, text in enumerate(group_theme.keywords)]
-            ads += [Ad(id=store.new_id(), ad_group_id=group.id, copy=_rsa(group.name, theme.name, rng))
-                    for _ in range(int(rng.integers(1, 4)))]
+            keywords += [
+                Keyword(
+                    id=store.new_id(),
+                    ad_group_id=group.id,
+                    text=text,
+                    match_type=MatchType.BROAD if i == last else match_types[i % 2],
+                )
+                for i, text in enumerate(group_theme.keywords)
+            ]
+            ads += [
+                Ad(id=store.new_id(), ad_group_id=group.id, copy=_rsa(group.name, theme.name, rng))
+                for _ in range(int(rng.integers(1, 4)))
+            ]
     by_name = {c.name: c for c in campaigns}
     negatives += [
-        NegativeKeyword(id=store.new_id(), level="campaign", owner_id=by_name["Search | Brand"].id,
-                        text="trailhead parking", match_type=MatchType.PHRASE),
-        NegativeKeyword(id=store.new_id(), level="campaign", owner_id=by_name["Search | Tents"].id,
-                        text="tent pole replacement", match_type=MatchType.EXACT),
+        NegativeKeyword(
+            id=store.new_id(),
+            level="campaign",
+            owner_id=by_name["Search | Brand"].id,
+            text="trailhead parking",
+            match_type=MatchType.PHRASE,
+        ),
+        NegativeKeyword(
+            id=store.new_id(),
+            level="campaign",
+            owner_id=by_name["Search | Tents"].id,
+            text="tent pole replacement",
+            match_type=MatchType.EXACT,
+        ),
     ]
-    generic_ids = tuple(c.id for c, t in zip(campaigns, CAMPAIGNS) if t.kind == "generic")
+    generic_ids = tuple(c.id for c, t in zip(campaigns, CAMPAIGNS, strict=False) if t.kind == "generic")
     shared = SharedNegativeList(id=store.new_id(), name="Account negatives", campaign_ids=generic_ids)
-    negatives += [NegativeKeyword(id=store.new_id(), level="shared_list", owner_id=shared.id, text=text,
-                                  match_type=match_type)
-                  for text, match_type in (("ebay", MatchType.PHRASE), ("craigslist", MatchType.PHRASE),
-                                           ("coloring pages", MatchType.EXACT))]
+    negatives += [
+        NegativeKeyword(id=store.new_id(), level="shared_list", owner_id=shared.id, text=text, match_type=match_type)
+        for text, match_type in (
+            ("ebay", MatchType.PHRASE),
+            ("craigslist", MatchType.PHRASE),
+            ("coloring pages", MatchType.EXACT),
+        )
+    ]
     account = Account(
-        name=GOOGLE_ACCOUNT, id=str(rng.integers(10**9, 10**10)), display_name="Trailhead Outfitters (Google Ads)",
-        platform=Platform.GOOGLE_ADS, currency="USD", time_zone="America/Denver", brand_terms=BRAND_TERMS,
+        name=GOOGLE_ACCOUNT,
+        id=str(rng.integers(10**9, 10**10)),
+        display_name="Trailhead Outfitters (Google Ads)",
+        platform=Platform.GOOGLE_ADS,
+        currency="USD",
+        time_zone="America/Denver",
+        brand_terms=BRAND_TERMS,
         monthly_budget_cap=round(sum(c.monthly_target for c in campaigns) * 1.1 / MICROS) * MICROS,
     )
-    return AccountStructure(account=account, campaigns=tuple(campaigns), budgets=tuple(budgets),
-                            ad_groups=tuple(groups), keywords=tuple(keywords), negatives=tuple(negatives),
-                            shared_lists=(shared,), ads=tuple(ads))
+    return AccountStructure(
+        account=account,
+        campaigns=tuple(campaigns),
+        budgets=tuple(budgets),
+        ad_groups=tuple(groups),
+        keywords=tuple(keywords),
+        negatives=tuple(negatives),
+        shared_lists=(shared,),
+        ads=tuple(ads),
+    )
 
 
 # -- daily metrics -------------------------------------------------------------------------------
@@ -197,8 +256,9 @@ class _SpendPlan:
     aov: float  # in the account's money unit
 
 
-def _daily_metrics(plans: list[_SpendPlan], rng: np.random.Generator, start: dt.date, today: dt.date,
-                   money_step: int) -> pd.DataFrame:
+def _daily_metrics(
+    plans: list[_SpendPlan], rng: np.random.Generator, start: dt.date, today: dt.date, money_step: int
+) -> pd.DataFrame:
     days = pd.date_range(start, today, freq="D")
     month_start = pd.Timestamp(today.replace(day=1))
     frames = []
@@ -208,26 +268,43 @@ def _daily_metrics(plans: list[_SpendPlan], rng: np.random.Generator, start: dt.
         clicks = rng.poisson(spend / plan.cpc)
         impressions = clicks + rng.poisson(clicks * (1 / plan.ctr - 1))
         conversions = rng.binomial(clicks, plan.cvr).astype(float)
-        frames.append(pd.DataFrame({
-            "date": days, "campaign_id": plan.campaign_id, "ad_group_id": plan.ad_group_id,
-            "impressions": impressions, "clicks": clicks,
-            "cost": (np.round(spend / money_step) * money_step).astype("int64"),
-            "conversions": conversions,
-            "conversion_value": np.round(conversions * plan.aov * rng.lognormal(0, 0.15, len(days)), 2),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "date": days,
+                    "campaign_id": plan.campaign_id,
+                    "ad_group_id": plan.ad_group_id,
+                    "impressions": impressions,
+                    "clicks": clicks,
+                    "cost": (np.round(spend / money_step) * money_step).astype("int64"),
+                    "conversions": conversions,
+                    "conversion_value": np.round(conversions * plan.aov * rng.lognormal(0, 0.15, len(days)), 2),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True).sort_values(["date", "campaign_id", "ad_group_id"], ignore_index=True)
 
 
 def _google_daily_metrics(structure: AccountStructure, rng: np.random.Generator, today: dt.date) -> pd.DataFrame:
     plans = []
-    for campaign, theme in zip(structure.campaigns, CAMPAIGNS):
+    for campaign, theme in zip(structure.campaigns, CAMPAIGNS, strict=False):
         groups = [g for g in structure.ad_groups if g.campaign_id == campaign.id]
         shares = rng.dirichlet(np.full(len(groups), 2.0))
         behaviour = BEHAVIOUR[QUERY_KIND[theme.kind]]
         cpc, ctr, cvr, aov = (float(rng.uniform(*behaviour[key])) for key in ("cpc", "ctr", "cvr", "aov"))
-        plans += [_SpendPlan(campaign.id, group.id, campaign.monthly_target * share,
-                             CURRENT_MONTH_PACE.get(theme.name, 1.0), cpc * MICROS, ctr, cvr, aov)
-                  for group, share in zip(groups, shares)]
+        plans += [
+            _SpendPlan(
+                campaign.id,
+                group.id,
+                campaign.monthly_target * share,
+                CURRENT_MONTH_PACE.get(theme.name, 1.0),
+                cpc * MICROS,
+                ctr,
+                cvr,
+                aov,
+            )
+            for group, share in zip(groups, shares, strict=False)
+        ]
     return _daily_metrics(plans, rng, _month_start(today, 2), today, money_step=10_000)
 
 
@@ -249,8 +326,11 @@ def _query_catalogue(rng: np.random.Generator) -> pd.DataFrame:
         entries += _modified(uncovered.heads, PREFIXES, SUFFIXES, uncovered.name, "uncovered", uncovered.served_by)
     group_names = [g.name for t in CAMPAIGNS if t.kind == "generic" for g in t.ad_groups]
     for query, waste_kind, product in waste_queries():
-        group = ("Trailhead Brand" if product == "brand" else WASTE_PRODUCTS.get(product)
-                 or group_names[int(rng.integers(len(group_names)))])
+        group = (
+            "Trailhead Brand"
+            if product == "brand"
+            else WASTE_PRODUCTS.get(product) or group_names[int(rng.integers(len(group_names)))]
+        )
         entries.append((query, waste_kind, "waste", waste_kind, group, 1.0))
     for query in INJECTION_QUERIES:
         entries.append((query, "injection", "injection", "", group_names[int(rng.integers(len(group_names)))], 1.0))
@@ -267,15 +347,18 @@ def _query_catalogue(rng: np.random.Generator) -> pd.DataFrame:
         split = jitter[mask] / jitter[mask].sum()
         if kind == "waste":
             split = themes.loc[mask, "waste_kind"].map(WASTE_SHARE).to_numpy()
-        theme_share |= dict(zip(themes.loc[mask, "theme"], share * split))
+        theme_share |= dict(zip(themes.loc[mask, "theme"], share * split, strict=False))
     rank = catalogue.groupby("theme")["score"].rank(ascending=False, method="first")
     zipf = 1.0 / rank ** np.where(catalogue["kind"] == "waste", WASTE_ZIPF_EXPONENT, ZIPF_EXPONENT)
-    catalogue["popularity"] = catalogue["theme"].map(theme_share) * zipf / zipf.groupby(catalogue["theme"]).transform("sum")
+    catalogue["popularity"] = (
+        catalogue["theme"].map(theme_share) * zipf / zipf.groupby(catalogue["theme"]).transform("sum")
+    )
     return catalogue
 
 
-def _modified(heads: tuple[str, ...], prefixes: tuple[str, ...], suffixes: tuple[str, ...], label: str, kind: str,
-              group: str) -> list[tuple[str, str, str, str, str, float]]:
+def _modified(
+    heads: tuple[str, ...], prefixes: tuple[str, ...], suffixes: tuple[str, ...], label: str, kind: str, group: str
+) -> list[tuple[str, str, str, str, str, float]]:
     """Heads with shopping modifiers; each modifier makes a query rarer. Waste words never slip in."""
     entries = []
     for head in heads:
@@ -290,16 +373,19 @@ def _modified(heads: tuple[str, ...], prefixes: tuple[str, ...], suffixes: tuple
 def _keyword_for(query: str, keywords: list[Keyword]) -> Keyword:
     """The keyword a query matched: an equal exact keyword, else a contained phrase keyword, else the broad one."""
     padded = f" {query} "
-    for match_type, fits in ((MatchType.EXACT, lambda k: k.text == query),
-                             (MatchType.PHRASE, lambda k: f" {k.text} " in padded)):
+    for match_type, fits in (
+        (MatchType.EXACT, lambda k: k.text == query),
+        (MatchType.PHRASE, lambda k: f" {k.text} " in padded),
+    ):
         found = next((k for k in keywords if k.match_type is match_type and fits(k)), None)
         if found is not None:
             return found
     return next(k for k in keywords if k.match_type is MatchType.BROAD)
 
 
-def _search_term_report(structure: AccountStructure, rng: np.random.Generator, rows: int,
-                        today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _search_term_report(
+    structure: AccountStructure, rng: np.random.Generator, rows: int, today: dt.date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Daily search-term rows (≥ `rows`) over the last 90 days, and the ground truth of the terms they hold."""
     catalogue = _query_catalogue(rng)
     per_day = math.ceil(rows / SEARCH_TERM_DAYS)
@@ -343,34 +429,58 @@ def _search_term_report(structure: AccountStructure, rng: np.random.Generator, r
     for keyword in structure.keywords:
         keywords_of.setdefault(keyword.ad_group_id, []).append(keyword)
     placement = []
-    for query, group_name in zip(catalogue["search_term"], catalogue["ad_group"]):
+    for query, group_name in zip(catalogue["search_term"], catalogue["ad_group"], strict=False):
         group = groups[group_name]
         keyword = _keyword_for(query, keywords_of[group.id])
-        placement.append((group.campaign_id, campaigns[group.campaign_id].name, group.id, group.name,
-                          keyword.text, str(keyword.match_type)))
-    placement_frame = pd.DataFrame(placement, columns=[
-        "campaign_id", "campaign_name", "ad_group_id", "ad_group_name", "keyword", "match_type"])
+        placement.append(
+            (
+                group.campaign_id,
+                campaigns[group.campaign_id].name,
+                group.id,
+                group.name,
+                keyword.text,
+                str(keyword.match_type),
+            )
+        )
+    placement_frame = pd.DataFrame(
+        placement, columns=["campaign_id", "campaign_name", "ad_group_id", "ad_group_name", "keyword", "match_type"]
+    )
 
     first_day = today - dt.timedelta(days=SEARCH_TERM_DAYS - 1)
-    report = pd.concat([
-        pd.DataFrame({"day": [first_day + dt.timedelta(days=int(d)) for d in day_index],
-                      "search_term": catalogue["search_term"].to_numpy()[query_index]}),
-        placement_frame.iloc[query_index].reset_index(drop=True),
-        pd.DataFrame({"impressions": impressions, "clicks": clicks,
-                      "cost": (np.round(cost / 10_000) * 10_000).astype("int64"),
-                      "conversions": conversions, "conversion_value": value}),
-    ], axis=1)
+    report = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "day": [first_day + dt.timedelta(days=int(d)) for d in day_index],
+                    "search_term": catalogue["search_term"].to_numpy()[query_index],
+                }
+            ),
+            placement_frame.iloc[query_index].reset_index(drop=True),
+            pd.DataFrame(
+                {
+                    "impressions": impressions,
+                    "clicks": clicks,
+                    "cost": (np.round(cost / 10_000) * 10_000).astype("int64"),
+                    "conversions": conversions,
+                    "conversion_value": value,
+                }
+            ),
+        ],
+        axis=1,
+    )
 
     seen = catalogue.iloc[np.unique(query_index)]
     brand = "|".join(BRAND_TERMS)
-    truth = pd.DataFrame({
-        "search_term": seen["search_term"].to_numpy(),
-        "theme": seen["theme"].to_numpy(),
-        "is_waste": (seen["kind"] == "waste").to_numpy(),
-        "waste_kind": seen["waste_kind"].to_numpy(),
-        "is_brand": seen["search_term"].str.contains(rf"\b(?:{brand})\b", regex=True).to_numpy(),
-        "is_injection": (seen["kind"] == "injection").to_numpy(),
-    })
+    truth = pd.DataFrame(
+        {
+            "search_term": seen["search_term"].to_numpy(),
+            "theme": seen["theme"].to_numpy(),
+            "is_waste": (seen["kind"] == "waste").to_numpy(),
+            "waste_kind": seen["waste_kind"].to_numpy(),
+            "is_brand": seen["search_term"].str.contains(rf"\b(?:{brand})\b", regex=True).to_numpy(),
+            "is_injection": (seen["kind"] == "injection").to_numpy(),
+        }
+    )
     return report, truth
 
 
@@ -378,16 +488,25 @@ def _search_term_report(structure: AccountStructure, rng: np.random.Generator, r
 
 # campaign -> ad sets (name, daily budget in cents, this month's pace)
 META_CAMPAIGNS = {
-    "Prospecting | Spring Gear": (("Hikers 25-44", 5_000, 1.0), ("Campers Lookalike 1%", 4_000, 1.4),
-                                  ("Trail Runners Interest", 3_000, 1.0)),
+    "Prospecting | Spring Gear": (
+        ("Hikers 25-44", 5_000, 1.0),
+        ("Campers Lookalike 1%", 4_000, 1.4),
+        ("Trail Runners Interest", 3_000, 1.0),
+    ),
     "Retargeting | Site Visitors": (("Cart Abandoners 14d", 2_500, 1.0), ("Product Viewers 30d", 2_000, 1.0)),
 }
 THIN_AD_SET = "Trail Runners Interest"  # runs one ad only, so the creatives analysis has a gap to find on Meta
 META_COPY = (
-    ("Boots, tents and packs tested on real trails. Find your next adventure at Trailhead Outfitters.",
-     "Gear Up for Spring", "Easy 60-day returns"),
-    ("Still thinking it over? Your trail gear is waiting, with shipping on us over $50.",
-     "Your Gear Is Waiting", "Shipping on us over $50"),
+    (
+        "Boots, tents and packs tested on real trails. Find your next adventure at Trailhead Outfitters.",
+        "Gear Up for Spring",
+        "Easy 60-day returns",
+    ),
+    (
+        "Still thinking it over? Your trail gear is waiting, with shipping on us over $50.",
+        "Your Gear Is Waiting",
+        "Shipping on us over $50",
+    ),
 )
 
 
@@ -395,30 +514,69 @@ def _meta_structure(store: SandboxStore, rng: np.random.Generator) -> AccountStr
     campaigns, budgets, ad_sets, ads = [], [], [], []
     for campaign_name, sets in META_CAMPAIGNS.items():
         campaign_id = store.new_id()
-        campaigns.append(Campaign(id=campaign_id, name=campaign_name, channel="meta",
-                                  monthly_target=round(sum(daily for _, daily, _ in sets) * 30.4)))
+        campaigns.append(
+            Campaign(
+                id=campaign_id,
+                name=campaign_name,
+                channel="meta",
+                monthly_target=round(sum(daily for _, daily, _ in sets) * 30.4),
+            )
+        )
         for set_name, daily, _ in sets:
             set_id, budget_id = store.new_id(), store.new_id()
-            budgets.append(Budget(id=budget_id, name=f"{set_name} budget", level="ad_set", daily_amount=daily,
-                                  campaign_ids=(campaign_id,), ad_group_ids=(set_id,)))
+            budgets.append(
+                Budget(
+                    id=budget_id,
+                    name=f"{set_name} budget",
+                    level="ad_set",
+                    daily_amount=daily,
+                    campaign_ids=(campaign_id,),
+                    ad_group_ids=(set_id,),
+                )
+            )
             ad_sets.append(AdGroup(id=set_id, campaign_id=campaign_id, name=set_name, budget_id=budget_id))
             for primary, headline, description in META_COPY[:1] if set_name == THIN_AD_SET else META_COPY:
-                ads.append(Ad(id=store.new_id(), ad_group_id=set_id, copy=MetaAdCopy(
-                    primary_text=primary, headline=headline, description=description,
-                    link_url=f"{SITE}/spring?utm_source=meta&utm_content={_slug(set_name, 40)}",
-                    call_to_action="SHOP_NOW")))
-    account = Account(name=META_ACCOUNT, id=str(rng.integers(10**14, 10**15)),
-                      display_name="Trailhead Outfitters (Meta)", platform=Platform.META, currency="USD",
-                      time_zone="America/Denver", brand_terms=BRAND_TERMS)
-    return AccountStructure(account=account, campaigns=tuple(campaigns), budgets=tuple(budgets),
-                            ad_groups=tuple(ad_sets), ads=tuple(ads))
+                ads.append(
+                    Ad(
+                        id=store.new_id(),
+                        ad_group_id=set_id,
+                        copy=MetaAdCopy(
+                            primary_text=primary,
+                            headline=headline,
+                            description=description,
+                            link_url=f"{SITE}/spring?utm_source=meta&utm_content={_slug(set_name, 40)}",
+                            call_to_action="SHOP_NOW",
+                        ),
+                    )
+                )
+    account = Account(
+        name=META_ACCOUNT,
+        id=str(rng.integers(10**14, 10**15)),
+        display_name="Trailhead Outfitters (Meta)",
+        platform=Platform.META,
+        currency="USD",
+        time_zone="America/Denver",
+        brand_terms=BRAND_TERMS,
+    )
+    return AccountStructure(
+        account=account, campaigns=tuple(campaigns), budgets=tuple(budgets), ad_groups=tuple(ad_sets), ads=tuple(ads)
+    )
 
 
 def _meta_daily_metrics(structure: AccountStructure, rng: np.random.Generator, today: dt.date) -> pd.DataFrame:
     paces = {name: pace for sets in META_CAMPAIGNS.values() for name, _, pace in sets}
     budgets = {b.id: b for b in structure.budgets}
-    plans = [_SpendPlan(ad_set.campaign_id, ad_set.id, budgets[ad_set.budget_id].daily_amount * 30.4,
-                        paces[ad_set.name], cpc=float(rng.uniform(80, 160)), ctr=float(rng.uniform(0.01, 0.015)),
-                        cvr=float(rng.uniform(0.02, 0.04)), aov=float(rng.uniform(90, 150)))
-             for ad_set in structure.ad_groups]
+    plans = [
+        _SpendPlan(
+            ad_set.campaign_id,
+            ad_set.id,
+            budgets[ad_set.budget_id].daily_amount * 30.4,
+            paces[ad_set.name],
+            cpc=float(rng.uniform(80, 160)),
+            ctr=float(rng.uniform(0.01, 0.015)),
+            cvr=float(rng.uniform(0.02, 0.04)),
+            aov=float(rng.uniform(90, 150)),
+        )
+        for ad_set in structure.ad_groups
+    ]
     return _daily_metrics(plans, rng, _month_start(today, 1), today, money_step=1)

@@ -42,22 +42,54 @@ FIELDS = {
     "adset": {"id", "name", "campaign_id", "status", "effective_status", "account_id", "daily_budget"},
     "ad": {"id", "name", "adset_id", "campaign_id", "status", "effective_status", "account_id", "creative"},
     "creative": {"id", "name", "body", "title", "object_story_spec", "call_to_action_type", "account_id"},
-    "insights": {"date_start", "date_stop", "account_id", "campaign_id", "campaign_name", "adset_id", "adset_name",
-                 "impressions", "clicks", "spend", "actions", "action_values"},
+    "insights": {
+        "date_start",
+        "date_stop",
+        "account_id",
+        "campaign_id",
+        "campaign_name",
+        "adset_id",
+        "adset_name",
+        "impressions",
+        "clicks",
+        "spend",
+        "actions",
+        "action_values",
+    },
 }
-NODE_TYPE_NAMES = {"account": "AdAccount", "campaign": "Campaign", "adset": "AdSet", "ad": "Ad",
-                   "creative": "AdCreative", "insights": "AdsInsights"}
+NODE_TYPE_NAMES = {
+    "account": "AdAccount",
+    "campaign": "Campaign",
+    "adset": "AdSet",
+    "ad": "Ad",
+    "creative": "AdCreative",
+    "insights": "AdsInsights",
+}
 
 
 class GraphError(Exception):
     """A Graph API error, rendered as Graph renders it."""
 
-    def __init__(self, code: int, message: str, *, http_status: int = 400, error_type: str = "OAuthException",
-                 subcode: int | None = None, field: str | None = None, transient: bool = False) -> None:
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        *,
+        http_status: int = 400,
+        error_type: str = "OAuthException",
+        subcode: int | None = None,
+        field: str | None = None,
+        transient: bool = False,
+    ) -> None:
         super().__init__(message)
         self.http_status = http_status
-        self.error: dict[str, Any] = {"message": message, "type": error_type, "code": code,
-                                      "fbtrace_id": secrets.token_urlsafe(9), "is_transient": transient}
+        self.error: dict[str, Any] = {
+            "message": message,
+            "type": error_type,
+            "code": code,
+            "fbtrace_id": secrets.token_urlsafe(9),
+            "is_transient": transient,
+        }
         if subcode is not None:
             self.error["error_subcode"] = subcode
         if field is not None:
@@ -80,8 +112,13 @@ class _Snapshot:
 
     @classmethod
     def of(cls, structure: AccountStructure) -> _Snapshot:
-        return cls(structure, {c.id: c for c in structure.campaigns}, {s.id: s for s in structure.ad_groups},
-                   {a.id: a for a in structure.ads}, {b.id: b for b in structure.budgets})
+        return cls(
+            structure,
+            {c.id: c for c in structure.campaigns},
+            {s.id: s for s in structure.ad_groups},
+            {a.id: a for a in structure.ads},
+            {b.id: b for b in structure.budgets},
+        )
 
     def campaign_budget(self, campaign: Campaign) -> Budget | None:
         """The campaign-level budget (campaign budget optimisation) of a campaign, if it has one."""
@@ -116,8 +153,9 @@ class MetaEmulator:
         self._lock = threading.Lock()
         self._current_path = ""
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="meta-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="meta-emulator", daemon=True
+        )
 
     @property
     def base_url(self) -> str:
@@ -130,9 +168,15 @@ class MetaEmulator:
 
     def client_settings(self) -> dict[str, str]:
         """The META_* environment a client needs to reach this server (see ads.meta.MetaSettings.from_env)."""
-        return {"META_APP_ID": self.app_id, "META_APP_SECRET": self.app_secret, "META_ACCESS_TOKEN": self.access_token,
-                "META_GRAPH_URL": self.base_url, "META_API_VERSION": DEFAULT_API_VERSION,
-                "META_AD_ACCOUNT_ID": self.account_id, "META_PAGE_ID": self.page_id}
+        return {
+            "META_APP_ID": self.app_id,
+            "META_APP_SECRET": self.app_secret,
+            "META_ACCESS_TOKEN": self.access_token,
+            "META_GRAPH_URL": self.base_url,
+            "META_API_VERSION": DEFAULT_API_VERSION,
+            "META_AD_ACCOUNT_ID": self.account_id,
+            "META_PAGE_ID": self.page_id,
+        }
 
     def start(self) -> MetaEmulator:
         self._thread.start()
@@ -169,8 +213,9 @@ class MetaEmulator:
                 self.fail_next_with_rate_limit -= 1
             else:
                 self.fail_next_write_with_rate_limit -= 1
-            raise GraphError(17, "(#17) User request limit reached", error_type="OAuthException",
-                             subcode=2446079, transient=True)
+            raise GraphError(
+                17, "(#17) User request limit reached", error_type="OAuthException", subcode=2446079, transient=True
+            )
         node, edge = parts[1], (parts[2] if len(parts) == 3 else None)
         snapshot = _Snapshot.of(self.sandbox.structure())
         kind = self._kind_of(node, snapshot)
@@ -182,11 +227,17 @@ class MetaEmulator:
         if method == "POST" and edge is None:
             return self._update(kind, node, snapshot, params, validate_only)
         if method == "POST" and kind == "account" and edge in ("adcreatives", "ads"):
-            return (self._create_creative if edge == "adcreatives" else self._create_ad)(snapshot, params, validate_only)
+            return (self._create_creative if edge == "adcreatives" else self._create_ad)(
+                snapshot, params, validate_only
+            )
         if method == "DELETE" and edge is None and kind in ("ad", "creative"):
             return self._delete(kind, node, snapshot)
-        raise GraphError(100, f"(#100) Unsupported {method} request on {NODE_TYPE_NAMES[kind]} edge '{edge}'",
-                         error_type="GraphMethodException", subcode=33)
+        raise GraphError(
+            100,
+            f"(#100) Unsupported {method} request on {NODE_TYPE_NAMES[kind]} edge '{edge}'",
+            error_type="GraphMethodException",
+            subcode=33,
+        )
 
     def _check_token(self, params: Mapping[str, str], *, writing: bool) -> None:
         token = params.get("access_token")
@@ -198,19 +249,31 @@ class MetaEmulator:
         if not hmac.compare_digest(params.get("appsecret_proof", ""), proof):
             raise _invalid("appsecret_proof", "Invalid appsecret_proof provided in the API argument")
         if writing and token == self.read_only_token:
-            raise GraphError(200, "(#200) Requires ads_management permission to manage the object",
-                             http_status=403, error_type="OAuthException")
+            raise GraphError(
+                200,
+                "(#200) Requires ads_management permission to manage the object",
+                http_status=403,
+                error_type="OAuthException",
+            )
 
     def _kind_of(self, node: str, snapshot: _Snapshot) -> str:
         if node == self.account_id:
             return "account"
-        for kind, index in (("campaign", snapshot.campaigns), ("adset", snapshot.ad_sets), ("ad", snapshot.ads),
-                            ("creative", self._creatives)):
+        for kind, index in (
+            ("campaign", snapshot.campaigns),
+            ("adset", snapshot.ad_sets),
+            ("ad", snapshot.ads),
+            ("creative", self._creatives),
+        ):
             if node in index:
                 return kind
-        raise GraphError(100, f"Unsupported get request. Object with ID '{node}' does not exist, cannot be loaded due "
-                         "to missing permissions, or does not support this operation", error_type="GraphMethodException",
-                         subcode=33)
+        raise GraphError(
+            100,
+            f"Unsupported get request. Object with ID '{node}' does not exist, cannot be loaded due "
+            "to missing permissions, or does not support this operation",
+            error_type="GraphMethodException",
+            subcode=33,
+        )
 
     # -- reads --
 
@@ -218,26 +281,51 @@ class MetaEmulator:
         account = self.sandbox.account
         common = {"account_id": account.id}
         if kind == "account":
-            return {"id": self.account_id, "account_id": account.id, "name": account.display_name,
-                    "currency": account.currency, "timezone_name": account.time_zone, "account_status": 1}
+            return {
+                "id": self.account_id,
+                "account_id": account.id,
+                "name": account.display_name,
+                "currency": account.currency,
+                "timezone_name": account.time_zone,
+                "account_status": 1,
+            }
         if kind == "campaign":
             campaign = snapshot.campaigns[node]
             budget = snapshot.campaign_budget(campaign)
-            return {**common, "id": campaign.id, "name": campaign.name, "status": META_STATUS[campaign.status],
-                    "effective_status": META_STATUS[campaign.status], "objective": "OUTCOME_SALES",
-                    "daily_budget": str(budget.daily_amount) if budget else None}
+            return {
+                **common,
+                "id": campaign.id,
+                "name": campaign.name,
+                "status": META_STATUS[campaign.status],
+                "effective_status": META_STATUS[campaign.status],
+                "objective": "OUTCOME_SALES",
+                "daily_budget": str(budget.daily_amount) if budget else None,
+            }
         if kind == "adset":
             ad_set = snapshot.ad_sets[node]
             budget = snapshot.ad_set_budget(ad_set)
-            return {**common, "id": ad_set.id, "name": ad_set.name, "campaign_id": ad_set.campaign_id,
-                    "status": META_STATUS[ad_set.status], "effective_status": META_STATUS[ad_set.status],
-                    "daily_budget": str(budget.daily_amount) if budget else None}
+            return {
+                **common,
+                "id": ad_set.id,
+                "name": ad_set.name,
+                "campaign_id": ad_set.campaign_id,
+                "status": META_STATUS[ad_set.status],
+                "effective_status": META_STATUS[ad_set.status],
+                "daily_budget": str(budget.daily_amount) if budget else None,
+            }
         if kind == "ad":
             ad = snapshot.ads[node]
             ad_set = snapshot.ad_sets.get(ad.ad_group_id)
-            return {**common, "id": ad.id, "name": self._names.get(ad.id, f"Ad {ad.id}"), "adset_id": ad.ad_group_id,
-                    "campaign_id": ad_set.campaign_id if ad_set else None, "status": META_STATUS[ad.status],
-                    "effective_status": META_STATUS[ad.status], "creative": self._creative_for(ad)}
+            return {
+                **common,
+                "id": ad.id,
+                "name": self._names.get(ad.id, f"Ad {ad.id}"),
+                "adset_id": ad.ad_group_id,
+                "campaign_id": ad_set.campaign_id if ad_set else None,
+                "status": META_STATUS[ad.status],
+                "effective_status": META_STATUS[ad.status],
+                "creative": self._creative_for(ad),
+            }
         return {**common, **self._creatives[node]}
 
     def _creative_for(self, ad: Ad) -> dict[str, Any]:
@@ -250,8 +338,13 @@ class MetaEmulator:
     def _register_creative(self, name: str, copy: MetaAdCopy) -> str:
         creative_id = self.sandbox.new_id()
         self._creatives[creative_id] = {
-            "id": creative_id, "name": name, "body": copy.primary_text, "title": copy.headline,
-            "call_to_action_type": copy.call_to_action, "object_story_spec": meta_creative_spec(copy, self.page_id)}
+            "id": creative_id,
+            "name": name,
+            "body": copy.primary_text,
+            "title": copy.headline,
+            "call_to_action_type": copy.call_to_action,
+            "object_story_spec": meta_creative_spec(copy, self.page_id),
+        }
         return creative_id
 
     def _edge(self, kind: str, node: str, edge: str, snapshot: _Snapshot, params: Mapping[str, str]) -> dict[str, Any]:
@@ -267,8 +360,10 @@ class MetaEmulator:
             ("account", "campaigns"): ("campaign", [c.id for c in snapshot.campaigns.values() if live(c)]),
             ("account", "adsets"): ("adset", [s.id for s in snapshot.ad_sets.values() if live(s)]),
             ("account", "ads"): ("ad", [a.id for a in snapshot.ads.values() if live(a)]),
-            ("campaign", "adsets"): ("adset", [s.id for s in snapshot.ad_sets.values()
-                                               if live(s) and s.campaign_id == node]),
+            ("campaign", "adsets"): (
+                "adset",
+                [s.id for s in snapshot.ad_sets.values() if live(s) and s.campaign_id == node],
+            ),
             ("adset", "ads"): ("ad", [a.id for a in snapshot.ads.values() if live(a) and a.ad_group_id == node]),
         }.get((kind, edge))
         if members is None:
@@ -279,12 +374,13 @@ class MetaEmulator:
     def _page(self, items: list[dict[str, Any]], kind: str, params: Mapping[str, str]) -> dict[str, Any]:
         limit = _int_param(params, "limit", default=DEFAULT_PAGE_SIZE, minimum=1)
         offset = _decode_cursor(params.get("after"))
-        page = [_select(item, kind, params.get("fields")) for item in items[offset:offset + limit]]
+        page = [_select(item, kind, params.get("fields")) for item in items[offset : offset + limit]]
         body: dict[str, Any] = {"data": page}
         if page:
             after = base64.urlsafe_b64encode(str(offset + len(page)).encode()).decode()
-            body["paging"] = {"cursors": {"before": base64.urlsafe_b64encode(str(offset).encode()).decode(),
-                                          "after": after}}
+            body["paging"] = {
+                "cursors": {"before": base64.urlsafe_b64encode(str(offset).encode()).decode(), "after": after}
+            }
             if offset + len(page) < len(items):
                 query = {k: v for k, v in params.items() if k not in ("access_token", "appsecret_proof")}
                 body["paging"]["next"] = f"{self.base_url}{self._current_path}?{urlencode({**query, 'after': after})}"
@@ -301,7 +397,9 @@ class MetaEmulator:
             since = pd.Timestamp(time_range["since"]).date()
             until = pd.Timestamp(time_range["until"]).date()
         except (TypeError, KeyError, ValueError):
-            raise _invalid("time_range", "Param time_range must be {'since': 'YYYY-MM-DD', 'until': 'YYYY-MM-DD'}") from None
+            raise _invalid(
+                "time_range", "Param time_range must be {'since': 'YYYY-MM-DD', 'until': 'YYYY-MM-DD'}"
+            ) from None
         increment = params.get("time_increment", "all_days")
         if increment not in ("1", "all_days"):
             raise _invalid("time_increment", "Param time_increment must be 1 or all_days in this emulator")
@@ -309,17 +407,24 @@ class MetaEmulator:
         keys = ["campaign_id"] + (["ad_group_id"] if level == "adset" else [])
         if increment == "1":
             keys = ["date", *keys]
-        sums = frame.groupby(keys, as_index=False)[["impressions", "clicks", "cost", "conversions",
-                                                    "conversion_value"]].sum()
+        sums = frame.groupby(keys, as_index=False)[
+            ["impressions", "clicks", "cost", "conversions", "conversion_value"]
+        ].sum()
         rows = []
         for row in sums.itertuples(index=False):
             day = row.date.date().isoformat() if increment == "1" else None
             ad_set = snapshot.ad_sets.get(getattr(row, "ad_group_id", ""))
             campaign = snapshot.campaigns.get(row.campaign_id)
-            item = {"account_id": self.sandbox.account.id, "campaign_id": row.campaign_id,
-                    "campaign_name": campaign.name if campaign else None,
-                    "date_start": day or since.isoformat(), "date_stop": day or until.isoformat(),
-                    "impressions": str(row.impressions), "clicks": str(row.clicks), "spend": f"{row.cost / 100:.2f}"}
+            item = {
+                "account_id": self.sandbox.account.id,
+                "campaign_id": row.campaign_id,
+                "campaign_name": campaign.name if campaign else None,
+                "date_start": day or since.isoformat(),
+                "date_stop": day or until.isoformat(),
+                "impressions": str(row.impressions),
+                "clicks": str(row.clicks),
+                "spend": f"{row.cost / 100:.2f}",
+            }
             if level == "adset":
                 item |= {"adset_id": row.ad_group_id, "adset_name": ad_set.name if ad_set else None}
             if row.conversions:
@@ -330,11 +435,13 @@ class MetaEmulator:
 
     # -- writes --
 
-    def _update(self, kind: str, node: str, snapshot: _Snapshot, params: Mapping[str, str],
-                validate_only: bool) -> dict[str, Any]:
+    def _update(
+        self, kind: str, node: str, snapshot: _Snapshot, params: Mapping[str, str], validate_only: bool
+    ) -> dict[str, Any]:
         if kind not in ("campaign", "adset", "ad"):
-            raise GraphError(100, f"(#100) {NODE_TYPE_NAMES[kind]} {node} cannot be updated here",
-                             error_type="GraphMethodException")
+            raise GraphError(
+                100, f"(#100) {NODE_TYPE_NAMES[kind]} {node} cannot be updated here", error_type="GraphMethodException"
+            )
         entity = {"campaign": snapshot.campaigns, "adset": snapshot.ad_sets, "ad": snapshot.ads}[kind][node]
         upserts: list[Any] = []
         changes: dict[str, Any] = {}
@@ -362,18 +469,32 @@ class MetaEmulator:
         if isinstance(entity, Campaign):
             budget = snapshot.campaign_budget(entity)
             if budget is None:
-                raise _invalid("daily_budget", f"Campaign {entity.id} uses ad set budgets; turning on campaign "
-                               "budget optimisation is not supported by this emulator", subcode=1885621)
+                raise _invalid(
+                    "daily_budget",
+                    f"Campaign {entity.id} uses ad set budgets; turning on campaign "
+                    "budget optimisation is not supported by this emulator",
+                    subcode=1885621,
+                )
             return [budget.model_copy(update={"daily_amount": amount})]
         campaign = snapshot.campaigns.get(entity.campaign_id)
         if campaign is not None and snapshot.campaign_budget(campaign) is not None:
-            raise _invalid("daily_budget", f"Ad set {entity.id} is in a campaign with campaign budget optimization; "
-                           "its budget is set on the campaign", subcode=1885621)
+            raise _invalid(
+                "daily_budget",
+                f"Ad set {entity.id} is in a campaign with campaign budget optimization; "
+                "its budget is set on the campaign",
+                subcode=1885621,
+            )
         budget = snapshot.ad_set_budget(entity)
         if budget is not None:
             return [budget.model_copy(update={"daily_amount": amount})]
-        budget = Budget(id=self.sandbox.new_id(), name=entity.name, level="ad_set", daily_amount=amount,
-                        campaign_ids=(entity.campaign_id,), ad_group_ids=(entity.id,))
+        budget = Budget(
+            id=self.sandbox.new_id(),
+            name=entity.name,
+            level="ad_set",
+            daily_amount=amount,
+            campaign_ids=(entity.campaign_id,),
+            ad_group_ids=(entity.id,),
+        )
         return [budget, entity.model_copy(update={"budget_id": budget.id})]
 
     def _create_creative(self, snapshot: _Snapshot, params: Mapping[str, str], validate_only: bool) -> dict[str, Any]:
@@ -437,8 +558,9 @@ def _select(item: dict[str, Any], kind: str, fields: str | None) -> dict[str, An
     wanted = _parse_fields(fields) if fields else {"id": None}
     unknown = sorted(set(wanted) - FIELDS[kind])
     if unknown:
-        raise _invalid(unknown[0], f"Tried accessing nonexisting field ({unknown[0]}) on node type "
-                       f"({NODE_TYPE_NAMES[kind]})")
+        raise _invalid(
+            unknown[0], f"Tried accessing nonexisting field ({unknown[0]}) on node type ({NODE_TYPE_NAMES[kind]})"
+        )
     selected = {"id": item["id"]} if "id" in item else {}
     if kind == "insights":  # Graph always reports the period of an insights row
         selected |= {"date_start": item["date_start"], "date_stop": item["date_stop"]}
@@ -490,8 +612,9 @@ def _budget_amount(raw: str) -> int:
     if not raw.isdigit() or int(raw) <= 0:
         raise _invalid("daily_budget", f"Param daily_budget must be a positive integer in minor units, not '{raw}'")
     if int(raw) < MIN_DAILY_BUDGET:
-        raise _invalid("daily_budget", f"Param daily_budget {raw} is below the minimum of {MIN_DAILY_BUDGET}",
-                       subcode=1885272)
+        raise _invalid(
+            "daily_budget", f"Param daily_budget {raw} is below the minimum of {MIN_DAILY_BUDGET}", subcode=1885272
+        )
     return int(raw)
 
 

@@ -92,7 +92,12 @@ CREATE TABLE IF NOT EXISTS ground_truth (
 """
 
 GROUND_TRUTH_COLUMNS: tuple[str, ...] = (
-    "search_term", "theme", "is_waste", "waste_kind", "is_brand", "is_injection",
+    "search_term",
+    "theme",
+    "is_waste",
+    "waste_kind",
+    "is_brand",
+    "is_injection",
 )
 WASTE_KINDS: tuple[str, ...] = ("", "jobs", "free", "diy", "wrong_product", "competitor")
 
@@ -109,8 +114,13 @@ ENTITY_KINDS: dict[str, tuple[type[Entity], str | None]] = {
 _KIND_OF_MODEL = {model: kind for kind, (model, _) in ENTITY_KINDS.items()}
 # AccountStructure field for each kind
 _STRUCTURE_FIELD = {
-    "campaign": "campaigns", "budget": "budgets", "ad_group": "ad_groups", "keyword": "keywords",
-    "negative": "negatives", "shared_list": "shared_lists", "ad": "ads",
+    "campaign": "campaigns",
+    "budget": "budgets",
+    "ad_group": "ad_groups",
+    "keyword": "keywords",
+    "negative": "negatives",
+    "shared_list": "shared_lists",
+    "ad": "ads",
 }
 
 
@@ -131,17 +141,20 @@ def rsa_copy_problems(copy: ResponsiveSearchAdCopy) -> list[str]:
         problems.append(f"{len(headlines)} headlines (needs {limit('rsa_min_headlines')}-{limit('rsa_max_headlines')})")
     if not limit("rsa_min_descriptions") <= len(descriptions) <= limit("rsa_max_descriptions"):
         problems.append(
-            f"{len(descriptions)} descriptions (needs {limit('rsa_min_descriptions')}-{limit('rsa_max_descriptions')})")
+            f"{len(descriptions)} descriptions (needs {limit('rsa_min_descriptions')}-{limit('rsa_max_descriptions')})"
+        )
     for text in headlines:
         if ad_text_length(text) > limit("rsa_headline_max_chars"):
             problems.append(
-                f"headline '{text}' is {ad_text_length(text)} characters (max {limit('rsa_headline_max_chars')})")
+                f"headline '{text}' is {ad_text_length(text)} characters (max {limit('rsa_headline_max_chars')})"
+            )
         if not text.strip():
             problems.append("an empty headline")
     for text in descriptions:
         if ad_text_length(text) > limit("rsa_description_max_chars"):
             problems.append(
-                f"description '{text}' is {ad_text_length(text)} characters (max {limit('rsa_description_max_chars')})")
+                f"description '{text}' is {ad_text_length(text)} characters (max {limit('rsa_description_max_chars')})"
+            )
         if not text.strip():
             problems.append("an empty description")
     seen: set[str] = set()
@@ -181,7 +194,8 @@ class SandboxStore:
             raise SandboxMissingError(f"sandbox store {self.path} is not an adpilot store")
         if info.get("schema_version") != SCHEMA_VERSION:
             raise SandboxMissingError(
-                f"sandbox store {self.path} has schema version {info.get('schema_version')}, expected {SCHEMA_VERSION}")
+                f"sandbox store {self.path} has schema version {info.get('schema_version')}, expected {SCHEMA_VERSION}"
+            )
 
     @classmethod
     def create(cls, path: Path) -> SandboxStore:
@@ -272,9 +286,7 @@ class SandboxStore:
             )
             conn.execute("DELETE FROM entities WHERE account = ?", (name,))
             rows = [
-                _entity_row(name, entity)
-                for field in _STRUCTURE_FIELD.values()
-                for entity in getattr(structure, field)
+                _entity_row(name, entity) for field in _STRUCTURE_FIELD.values() for entity in getattr(structure, field)
             ]
             conn.executemany("INSERT INTO entities (account, kind, id, parent_id, data) VALUES (?, ?, ?, ?, ?)", rows)
         return SandboxAccount(self, structure.account)
@@ -301,7 +313,8 @@ class SandboxStore:
             frame = pd.read_sql_query(
                 "SELECT search_term, theme, is_waste, waste_kind, is_brand, is_injection FROM ground_truth "
                 "WHERE account = ? ORDER BY search_term",
-                conn, params=(name,),
+                conn,
+                params=(name,),
             )
         return frame.astype({"is_waste": bool, "is_brand": bool, "is_injection": bool})
 
@@ -313,7 +326,8 @@ class SandboxStore:
         if unknown_kinds:
             raise ValueError(f"unknown waste_kind values {sorted(unknown_kinds)}")
         frame = truth.loc[:, list(GROUND_TRUTH_COLUMNS)].astype(
-            {"search_term": str, "theme": str, "is_waste": int, "waste_kind": str, "is_brand": int, "is_injection": int})
+            {"search_term": str, "theme": str, "is_waste": int, "waste_kind": str, "is_brand": int, "is_injection": int}
+        )
         rows = [(name, *values) for values in frame.itertuples(index=False, name=None)]
         with self.transaction() as conn:
             self._load_account(conn, name)
@@ -359,13 +373,21 @@ class SandboxAccount:
             frame = pd.read_sql_query(
                 f"SELECT {columns} FROM daily_metrics WHERE account = ? AND date BETWEEN ? AND ? "
                 "ORDER BY date, campaign_id, ad_group_id",
-                conn, params=(self._account.name, start.isoformat(), end.isoformat()),
+                conn,
+                params=(self._account.name, start.isoformat(), end.isoformat()),
             )
         frame["date"] = pd.to_datetime(frame["date"])
-        return frame.astype({
-            "campaign_id": str, "ad_group_id": str, "impressions": "int64", "clicks": "int64", "cost": "int64",
-            "conversions": "float64", "conversion_value": "float64",
-        })
+        return frame.astype(
+            {
+                "campaign_id": str,
+                "ad_group_id": str,
+                "impressions": "int64",
+                "clicks": "int64",
+                "cost": "int64",
+                "conversions": "float64",
+                "conversion_value": "float64",
+            }
+        )
 
     def search_terms(self, start: dt.date, end: dt.date) -> pd.DataFrame:
         """Rows whose period lies inside [start, end], summed per (term, campaign, ad group, keyword, match type)."""
@@ -378,12 +400,18 @@ class SandboxAccount:
                 'WHERE account = ? AND start >= ? AND "end" <= ? '
                 "GROUP BY search_term, campaign_id, ad_group_id, keyword, match_type "
                 "ORDER BY search_term, campaign_id, ad_group_id, keyword, match_type",
-                conn, params=(self._account.name, start.isoformat(), end.isoformat()),
+                conn,
+                params=(self._account.name, start.isoformat(), end.isoformat()),
             )
-        return frame.loc[:, list(SEARCH_TERM_COLUMNS)].astype({
-            "impressions": "int64", "clicks": "int64", "cost": "int64",
-            "conversions": "float64", "conversion_value": "float64",
-        })
+        return frame.loc[:, list(SEARCH_TERM_COLUMNS)].astype(
+            {
+                "impressions": "int64",
+                "clicks": "int64",
+                "cost": "int64",
+                "conversions": "float64",
+                "conversion_value": "float64",
+            }
+        )
 
     def search_term_period(self) -> ReportPeriod | None:
         with self._store._connection() as conn:
@@ -420,11 +448,14 @@ class SandboxAccount:
             raise ValueError(f"daily metrics lack columns {missing}")
         dates = pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%d").tolist()
         values = [_column_values(frame, column) for column in DAILY_METRIC_COLUMNS[1:]]
-        rows = [(self._account.name, *row) for row in zip(dates, *values)]
+        rows = [(self._account.name, *row) for row in zip(dates, *values, strict=False)]
         with self._store.transaction() as conn:
             self._store._load_account(conn, self._account.name)
-            conn.executemany(f"INSERT INTO daily_metrics (account, {', '.join(DAILY_METRIC_COLUMNS)}) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany(
+                f"INSERT INTO daily_metrics (account, {', '.join(DAILY_METRIC_COLUMNS)}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
 
     def add_search_terms(self, frame: pd.DataFrame, start: dt.date, end: dt.date, source: str = "") -> int:
         """Adds rows covering [start, end]. A non-empty `source` already added adds nothing. Returns rows added.
@@ -436,7 +467,7 @@ class SandboxAccount:
             raise ValueError("search terms lack the column 'search_term'")
         values = [_column_values(frame, column) for column in SEARCH_TERM_COLUMNS]
         prefix = (self._account.name, start.isoformat(), end.isoformat(), source)
-        rows = [(*prefix, *row) for row in zip(*values)]
+        rows = [(*prefix, *row) for row in zip(*values, strict=False)]
         with self._store.transaction() as conn:
             self._store._load_account(conn, self._account.name)
             if source:
@@ -445,7 +476,9 @@ class SandboxAccount:
                 ).fetchone()
                 if seen:
                     return 0
-                conn.execute("INSERT INTO search_term_sources VALUES (?, ?, ?)", (self._account.name, source, len(rows)))
+                conn.execute(
+                    "INSERT INTO search_term_sources VALUES (?, ?, ?)", (self._account.name, source, len(rows))
+                )
             conn.executemany(
                 f'INSERT INTO search_terms (account, start, "end", source, {", ".join(SEARCH_TERM_COLUMNS)}) '
                 f"VALUES ({', '.join('?' * (4 + len(SEARCH_TERM_COLUMNS)))})",
@@ -465,34 +498,52 @@ class SandboxAccount:
             results = []
             for change in changes:
                 problems = self._problems(structure, change)
-                results.append(ApplyResult(
-                    change_hash=change.hash,
-                    status="failed" if problems else "validated",
-                    message="; ".join(problems),
-                ))
+                results.append(
+                    ApplyResult(
+                        change_hash=change.hash,
+                        status="failed" if problems else "validated",
+                        message="; ".join(problems),
+                    )
+                )
             return results
         return [self._apply_one(change) for change in changes]
 
     def _apply_one(self, change: Change) -> ApplyResult:
         before = self.read_back(change)
         if before.present:
-            return ApplyResult(change_hash=change.hash, status="already_applied", before=before.state,
-                               after=before.state, resource_names=before.resource_names,
-                               message="the account already holds this change")
+            return ApplyResult(
+                change_hash=change.hash,
+                status="already_applied",
+                before=before.state,
+                after=before.state,
+                resource_names=before.resource_names,
+                message="the account already holds this change",
+            )
         with self._store.transaction() as conn:
             structure = self._structure(conn)  # read inside the write lock: nothing can change in between
             problems = self._problems(structure, change)
             if problems:
-                return ApplyResult(change_hash=change.hash, status="failed", message="; ".join(problems),
-                                   before=before.state)
+                return ApplyResult(
+                    change_hash=change.hash, status="failed", message="; ".join(problems), before=before.state
+                )
             upserts, removals = self._writes_for(structure, change)
             self.write(upserts=upserts, removals=removals)
         after = self.read_back(change)
         if not after.present:
-            return ApplyResult(change_hash=change.hash, status="failed", before=before.state, after=after.state,
-                               message="written, but the read-back does not show the change")
-        return ApplyResult(change_hash=change.hash, status="applied", before=before.state, after=after.state,
-                           resource_names=after.resource_names)
+            return ApplyResult(
+                change_hash=change.hash,
+                status="failed",
+                before=before.state,
+                after=after.state,
+                message="written, but the read-back does not show the change",
+            )
+        return ApplyResult(
+            change_hash=change.hash,
+            status="applied",
+            before=before.state,
+            after=after.state,
+            resource_names=after.resource_names,
+        )
 
     def _problems(self, structure: AccountStructure, change: Change) -> list[str]:
         """Why the change cannot be applied to this structure; empty when it can."""
@@ -508,8 +559,12 @@ class SandboxAccount:
                 problems = [f"RSA has {problem}" for problem in rsa_copy_problems(change.ad)]
                 if self._account.platform is not Platform.GOOGLE_ADS:
                     problems.append("ad groups with keywords exist only in Google Ads accounts")
-                if any(group.campaign_id == campaign.id and group.name == change.name and group.status is not Status.REMOVED
-                       for group in structure.ad_groups):
+                if any(
+                    group.campaign_id == campaign.id
+                    and group.name == change.name
+                    and group.status is not Status.REMOVED
+                    for group in structure.ad_groups
+                ):
                     problems.append(f"ad group '{change.name}' already exists in campaign {campaign.name}")
                 return problems
             case AddCreativeVariants():
@@ -531,8 +586,9 @@ class SandboxAccount:
                 if budget.level != change.level:
                     problems.append(f"budget {budget.name} is a {budget.level} budget, the change says {change.level}")
                 if budget.daily_amount != change.from_amount:
-                    problems.append(f"budget {budget.name} is now {budget.daily_amount}, "
-                                    f"the change expected {change.from_amount}")
+                    problems.append(
+                        f"budget {budget.name} is now {budget.daily_amount}, the change expected {change.from_amount}"
+                    )
                 return problems
             case RemoveNegativeKeywords():
                 # negatives that are not there are already removed: only a missing place is a problem
@@ -554,16 +610,19 @@ class SandboxAccount:
         for keyword in change.keywords:
             key = (_normalise(keyword.text), keyword.match_type)
             if key in existing:
-                problems.append(f"negative '{keyword.text}' ({keyword.match_type}) is already on "
-                                f"{change.level.replace('_', ' ')} {change.target_name or change.target_id}")
+                problems.append(
+                    f"negative '{keyword.text}' ({keyword.match_type}) is already on "
+                    f"{change.level.replace('_', ' ')} {change.target_name or change.target_id}"
+                )
             elif key in seen:
                 problems.append(f"negative '{keyword.text}' ({keyword.match_type}) is listed twice")
             if len(keyword.text.split()) > limit("negative_keyword_max_words"):
                 problems.append(f"negative '{keyword.text}' has more than {limit('negative_keyword_max_words')} words")
             seen.add(key)
         if change.level == "shared_list" and len(existing) + len(seen) > limit("shared_negative_list_max_keywords"):
-            problems.append(f"shared list {change.target_id} would exceed "
-                            f"{limit('shared_negative_list_max_keywords')} keywords")
+            problems.append(
+                f"shared list {change.target_id} would exceed {limit('shared_negative_list_max_keywords')} keywords"
+            )
         return problems
 
     def _writes_for(self, structure: AccountStructure, change: Change) -> tuple[list[Entity], list[Entity]]:
@@ -571,20 +630,43 @@ class SandboxAccount:
         new_id = self._store.new_id
         match change:
             case AddNegativeKeywords():
-                return [NegativeKeyword(id=new_id(), level=change.level, owner_id=change.target_id,
-                                        text=keyword.text, match_type=keyword.match_type)
-                        for keyword in change.keywords], []
+                return [
+                    NegativeKeyword(
+                        id=new_id(),
+                        level=change.level,
+                        owner_id=change.target_id,
+                        text=keyword.text,
+                        match_type=keyword.match_type,
+                    )
+                    for keyword in change.keywords
+                ], []
             case CreateAdGroup():
-                group = AdGroup(id=new_id(), campaign_id=change.campaign_id, name=change.name,
-                                status=Status.PAUSED if change.paused else Status.ENABLED)
-                keywords = [Keyword(id=new_id(), ad_group_id=group.id, text=spec.text, match_type=spec.match_type)
-                            for spec in change.keywords]
-                ad = Ad(id=new_id(), ad_group_id=group.id, copy=change.ad,
-                        status=Status.PAUSED if change.paused else Status.ENABLED)
+                group = AdGroup(
+                    id=new_id(),
+                    campaign_id=change.campaign_id,
+                    name=change.name,
+                    status=Status.PAUSED if change.paused else Status.ENABLED,
+                )
+                keywords = [
+                    Keyword(id=new_id(), ad_group_id=group.id, text=spec.text, match_type=spec.match_type)
+                    for spec in change.keywords
+                ]
+                ad = Ad(
+                    id=new_id(),
+                    ad_group_id=group.id,
+                    copy=change.ad,
+                    status=Status.PAUSED if change.paused else Status.ENABLED,
+                )
                 return [group, *keywords, ad], []
             case AddCreativeVariants():
-                return [Ad(id=new_id(), ad_group_id=change.ad_group_id, copy=change.ad,
-                           status=Status.PAUSED if change.paused else Status.ENABLED)], []
+                return [
+                    Ad(
+                        id=new_id(),
+                        ad_group_id=change.ad_group_id,
+                        copy=change.ad,
+                        status=Status.PAUSED if change.paused else Status.ENABLED,
+                    )
+                ], []
             case SetBudget():
                 budget = _find(structure.budgets, change.budget_id)
                 return [budget.model_copy(update={"daily_amount": change.to_amount})], []
@@ -592,7 +674,9 @@ class SandboxAccount:
                 at_target = _negatives_at(structure, change.level, change.target_id)
                 return [], [at_target[key] for key in dict.fromkeys(_keys(change)) if key in at_target]
             case PauseEntity():
-                return [_live(structure, change.level, change.entity_id).model_copy(update={"status": Status.PAUSED})], []
+                return [
+                    _live(structure, change.level, change.entity_id).model_copy(update={"status": Status.PAUSED})
+                ], []
         raise TypeError(f"unsupported change kind {type(change).__name__}")
 
     def read_back(self, change: Change) -> ReadBack:
@@ -606,59 +690,95 @@ class SandboxAccount:
                 return ReadBack(
                     change_hash=change.hash,
                     present=len(found) == len(wanted),
-                    state={"negatives": [{"text": n.text, "match_type": str(n.match_type)} for n in found],
-                           "missing": [k.text for key, k in wanted.items() if key not in at_target]},
+                    state={
+                        "negatives": [{"text": n.text, "match_type": str(n.match_type)} for n in found],
+                        "missing": [k.text for key, k in wanted.items() if key not in at_target],
+                    },
                     resource_names=tuple(self._resource_name("negative", n) for n in found),
                 )
             case CreateAdGroup():
-                group = next((g for g in structure.ad_groups if g.campaign_id == change.campaign_id
-                              and g.name == change.name and g.status is not Status.REMOVED), None)
+                group = next(
+                    (
+                        g
+                        for g in structure.ad_groups
+                        if g.campaign_id == change.campaign_id
+                        and g.name == change.name
+                        and g.status is not Status.REMOVED
+                    ),
+                    None,
+                )
                 if group is None:
                     return ReadBack(change_hash=change.hash, present=False, state={})
                 keywords = [k for k in structure.keywords if k.ad_group_id == group.id]
                 ads = [a for a in structure.ads if a.ad_group_id == group.id]
                 return ReadBack(
-                    change_hash=change.hash, present=True,
-                    state={"ad_group_id": group.id, "status": str(group.status),
-                           "keywords": [{"text": k.text, "match_type": str(k.match_type)} for k in keywords],
-                           "ads": [{"id": a.id, "status": str(a.status)} for a in ads]},
-                    resource_names=(self._resource_name("ad_group", group),
-                                    *(self._resource_name("keyword", k) for k in keywords),
-                                    *(self._resource_name("ad", a) for a in ads)),
+                    change_hash=change.hash,
+                    present=True,
+                    state={
+                        "ad_group_id": group.id,
+                        "status": str(group.status),
+                        "keywords": [{"text": k.text, "match_type": str(k.match_type)} for k in keywords],
+                        "ads": [{"id": a.id, "status": str(a.status)} for a in ads],
+                    },
+                    resource_names=(
+                        self._resource_name("ad_group", group),
+                        *(self._resource_name("keyword", k) for k in keywords),
+                        *(self._resource_name("ad", a) for a in ads),
+                    ),
                 )
             case AddCreativeVariants():
-                ad = next((a for a in structure.ads if a.ad_group_id == change.ad_group_id
-                           and a.copy_ == change.ad and a.status is not Status.REMOVED), None)
+                ad = next(
+                    (
+                        a
+                        for a in structure.ads
+                        if a.ad_group_id == change.ad_group_id
+                        and a.copy_ == change.ad
+                        and a.status is not Status.REMOVED
+                    ),
+                    None,
+                )
                 if ad is None:
                     return ReadBack(change_hash=change.hash, present=False, state={})
-                return ReadBack(change_hash=change.hash, present=True,
-                                state={"ad_id": ad.id, "status": str(ad.status)},
-                                resource_names=(self._resource_name("ad", ad),))
+                return ReadBack(
+                    change_hash=change.hash,
+                    present=True,
+                    state={"ad_id": ad.id, "status": str(ad.status)},
+                    resource_names=(self._resource_name("ad", ad),),
+                )
             case SetBudget():
                 budget = _find(structure.budgets, change.budget_id)
                 if budget is None:
                     return ReadBack(change_hash=change.hash, present=False, state={})
-                return ReadBack(change_hash=change.hash, present=budget.daily_amount == change.to_amount,
-                                state={"daily_amount": budget.daily_amount},
-                                resource_names=(self._resource_name("budget", budget),))
+                return ReadBack(
+                    change_hash=change.hash,
+                    present=budget.daily_amount == change.to_amount,
+                    state={"daily_amount": budget.daily_amount},
+                    resource_names=(self._resource_name("budget", budget),),
+                )
             case RemoveNegativeKeywords():
                 # present (= removed) only where the place still exists, so a vanished target is reported, not hidden
                 exists = _target_exists(structure, change.level, change.target_id)
                 at_target = _negatives_at(structure, change.level, change.target_id)
                 remaining = [at_target[key] for key in dict.fromkeys(_keys(change)) if key in at_target]
                 return ReadBack(
-                    change_hash=change.hash, present=exists and not remaining,
-                    state={"target_exists": exists,
-                           "still_present": [{"text": n.text, "match_type": str(n.match_type)} for n in remaining]},
+                    change_hash=change.hash,
+                    present=exists and not remaining,
+                    state={
+                        "target_exists": exists,
+                        "still_present": [{"text": n.text, "match_type": str(n.match_type)} for n in remaining],
+                    },
                     resource_names=tuple(self._resource_name("negative", n) for n in remaining),
                 )
             case PauseEntity():
                 entity = _live(structure, change.level, change.entity_id)
                 if entity is None:
                     return ReadBack(change_hash=change.hash, present=False, state={"status": None})
-                return ReadBack(change_hash=change.hash, present=entity.status is Status.PAUSED,
-                                state={"status": str(entity.status)},
-                                resource_names=(self._resource_name(change.level, entity),))
+                return ReadBack(
+                    change_hash=change.hash,
+                    present=entity.status is Status.PAUSED,
+                    state={"status": str(entity.status)},
+                    resource_names=(self._resource_name(change.level, entity),),
+                )
         raise TypeError(f"unsupported change kind {type(change).__name__}")
 
     def _resource_name(self, kind: str, entity: Entity) -> str:
@@ -685,8 +805,13 @@ class SandboxAccount:
 
 
 # Storage type of each report column; text columns default to "", numbers to 0.
-_COLUMN_TYPES = {"impressions": "int64", "clicks": "int64", "cost": "int64", "conversions": "float64",
-                 "conversion_value": "float64"}
+_COLUMN_TYPES = {
+    "impressions": "int64",
+    "clicks": "int64",
+    "cost": "int64",
+    "conversions": "float64",
+    "conversion_value": "float64",
+}
 
 
 def _column_values(frame: pd.DataFrame, column: str) -> list:
@@ -705,7 +830,9 @@ def _find(entities: Sequence[Entity], entity_id: str) -> Entity | None:
 def _target_exists(structure: AccountStructure, level: str, target_id: str) -> bool:
     """Whether the campaign, ad group or shared list that holds negatives at `level` is in the account."""
     owners: dict[str, Sequence[Entity]] = {
-        "campaign": structure.campaigns, "ad_group": structure.ad_groups, "shared_list": structure.shared_lists,
+        "campaign": structure.campaigns,
+        "ad_group": structure.ad_groups,
+        "shared_list": structure.shared_lists,
     }
     return _find(owners[level], target_id) is not None
 
@@ -720,10 +847,15 @@ def _keys(change: AddNegativeKeywords | RemoveNegativeKeywords) -> list[tuple[st
     return [(_normalise(k.text), k.match_type) for k in change.keywords]
 
 
-def _negatives_at(structure: AccountStructure, level: str, owner_id: str) -> dict[tuple[str, MatchType], NegativeKeyword]:
+def _negatives_at(
+    structure: AccountStructure, level: str, owner_id: str
+) -> dict[tuple[str, MatchType], NegativeKeyword]:
     """The negatives at one place, keyed the way the platforms compare them."""
-    return {(_normalise(n.text), n.match_type): n for n in structure.negatives
-            if n.level == level and n.owner_id == owner_id}
+    return {
+        (_normalise(n.text), n.match_type): n
+        for n in structure.negatives
+        if n.level == level and n.owner_id == owner_id
+    }
 
 
 __all__ = ["GROUND_TRUTH_COLUMNS", "WASTE_KINDS", "SandboxAccount", "SandboxStore", "rsa_copy_problems"]

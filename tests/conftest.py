@@ -29,8 +29,14 @@ def home(tmp_path: Path, sandbox_template: Path, monkeypatch: pytest.MonkeyPatch
     shutil.copy(sandbox_template, home / "sandbox.sqlite")
     monkeypatch.setenv("ADPILOT_HOME", str(home))
     monkeypatch.setenv("ADPILOT_TODAY", TODAY.isoformat())
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY", "LANGFUSE_BASE_URL",
-                 "ADPILOT_POLICY"):
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "LANGFUSE_PUBLIC_KEY",
+        "LANGFUSE_SECRET_KEY",
+        "LANGFUSE_BASE_URL",
+        "ADPILOT_POLICY",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # so no stray .env of the developer is read
     return home

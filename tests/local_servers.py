@@ -43,7 +43,10 @@ def chat_completion(message: dict[str, Any], *, model: str = "stub-model") -> di
     """An OpenAI chat.completions response wrapping one assistant message."""
     finish = "tool_calls" if message.get("tool_calls") else "stop"
     return {
-        "id": "chatcmpl-stub", "object": "chat.completion", "created": 0, "model": model,
+        "id": "chatcmpl-stub",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", **message}, "finish_reason": finish}],
         "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
     }

@@ -61,23 +61,39 @@ def campaign_performance(structure: AccountStructure, metrics: pd.DataFrame) -> 
     totals = metrics.groupby("campaign_id", as_index=False)[["impressions", "clicks", "cost", "conversions"]].sum()
     rows = []
     for row in totals.sort_values("cost", ascending=False).itertuples(index=False):
-        rows.append(CampaignPerformance(
-            campaign_id=str(row.campaign_id), campaign=names.get(str(row.campaign_id), str(row.campaign_id)),
-            impressions=int(row.impressions), clicks=int(row.clicks), cost=int(row.cost),
-            conversions=round(float(row.conversions), 2),
-            cost_per_conversion=int(row.cost / row.conversions) if row.conversions > 0 else None,
-            ctr=round(row.clicks / row.impressions, 4) if row.impressions else 0.0,
-        ))
+        rows.append(
+            CampaignPerformance(
+                campaign_id=str(row.campaign_id),
+                campaign=names.get(str(row.campaign_id), str(row.campaign_id)),
+                impressions=int(row.impressions),
+                clicks=int(row.clicks),
+                cost=int(row.cost),
+                conversions=round(float(row.conversions), 2),
+                cost_per_conversion=int(row.cost / row.conversions) if row.conversions > 0 else None,
+                ctr=round(row.clicks / row.impressions, 4) if row.impressions else 0.0,
+            )
+        )
     return rows
 
 
 def account_overview(structure: AccountStructure, metrics: pd.DataFrame, period: ReportPeriod) -> AccountOverview:
     account: Account = structure.account
-    cost, clicks, conversions = int(metrics["cost"].sum()), int(metrics["clicks"].sum()), float(metrics["conversions"].sum())
+    cost, clicks, conversions = (
+        int(metrics["cost"].sum()),
+        int(metrics["clicks"].sum()),
+        float(metrics["conversions"].sum()),
+    )
     return AccountOverview(
-        account=account.name, display_name=account.display_name, platform=account.platform.value,
-        currency=account.currency, period=period, campaigns=len(structure.campaigns),
-        ad_groups=len(structure.ad_groups), keywords=len(structure.keywords), cost=cost, clicks=clicks,
+        account=account.name,
+        display_name=account.display_name,
+        platform=account.platform.value,
+        currency=account.currency,
+        period=period,
+        campaigns=len(structure.campaigns),
+        ad_groups=len(structure.ad_groups),
+        keywords=len(structure.keywords),
+        cost=cost,
+        clicks=clicks,
         conversions=round(conversions, 2),
         cost_per_conversion=int(cost / conversions) if conversions > 0 else None,
     )

@@ -17,7 +17,7 @@ A theme becomes a `CreateAdGroup` when:
 - its core word does not end an existing keyword: "tent" in "ultralight tent" is a product the account
   already sells, so its uncovered queries ("single wall tent") are keywords missing from those ad groups;
 - existing keywords cover little of it: less than `max_covered_share` of its cost is on queries some
-  keyword matches (positive semantics of `tools.keyword_matching`, a lower bound of Google's matching);
+  keyword matches (positive semantics of `ads.keyword_matching`, a lower bound of Google's matching);
 - its keywords do not cannibalise an existing ad group (or one proposed before it): at most
   `max_keyword_overlap` of the new keywords match an existing group's keywords or the other way round, and
   its name is not already an ad group's name (plural and singular alike).
@@ -54,15 +54,15 @@ from ads.entities import (
     ResponsiveSearchAdCopy,
     Status,
 )
-from ads.limits import limit
-from tools.creatives import write_rsa
-from tools.keyword_matching import (
+from ads.keyword_matching import (
     KeywordMatcher,
     close_variant,
     normalise,
     tokens,
     variant_tokens,
 )
+from ads.limits import limit
+from tools.creatives import write_rsa
 from tools.negatives import METRICS, search_term_rows
 
 if TYPE_CHECKING:
@@ -78,11 +78,20 @@ MIN_CLUSTERS_FOR_MODIFIERS = 8
 MIN_CORE_LETTERS = 3
 
 
-def propose_ad_groups(terms: pd.DataFrame, clusters: ClusteringResult, structure: AccountStructure, *,
-                      final_url: str | None = None, min_clicks: int = 20, min_conversions: float = 2.0,
-                      max_cpa_multiple: float = 2.0, max_covered_share: float = 0.3,
-                      max_keyword_overlap: float = 0.2, max_keywords: int = 20,
-                      competitor_terms: Sequence[str] = ()) -> list[CreateAdGroup]:
+def propose_ad_groups(
+    terms: pd.DataFrame,
+    clusters: ClusteringResult,
+    structure: AccountStructure,
+    *,
+    final_url: str | None = None,
+    min_clicks: int = 20,
+    min_conversions: float = 2.0,
+    max_cpa_multiple: float = 2.0,
+    max_covered_share: float = 0.3,
+    max_keyword_overlap: float = 0.2,
+    max_keywords: int = 20,
+    competitor_terms: Sequence[str] = (),
+) -> list[CreateAdGroup]:
     """One paused ad group with keywords and a draft RSA per uncovered converting theme, most conversions first."""
     rows = search_term_rows(terms)
     queries = rows.groupby("search_term", sort=True)[list(METRICS)].sum()
@@ -103,10 +112,10 @@ def propose_ad_groups(terms: pd.DataFrame, clusters: ClusteringResult, structure
     total_conversions = generic["conversions"].sum()
     account_cpa = generic["cost"].sum() / total_conversions if total_conversions > 0 else None
 
-    words = _Vocabulary(queries, excluded={w for t in (*structure.account.brand_terms, *competitor_terms)
-                                           for w in variant_tokens(t)})
-    planner = _Planner(rows, structure, coverage, words, final_url, max_keywords, max_keyword_overlap,
-                       competitor_terms)
+    words = _Vocabulary(
+        queries, excluded={w for t in (*structure.account.brand_terms, *competitor_terms) for w in variant_tokens(t)}
+    )
+    planner = _Planner(rows, structure, coverage, words, final_url, max_keywords, max_keyword_overlap, competitor_terms)
     proposals: list[CreateAdGroup] = []
     # A word that ends a keyword is a product the account already sells ("tent" in "ultralight tent"): its
     # uncovered queries are keywords missing from those ad groups, not a new ad group.
@@ -159,13 +168,13 @@ def _fits_keyword(text: str) -> bool:
 
 def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
     n = len(part)
-    return any(words[i:i + n] == part for i in range(len(words) - n + 1))
+    return any(words[i : i + n] == part for i in range(len(words) - n + 1))
 
 
 def _runs(words: tuple[str, ...], *, proper: bool = False, longest: int | None = None) -> Iterator[tuple[str, ...]]:
     """Every contiguous run of words, shortest first; `proper` leaves out the whole sequence."""
     top = min(len(words) - proper, longest or len(words))
-    return (words[i:i + n] for n in range(1, top + 1) for i in range(len(words) - n + 1))
+    return (words[i : i + n] for n in range(1, top + 1) for i in range(len(words) - n + 1))
 
 
 def _containment(heads: list[tuple[str, ...]], queries: list[tuple[str, ...]]) -> sparse.csr_matrix:
@@ -174,8 +183,12 @@ def _containment(heads: list[tuple[str, ...]], queries: list[tuple[str, ...]]) -
     Built from each query's runs looked up in a dict, so it grows with the queries, not heads × queries."""
     position = {head: i for i, head in enumerate(heads)}
     longest = max((len(h) for h in heads), default=0)
-    pairs = {(position[run], q) for q, words in enumerate(queries)
-             for run in _runs(words, longest=longest) if run in position}
+    pairs = {
+        (position[run], q)
+        for q, words in enumerate(queries)
+        for run in _runs(words, longest=longest)
+        if run in position
+    }
     rows, cols = zip(*pairs, strict=True) if pairs else ((), ())
     return sparse.csr_matrix((np.ones(len(pairs)), (rows, cols)), shape=(len(heads), len(queries)))
 
@@ -196,22 +209,34 @@ class _Vocabulary:
     def __init__(self, queries: pd.DataFrame, excluded: set[str]) -> None:
         self.queries = queries
         self.variants = [variant_tokens(text) for text in queries.index]
-        pairs = pd.DataFrame([(position, word, index / max(len(words) - 1, 1))
-                              for position, words in enumerate(self.variants)
-                              for index, word in enumerate(words)],
-                             columns=["query", "word", "place"]).drop_duplicates(["query", "word"])
+        pairs = pd.DataFrame(
+            [
+                (position, word, index / max(len(words) - 1, 1))
+                for position, words in enumerate(self.variants)
+                for index, word in enumerate(words)
+            ],
+            columns=["query", "word", "place"],
+        ).drop_duplicates(["query", "word"])
         pairs["cluster"] = queries["cluster_id"].to_numpy()[pairs["query"].to_numpy()]
         self.pairs = pairs
         spread = pairs.groupby("word")["cluster"].nunique()
         n_clusters = queries["cluster_id"].nunique()
-        self.modifiers = (set(spread.index[spread > MODIFIER_CLUSTER_SHARE * n_clusters])
-                          if n_clusters >= MIN_CLUSTERS_FOR_MODIFIERS else set())
+        self.modifiers = (
+            set(spread.index[spread > MODIFIER_CLUSTER_SHARE * n_clusters])
+            if n_clusters >= MIN_CLUSTERS_FOR_MODIFIERS
+            else set()
+        )
         self.excluded = excluded
         self._by_word = pairs.groupby("word")["query"].agg(np.sort)
 
     def is_product_word(self, word: str) -> bool:
-        return (word.isalpha() and len(word) >= MIN_CORE_LETTERS and word not in ENGLISH_STOP_WORDS
-                and word not in self.modifiers and word not in self.excluded)
+        return (
+            word.isalpha()
+            and len(word) >= MIN_CORE_LETTERS
+            and word not in ENGLISH_STOP_WORDS
+            and word not in self.modifiers
+            and word not in self.excluded
+        )
 
     def cores(self) -> list[str]:
         """Each cluster's core word (see the module docstring), heaviest theme first, each once."""
@@ -222,8 +247,11 @@ class _Vocabulary:
         per_word = pairs.groupby(["cluster", "word"]).agg(weight=("weight", "sum"), place=("place", "mean"))
         # Rounded so that words carried by exactly the same queries tie and the later word wins.
         per_word["rank_weight"] = per_word["weight"].round(12)
-        best = (per_word.reset_index().sort_values(["rank_weight", "place", "word"], ascending=[False, False, True])
-                .drop_duplicates("cluster"))
+        best = (
+            per_word.reset_index()
+            .sort_values(["rank_weight", "place", "word"], ascending=[False, False, True])
+            .drop_duplicates("cluster")
+        )
         return list(dict.fromkeys(best.sort_values("weight", ascending=False, kind="stable")["word"]))
 
     def queries_with(self, word: str) -> np.ndarray:
@@ -246,8 +274,12 @@ class _Vocabulary:
         `coverage` is the weight of the queries containing the head, `shortest` says it contains no other head.
         Only heads some of whose queries converted."""
         stems = [self.stem(t) for t in uncovered.index]
-        heads = (uncovered[["conversions", "clicks", "cost"]].groupby(np.asarray(stems, dtype=object)).sum()
-                 .sort_values(["conversions", "clicks", "cost"], ascending=[False, False, True], kind="stable"))
+        heads = (
+            uncovered[["conversions", "clicks", "cost"]]
+            .groupby(np.asarray(stems, dtype=object))
+            .sum()
+            .sort_values(["conversions", "clicks", "cost"], ascending=[False, False, True], kind="stable")
+        )
         heads = heads[(heads.index != "") & ((heads["clicks"] > 0) | (heads["conversions"] > 0))]
         variants = [variant_tokens(t) for t in heads.index]
         contained = _containment(variants, [variant_tokens(t) for t in uncovered.index])
@@ -261,9 +293,17 @@ class _Vocabulary:
 class _Planner:
     """Builds one theme's ad group, checking it against the account's ad groups and earlier proposals."""
 
-    def __init__(self, rows: pd.DataFrame, structure: AccountStructure, coverage: KeywordMatcher, words: _Vocabulary,
-                 final_url: str | None, max_keywords: int, max_keyword_overlap: float,
-                 competitor_terms: Sequence[str]) -> None:
+    def __init__(
+        self,
+        rows: pd.DataFrame,
+        structure: AccountStructure,
+        coverage: KeywordMatcher,
+        words: _Vocabulary,
+        final_url: str | None,
+        max_keywords: int,
+        max_keyword_overlap: float,
+        competitor_terms: Sequence[str],
+    ) -> None:
         self.rows = rows
         self.structure = structure
         self.coverage = coverage
@@ -282,12 +322,14 @@ class _Planner:
         self.plural_names = sum(close_variant(w) != w for w in last_words) > len(last_words) / 2
         self.campaigns = self._eligible_campaigns(keywords_by_group, competitor_terms)
 
-    def _eligible_campaigns(self, keywords_by_group: dict[str, list[tuple[str, MatchType]]],
-                            competitor_terms: Sequence[str]) -> dict[str, Campaign]:
+    def _eligible_campaigns(
+        self, keywords_by_group: dict[str, list[tuple[str, MatchType]]], competitor_terms: Sequence[str]
+    ) -> dict[str, Campaign]:
         """Live search campaigns that are not about the brand or competitors (most of their keywords are)."""
         group_campaign = {g.id: g.campaign_id for g in self.structure.ad_groups}
-        special = KeywordMatcher([(t, MatchType.PHRASE) for t in (*self.structure.account.brand_terms, *competitor_terms)],
-                                 negative=False)
+        special = KeywordMatcher(
+            [(t, MatchType.PHRASE) for t in (*self.structure.account.brand_terms, *competitor_terms)], negative=False
+        )
         keyword_texts: dict[str, list[str]] = {}
         for group_id, keywords in keywords_by_group.items():
             keyword_texts.setdefault(group_campaign.get(group_id, ""), []).extend(text for text, _ in keywords)
@@ -307,8 +349,9 @@ class _Planner:
         if heads.empty:
             return None
         words = heads.loc[heads["shortest"], "coverage"].idxmax().split()
-        name = " ".join(w[:1].upper() + w[1:] for w in [*words[:-1], _plural(words[-1]) if self.plural_names
-                                                           else words[-1]])[:255]
+        name = " ".join(
+            w[:1].upper() + w[1:] for w in [*words[:-1], _plural(words[-1]) if self.plural_names else words[-1]]
+        )[:255]
         campaign, fits = self._campaign(members, name)
         url = self.final_url or (self._final_url(campaign.id) if campaign else None)
         if campaign is None or url is None or variant_tokens(name) in self.names:
@@ -334,19 +377,27 @@ class _Planner:
     def _campaign(self, members: pd.DataFrame, name: str) -> tuple[Campaign | None, bool]:
         """The eligible campaign whose name shares the most words with the ad group's (then the one that
         carried most of the theme's cost), and whether a name fits."""
-        spent = (self.rows[self.rows["search_term"].isin(members.index)]
-                 .groupby("campaign_id")[["cost", "clicks"]].sum())
+        spent = self.rows[self.rows["search_term"].isin(members.index)].groupby("campaign_id")[["cost", "clicks"]].sum()
         name_words = {w for w in variant_tokens(name) if self.words.is_product_word(w)}
-        ranked = sorted(self.campaigns.values(), key=lambda c: (
-            -len(name_words & set(variant_tokens(c.name))),
-            -(spent["cost"].get(c.id, 0)), -(spent["clicks"].get(c.id, 0)), c.id))
+        ranked = sorted(
+            self.campaigns.values(),
+            key=lambda c: (
+                -len(name_words & set(variant_tokens(c.name))),
+                -(spent["cost"].get(c.id, 0)),
+                -(spent["clicks"].get(c.id, 0)),
+                c.id,
+            ),
+        )
         best = next((c for c in ranked if name_words & set(variant_tokens(c.name)) or c.id in spent.index), None)
         return best, best is not None and bool(name_words & set(variant_tokens(best.name)))
 
     def _final_url(self, campaign_id: str) -> str | None:
         groups_in = {g.id for g in self.structure.ad_groups if g.campaign_id == campaign_id}
-        urls = [(ad.ad_group_id in groups_in, ad.copy_.final_url) for ad in self.structure.ads
-                if isinstance(ad.copy_, ResponsiveSearchAdCopy) and ad.status is not Status.REMOVED]
+        urls = [
+            (ad.ad_group_id in groups_in, ad.copy_.final_url)
+            for ad in self.structure.ads
+            if isinstance(ad.copy_, ResponsiveSearchAdCopy) and ad.status is not Status.REMOVED
+        ]
         in_campaign = Counter(url for inside, url in urls if inside)
         anywhere = Counter(url for _, url in urls)
         best = in_campaign.most_common(1) or anywhere.most_common(1)
@@ -357,14 +408,17 @@ class _Planner:
         texts = [t for t in heads.index if _fits_keyword(t) and not self.words.has_modifier(t)]
         if texts:
             unwanted = self._blocking_negatives(campaign).matched(texts) | self.coverage.matched(texts)
-            texts = [t for t, skip in zip(texts, unwanted) if not skip]
+            texts = [t for t, skip in zip(texts, unwanted, strict=False) if not skip]
         variants = {t: variant_tokens(t) for t in texts}
-        shortest = [t for t in texts if not any(variants[o] != variants[t] and _contains(variants[t], variants[o])
-                                                for o in texts)]
+        shortest = [
+            t
+            for t in texts
+            if not any(variants[o] != variants[t] and _contains(variants[t], variants[o]) for o in texts)
+        ]
         longer = [t for t in texts if t not in shortest]
         candidates = [(t, MatchType.PHRASE) for t in shortest] + [(t, MatchType.EXACT) for t in texts]
         # A thin theme borrows phrase keywords of its longer heads before it is given up.
-        candidates += [(t, MatchType.PHRASE) for t in longer][:max(0, MIN_KEYWORDS - len(candidates))]
+        candidates += [(t, MatchType.PHRASE) for t in longer][: max(0, MIN_KEYWORDS - len(candidates))]
         chosen: list[KeywordSpec] = []
         seen: set[tuple[tuple[str, ...], MatchType]] = set()
         for text, match_type in candidates:
@@ -372,14 +426,17 @@ class _Planner:
             if key not in seen:
                 seen.add(key)
                 chosen.append(KeywordSpec(text=text, match_type=match_type))
-        return chosen[:self.max_keywords]
+        return chosen[: self.max_keywords]
 
     def _blocking_negatives(self, campaign: Campaign) -> KeywordMatcher:
         """The negatives that would stop a keyword of a new ad group in this campaign from serving."""
         lists = {s.id for s in self.structure.shared_lists if campaign.id in s.campaign_ids}
-        negatives = [(n.text, n.match_type) for n in self.structure.negatives
-                     if (n.level == "campaign" and n.owner_id == campaign.id)
-                     or (n.level == "shared_list" and n.owner_id in lists)]
+        negatives = [
+            (n.text, n.match_type)
+            for n in self.structure.negatives
+            if (n.level == "campaign" and n.owner_id == campaign.id)
+            or (n.level == "shared_list" and n.owner_id in lists)
+        ]
         return KeywordMatcher(negatives, negative=True)
 
     def _overlaps(self, keywords: list[KeywordSpec]) -> bool:
@@ -401,18 +458,38 @@ class _Planner:
             metrics["cpa"] = metrics["cost"] / metrics["conversions"]
         if account_cpa is not None:
             metrics["account_cpa"] = float(account_cpa)
-        return Evidence(metrics=metrics, queries=tuple(
-            QueryEvidence(search_term=term, clicks=int(row.clicks), impressions=int(row.impressions),
-                          cost=int(row.cost), conversions=float(row.conversions))
-            for term, row in zip(top.index, top[list(METRICS)].itertuples(index=False))))
+        return Evidence(
+            metrics=metrics,
+            queries=tuple(
+                QueryEvidence(
+                    search_term=term,
+                    clicks=int(row.clicks),
+                    impressions=int(row.impressions),
+                    cost=int(row.cost),
+                    conversions=float(row.conversions),
+                )
+                for term, row in zip(top.index, top[list(METRICS)].itertuples(index=False), strict=False)
+            ),
+        )
 
-    def _rationale(self, name: str, members: pd.DataFrame, campaign: Campaign, fits: bool,
-                   ad: ResponsiveSearchAdCopy, account_cpa: float | None, keyword_count: int) -> str:
+    def _rationale(
+        self,
+        name: str,
+        members: pd.DataFrame,
+        campaign: Campaign,
+        fits: bool,
+        ad: ResponsiveSearchAdCopy,
+        account_cpa: float | None,
+        keyword_count: int,
+    ) -> str:
         money = self.structure.account.money
         cost, conversions = int(members["cost"].sum()), float(members["conversions"].sum())
         versus = f"; the account's non-brand average is {money(round(account_cpa))}" if account_cpa else ""
-        placed = (f"'{campaign.name}', whose name fits the theme" if fits else
-                  f"'{campaign.name}': no campaign's name fits the theme, and this one carried most of its cost")
+        placed = (
+            f"'{campaign.name}', whose name fits the theme"
+            if fits
+            else f"'{campaign.name}': no campaign's name fits the theme, and this one carried most of its cost"
+        )
         return (
             f"{len(members)} search terms about '{name}' brought {conversions:g} conversions for {money(cost)} "
             f"({money(round(cost / conversions))} per conversion{versus}). Only {_share(members, 'covered'):.0%} of "

@@ -46,11 +46,22 @@ META_DESCRIPTION_MAX = limit("meta_description_recommended_chars")
 # Claims the template never makes and writer output may not make (ad policies: unverifiable
 # superlatives, guarantees, health claims). The gate's policy list may be longer.
 FORBIDDEN_CLAIMS: tuple[str, ...] = (
-    "#1", "number one", "guarantee", "guaranteed", "100%", "risk-free", "risk free", "cure", "cures",
-    "best price", "lowest price", "cheapest", "free shipping", "miracle",
+    "#1",
+    "number one",
+    "guarantee",
+    "guaranteed",
+    "100%",
+    "risk-free",
+    "risk free",
+    "cure",
+    "cures",
+    "best price",
+    "lowest price",
+    "cheapest",
+    "free shipping",
+    "miracle",
 )
-_FORBIDDEN = re.compile(
-    "|".join(rf"(?<!\w){re.escape(claim)}(?!\w)" for claim in FORBIDDEN_CLAIMS), re.IGNORECASE)
+_FORBIDDEN = re.compile("|".join(rf"(?<!\w){re.escape(claim)}(?!\w)" for claim in FORBIDDEN_CLAIMS), re.IGNORECASE)
 # A word is letters/digits, optionally joined by an apostrophe, ampersand, dot or hyphen.
 _WORD = re.compile(r"[^\W_]+(?:['’&.\-][^\W_]+)*")
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
@@ -67,9 +78,18 @@ _KEYWORD_HEADLINES = ("{kw}", "Shop {kw}", "{kw} Online", "Compare {kw}", "Find 
 _THEME_HEADLINES = ("{theme}", "Explore {theme}", "{theme} For Every Need")
 _BRAND_HEADLINES = ("{brand}", "{brand} Official Site", "{brand} {theme}", "Shop {brand}")
 _FILLER_HEADLINES = (
-    "Order Online Today", "Fast, Simple Checkout", "Browse The Full Range", "Compare Options Online",
-    "Friendly Expert Support", "Secure Online Ordering", "Find The Right Fit For You", "See What's New",
-    "Get Started Today", "Shop With Confidence", "Quality You Can Count On", "Helpful Advice Online",
+    "Order Online Today",
+    "Fast, Simple Checkout",
+    "Browse The Full Range",
+    "Compare Options Online",
+    "Friendly Expert Support",
+    "Secure Online Ordering",
+    "Find The Right Fit For You",
+    "See What's New",
+    "Get Started Today",
+    "Shop With Confidence",
+    "Quality You Can Count On",
+    "Helpful Advice Online",
 )
 _KEYWORD_DESCRIPTIONS = (
     "Looking for {kw}? Browse the range and find the right fit for you.",
@@ -108,13 +128,20 @@ class CreativeBrief(BaseModel):
     landing_url: str
     brand: str | None = None
     avoid_headlines: tuple[str, ...] = Field(default=(), description="Headlines the ad group already runs.")
-    limits: dict[str, int] = Field(default_factory=lambda: {
-        "headline_max_chars": HEADLINE_MAX, "description_max_chars": DESCRIPTION_MAX, "path_max_chars": PATH_MAX,
-        "min_headlines": RSA_MIN_HEADLINES, "max_headlines": RSA_MAX_HEADLINES,
-        "min_descriptions": RSA_MIN_DESCRIPTIONS, "max_descriptions": RSA_MAX_DESCRIPTIONS,
-        "meta_primary_text_max_chars": META_PRIMARY_MAX, "meta_headline_max_chars": META_HEADLINE_MAX,
-        "meta_description_max_chars": META_DESCRIPTION_MAX,
-    })
+    limits: dict[str, int] = Field(
+        default_factory=lambda: {
+            "headline_max_chars": HEADLINE_MAX,
+            "description_max_chars": DESCRIPTION_MAX,
+            "path_max_chars": PATH_MAX,
+            "min_headlines": RSA_MIN_HEADLINES,
+            "max_headlines": RSA_MAX_HEADLINES,
+            "min_descriptions": RSA_MIN_DESCRIPTIONS,
+            "max_descriptions": RSA_MAX_DESCRIPTIONS,
+            "meta_primary_text_max_chars": META_PRIMARY_MAX,
+            "meta_headline_max_chars": META_HEADLINE_MAX,
+            "meta_description_max_chars": META_DESCRIPTION_MAX,
+        }
+    )
 
 
 class CopyWriter(Protocol):
@@ -161,8 +188,9 @@ def _shortenings(words: list[str]) -> list[list[str]]:
     cut = next((i for i, w in enumerate(words) if i > 0 and w.casefold() in _DANGLING), len(words))
     head = words[:cut]
     shorter = [head[i:] for i in range(len(head))]
-    return [words] + [f for i, f in enumerate(shorter)
-                      if f != words and f[0].casefold() not in _DANGLING and f not in shorter[:i]]
+    return [words] + [
+        f for i, f in enumerate(shorter) if f != words and f[0].casefold() not in _DANGLING and f not in shorter[:i]
+    ]
 
 
 def _fill(template: str, max_chars: int, **slots: list[str]) -> str | None:
@@ -202,8 +230,14 @@ def _unique(candidates: Iterable[str | None], *, avoid: Collection[str] = (), li
 
 def _path(words: list[str]) -> str:
     """A display path: the longest shortening of the phrase that fits, words joined by hyphens."""
-    return next((slug for form in _shortenings(words) if ad_text_length(slug := "-".join(form)) <= PATH_MAX
-                 and asset_problem(slug, PATH_MAX) is None), "")
+    return next(
+        (
+            slug
+            for form in _shortenings(words)
+            if ad_text_length(slug := "-".join(form)) <= PATH_MAX and asset_problem(slug, PATH_MAX) is None
+        ),
+        "",
+    )
 
 
 def write_rsa(
@@ -229,13 +263,17 @@ def write_rsa(
     for index, template in enumerate(_KEYWORD_HEADLINES):
         # Keywords take the templates in turn, so ten keywords do not all read "Shop X"; the first
         # keyword (the ad group's main one) gets every template.
-        headlines += [_fill(template, HEADLINE_MAX, kw=p, **slots) for p in keyword_phrases[index::len(_KEYWORD_HEADLINES)]]
+        headlines += [
+            _fill(template, HEADLINE_MAX, kw=p, **slots) for p in keyword_phrases[index :: len(_KEYWORD_HEADLINES)]
+        ]
         headlines += [_fill(template, HEADLINE_MAX, kw=p, **slots) for p in keyword_phrases[:1]]
     headlines += [_fill(t, HEADLINE_MAX, **slots) for t in _THEME_HEADLINES + _BRAND_HEADLINES[2:]]
     headlines += list(_FILLER_HEADLINES)
 
-    descriptions: list[str | None] = [_fill(t, DESCRIPTION_MAX, kw=p, **slots)
-                                      for t, p in zip(_KEYWORD_DESCRIPTIONS, keyword_phrases[:1] * 3)]
+    descriptions: list[str | None] = [
+        _fill(t, DESCRIPTION_MAX, kw=p, **slots)
+        for t, p in zip(_KEYWORD_DESCRIPTIONS, keyword_phrases[:1] * 3, strict=False)
+    ]
     descriptions += [_fill(t, DESCRIPTION_MAX, **slots) for t in _THEME_DESCRIPTIONS]
     descriptions += list(_FILLER_DESCRIPTIONS)
 
@@ -262,8 +300,9 @@ def write_meta_ad(
     theme_words = _plain_words(theme)
     keyword_words = next((w for w in map(_plain_words, keywords) if w), [])
     slots = {"theme": theme_words or keyword_words, "kw": keyword_words, "brand": _plain_words(brand or "")}
-    headline = _unique((_fill(t, META_HEADLINE_MAX, **slots) for t in _META_HEADLINES),
-                       avoid=avoid_headlines, limit_=1)[0]
+    headline = _unique(
+        (_fill(t, META_HEADLINE_MAX, **slots) for t in _META_HEADLINES), avoid=avoid_headlines, limit_=1
+    )[0]
     primary = next(text for t in _META_PRIMARY if (text := _fill(t, META_PRIMARY_MAX, **slots)))
     return MetaAdCopy(primary_text=primary, headline=headline, description=_META_DESCRIPTION, link_url=link_url)
 
@@ -271,11 +310,13 @@ def write_meta_ad(
 def write_copy(brief: CreativeBrief, writer: CopyWriter | None = None) -> AdCopy:
     """Copy for a brief: the writer's valid, distinct assets first, the template's to fill the gaps."""
     if brief.platform is Platform.META:
-        template: AdCopy = write_meta_ad(brief.theme, brief.keywords, brief.landing_url, brief.brand,
-                                         avoid_headlines=brief.avoid_headlines)
+        template: AdCopy = write_meta_ad(
+            brief.theme, brief.keywords, brief.landing_url, brief.brand, avoid_headlines=brief.avoid_headlines
+        )
     else:
-        template = write_rsa(brief.theme, brief.keywords, brief.landing_url, brief.brand,
-                             avoid_headlines=brief.avoid_headlines)
+        template = write_rsa(
+            brief.theme, brief.keywords, brief.landing_url, brief.brand, avoid_headlines=brief.avoid_headlines
+        )
     if writer is None:
         return template
     try:
@@ -303,31 +344,47 @@ def _valid(texts: Iterable[str], max_chars: int) -> list[str]:
     return [t for t in texts if isinstance(t, str) and asset_problem(t, max_chars) is None]
 
 
-def _merge_rsa(proposals: list[ResponsiveSearchAdCopy], template: ResponsiveSearchAdCopy,
-               avoid: Collection[str]) -> ResponsiveSearchAdCopy:
+def _merge_rsa(
+    proposals: list[ResponsiveSearchAdCopy], template: ResponsiveSearchAdCopy, avoid: Collection[str]
+) -> ResponsiveSearchAdCopy:
     written = [h for p in proposals for h in _valid(p.headlines, HEADLINE_MAX)]
     # The template's headlines stay ahead of the avoided ones, so a writer that repeats the
     # ad group's current copy still gets a fresh variant.
     headlines = _unique(written + list(template.headlines), avoid=avoid, limit_=RSA_MAX_HEADLINES)
-    descriptions = _unique([d for p in proposals for d in _valid(p.descriptions, DESCRIPTION_MAX)]
-                           + list(template.descriptions), limit_=RSA_MAX_DESCRIPTIONS)
-    paths = next(((p.path1, p.path2) for p in proposals
-                  if _valid([p.path1], PATH_MAX) and (not p.path2 or _valid([p.path2], PATH_MAX))),
-                 (template.path1, template.path2))
+    descriptions = _unique(
+        [d for p in proposals for d in _valid(p.descriptions, DESCRIPTION_MAX)] + list(template.descriptions),
+        limit_=RSA_MAX_DESCRIPTIONS,
+    )
+    paths = next(
+        (
+            (p.path1, p.path2)
+            for p in proposals
+            if _valid([p.path1], PATH_MAX) and (not p.path2 or _valid([p.path2], PATH_MAX))
+        ),
+        (template.path1, template.path2),
+    )
     # The landing page comes from the account, never from the writer.
-    return template.model_copy(update={"headlines": tuple(headlines), "descriptions": tuple(descriptions),
-                                       "path1": paths[0], "path2": paths[1]})
+    return template.model_copy(
+        update={
+            "headlines": tuple(headlines),
+            "descriptions": tuple(descriptions),
+            "path1": paths[0],
+            "path2": paths[1],
+        }
+    )
 
 
 def _merge_meta(proposals: list[MetaAdCopy], template: MetaAdCopy) -> MetaAdCopy:
     def first(field: str, max_chars: int) -> str:
         return next(iter(_valid((getattr(p, field) for p in proposals), max_chars)), getattr(template, field))
 
-    return template.model_copy(update={
-        "primary_text": first("primary_text", META_PRIMARY_MAX),
-        "headline": first("headline", META_HEADLINE_MAX),
-        "description": first("description", META_DESCRIPTION_MAX),
-    })
+    return template.model_copy(
+        update={
+            "primary_text": first("primary_text", META_PRIMARY_MAX),
+            "headline": first("headline", META_HEADLINE_MAX),
+            "description": first("description", META_DESCRIPTION_MAX),
+        }
+    )
 
 
 class _AdGroupStats(BaseModel):
@@ -355,8 +412,11 @@ def propose_creative_variants(
     account = structure.account
     platform = account.platform
     campaigns = {c.id: c for c in structure.campaigns}
-    groups = [g for g in structure.ad_groups if g.status is Status.ENABLED
-              and (c := campaigns.get(g.campaign_id)) is not None and c.status is Status.ENABLED]
+    groups = [
+        g
+        for g in structure.ad_groups
+        if g.status is Status.ENABLED and (c := campaigns.get(g.campaign_id)) is not None and c.status is Status.ENABLED
+    ]
     stats = _ad_group_stats(metrics)
     period = _period(metrics)
     enabled_ads: dict[str, list[Ad]] = {g.id: [] for g in groups}
@@ -370,14 +430,18 @@ def propose_creative_variants(
         s = stats.get(group.id, _AdGroupStats())
         n_ads = len(enabled_ads[group.id])
         if n_ads < MIN_ENABLED_ADS:
-            reason = (f"Ad group '{group.name}' has {n_ads} enabled ad{'s' if n_ads != 1 else ''}; "
-                      f"a second, paused variant gives the platform copy to test against.")
+            reason = (
+                f"Ad group '{group.name}' has {n_ads} enabled ad{'s' if n_ads != 1 else ''}; "
+                f"a second, paused variant gives the platform copy to test against."
+            )
             candidates.append((0, -s.impressions, group, reason))
         elif group.id in low_ctr:
             campaign_ctr = low_ctr[group.id]
-            reason = (f"Ad group '{group.name}' has the lowest click-through rate in campaign "
-                      f"'{campaigns[group.campaign_id].name}': {s.ctr:.2%} over {s.impressions:,} impressions, "
-                      f"against {campaign_ctr:.2%} for its other ad groups. A fresh, paused variant tests new copy.")
+            reason = (
+                f"Ad group '{group.name}' has the lowest click-through rate in campaign "
+                f"'{campaigns[group.campaign_id].name}': {s.ctr:.2%} over {s.impressions:,} impressions, "
+                f"against {campaign_ctr:.2%} for its other ad groups. A fresh, paused variant tests new copy."
+            )
             candidates.append((1, -s.impressions, group, reason))
     candidates.sort(key=lambda c: (c[0], c[1]))
 
@@ -397,16 +461,35 @@ def propose_creative_variants(
             continue
         current = [h for a in enabled_ads[group.id] for h in _headlines_of(a.copy_)]
         brief = CreativeBrief(
-            platform=platform, theme=group.name,
+            platform=platform,
+            theme=group.name,
             keywords=() if platform is Platform.META else tuple(keywords_by_group.get(group.id, ())),
-            landing_url=url, brand=brand, avoid_headlines=tuple(current))
+            landing_url=url,
+            brand=brand,
+            avoid_headlines=tuple(current),
+        )
         s = stats.get(group.id, _AdGroupStats())
-        changes.append(AddCreativeVariants(
-            account=account.name, ad_group_id=group.id, ad_group_name=group.name,
-            ad=write_copy(brief, writer), paused=True, rationale=reason,
-            evidence=Evidence(period_start=period[0], period_end=period[1], metrics={
-                "impressions": float(s.impressions), "clicks": float(s.clicks), "ctr": round(s.ctr, 6),
-                "conversions": float(s.conversions), "enabled_ads": float(len(enabled_ads[group.id]))})))
+        changes.append(
+            AddCreativeVariants(
+                account=account.name,
+                ad_group_id=group.id,
+                ad_group_name=group.name,
+                ad=write_copy(brief, writer),
+                paused=True,
+                rationale=reason,
+                evidence=Evidence(
+                    period_start=period[0],
+                    period_end=period[1],
+                    metrics={
+                        "impressions": float(s.impressions),
+                        "clicks": float(s.clicks),
+                        "ctr": round(s.ctr, 6),
+                        "conversions": float(s.conversions),
+                        "enabled_ads": float(len(enabled_ads[group.id])),
+                    },
+                ),
+            )
+        )
     return changes
 
 
@@ -418,8 +501,10 @@ def _ad_group_stats(metrics: pd.DataFrame) -> dict[str, _AdGroupStats]:
     if metrics.empty:
         return {}
     sums = metrics.groupby("ad_group_id")[["impressions", "clicks", "conversions"]].sum()
-    return {str(i): _AdGroupStats(impressions=int(r.impressions), clicks=int(r.clicks), conversions=float(r.conversions))
-            for i, r in sums.iterrows()}
+    return {
+        str(i): _AdGroupStats(impressions=int(r.impressions), clicks=int(r.clicks), conversions=float(r.conversions))
+        for i, r in sums.iterrows()
+    }
 
 
 def _period(metrics: pd.DataFrame) -> tuple[str | None, str | None]:
@@ -464,6 +549,12 @@ def _landing_urls(structure: AccountStructure) -> Callable[[AdGroup], str | None
 
 
 __all__ = [
-    "FORBIDDEN_CLAIMS", "CopyWriter", "CreativeBrief", "asset_problem",
-    "propose_creative_variants", "write_copy", "write_meta_ad", "write_rsa",
+    "FORBIDDEN_CLAIMS",
+    "CopyWriter",
+    "CreativeBrief",
+    "asset_problem",
+    "propose_creative_variants",
+    "write_copy",
+    "write_meta_ad",
+    "write_rsa",
 ]

@@ -10,8 +10,8 @@ Days, as used throughout:
 from __future__ import annotations
 
 import calendar
-import math
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -105,7 +105,9 @@ def pace_budgets(
     for budget in structure.budgets:
         if budget.id in active and members[budget.id][1]:
             for campaign_id in {ad_groups[g].campaign_id for g in members[budget.id][1] if g in ad_groups}:
-                ad_set_daily_by_campaign[campaign_id] = ad_set_daily_by_campaign.get(campaign_id, 0) + budget.daily_amount
+                ad_set_daily_by_campaign[campaign_id] = (
+                    ad_set_daily_by_campaign.get(campaign_id, 0) + budget.daily_amount
+                )
 
     unit = UNITS_PER_CURRENCY[account.money_unit]
     budgets: list[BudgetPacing] = []
@@ -121,29 +123,51 @@ def pace_budgets(
             targets = [campaigns[c].monthly_target if c in campaigns else None for c in campaign_ids]
             target = sum(targets) if targets and None not in targets else None  # type: ignore[arg-type]
         target = target if target is not None and target > 0 else None
-        mtd, window, today_spend = (int(sum(spend.sums[column].get(key, 0) for key in keys))
-                                    for column in ("mtd", "window", "today"))
+        mtd, window, today_spend = (
+            int(sum(spend.sums[column].get(key, 0) for key in keys)) for column in ("mtd", "window", "today")
+        )
         if spend.observed_days >= MIN_RUN_RATE_DAYS:
             run_rate, source = round(window / spend.observed_days), "recent_days"
         else:
             run_rate, source = budget.daily_amount, "daily_budget"
         projected = mtd + run_rate * days_left
         ratio = projected / target if target else None
-        budgets.append(BudgetPacing(
-            budget_id=budget.id, budget_name=budget.name, level=budget.level, campaign_ids=campaign_ids,
-            ad_group_ids=ad_group_ids, daily_amount=budget.daily_amount, month_to_date_spend=mtd,
-            spent_today=today_spend, run_rate=run_rate, run_rate_source=source, monthly_target=target,
-            projected_month_spend=projected, projected_vs_target=None if ratio is None else round(ratio, 4),
-            recommended_daily_amount=None if target is None else landing_daily_amount(
-                target - mtd - today_spend, days_left, days_in_month, unit, account.platform),
-            status=_status(ratio, tolerance)))
+        budgets.append(
+            BudgetPacing(
+                budget_id=budget.id,
+                budget_name=budget.name,
+                level=budget.level,
+                campaign_ids=campaign_ids,
+                ad_group_ids=ad_group_ids,
+                daily_amount=budget.daily_amount,
+                month_to_date_spend=mtd,
+                spent_today=today_spend,
+                run_rate=run_rate,
+                run_rate_source=source,
+                monthly_target=target,
+                projected_month_spend=projected,
+                projected_vs_target=None if ratio is None else round(ratio, 4),
+                recommended_daily_amount=None
+                if target is None
+                else landing_daily_amount(target - mtd - today_spend, days_left, days_in_month, unit, account.platform),
+                status=_status(ratio, tolerance),
+            )
+        )
 
     return PacingReport(
-        account=account.name, platform=account.platform, today=today, month_start=month_start,
-        days_in_month=days_in_month, days_elapsed=days_elapsed, days_left=days_left, tolerance=tolerance,
-        budgets=budgets, account_month_to_date=spend.account_mtd,
+        account=account.name,
+        platform=account.platform,
+        today=today,
+        month_start=month_start,
+        days_in_month=days_in_month,
+        days_elapsed=days_elapsed,
+        days_left=days_left,
+        tolerance=tolerance,
+        budgets=budgets,
+        account_month_to_date=spend.account_mtd,
         account_projected=spend.account_mtd + sum(b.run_rate for b in budgets) * days_left,
-        account_cap=account.monthly_budget_cap)
+        account_cap=account.monthly_budget_cap,
+    )
 
 
 def landing_daily_amount(remaining: int, days_left: int, days_in_month: int, unit: int, platform: Platform) -> int:
@@ -167,7 +191,10 @@ def landing_daily_amount(remaining: int, days_left: int, days_in_month: int, uni
 
 
 def propose_budget_changes(
-    report: PacingReport, structure: AccountStructure, *, tolerance: float = DEFAULT_TOLERANCE,
+    report: PacingReport,
+    structure: AccountStructure,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
     max_step: float = DEFAULT_MAX_STEP,
 ) -> list[SetBudget]:
     """A SetBudget towards the landing daily amount for each budget off target by more than `tolerance`.
@@ -191,18 +218,35 @@ def propose_budget_changes(
             continue
         rationale = _rationale(pacing, report, account.money)
         if to_amount != pacing.recommended_daily_amount:
-            rationale += (f" One change moves a budget by at most {max_step:.0%}, so this step goes to "
-                          f"{account.money(to_amount)}; the next audit takes the next step.")
-        changes.append(SetBudget(
-            account=account.name, budget_id=pacing.budget_id, budget_name=pacing.budget_name, level=pacing.level,
-            currency=account.currency, unit=account.money_unit,
-            from_amount=pacing.daily_amount, to_amount=to_amount, rationale=rationale,
-            evidence=Evidence(
-                period_start=report.month_start.isoformat() if report.days_elapsed else None,
-                period_end=yesterday.isoformat() if report.days_elapsed else None,
-                metrics={"mtd": float(pacing.month_to_date_spend), "target": float(pacing.monthly_target or 0),
-                         "projected": float(pacing.projected_month_spend), "days_left": float(report.days_left),
-                         "run_rate": float(pacing.run_rate), "projected_vs_target": pacing.projected_vs_target})))
+            rationale += (
+                f" One change moves a budget by at most {max_step:.0%}, so this step goes to "
+                f"{account.money(to_amount)}; the next audit takes the next step."
+            )
+        changes.append(
+            SetBudget(
+                account=account.name,
+                budget_id=pacing.budget_id,
+                budget_name=pacing.budget_name,
+                level=pacing.level,
+                currency=account.currency,
+                unit=account.money_unit,
+                from_amount=pacing.daily_amount,
+                to_amount=to_amount,
+                rationale=rationale,
+                evidence=Evidence(
+                    period_start=report.month_start.isoformat() if report.days_elapsed else None,
+                    period_end=yesterday.isoformat() if report.days_elapsed else None,
+                    metrics={
+                        "mtd": float(pacing.month_to_date_spend),
+                        "target": float(pacing.monthly_target or 0),
+                        "projected": float(pacing.projected_month_spend),
+                        "days_left": float(report.days_left),
+                        "run_rate": float(pacing.run_rate),
+                        "projected_vs_target": pacing.projected_vs_target,
+                    },
+                ),
+            )
+        )
     return changes
 
 
@@ -218,14 +262,19 @@ def daily_spend_series(metrics: pd.DataFrame, today: dt.date, *, monthly_target:
         daily = metrics.groupby(_dates(metrics))["cost"].sum().reindex(days, fill_value=0).astype("int64")
     complete = days < pd.Timestamp(today)
     spend = daily.where(complete).astype("Int64")
-    ideal = (pd.Series(range(1, days_in_month + 1), index=days) * monthly_target / days_in_month
-             if monthly_target else pd.Series(float("nan"), index=days))
-    return pd.DataFrame({
-        "date": days.date,
-        "spend": spend.array,
-        "cumulative_spend": spend.cumsum().array,
-        "ideal_cumulative": ideal.round().astype("Int64").array,
-    })
+    ideal = (
+        pd.Series(range(1, days_in_month + 1), index=days) * monthly_target / days_in_month
+        if monthly_target
+        else pd.Series(float("nan"), index=days)
+    )
+    return pd.DataFrame(
+        {
+            "date": days.date,
+            "spend": spend.array,
+            "cumulative_spend": spend.cumsum().array,
+            "ideal_cumulative": ideal.round().astype("Int64").array,
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -281,14 +330,23 @@ def _members(structure: AccountStructure) -> dict[str, tuple[tuple[str, ...], tu
 def _is_active(members: tuple[tuple[str, ...], tuple[str, ...]], campaigns: dict, ad_groups: dict) -> bool:
     campaign_ids, ad_group_ids = members
     if ad_group_ids:
-        return any(g in ad_groups and ad_groups[g].status is Status.ENABLED
-                   and campaigns.get(ad_groups[g].campaign_id) is not None
-                   and campaigns[ad_groups[g].campaign_id].status is Status.ENABLED for g in ad_group_ids)
+        return any(
+            g in ad_groups
+            and ad_groups[g].status is Status.ENABLED
+            and campaigns.get(ad_groups[g].campaign_id) is not None
+            and campaigns[ad_groups[g].campaign_id].status is Status.ENABLED
+            for g in ad_group_ids
+        )
     return any(c in campaigns and campaigns[c].status is Status.ENABLED for c in campaign_ids)
 
 
-def _ad_set_target(budget: Budget, ad_group_ids: tuple[str, ...], ad_groups: dict, campaigns: dict,
-                   ad_set_daily_by_campaign: dict[str, int]) -> int | None:
+def _ad_set_target(
+    budget: Budget,
+    ad_group_ids: tuple[str, ...],
+    ad_groups: dict,
+    campaigns: dict,
+    ad_set_daily_by_campaign: dict[str, int],
+) -> int | None:
     campaign_ids = {ad_groups[g].campaign_id for g in ad_group_ids if g in ad_groups}
     total = 0.0
     for campaign_id in campaign_ids:
@@ -312,20 +370,30 @@ def _status(ratio: float | None, tolerance: float) -> PacingStatus:
 
 def _rationale(pacing: BudgetPacing, report: PacingReport, money) -> str:
     target = pacing.monthly_target or 0
-    head = (f"'{pacing.budget_name}' has spent {money(pacing.month_to_date_spend)} of its {money(target)} "
-            f"monthly target so far")
+    head = (
+        f"'{pacing.budget_name}' has spent {money(pacing.month_to_date_spend)} of its {money(target)} "
+        f"monthly target so far"
+    )
     if pacing.month_to_date_spend + pacing.spent_today >= target:
-        return (f"{head}, already at or over target with {report.days_left} day(s) left. Lowering the daily "
-                f"budget from {money(pacing.daily_amount)} to the minimum {money(pacing.recommended_daily_amount or 0)} "
-                f"limits the overshoot.")
+        return (
+            f"{head}, already at or over target with {report.days_left} day(s) left. Lowering the daily "
+            f"budget from {money(pacing.daily_amount)} to the minimum {money(pacing.recommended_daily_amount or 0)} "
+            f"limits the overshoot."
+        )
     direction = "over" if pacing.projected_vs_target and pacing.projected_vs_target > 1 else "under"
-    return (f"{head}. At {money(pacing.run_rate)} a day it would end the month at {money(pacing.projected_month_spend)}, "
-            f"{abs(pacing.projected_vs_target - 1):.0%} {direction} target. A daily budget of "
-            f"{money(pacing.recommended_daily_amount or 0)} (now {money(pacing.daily_amount)}) for the "
-            f"{report.days_left} day(s) left, today included, lands on target.")
+    return (
+        f"{head}. At {money(pacing.run_rate)} a day it would end the month at {money(pacing.projected_month_spend)}, "
+        f"{abs(pacing.projected_vs_target - 1):.0%} {direction} target. A daily budget of "
+        f"{money(pacing.recommended_daily_amount or 0)} (now {money(pacing.daily_amount)}) for the "
+        f"{report.days_left} day(s) left, today included, lands on target."
+    )
 
 
 __all__ = [
-    "BudgetPacing", "PacingReport", "daily_spend_series", "landing_daily_amount", "pace_budgets",
+    "BudgetPacing",
+    "PacingReport",
+    "daily_spend_series",
+    "landing_daily_amount",
+    "pace_budgets",
     "propose_budget_changes",
 ]

@@ -47,8 +47,8 @@ BACKENDS: tuple[str, ...] = ("tfidf", "embeddings")
 
 # Mean squared distance of a unit query vector to its theme centroid that a theme may have.
 MAX_SPREAD: dict[str, float] = {"tfidf": 0.40, "embeddings": 0.27}
-WARD_SAMPLE = 4_000        # Ward needs O(n²) memory: 4,000 queries is ~64 MB of distances
-KMEANS_SAMPLE = 30_000     # queries the weighted KMeans refinement is fitted on
+WARD_SAMPLE = 4_000  # Ward needs O(n²) memory: 4,000 queries is ~64 MB of distances
+KMEANS_SAMPLE = 30_000  # queries the weighted KMeans refinement is fitted on
 VECTORIZER_SAMPLE = 30_000  # queries the TF-IDF vocabulary and SVD are fitted on
 SVD_DIMENSIONS = 100
 # A small account gets fewer dimensions: with nearly one per query the reduction stops merging
@@ -82,8 +82,9 @@ class ClusteringResult(BaseModel):
     assignments: pd.DataFrame = Field(description="columns search_term, cluster_id; one row per distinct query")
 
 
-def cluster_queries(terms: pd.DataFrame, *, backend: str = "tfidf", granularity: float = 1.0,
-                    random_state: int = 0) -> ClusteringResult:
+def cluster_queries(
+    terms: pd.DataFrame, *, backend: str = "tfidf", granularity: float = 1.0, random_state: int = 0
+) -> ClusteringResult:
     """Cluster the distinct queries of a search-term report into themes; see the module docstring."""
     if backend not in BACKENDS:
         raise ConfigurationError(f"clustering backend {backend!r} is not one of: {', '.join(BACKENDS)}")
@@ -91,9 +92,11 @@ def cluster_queries(terms: pd.DataFrame, *, backend: str = "tfidf", granularity:
         raise ConfigurationError(f"clustering granularity must be above 0, got {granularity}")
     queries = _distinct_queries(terms)
     if queries.empty:
-        return ClusteringResult(backend=backend, clusters=[],
-                                assignments=pd.DataFrame({"search_term": pd.Series(dtype=str),
-                                                          "cluster_id": pd.Series(dtype=int)}))
+        return ClusteringResult(
+            backend=backend,
+            clusters=[],
+            assignments=pd.DataFrame({"search_term": pd.Series(dtype=str), "cluster_id": pd.Series(dtype=int)}),
+        )
     texts = queries["search_term"].tolist()
     theme_weight = _theme_weight(queries)
     fit_weight = 1.0 + np.log1p(len(queries) * theme_weight / theme_weight.sum())
@@ -105,7 +108,9 @@ def cluster_queries(terms: pd.DataFrame, *, backend: str = "tfidf", granularity:
 
 def _distinct_queries(terms: pd.DataFrame) -> pd.DataFrame:
     if "search_term" not in terms.columns:
-        raise ReportFormatError(f"search terms: missing column 'search_term' (columns: {', '.join(map(str, terms.columns))})")
+        raise ReportFormatError(
+            f"search terms: missing column 'search_term' (columns: {', '.join(map(str, terms.columns))})"
+        )
     frame = pd.DataFrame({"search_term": terms["search_term"].astype("string").str.strip()})
     for column in METRIC_COLUMNS:
         if column not in terms.columns:
@@ -144,8 +149,9 @@ def _vectorise(texts: list[str], backend: str, fit_rows: np.ndarray, random_stat
 
         return embed_queries(texts)
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32)
-    words = TfidfVectorizer(analyzer="word", token_pattern=r"(?u)\b\w+\b", ngram_range=(1, 2), sublinear_tf=True,
-                            dtype=np.float32)
+    words = TfidfVectorizer(
+        analyzer="word", token_pattern=r"(?u)\b\w+\b", ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32
+    )
     vectorizer = FeatureUnion([("words", words), ("chars", chars)])
     fit_texts = [texts[i] for i in np.sort(fit_rows)]
     try:
@@ -160,8 +166,14 @@ def _vectorise(texts: list[str], backend: str, fit_rows: np.ndarray, random_stat
     return normalize(svd.transform(matrix)).astype(np.float32)
 
 
-def _cluster_vectors(vectors: np.ndarray, fit_weight: np.ndarray, order: np.ndarray, max_spread: float,
-                     granularity: float, random_state: int) -> np.ndarray:
+def _cluster_vectors(
+    vectors: np.ndarray,
+    fit_weight: np.ndarray,
+    order: np.ndarray,
+    max_spread: float,
+    granularity: float,
+    random_state: int,
+) -> np.ndarray:
     n = len(vectors)
     if n == 1:
         return np.zeros(1, dtype=int)
@@ -184,12 +196,23 @@ def _themes_needed(tree: np.ndarray, n: int, max_spread: float) -> int:
     return int(np.argmax(mean_spread_by_k <= max_spread)) + 1
 
 
-def _summarise(queries: pd.DataFrame, labels: np.ndarray, theme_weight: np.ndarray, fit_weight: np.ndarray,
-               sample_rows: np.ndarray, backend: str) -> ClusteringResult:
+def _summarise(
+    queries: pd.DataFrame,
+    labels: np.ndarray,
+    theme_weight: np.ndarray,
+    fit_weight: np.ndarray,
+    sample_rows: np.ndarray,
+    backend: str,
+) -> ClusteringResult:
     frame = queries.assign(label=labels, theme_weight=theme_weight, fit_weight=fit_weight)
-    totals = frame.groupby("label").agg(size=("search_term", "size"), theme_weight=("theme_weight", "sum"),
-                                        impressions=("impressions", "sum"), clicks=("clicks", "sum"),
-                                        cost=("cost", "sum"), conversions=("conversions", "sum"))
+    totals = frame.groupby("label").agg(
+        size=("search_term", "size"),
+        theme_weight=("theme_weight", "sum"),
+        impressions=("impressions", "sum"),
+        clicks=("clicks", "sum"),
+        cost=("cost", "sum"),
+        conversions=("conversions", "sum"),
+    )
     totals = totals.sort_values(["theme_weight", "size"], ascending=False, kind="stable")
     new_id = pd.Series(np.arange(len(totals)), index=totals.index)
     cluster_ids = new_id.loc[labels].to_numpy()
@@ -200,17 +223,27 @@ def _summarise(queries: pd.DataFrame, labels: np.ndarray, theme_weight: np.ndarr
     texts = queries["search_term"].to_numpy(dtype=object)
     names = _name_clusters(texts[name_rows].tolist(), cluster_ids[name_rows], len(totals), fit_weight[name_rows])
     clusters = [
-        QueryCluster(id=cluster_id, name=names[cluster_id][0], top_terms=names[cluster_id][1], size=row.size,
-                     impressions=round(row.impressions), clicks=round(row.clicks),
-                     cost=round(row.cost), conversions=float(row.conversions))
-        for cluster_id, row in zip(new_id.to_numpy(), totals.itertuples())
+        QueryCluster(
+            id=cluster_id,
+            name=names[cluster_id][0],
+            top_terms=names[cluster_id][1],
+            size=row.size,
+            impressions=round(row.impressions),
+            clicks=round(row.clicks),
+            cost=round(row.cost),
+            conversions=float(row.conversions),
+        )
+        for cluster_id, row in zip(new_id.to_numpy(), totals.itertuples(), strict=False)
     ]
-    assignments = pd.DataFrame({"search_term": queries["search_term"].to_numpy(dtype=object), "cluster_id": cluster_ids})
+    assignments = pd.DataFrame(
+        {"search_term": queries["search_term"].to_numpy(dtype=object), "cluster_id": cluster_ids}
+    )
     return ClusteringResult(backend=backend, clusters=clusters, assignments=assignments)
 
 
-def _name_clusters(texts: list[str], cluster_ids: np.ndarray, n_clusters: int,
-                   weight: np.ndarray) -> list[tuple[str, list[str]]]:
+def _name_clusters(
+    texts: list[str], cluster_ids: np.ndarray, n_clusters: int, weight: np.ndarray
+) -> list[tuple[str, list[str]]]:
     """(name, top terms) per cluster id by c-TF-IDF: term frequency in the theme × log(1 + A / frequency overall)."""
     try:
         counts = CountVectorizer(ngram_range=(1, 2), stop_words="english").fit(texts)
@@ -249,6 +282,10 @@ def _name_from_terms(top_terms: list[str]) -> str:
 
 
 def _heaviest_query(texts: list[str], cluster_ids: np.ndarray, n_clusters: int, weight: np.ndarray) -> list[str]:
-    heaviest = pd.DataFrame({"text": texts, "cluster": cluster_ids, "weight": weight}).sort_values(
-        ["weight", "text"], ascending=[False, True], kind="stable").drop_duplicates("cluster").set_index("cluster")
+    heaviest = (
+        pd.DataFrame({"text": texts, "cluster": cluster_ids, "weight": weight})
+        .sort_values(["weight", "text"], ascending=[False, True], kind="stable")
+        .drop_duplicates("cluster")
+        .set_index("cluster")
+    )
     return [str(heaviest.loc[cluster_id, "text"]) for cluster_id in range(n_clusters)]

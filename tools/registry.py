@@ -66,7 +66,9 @@ class ToolContext:
 
     def clusters(self, period: ReportPeriod, granularity: float, backend: str) -> ClusteringResult:
         key = ("clusters", period, granularity, backend)
-        return self._cached(key, lambda: cluster_queries(self.search_terms(period), backend=backend, granularity=granularity))
+        return self._cached(
+            key, lambda: cluster_queries(self.search_terms(period), backend=backend, granularity=granularity)
+        )
 
     def pacing(self) -> PacingReport:
         # Pacing needs the whole month so far plus a week of run-rate, which may reach into last month.
@@ -101,6 +103,7 @@ class ToolResult(BaseModel):
 
 # ---- argument schemas -------------------------------------------------------------------
 
+
 class WindowArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
     window: Window = Field(default=Window.LAST_30_DAYS, description="Report window.")
@@ -118,14 +121,18 @@ class SearchTermArgs(BaseModel):
 class ClusterArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
     window: Window = Field(default=Window.LAST_90_DAYS)
-    granularity: float = Field(default=1.0, ge=0.25, le=4.0, description="Below 1 for broader themes, above 1 for finer.")
+    granularity: float = Field(
+        default=1.0, ge=0.25, le=4.0, description="Below 1 for broader themes, above 1 for finer."
+    )
     backend: Literal["tfidf", "embeddings"] = "tfidf"
 
 
 class NegativeArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
     window: Window = Field(default=Window.LAST_90_DAYS)
-    campaign: str | None = Field(default=None, description="Only negatives for campaigns whose name contains this text.")
+    campaign: str | None = Field(
+        default=None, description="Only negatives for campaigns whose name contains this text."
+    )
 
 
 class AdGroupArgs(BaseModel):
@@ -139,6 +146,7 @@ class NoArgs(BaseModel):
 
 
 # ---- the tools --------------------------------------------------------------------------
+
 
 def _overview(ctx: ToolContext, args: WindowArgs) -> ToolResult:
     period = args.window.period(ctx.today)
@@ -157,7 +165,8 @@ def _campaigns(ctx: ToolContext, args: WindowArgs) -> ToolResult:
     rows = account_reports.campaign_performance(ctx.structure(), ctx.metrics(period))
     lines = [
         f"{r.campaign}: {ctx.money(r.cost)}, {r.conversions:,.1f} conv., CPA "
-        f"{ctx.money(r.cost_per_conversion) if r.cost_per_conversion else 'n/a'}" for r in rows[:8]
+        f"{ctx.money(r.cost_per_conversion) if r.cost_per_conversion else 'n/a'}"
+        for r in rows[:8]
     ]
     summary = f"{len(rows)} campaigns with spend, {period.start} to {period.end}. " + "; ".join(lines)
     return ToolResult(tool="campaign_performance", summary=summary, data=[r.model_dump() for r in rows])
@@ -167,7 +176,9 @@ def _search_terms(ctx: ToolContext, args: SearchTermArgs) -> ToolResult:
     period = args.window.period(ctx.today)
     campaign_ids = account_reports.find_campaigns(ctx.structure(), args.campaign) if args.campaign else None
     frame = account_reports.filter_search_terms(
-        ctx.search_terms(period), campaign_ids=campaign_ids, contains=args.contains,
+        ctx.search_terms(period),
+        campaign_ids=campaign_ids,
+        contains=args.contains,
         without_conversions=args.without_conversions,
     )
     top = frame.head(args.limit)
@@ -184,7 +195,8 @@ def _pacing(ctx: ToolContext, args: NoArgs) -> ToolResult:
     off = [b for b in report.budgets if b.status in ("overspending", "underspending")]
     lines = [
         f"{b.budget_name} is {b.status} (projected {ctx.money(b.projected_month_spend)} against "
-        f"{ctx.money(b.monthly_target or 0)})" for b in off
+        f"{ctx.money(b.monthly_target or 0)})"
+        for b in off
     ]
     summary = (
         f"Month to date the account spent {ctx.money(report.account_month_to_date)}, projected "
@@ -197,10 +209,16 @@ def _pacing(ctx: ToolContext, args: NoArgs) -> ToolResult:
 def _clusters(ctx: ToolContext, args: ClusterArgs) -> ToolResult:
     period = args.window.period(ctx.today)
     result = ctx.clusters(period, args.granularity, args.backend)
-    lines = [f"{c.name} ({c.size} queries, {ctx.money(c.cost)}, {c.conversions:,.1f} conv.)" for c in result.clusters[:10]]
-    summary = f"{len(result.clusters)} themes in the search terms from {period.start} to {period.end}. Biggest: " + "; ".join(lines)
-    return ToolResult(tool="cluster_search_queries", summary=summary,
-                      data=[c.model_dump() for c in result.clusters[:40]])
+    lines = [
+        f"{c.name} ({c.size} queries, {ctx.money(c.cost)}, {c.conversions:,.1f} conv.)" for c in result.clusters[:10]
+    ]
+    summary = (
+        f"{len(result.clusters)} themes in the search terms from {period.start} to {period.end}. Biggest: "
+        + "; ".join(lines)
+    )
+    return ToolResult(
+        tool="cluster_search_queries", summary=summary, data=[c.model_dump() for c in result.clusters[:40]]
+    )
 
 
 def _negatives(ctx: ToolContext, args: NegativeArgs) -> ToolResult:
@@ -211,7 +229,8 @@ def _negatives(ctx: ToolContext, args: NegativeArgs) -> ToolResult:
         wanted = set(account_reports.find_campaigns(ctx.structure(), args.campaign))
         ad_group_campaign = {g.id: g.campaign_id for g in ctx.structure().ad_groups}
         changes = [
-            c for c in changes
+            c
+            for c in changes
             if c.level == "shared_list" or c.target_id in wanted or ad_group_campaign.get(c.target_id) in wanted
         ]
     keywords = sum(len(c.keywords) for c in changes)
@@ -259,22 +278,58 @@ class ToolSpec:
 REGISTRY: dict[str, ToolSpec] = {
     spec.name: spec
     for spec in (
-        ToolSpec("account_overview", "Spend, clicks, conversions and structure of the account over a window.",
-                 WindowArgs, _overview),
-        ToolSpec("campaign_performance", "Cost, conversions and CPA per campaign over a window.", WindowArgs, _campaigns),
-        ToolSpec("search_terms", "The search terms people typed, with filters (campaign, text, no conversions).",
-                 SearchTermArgs, _search_terms),
-        ToolSpec("budgets_and_pacing", "Month-to-date spend against monthly targets and the projected month end.",
-                 NoArgs, _pacing),
-        ToolSpec("cluster_search_queries", "Group the search terms into themes, biggest first.", ClusterArgs, _clusters),
-        ToolSpec("mine_negative_keywords", "Propose exact and phrase negatives for search terms that waste money.",
-                 NegativeArgs, _negatives, proposes=True),
-        ToolSpec("propose_ad_groups", "Propose new ad groups for converting themes no keyword covers.",
-                 AdGroupArgs, _ad_groups, proposes=True),
-        ToolSpec("propose_creative_variants", "Propose new paused ad variants (RSA or Meta ad copy).",
-                 NoArgs, _creatives, proposes=True),
-        ToolSpec("propose_budget_changes", "Propose daily budget changes that land spend on the monthly target.",
-                 NoArgs, _budget_changes, proposes=True),
+        ToolSpec(
+            "account_overview",
+            "Spend, clicks, conversions and structure of the account over a window.",
+            WindowArgs,
+            _overview,
+        ),
+        ToolSpec(
+            "campaign_performance", "Cost, conversions and CPA per campaign over a window.", WindowArgs, _campaigns
+        ),
+        ToolSpec(
+            "search_terms",
+            "The search terms people typed, with filters (campaign, text, no conversions).",
+            SearchTermArgs,
+            _search_terms,
+        ),
+        ToolSpec(
+            "budgets_and_pacing",
+            "Month-to-date spend against monthly targets and the projected month end.",
+            NoArgs,
+            _pacing,
+        ),
+        ToolSpec(
+            "cluster_search_queries", "Group the search terms into themes, biggest first.", ClusterArgs, _clusters
+        ),
+        ToolSpec(
+            "mine_negative_keywords",
+            "Propose exact and phrase negatives for search terms that waste money.",
+            NegativeArgs,
+            _negatives,
+            proposes=True,
+        ),
+        ToolSpec(
+            "propose_ad_groups",
+            "Propose new ad groups for converting themes no keyword covers.",
+            AdGroupArgs,
+            _ad_groups,
+            proposes=True,
+        ),
+        ToolSpec(
+            "propose_creative_variants",
+            "Propose new paused ad variants (RSA or Meta ad copy).",
+            NoArgs,
+            _creatives,
+            proposes=True,
+        ),
+        ToolSpec(
+            "propose_budget_changes",
+            "Propose daily budget changes that land spend on the monthly target.",
+            NoArgs,
+            _budget_changes,
+            proposes=True,
+        ),
     )
 }
 
@@ -289,8 +344,10 @@ def tool_definitions(names: list[str] | None = None) -> list[dict[str, Any]]:
     """OpenAI-style function definitions, for `bind_tools` (no account needed)."""
     specs = [REGISTRY[n] for n in names] if names else list(REGISTRY.values())
     return [
-        {"type": "function", "function": {
-            "name": s.name, "description": s.description, "parameters": s.args_schema.model_json_schema()}}
+        {
+            "type": "function",
+            "function": {"name": s.name, "description": s.description, "parameters": s.args_schema.model_json_schema()},
+        }
         for s in specs
     ]
 
@@ -305,7 +362,10 @@ def langchain_tools(context: ToolContext) -> list[StructuredTool]:
             return result.content(), artifact
 
         return StructuredTool.from_function(
-            func=call, name=spec.name, description=spec.description, args_schema=spec.args_schema,
+            func=call,
+            name=spec.name,
+            description=spec.description,
+            args_schema=spec.args_schema,
             response_format="content_and_artifact",
         )
 

@@ -13,14 +13,19 @@ from ads.errors import ConfigurationError
 
 def structure(platform: Platform) -> AccountStructure:
     account = Account(name="x", id="1", display_name="X", platform=platform, brand_terms=("old",))
-    return AccountStructure(account=account, campaigns=(
-        Campaign(id="11", name="Search | Tents", channel="search"),
-        Campaign(id="12", name="Search | Boots", channel="search", monthly_target=5),
-    ))
+    return AccountStructure(
+        account=account,
+        campaigns=(
+            Campaign(id="11", name="Search | Tents", channel="search"),
+            Campaign(id="12", name="Search | Boots", channel="search", monthly_target=5),
+        ),
+    )
 
 
 def test_plan_fills_targets_cap_and_brand_in_the_accounts_unit() -> None:
-    plan = AccountPlan(brand_terms=("trailhead",), monthly_budget_cap="30000", campaign_targets={"Search | Tents": "4800.50"})
+    plan = AccountPlan(
+        brand_terms=("trailhead",), monthly_budget_cap="30000", campaign_targets={"Search | Tents": "4800.50"}
+    )
     google = plan.apply_to(structure(Platform.GOOGLE_ADS))
     assert google.campaigns[0].monthly_target == 4_800_500_000  # micros
     assert google.campaigns[1].monthly_target == 5  # the plan is silent: kept
@@ -29,12 +34,15 @@ def test_plan_fills_targets_cap_and_brand_in_the_accounts_unit() -> None:
     assert meta.campaigns[0].monthly_target == 10_000 and meta.account.brand_terms == ("old",)  # minor units; by id
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("google-ads:1:\n  campaign_targets: {a: lots}\n", "google-ads:1: campaign_targets.a"),
-    ("google-ads:1:\n  budgets: 3\n", "google-ads:1: budgets"),
-    ("google-ads:1: [unclosed\n", "line 2"),
-    ("- a list\n", "expected account names"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("google-ads:1:\n  campaign_targets: {a: lots}\n", "google-ads:1: campaign_targets.a"),
+        ("google-ads:1:\n  budgets: 3\n", "google-ads:1: budgets"),
+        ("google-ads:1: [unclosed\n", "line 2"),
+        ("- a list\n", "expected account names"),
+    ],
+)
 def test_a_bad_accounts_file_names_the_problem(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "accounts.yaml"
     path.write_text(text)

@@ -10,8 +10,16 @@ from ads.entities import MoneyUnit, format_money
 
 
 def budget(**update: object) -> SetBudget:
-    return SetBudget(**{"account": "sandbox:x", "rationale": "pacing", "budget_id": "b1", "from_amount": 100_000_000,
-                        "to_amount": 110_000_000, **update})
+    return SetBudget(
+        **{
+            "account": "sandbox:x",
+            "rationale": "pacing",
+            "budget_id": "b1",
+            "from_amount": 100_000_000,
+            "to_amount": 110_000_000,
+            **update,
+        }
+    )
 
 
 def test_the_hash_covers_every_field_and_survives_a_round_trip() -> None:

@@ -12,7 +12,13 @@ from facebook_business.api import FacebookAdsApi
 
 from ads.account import AdAccount
 from ads.changes import (
-    AddCreativeVariants, AddNegativeKeywords, KeywordSpec, NegativeSpec, PauseEntity, RemoveNegativeKeywords, SetBudget,
+    AddCreativeVariants,
+    AddNegativeKeywords,
+    KeywordSpec,
+    NegativeSpec,
+    PauseEntity,
+    RemoveNegativeKeywords,
+    SetBudget,
 )
 from ads.entities import DAILY_METRIC_COLUMNS, SEARCH_TERM_COLUMNS, MatchType, MetaAdCopy, Status
 from ads.errors import ConfigurationError, PlatformError
@@ -44,8 +50,9 @@ def clock() -> Clock:
 
 
 def _connect(emulator: MetaEmulator, tmp_path: Path, clock: Clock, **overrides: str) -> MetaAccount:
-    settings = MetaSettings.from_env({**emulator.client_settings(), **overrides},
-                                     state_path=tmp_path / "meta-ledger.sqlite")
+    settings = MetaSettings.from_env(
+        {**emulator.client_settings(), **overrides}, state_path=tmp_path / "meta-ledger.sqlite"
+    )
     return MetaAccount(settings, clock=clock)
 
 
@@ -59,8 +66,9 @@ def _budget(meta: MetaAccount, budget_id: str) -> int:
 
 
 def _set_budget(budget_id: str, from_amount: int, to_amount: int, level: str = "ad_set") -> SetBudget:
-    return SetBudget(account=NAME, rationale="pacing", budget_id=budget_id, level=level, from_amount=from_amount,
-                     to_amount=to_amount)
+    return SetBudget(
+        account=NAME, rationale="pacing", budget_id=budget_id, level=level, from_amount=from_amount, to_amount=to_amount
+    )
 
 
 # -- settings --
@@ -70,8 +78,9 @@ def test_settings_name_every_missing_variable() -> None:
     with pytest.raises(ConfigurationError, match="META_APP_ID, META_ACCESS_TOKEN"):
         MetaSettings.from_env({"META_APP_SECRET": "s"})
     with pytest.raises(ConfigurationError, match="META_API_VERSION"):
-        MetaSettings.from_env({"META_APP_ID": "1", "META_APP_SECRET": "s", "META_ACCESS_TOKEN": "t",
-                               "META_API_VERSION": "26"})
+        MetaSettings.from_env(
+            {"META_APP_ID": "1", "META_APP_SECRET": "s", "META_ACCESS_TOKEN": "t", "META_API_VERSION": "26"}
+        )
     settings = MetaSettings.from_env({"META_APP_ID": "1", "META_APP_SECRET": "s", "META_ACCESS_TOKEN": "t"})
     assert settings.api_version == FacebookAdsApi.API_VERSION
     with pytest.raises(ConfigurationError, match="META_AD_ACCOUNT_ID"):
@@ -88,7 +97,9 @@ def test_account_and_structure(meta: MetaAccount) -> None:
     assert meta.account.name == NAME and meta.account.display_name == "Trailhead (Meta)"
     structure = meta.structure()
     assert {c.id: (c.channel, c.budget_id) for c in structure.campaigns} == {
-        "2001": ("meta", None), "2002": ("meta", "2002")}
+        "2001": ("meta", None),
+        "2002": ("meta", "2002"),
+    }
     budgets = {b.id: b for b in structure.budgets}
     assert budgets["2002"].level == "campaign" and budgets["2002"].daily_amount == 8000
     assert budgets["2002"].ad_group_ids == ("3003",)
@@ -97,8 +108,12 @@ def test_account_and_structure(meta: MetaAccount) -> None:
     assert ad_sets["3003"].budget_id == "2002" and ad_sets["3002"].status is Status.PAUSED
     ads = {a.id: a for a in structure.ads}
     assert "5004" not in ads  # deleted
-    assert ads["5002"].copy_ == MetaAdCopy(primary_text="Gear up for the trail, offer 2", headline="Trail boots 2",
-                                           description="Free returns", link_url="https://trailhead.example/boots")
+    assert ads["5002"].copy_ == MetaAdCopy(
+        primary_text="Gear up for the trail, offer 2",
+        headline="Trail boots 2",
+        description="Free returns",
+        link_url="https://trailhead.example/boots",
+    )
 
 
 def test_daily_metrics_match_the_sandbox(meta: MetaAccount, emulator: MetaEmulator) -> None:
@@ -107,8 +122,9 @@ def test_daily_metrics_match_the_sandbox(meta: MetaAccount, emulator: MetaEmulat
     assert tuple(got.columns) == DAILY_METRIC_COLUMNS
     expected = emulator.sandbox.daily_metrics(START, end)
     key = ["date", "campaign_id", "ad_group_id"]
-    pd.testing.assert_frame_equal(got.sort_values(key).reset_index(drop=True),
-                                  expected.sort_values(key).reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        got.sort_values(key).reset_index(drop=True), expected.sort_values(key).reset_index(drop=True), check_dtype=False
+    )
     assert got["cost"].dtype == "int64" and got["conversions"].sum() > 0
     assert meta.daily_metrics(START - dt.timedelta(days=40), START - dt.timedelta(days=30)).empty
 
@@ -137,8 +153,12 @@ def test_budget_update_is_read_back_and_reapply_is_already_applied(meta: MetaAcc
 
 def test_validate_only_writes_nothing(meta: MetaAccount, emulator: MetaEmulator) -> None:
     current = _budget(meta, "3002")
-    ad = AddCreativeVariants(account=NAME, rationale="test", ad_group_id="3002", ad=MetaAdCopy(
-        primary_text="Validate me", headline="Only a check", link_url="https://trailhead.example/v"))
+    ad = AddCreativeVariants(
+        account=NAME,
+        rationale="test",
+        ad_group_id="3002",
+        ad=MetaAdCopy(primary_text="Validate me", headline="Only a check", link_url="https://trailhead.example/v"),
+    )
     writes = emulator.writes
     results = meta.apply([_set_budget("3002", current, current + 100), ad], validate_only=True)
     assert [r.status for r in results] == ["validated", "validated"], [r.message for r in results]
@@ -149,8 +169,13 @@ def test_validate_only_writes_nothing(meta: MetaAccount, emulator: MetaEmulator)
 
 
 def test_new_ad_is_created_paused_with_its_copy(meta: MetaAccount, emulator: MetaEmulator) -> None:
-    copy = MetaAdCopy(primary_text="Waterproof boots for wet trails", headline="Stay dry out there",
-                      description="Ships free", link_url="https://trailhead.example/wet", call_to_action="SHOP_NOW")
+    copy = MetaAdCopy(
+        primary_text="Waterproof boots for wet trails",
+        headline="Stay dry out there",
+        description="Ships free",
+        link_url="https://trailhead.example/wet",
+        call_to_action="SHOP_NOW",
+    )
     change = AddCreativeVariants(account=NAME, rationale="new angle", ad_group_id="3001", ad=copy)
     [result] = meta.apply([change], validate_only=False)
     assert result.status == "applied", result.message
@@ -162,8 +187,13 @@ def test_new_ad_is_created_paused_with_its_copy(meta: MetaAccount, emulator: Met
 
 
 def test_unsupported_kinds_fail_clearly(meta: MetaAccount) -> None:
-    change = AddNegativeKeywords(account=NAME, rationale="x", level="campaign", target_id="2001",
-                                 keywords=(NegativeSpec(text="jobs", match_type=MatchType.PHRASE),))
+    change = AddNegativeKeywords(
+        account=NAME,
+        rationale="x",
+        level="campaign",
+        target_id="2001",
+        keywords=(NegativeSpec(text="jobs", match_type=MatchType.PHRASE),),
+    )
     result = meta.apply([change], validate_only=False)[0]
     assert result.status == "failed" and "not supported on Meta" in result.message
     other = _set_budget("3001", 1, 2).model_copy(update={"account": "meta:act_1"})
@@ -183,8 +213,9 @@ def test_campaign_budget_optimisation_refuses_ad_set_changes(meta: MetaAccount, 
 # -- errors --
 
 
-def test_bad_token_permission_and_rate_limit_become_clear_messages(emulator: MetaEmulator, tmp_path: Path,
-                                                                   clock: Clock) -> None:
+def test_bad_token_permission_and_rate_limit_become_clear_messages(
+    emulator: MetaEmulator, tmp_path: Path, clock: Clock
+) -> None:
     with pytest.raises(PlatformError, match=r"access token \(code 190\)"):
         _ = _connect(emulator, tmp_path, clock, META_ACCESS_TOKEN="EAAexpired").account
     read_only = _connect(emulator, tmp_path, clock, META_ACCESS_TOKEN=emulator.read_only_token)
@@ -246,7 +277,10 @@ def _stored_status(emulator: MetaEmulator, entity_id: str) -> Status:
 def test_pause_an_ad_or_an_ad_set(meta: MetaAccount, emulator: MetaEmulator, level: str, entity_id: str) -> None:
     change = _pause(level, entity_id)
     assert meta.read_back(change).model_dump(exclude={"change_hash"}) == {
-        "present": False, "state": {"status": "enabled"}, "resource_names": (entity_id,)}
+        "present": False,
+        "state": {"status": "enabled"},
+        "resource_names": (entity_id,),
+    }
     writes = emulator.writes
     assert meta.apply([change], validate_only=True)[0].status == "validated"
     assert emulator.writes == writes and _stored_status(emulator, entity_id) is Status.ENABLED
@@ -259,8 +293,10 @@ def test_pause_an_ad_or_an_ad_set(meta: MetaAccount, emulator: MetaEmulator, lev
 
 def test_pausing_the_wrong_kind_of_object_or_a_deleted_ad_fails(meta: MetaAccount, emulator: MetaEmulator) -> None:
     writes = emulator.writes
-    results = meta.apply([_pause("ad", "3001"), _pause("ad_group", "5001"), _pause("ad", "5004"), _pause("ad", "999")],
-                         validate_only=False)
+    results = meta.apply(
+        [_pause("ad", "3001"), _pause("ad_group", "5001"), _pause("ad", "5004"), _pause("ad", "999")],
+        validate_only=False,
+    )
     assert [r.status for r in results] == ["failed"] * 4
     assert "nonexisting field (adset_id) on node type (AdSet)" in results[0].message
     assert "on node type (Ad)" in results[1].message
@@ -270,16 +306,27 @@ def test_pausing_the_wrong_kind_of_object_or_a_deleted_ad_fails(meta: MetaAccoun
 
 
 def test_removing_negatives_is_not_supported_on_meta(meta: MetaAccount) -> None:
-    change = RemoveNegativeKeywords(account=NAME, rationale="rolls back", level="campaign", target_id="2001",
-                                    keywords=(KeywordSpec(text="jobs", match_type=MatchType.PHRASE),))
+    change = RemoveNegativeKeywords(
+        account=NAME,
+        rationale="rolls back",
+        level="campaign",
+        target_id="2001",
+        keywords=(KeywordSpec(text="jobs", match_type=MatchType.PHRASE),),
+    )
     for validate_only in (True, False):
         result = meta.apply([change], validate_only=validate_only)[0]
         assert result.status == "failed"
-        assert result.message == "remove negative keywords is not supported on Meta (Meta has no keywords or search ads)"
+        assert (
+            result.message == "remove negative keywords is not supported on Meta (Meta has no keywords or search ads)"
+        )
 
 
 def test_read_back_gives_the_ad_id_a_rollback_pauses(meta: MetaAccount) -> None:
-    copy = MetaAdCopy(primary_text="Gear up for the trail, offer 1", headline="Trail boots 1",
-                      description="Free returns", link_url="https://trailhead.example/boots")
+    copy = MetaAdCopy(
+        primary_text="Gear up for the trail, offer 1",
+        headline="Trail boots 1",
+        description="Free returns",
+        link_url="https://trailhead.example/boots",
+    )
     change = AddCreativeVariants(account=NAME, rationale="r", ad_group_id="3001", ad=copy)
     assert meta.read_back(change).state["ad_id"] == "5001"

@@ -30,14 +30,19 @@ def test_google_ui_csv_drops_total_rows_and_parses_numbers():
     frame = report.frame
     assert list(frame.columns) == list(SEARCH_TERM_COLUMNS)
     assert frame["search_term"].tolist() == [
-        "waterproof hiking boots", "hiking boots women", "tent repair kit", "backpacking jobs", "boots, size 12",
+        "waterproof hiking boots",
+        "hiking boots women",
+        "tent repair kit",
+        "backpacking jobs",
+        "boots, size 12",
     ]
     first = frame.iloc[0]
     assert (first.impressions, first.clicks, first.cost) == (19_771, 1_204, 2_196_450_000)
     assert (first.conversions, first.conversion_value) == (31.5, 4410.0)
     assert frame.loc[3, "conversions"] == 0.0  # " --"
     assert frame["campaign_name"].iloc[0] == "Search - Boots" and frame["keyword"].tolist()[:2] == [
-        "hiking boots", "hiking boots women",
+        "hiking boots",
+        "hiking boots women",
     ]
     assert str(frame["cost"].dtype) == "int64" and str(frame["clicks"].dtype) == "int64"
     assert report.period == ReportPeriod(start=dt.date(2024, 1, 17), end=dt.date(2024, 2, 15))
@@ -114,7 +119,9 @@ def test_skip_bad_rows_lists_each_skipped_line():
     report = read_search_term_report(FIXTURES / "bad_rows.csv", skip_bad_rows=True)
     assert report.frame["search_term"].tolist() == ["hiking boots", "tent pegs", "sleeping bag"]
     assert [(row.line, row.reason.split(":")[0]) for row in report.skipped] == [
-        (5, "field 'Clicks'"), (7, "field 'Search term'"), (8, "wrong column count"),
+        (5, "field 'Clicks'"),
+        (7, "field 'Search term'"),
+        (8, "wrong column count"),
     ]
 
 

@@ -11,13 +11,19 @@ from tools.registry import REGISTRY, tool_definitions
 ALL = list(REGISTRY)
 
 GOLD = [
-    ("Which search terms are wasting money in campaign Generic - Tents?",
-     [("search_terms", {"campaign": "Generic - Tents", "without_conversions": True}),
-      ("mine_negative_keywords", {"campaign": "Generic - Tents"})]),
+    (
+        "Which search terms are wasting money in campaign Generic - Tents?",
+        [
+            ("search_terms", {"campaign": "Generic - Tents", "without_conversions": True}),
+            ("mine_negative_keywords", {"campaign": "Generic - Tents"}),
+        ],
+    ),
     ("group last month's queries into themes", [("cluster_search_queries", {"window": "last_month"})]),
     ("What new ad groups should I create?", [("propose_ad_groups", {})]),
-    ("Are we going to overspend this month? adjust the budgets", [("budgets_and_pacing", {}),
-                                                                   ("propose_budget_changes", {})]),
+    (
+        "Are we going to overspend this month? adjust the budgets",
+        [("budgets_and_pacing", {}), ("propose_budget_changes", {})],
+    ),
     ("how is pacing looking", [("budgets_and_pacing", {})]),
     ("suggest new RSA headlines", [("propose_creative_variants", {})]),
     ("show search terms from the last 7 days", [("search_terms", {"window": "last_7_days"})]),
@@ -41,8 +47,12 @@ def test_model_calls_tools_then_answers_from_their_summaries() -> None:
     model = OfflinePlanner().bind_tools(tool_definitions())
     first = model.invoke([HumanMessage("what new ad groups should I create?")])
     assert isinstance(first, AIMessage) and first.tool_calls[0]["name"] == "propose_ad_groups"
-    result = ToolMessage(content="<data>…</data>", tool_call_id=first.tool_calls[0]["id"], name="propose_ad_groups",
-                         artifact={"summary": "2 new ad groups for themes no keyword covers yet.", "proposals": [{}, {}]})
+    result = ToolMessage(
+        content="<data>…</data>",
+        tool_call_id=first.tool_calls[0]["id"],
+        name="propose_ad_groups",
+        artifact={"summary": "2 new ad groups for themes no keyword covers yet.", "proposals": [{}, {}]},
+    )
     second = model.invoke([HumanMessage("what new ad groups should I create?"), first, result])
     assert "2 new ad groups" in second.content and "2 change(s)" in second.content
     assert not second.tool_calls

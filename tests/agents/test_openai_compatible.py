@@ -8,26 +8,27 @@ from typing import Any
 
 import pytest
 
+from ads.entities import Platform, ResponsiveSearchAdCopy
 from agents.copy_writer import LLMCopyWriter
 from agents.models import select_model
 from app.session import SANDBOX_ACCOUNT, Session
 from app.settings import load_settings
-from ads.entities import Platform, ResponsiveSearchAdCopy
 from policies.screening import data_block
 from tests.local_servers import chat_completion, serve
 from tools.creatives import CreativeBrief, write_copy
 from tools.registry import REGISTRY
 
 
-def test_chat_graph_calls_tools_through_an_openai_compatible_server(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chat_graph_calls_tools_through_an_openai_compatible_server(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     requests: list[dict[str, Any]] = []
 
     def handle(path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
         request = json.loads(body)
         requests.append(request)
         if len(requests) == 1:
-            call = {"id": "call_1", "type": "function",
-                    "function": {"name": "budgets_and_pacing", "arguments": "{}"}}
+            call = {"id": "call_1", "type": "function", "function": {"name": "budgets_and_pacing", "arguments": "{}"}}
             return 200, chat_completion({"content": None, "tool_calls": [call]})
         return 200, chat_completion({"content": "Two budgets are off pace."})
 
@@ -47,8 +48,14 @@ def test_chat_graph_calls_tools_through_an_openai_compatible_server(home: Path, 
 
 
 def test_llm_copy_writer_output_is_checked_and_completed(monkeypatch: pytest.MonkeyPatch) -> None:
-    draft = {"headlines": ["Waterproof Hiking Boots", "This Headline Is Far Too Long To Ever Fit In Thirty",
-                           "Best Boots Guaranteed"], "descriptions": ["Boots for wet trails, fitted in store."]}
+    draft = {
+        "headlines": [
+            "Waterproof Hiking Boots",
+            "This Headline Is Far Too Long To Ever Fit In Thirty",
+            "Best Boots Guaranteed",
+        ],
+        "descriptions": ["Boots for wet trails, fitted in store."],
+    }
 
     def handle(path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
         request = json.loads(body)
@@ -57,8 +64,12 @@ def test_llm_copy_writer_output_is_checked_and_completed(monkeypatch: pytest.Mon
 
     with serve(handle) as base_url:
         model = select_model(api_key="sk-test", base_url=f"{base_url}/v1", model_name="stub-model").model
-        brief = CreativeBrief(platform=Platform.GOOGLE_ADS, theme="hiking boots", keywords=("waterproof boots",),
-                              landing_url="https://example.com/boots")
+        brief = CreativeBrief(
+            platform=Platform.GOOGLE_ADS,
+            theme="hiking boots",
+            keywords=("waterproof boots",),
+            landing_url="https://example.com/boots",
+        )
         copy = write_copy(brief, LLMCopyWriter(model, data_block))
 
     assert isinstance(copy, ResponsiveSearchAdCopy)

@@ -61,7 +61,9 @@ def test_approve_and_reject_then_stale_approvals_fail_clearly(home: Path) -> Non
 
     code, out, _ = run("changes", "log", "--json")
     entries = json.loads(out)
-    assert any(e["change_id"] == first and e["status"] == "applied" and e["decided_by"] == "person:maria" for e in entries)
+    assert any(
+        e["change_id"] == first and e["status"] == "applied" and e["decided_by"] == "person:maria" for e in entries
+    )
     assert any(e["change_id"] == second and e["status"] == "rejected" for e in entries)
 
 
@@ -72,12 +74,15 @@ def test_traces_lists_the_local_traces(home: Path) -> None:
     assert code == 0 and traces and traces[0]["spans"] > 5 and traces[0]["events"] > 0
 
 
-@pytest.mark.parametrize(("setup", "args", "message"), [
-    (lambda home: None, ("audit", "--account", "sandbox:nope"), "unknown account 'sandbox:nope'"),
-    (lambda home: (home / "sandbox.sqlite").write_bytes(b"not a database" * 100), ("audit",), "sandbox.sqlite"),
-    (lambda home: (home / "sandbox.sqlite").unlink(), ("audit",), "sandbox.sqlite"),
-    (lambda home: None, ("approvals", "approve", "0123456789"), "no pending change"),
-])
+@pytest.mark.parametrize(
+    ("setup", "args", "message"),
+    [
+        (lambda home: None, ("audit", "--account", "sandbox:nope"), "unknown account 'sandbox:nope'"),
+        (lambda home: (home / "sandbox.sqlite").write_bytes(b"not a database" * 100), ("audit",), "sandbox.sqlite"),
+        (lambda home: (home / "sandbox.sqlite").unlink(), ("audit",), "sandbox.sqlite"),
+        (lambda home: None, ("approvals", "approve", "0123456789"), "no pending change"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_1(home: Path, setup, args: tuple[str, ...], message: str) -> None:
     setup(home)
     code, out, err = run(*args)

@@ -25,8 +25,9 @@ def test_a_bad_row_imports_nothing_unless_skipped(home: Path) -> None:
     assert code == 1 and "bad_rows.csv: line" in err and len(err.strip().splitlines()) == 1
     code, _, err = run("search-terms", "clusters", "--account", "acme")
     assert code == 1 and "unknown account 'acme'" in err  # nothing was half-written
-    code, out, _ = run("import", "search-terms", str(FIXTURES / "bad_rows.csv"), "--account", "acme",
-                       "--skip-bad-rows", "--json")
+    code, out, _ = run(
+        "import", "search-terms", str(FIXTURES / "bad_rows.csv"), "--account", "acme", "--skip-bad-rows", "--json"
+    )
     report = json.loads(out)
     assert code == 0 and report["skipped"] and all(s["line"] > 1 for s in report["skipped"])
 

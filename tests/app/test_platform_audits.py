@@ -14,8 +14,9 @@ from tests.app.test_cli import run
 
 
 @pytest.mark.parametrize("platform", ["google_ads", "meta"])
-def test_audit_and_approval_through_the_platform_client(home: Path, monkeypatch: pytest.MonkeyPatch,
-                                                        platform: str) -> None:
+def test_audit_and_approval_through_the_platform_client(
+    home: Path, monkeypatch: pytest.MonkeyPatch, platform: str
+) -> None:
     with Session(load_settings()).emulators(host="127.0.0.1") as served:
         for name, value in served[platform]["environment"].items():
             monkeypatch.setenv(name, value)
@@ -42,7 +43,10 @@ def test_audit_and_approval_through_the_platform_client(home: Path, monkeypatch:
 def test_sandbox_serve_prints_what_a_client_needs(home: Path) -> None:
     with Session(load_settings()).emulators(host="127.0.0.1") as served:
         assert served["google_ads"]["endpoint"].startswith("127.0.0.1:")
-        assert served["google_ads"]["account"] == "google-ads:" + served["google_ads"]["environment"]["GOOGLE_ADS_CUSTOMER_ID"]
+        assert (
+            served["google_ads"]["account"]
+            == "google-ads:" + served["google_ads"]["environment"]["GOOGLE_ADS_CUSTOMER_ID"]
+        )
         assert served["meta"]["base_url"].startswith("http://127.0.0.1:")
         assert served["meta"]["account"].startswith("meta:act_")
 

@@ -30,8 +30,9 @@ def test_an_edited_change_is_a_new_change_and_goes_through_the_gate_again(home: 
 
     item, after = session.answer(budget.id, {"type": "edit", "args": {"to_amount": smaller_step}}, reviewer="maria")
     values = after.values
-    edited = next(parse_change(p) for p in values["proposals"]
-                  if p["kind"] == "set_budget" and p["to_amount"] == smaller_step)
+    edited = next(
+        parse_change(p) for p in values["proposals"] if p["kind"] == "set_budget" and p["to_amount"] == smaller_step
+    )
     assert edited.hash != budget.hash
     assert values["reviews"][budget.hash] == {"type": "edit", "by": "maria", "replaced_by": edited.hash}
     assert values["decisions"][edited.hash]["outcome"] == "auto_apply"

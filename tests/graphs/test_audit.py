@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from ads.changes import parse_change
 from app.session import SANDBOX_ACCOUNT, Session
 from app.settings import load_settings
-from graphs.tracing import configure_tracing
+from ops.tracing import configure_tracing
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,8 +44,11 @@ def test_audit_gates_every_proposal_applies_auto_and_holds_the_rest(traced) -> N
         assert session.open_account(SANDBOX_ACCOUNT).read_back(change).present
         assert session.change_log.is_applied(change.hash)
     # Ad groups and creatives always wait for a person; nothing held is in the account.
-    assert all(values["decisions"][c.hash]["outcome"] != "auto_apply"
-               for c in changes if c.kind in ("create_ad_group", "add_creative_variants"))
+    assert all(
+        values["decisions"][c.hash]["outcome"] != "auto_apply"
+        for c in changes
+        if c.kind in ("create_ad_group", "add_creative_variants")
+    )
     for change in held:
         assert change.hash not in values["results"]
         assert not session.open_account(SANDBOX_ACCOUNT).read_back(change).present
@@ -65,8 +68,14 @@ def test_tracing_has_a_span_per_node_tool_and_gate_decision(traced) -> None:
     for node in ("load_account", "search_terms", "creatives", "pacing", "gate", "apply_auto", "await_approval"):
         assert node in names, node
     tool_spans = [s for s in spans if s.attributes.get("langfuse.observation.type") == "tool"]
-    assert {s.name for s in tool_spans} >= {"cluster_search_queries", "mine_negative_keywords", "propose_ad_groups",
-                                            "propose_creative_variants", "budgets_and_pacing", "propose_budget_changes"}
+    assert {s.name for s in tool_spans} >= {
+        "cluster_search_queries",
+        "mine_negative_keywords",
+        "propose_ad_groups",
+        "propose_creative_variants",
+        "budgets_and_pacing",
+        "propose_budget_changes",
+    }
     decisions = [s for s in spans if s.name == "gate.decision"]
     assert len(decisions) == len(outcome.values["proposals"])
     applied_events = [s for s in spans if s.name == "change.applied"]
@@ -82,8 +91,14 @@ def test_pending_approval_survives_a_restart_and_resumes_in_a_fresh_process(home
     del first
 
     env = {**os.environ, "ADPILOT_HOME": str(home)}
-    run = subprocess.run([sys.executable, "-m", "app", "approvals", "approve", budget_or_negative.id, "--json"],
-                         capture_output=True, text=True, env=env, cwd=home.parent, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "app", "approvals", "approve", budget_or_negative.id, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=home.parent,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     answer = json.loads(run.stdout)
     assert answer["result"]["status"] == "applied"

@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from agents.models import ModelChoice
 from app.session import SANDBOX_ACCOUNT, Session
 from app.settings import load_settings
-from graphs.tracing import configure_tracing
+from ops.tracing import configure_tracing
 
 
 class ScriptedModel(GenericFakeChatModel):
@@ -35,8 +35,9 @@ def call(name: str, args: dict[str, Any], n: int) -> dict[str, Any]:
 
 def test_offline_planner_finds_waste_in_a_campaign_and_gates_the_negatives(home: Path) -> None:
     session = Session(load_settings())
-    campaign = next(c.name for c in session.open_account(SANDBOX_ACCOUNT).structure().campaigns
-                    if "brand" not in c.name.casefold())
+    campaign = next(
+        c.name for c in session.open_account(SANDBOX_ACCOUNT).structure().campaigns if "brand" not in c.name.casefold()
+    )
     outcome = session.chat(SANDBOX_ACCOUNT, f"Which search terms are wasting money in campaign {campaign}?")
     tool_messages = [m for m in outcome.values["messages"] if isinstance(m, ToolMessage)]
     assert {m.name for m in tool_messages} == {"search_terms", "mine_negative_keywords"}
@@ -47,12 +48,15 @@ def test_offline_planner_finds_waste_in_a_campaign_and_gates_the_negatives(home:
         assert proposal["hash"] in outcome.values["decisions"]
 
 
-@pytest.mark.parametrize(("request_text", "tool"), [
-    ("group last month's queries into themes", "cluster_search_queries"),
-    ("what new ad groups should I create?", "propose_ad_groups"),
-    ("are my budgets on track this month?", "budgets_and_pacing"),
-    ("write new headlines for weak ads", "propose_creative_variants"),
-])
+@pytest.mark.parametrize(
+    ("request_text", "tool"),
+    [
+        ("group last month's queries into themes", "cluster_search_queries"),
+        ("what new ad groups should I create?", "propose_ad_groups"),
+        ("are my budgets on track this month?", "budgets_and_pacing"),
+        ("write new headlines for weak ads", "propose_creative_variants"),
+    ],
+)
 def test_offline_planner_maps_common_requests_to_tools(home: Path, request_text: str, tool: str) -> None:
     outcome = Session(load_settings()).chat(SANDBOX_ACCOUNT, request_text)
     called = [m.name for m in outcome.values["messages"] if isinstance(m, ToolMessage)]
@@ -89,8 +93,10 @@ def test_unknown_tools_and_bad_arguments_go_back_to_the_model_and_are_traced(hom
 
 
 def test_injected_search_terms_stay_data(home: Path) -> None:
-    script = [AIMessage(content="", tool_calls=[call("search_terms", {"contains": "ignore", "limit": 50}, 1)]),
-              AIMessage(content="ok")]
+    script = [
+        AIMessage(content="", tool_calls=[call("search_terms", {"contains": "ignore", "limit": 50}, 1)]),
+        AIMessage(content="ok"),
+    ]
     session, _ = scripted_session(home, script)
     outcome = session.chat(SANDBOX_ACCOUNT, "show me odd search terms")
     message = next(m for m in outcome.values["messages"] if isinstance(m, ToolMessage))

@@ -57,4 +57,3 @@ def test_only_applied_changes_roll_back(home: Path) -> None:
     assert code == 1 and "only an applied change can be rolled back" in err
     code, _, err = run("changes", "rollback", "99999")
     assert code == 1 and "no change log entry 99999" in err
-

@@ -11,8 +11,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ads.changes import (
-    AddCreativeVariants, AddNegativeKeywords, CreateAdGroup, KeywordSpec, NegativeSpec, PauseEntity, QueryEvidence,
-    RemoveNegativeKeywords, SetBudget, parse_change,
+    AddCreativeVariants,
+    AddNegativeKeywords,
+    CreateAdGroup,
+    KeywordSpec,
+    NegativeSpec,
+    PauseEntity,
+    QueryEvidence,
+    RemoveNegativeKeywords,
+    SetBudget,
+    parse_change,
 )
 from ads.entities import Account, MatchType, MetaAdCopy, Platform, ResponsiveSearchAdCopy
 from ads.errors import PolicyError
@@ -21,8 +29,14 @@ from policies.gate import Decision, GateContext, Policy, decide, load_policy, ne
 POLICY = load_policy()
 TODAY = dt.date(2026, 11, 20)
 USD = 1_000_000  # one dollar in Google micros
-GOOGLE = Account(name="sandbox:acme", id="1", display_name="Acme", platform=Platform.GOOGLE_ADS,
-                 monthly_budget_cap=10_000 * USD, brand_terms=("acme",))
+GOOGLE = Account(
+    name="sandbox:acme",
+    id="1",
+    display_name="Acme",
+    platform=Platform.GOOGLE_ADS,
+    monthly_budget_cap=10_000 * USD,
+    brand_terms=("acme",),
+)
 META = Account(name="meta:shop", id="act_2", display_name="Shop", platform=Platform.META, monthly_budget_cap=None)
 PROPERTIES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -35,9 +49,18 @@ def query(term: str, clicks: int = 25, cost: int = 10 * USD, conversions: float 
     return QueryEvidence(search_term=term, clicks=clicks, impressions=clicks * 10, cost=cost, conversions=conversions)
 
 
-def negatives(*specs: NegativeSpec, level: str = "campaign", queries: tuple[QueryEvidence, ...] = ()) -> AddNegativeKeywords:
-    return AddNegativeKeywords(account="sandbox:acme", rationale="wasted spend", level=level, target_id="c1",
-                               target_name="Shoes", keywords=specs, evidence={"queries": queries})
+def negatives(
+    *specs: NegativeSpec, level: str = "campaign", queries: tuple[QueryEvidence, ...] = ()
+) -> AddNegativeKeywords:
+    return AddNegativeKeywords(
+        account="sandbox:acme",
+        rationale="wasted spend",
+        level=level,
+        target_id="c1",
+        target_name="Shoes",
+        keywords=specs,
+        evidence={"queries": queries},
+    )
 
 
 def negative(text: str, match: MatchType = MatchType.EXACT, **blocked: Any) -> NegativeSpec:
@@ -45,18 +68,35 @@ def negative(text: str, match: MatchType = MatchType.EXACT, **blocked: Any) -> N
 
 
 def budget(from_amount: int, to_amount: int, account: Account = GOOGLE, level: str = "campaign") -> SetBudget:
-    return SetBudget(account=account.name, rationale="pacing", budget_id="b1", budget_name="Main", level=level,
-                     from_amount=from_amount, to_amount=to_amount)
+    return SetBudget(
+        account=account.name,
+        rationale="pacing",
+        budget_id="b1",
+        budget_name="Main",
+        level=level,
+        from_amount=from_amount,
+        to_amount=to_amount,
+    )
 
 
-RSA = ResponsiveSearchAdCopy(headlines=("Trail Running Shoes", "Waterproof Trail Shoes", "Shop Light Trail Shoes"),
-                             descriptions=("Grip on wet rock and mud.", "Free returns within 30 days."),
-                             path1="trail", final_url="https://acme.example/trail")
+RSA = ResponsiveSearchAdCopy(
+    headlines=("Trail Running Shoes", "Waterproof Trail Shoes", "Shop Light Trail Shoes"),
+    descriptions=("Grip on wet rock and mud.", "Free returns within 30 days."),
+    path1="trail",
+    final_url="https://acme.example/trail",
+)
 
 
 def ad_group(ad: ResponsiveSearchAdCopy = RSA, paused: bool = True) -> CreateAdGroup:
-    return CreateAdGroup(account="sandbox:acme", rationale="new theme", campaign_id="c1", name="Trail",
-                         keywords=(KeywordSpec(text="trail shoes", match_type=MatchType.PHRASE),), ad=ad, paused=paused)
+    return CreateAdGroup(
+        account="sandbox:acme",
+        rationale="new theme",
+        campaign_id="c1",
+        name="Trail",
+        keywords=(KeywordSpec(text="trail shoes", match_type=MatchType.PHRASE),),
+        ad=ad,
+        paused=paused,
+    )
 
 
 def creative(ad: Any, account: Account = GOOGLE) -> AddCreativeVariants:
@@ -65,65 +105,187 @@ def creative(ad: Any, account: Account = GOOGLE) -> AddCreativeVariants:
 
 # (name, change, context, outcome, rule, words the reason must hold)
 CASES = [
-    ("negatives auto", negatives(negative("shoe repair"), negative("free", MatchType.PHRASE)), context(),
-     "auto_apply", "negatives.auto_apply", ["2 exact/phrase", "20 clicks", "5.00 USD"]),
-    ("negatives shared list", negatives(negative("shoe repair"), level="shared_list"), context(),
-     "needs_approval", "negatives.level", ["shared list"]),
-    ("negatives too many", negatives(*(negative(f"term {i}") for i in range(26))), context(),
-     "needs_approval", "negatives.max_keywords", ["26 keywords", "25"]),
-    ("negatives few clicks", negatives(negative("shoe repair", clicks=12)), context(),
-     "needs_approval", "negatives.min_clicks", ["12 clicks", "20"]),
-    ("negatives cheap", negatives(negative("shoe repair", cost=2 * USD)), context(),
-     "needs_approval", "negatives.min_cost", ["2.00 USD", "5.00 USD"]),
-    ("negatives no evidence", negatives(NegativeSpec(text="shoe repair", match_type=MatchType.EXACT)), context(),
-     "needs_approval", "negatives.no_evidence", ["shoe repair"]),
-    ("negatives brand", negatives(negative("acme jobs")), context(),
-     "needs_approval", "negatives.brand_term", ['"acme"']),
-    ("negatives converting term", negatives(negative("shoe repair", conversions=2)), context(),
-     "blocked", "negatives.blocks_conversions", ['"shoe repair"', "2 conversions"]),
-    ("negatives converting evidence", negatives(negative("free", MatchType.PHRASE),
-                                                queries=(query("free trail shoes", conversions=1.5),)), context(),
-     "blocked", "negatives.blocks_conversions", ['"free trail shoes"', "1.5 conversions"]),
-    ("negatives broad", negatives(NegativeSpec.model_construct(text="shoes", match_type=MatchType.BROAD,
-                                                               blocks=(query("shoes"),))), context(),
-     "blocked", "negatives.broad", ['"shoes"', "broad"]),
-    ("negatives too many words", negatives(negative("a b c d e f g h i j k")), context(),
-     "blocked", "negatives.max_words", ["11 words", "10"]),
-    ("budget +5%", budget(100 * USD, 105 * USD), context(daily_budget_total=100 * USD),
-     "auto_apply", "budget.auto_apply", ["+5%", "10%", "100.00 USD", "105.00 USD"]),
+    (
+        "negatives auto",
+        negatives(negative("shoe repair"), negative("free", MatchType.PHRASE)),
+        context(),
+        "auto_apply",
+        "negatives.auto_apply",
+        ["2 exact/phrase", "20 clicks", "5.00 USD"],
+    ),
+    (
+        "negatives shared list",
+        negatives(negative("shoe repair"), level="shared_list"),
+        context(),
+        "needs_approval",
+        "negatives.level",
+        ["shared list"],
+    ),
+    (
+        "negatives too many",
+        negatives(*(negative(f"term {i}") for i in range(26))),
+        context(),
+        "needs_approval",
+        "negatives.max_keywords",
+        ["26 keywords", "25"],
+    ),
+    (
+        "negatives few clicks",
+        negatives(negative("shoe repair", clicks=12)),
+        context(),
+        "needs_approval",
+        "negatives.min_clicks",
+        ["12 clicks", "20"],
+    ),
+    (
+        "negatives cheap",
+        negatives(negative("shoe repair", cost=2 * USD)),
+        context(),
+        "needs_approval",
+        "negatives.min_cost",
+        ["2.00 USD", "5.00 USD"],
+    ),
+    (
+        "negatives no evidence",
+        negatives(NegativeSpec(text="shoe repair", match_type=MatchType.EXACT)),
+        context(),
+        "needs_approval",
+        "negatives.no_evidence",
+        ["shoe repair"],
+    ),
+    (
+        "negatives brand",
+        negatives(negative("acme jobs")),
+        context(),
+        "needs_approval",
+        "negatives.brand_term",
+        ['"acme"'],
+    ),
+    (
+        "negatives converting term",
+        negatives(negative("shoe repair", conversions=2)),
+        context(),
+        "blocked",
+        "negatives.blocks_conversions",
+        ['"shoe repair"', "2 conversions"],
+    ),
+    (
+        "negatives converting evidence",
+        negatives(negative("free", MatchType.PHRASE), queries=(query("free trail shoes", conversions=1.5),)),
+        context(),
+        "blocked",
+        "negatives.blocks_conversions",
+        ['"free trail shoes"', "1.5 conversions"],
+    ),
+    (
+        "negatives broad",
+        negatives(NegativeSpec.model_construct(text="shoes", match_type=MatchType.BROAD, blocks=(query("shoes"),))),
+        context(),
+        "blocked",
+        "negatives.broad",
+        ['"shoes"', "broad"],
+    ),
+    (
+        "negatives too many words",
+        negatives(negative("a b c d e f g h i j k")),
+        context(),
+        "blocked",
+        "negatives.max_words",
+        ["11 words", "10"],
+    ),
+    (
+        "budget +5%",
+        budget(100 * USD, 105 * USD),
+        context(daily_budget_total=100 * USD),
+        "auto_apply",
+        "budget.auto_apply",
+        ["+5%", "10%", "100.00 USD", "105.00 USD"],
+    ),
     ("budget -10%", budget(100 * USD, 90 * USD), context(), "auto_apply", "budget.auto_apply", ["-10%"]),
-    ("budget +30%", budget(100 * USD, 130 * USD), context(daily_budget_total=100 * USD),
-     "needs_approval", "budget.needs_approval", ["+30%", "10%"]),
-    ("budget +62%", budget(100 * USD, 162 * USD), context(daily_budget_total=100 * USD),
-     "blocked", "budget.max_move", ["+62%", "exceeds the 50% limit"]),
+    (
+        "budget +30%",
+        budget(100 * USD, 130 * USD),
+        context(daily_budget_total=100 * USD),
+        "needs_approval",
+        "budget.needs_approval",
+        ["+30%", "10%"],
+    ),
+    (
+        "budget +62%",
+        budget(100 * USD, 162 * USD),
+        context(daily_budget_total=100 * USD),
+        "blocked",
+        "budget.max_move",
+        ["+62%", "exceeds the 50% limit"],
+    ),
     ("budget -60%", budget(100 * USD, 40 * USD), context(), "blocked", "budget.max_move", ["-60%", "50%"]),
-    ("budget over cap", budget(100 * USD, 105 * USD),
-     context(month_to_date_spend=9_000 * USD, daily_budget_total=100 * USD, days_left_in_month=10),
-     "blocked", "budget.monthly_cap", ["10,050.00 USD", "10,000.00 USD", "10 days"]),
-    ("budget cut over cap", budget(100 * USD, 95 * USD),
-     context(month_to_date_spend=9_900 * USD, daily_budget_total=100 * USD, days_left_in_month=10),
-     "auto_apply", "budget.auto_apply", ["-5%"]),
+    (
+        "budget over cap",
+        budget(100 * USD, 105 * USD),
+        context(month_to_date_spend=9_000 * USD, daily_budget_total=100 * USD, days_left_in_month=10),
+        "blocked",
+        "budget.monthly_cap",
+        ["10,050.00 USD", "10,000.00 USD", "10 days"],
+    ),
+    (
+        "budget cut over cap",
+        budget(100 * USD, 95 * USD),
+        context(month_to_date_spend=9_900 * USD, daily_budget_total=100 * USD, days_left_in_month=10),
+        "auto_apply",
+        "budget.auto_apply",
+        ["-5%"],
+    ),
     ("budget from zero", budget(0, 50 * USD), context(), "needs_approval", "budget.no_current_amount", ["Main"]),
-    ("meta rate limit", budget(1000, 1050, META, "ad_set"), context(META, budget_changes_last_hour={"b1": 4}),
-     "blocked", "budget.rate_limit", ["4 times", "retry after the hour"]),
-    ("meta under rate limit", budget(1000, 1050, META, "ad_set"), context(META, budget_changes_last_hour={"b1": 3}),
-     "auto_apply", "budget.auto_apply", ["+5%", "10.00 USD"]),
+    (
+        "meta rate limit",
+        budget(1000, 1050, META, "ad_set"),
+        context(META, budget_changes_last_hour={"b1": 4}),
+        "blocked",
+        "budget.rate_limit",
+        ["4 times", "retry after the hour"],
+    ),
+    (
+        "meta under rate limit",
+        budget(1000, 1050, META, "ad_set"),
+        context(META, budget_changes_last_hour={"b1": 3}),
+        "auto_apply",
+        "budget.auto_apply",
+        ["+5%", "10.00 USD"],
+    ),
     ("ad group", ad_group(), context(), "needs_approval", "ad_groups.needs_approval", ["ad group"]),
-    ("ad group long headline", ad_group(RSA.model_copy(update={"headlines": ("H" * 31, *RSA.headlines[1:])})),
-     context(), "blocked", "ad_groups.copy", ["headline 1", "31 characters", "30"]),
+    (
+        "ad group long headline",
+        ad_group(RSA.model_copy(update={"headlines": ("H" * 31, *RSA.headlines[1:])})),
+        context(),
+        "blocked",
+        "ad_groups.copy",
+        ["headline 1", "31 characters", "30"],
+    ),
     ("ad group live", ad_group(paused=False), context(), "blocked", "ad_groups.require_paused", ["paused"]),
     ("creative", creative(RSA), context(), "needs_approval", "creatives.needs_approval", ["creative"]),
-    ("creative claim", creative(MetaAdCopy(primary_text="Risk-free trial", headline="Shoes",
-                                           link_url="https://shop.example"), META), context(META),
-     "blocked", "creatives.copy", ["primary text", "risk-free"]),
+    (
+        "creative claim",
+        creative(MetaAdCopy(primary_text="Risk-free trial", headline="Shoes", link_url="https://shop.example"), META),
+        context(META),
+        "blocked",
+        "creatives.copy",
+        ["primary text", "risk-free"],
+    ),
     ("other account", budget(100, 105, META), context(GOOGLE), "blocked", "account.mismatch", ["meta:shop"]),
-    ("read-only", budget(100 * USD, 105 * USD), context(GOOGLE.model_copy(update={"read_only": True})),
-     "blocked", "account.read_only", ["read-only"]),
+    (
+        "read-only",
+        budget(100 * USD, 105 * USD),
+        context(GOOGLE.model_copy(update={"read_only": True})),
+        "blocked",
+        "account.read_only",
+        ["read-only"],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("change", "ctx", "outcome", "rule", "words"), [case[1:] for case in CASES],
-                         ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(
+    ("change", "ctx", "outcome", "rule", "words"), [case[1:] for case in CASES], ids=[case[0] for case in CASES]
+)
 def test_default_rules(change: Any, ctx: GateContext, outcome: str, rule: str, words: list[str]) -> None:
     decision = decide(change, ctx)
     assert (decision.outcome, decision.rule) == (outcome, rule), decision.reason
@@ -140,22 +302,33 @@ def test_policy_without_a_section_fails_closed() -> None:
 
 
 def test_an_error_inside_a_rule_fails_closed_not_open() -> None:
-    corrupt = SetBudget.model_construct(account="sandbox:acme", rationale="x", evidence=None, kind="set_budget",
-                                        budget_id="b1", budget_name="", level="campaign", from_amount=None,
-                                        to_amount=105)
+    corrupt = SetBudget.model_construct(
+        account="sandbox:acme",
+        rationale="x",
+        evidence=None,
+        kind="set_budget",
+        budget_id="b1",
+        budget_name="",
+        level="campaign",
+        from_amount=None,
+        to_amount=105,
+    )
     decision = decide(corrupt, context())
     assert (decision.outcome, decision.rule) == ("needs_approval", "default.fail_closed")
     assert "TypeError" in decision.reason
 
 
-@pytest.mark.parametrize(("keyword", "match", "term", "expected"), [
-    ("free", MatchType.PHRASE, "free trail shoes", True),
-    ("trail shoes", MatchType.PHRASE, "free trail shoes", True),
-    ("shoes trail", MatchType.PHRASE, "free trail shoes", False),
-    ("free", MatchType.PHRASE, "freedom shoes", False),
-    ("free trail shoes", MatchType.EXACT, "Free  Trail Shoes", True),
-    ("trail shoes", MatchType.EXACT, "free trail shoes", False),
-])
+@pytest.mark.parametrize(
+    ("keyword", "match", "term", "expected"),
+    [
+        ("free", MatchType.PHRASE, "free trail shoes", True),
+        ("trail shoes", MatchType.PHRASE, "free trail shoes", True),
+        ("shoes trail", MatchType.PHRASE, "free trail shoes", False),
+        ("free", MatchType.PHRASE, "freedom shoes", False),
+        ("free trail shoes", MatchType.EXACT, "Free  Trail Shoes", True),
+        ("trail shoes", MatchType.EXACT, "free trail shoes", False),
+    ],
+)
 def test_negative_matching(keyword: str, match: MatchType, term: str, expected: bool) -> None:
     assert negative_matches(NegativeSpec(text=keyword, match_type=match), term) is expected
 
@@ -178,25 +351,42 @@ def test_default_policy_loads_with_its_numbers() -> None:
     assert "free shipping" in POLICY.ad_copy.forbidden_claims
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("version: 1\nbudgets:\n  max_auto_move: [0.1\n  max_move: 0.5\n",
-     "{path}: line 4: YAML does not parse: expected ',' or ']', but got ':'"),
-    ("version: 1\nbudgets:\n  max_auto_move: 0.1\n  max_auto_move: 0.5\n",
-     "{path}: line 4: YAML does not parse: duplicate key 'max_auto_move'"),
-    ("version: 1\nbudgets:\n  max_auto_move: lots\n  max_move: 0.5\n",
-     "{path}: budgets.max_auto_move: Input should be a valid number, unable to parse string as a number"),
-    ("version: 1\nbudgets:\n  max_auto_mov: 0.1\n  max_move: 0.5\n",
-     "{path}: budgets.max_auto_mov: Extra inputs are not permitted (+1 more)"),
-    ("version: 1\nad_copy:\n  rsa:\n    headline_max_chars: 40\n",
-     "{path}: ad_copy.rsa.headline_max_chars: 40 is looser than the platform limit of 30 "
-     "(Google Ads Help: About responsive search ads (headline up to 30 characters))"),
-    ("version: 1\nbudgets:\n  max_auto_move: 0.1\n  max_move: 0.5\n  meta_max_changes_per_hour: 10\n",
-     "{path}: budgets.meta_max_changes_per_hour: 10 is looser than the platform limit of 4 "
-     "(Meta Marketing API: ad set budget change rate limit (about 4 per hour))"),
-    ("version: 1\nbudgets:\n  max_auto_move: 0.6\n  max_move: 0.5\n",
-     "{path}: budgets: max_auto_move 0.6 is larger than max_move 0.5"),
-    ("- version: 1\n", "{path}: expected a mapping of policy sections, got list"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "version: 1\nbudgets:\n  max_auto_move: [0.1\n  max_move: 0.5\n",
+            "{path}: line 4: YAML does not parse: expected ',' or ']', but got ':'",
+        ),
+        (
+            "version: 1\nbudgets:\n  max_auto_move: 0.1\n  max_auto_move: 0.5\n",
+            "{path}: line 4: YAML does not parse: duplicate key 'max_auto_move'",
+        ),
+        (
+            "version: 1\nbudgets:\n  max_auto_move: lots\n  max_move: 0.5\n",
+            "{path}: budgets.max_auto_move: Input should be a valid number, unable to parse string as a number",
+        ),
+        (
+            "version: 1\nbudgets:\n  max_auto_mov: 0.1\n  max_move: 0.5\n",
+            "{path}: budgets.max_auto_mov: Extra inputs are not permitted (+1 more)",
+        ),
+        (
+            "version: 1\nad_copy:\n  rsa:\n    headline_max_chars: 40\n",
+            "{path}: ad_copy.rsa.headline_max_chars: 40 is looser than the platform limit of 30 "
+            "(Google Ads Help: About responsive search ads (headline up to 30 characters))",
+        ),
+        (
+            "version: 1\nbudgets:\n  max_auto_move: 0.1\n  max_move: 0.5\n  meta_max_changes_per_hour: 10\n",
+            "{path}: budgets.meta_max_changes_per_hour: 10 is looser than the platform limit of 4 "
+            "(Meta Marketing API: ad set budget change rate limit (about 4 per hour))",
+        ),
+        (
+            "version: 1\nbudgets:\n  max_auto_move: 0.6\n  max_move: 0.5\n",
+            "{path}: budgets: max_auto_move 0.6 is larger than max_move 0.5",
+        ),
+        ("- version: 1\n", "{path}: expected a mapping of policy sections, got list"),
+    ],
+)
 def test_bad_policy_files_refuse_to_load_with_one_line(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, text)
     with pytest.raises(PolicyError) as raised:
@@ -225,11 +415,21 @@ amounts = st.integers(min_value=0, max_value=10_000 * USD)
 @st.composite
 def budget_cases(draw: st.DrawFn) -> tuple[SetBudget, GateContext]:
     account = draw(st.sampled_from([GOOGLE, META, GOOGLE.model_copy(update={"monthly_budget_cap": None})]))
-    change = SetBudget(account=account.name, rationale="r", budget_id="b1", level=draw(st.sampled_from(["campaign", "ad_set"])),
-                       from_amount=draw(amounts), to_amount=draw(st.integers(min_value=1, max_value=10_000 * USD)))
-    ctx = context(account, month_to_date_spend=draw(amounts), daily_budget_total=draw(amounts),
-                  days_left_in_month=draw(st.integers(1, 31)),
-                  budget_changes_last_hour=draw(st.dictionaries(st.sampled_from(["b1", "b2"]), st.integers(0, 9))))
+    change = SetBudget(
+        account=account.name,
+        rationale="r",
+        budget_id="b1",
+        level=draw(st.sampled_from(["campaign", "ad_set"])),
+        from_amount=draw(amounts),
+        to_amount=draw(st.integers(min_value=1, max_value=10_000 * USD)),
+    )
+    ctx = context(
+        account,
+        month_to_date_spend=draw(amounts),
+        daily_budget_total=draw(amounts),
+        days_left_in_month=draw(st.integers(1, 31)),
+        budget_changes_last_hour=draw(st.dictionaries(st.sampled_from(["b1", "b2"]), st.integers(0, 9))),
+    )
     return change, ctx
 
 
@@ -241,7 +441,8 @@ def test_no_budget_move_outside_the_policy_is_auto_applied(case: tuple[SetBudget
     if decision.outcome == "auto_apply":
         assert change.from_amount > 0 and abs(change.relative_change) <= 0.10
         assert ctx.budget_changes_last_hour.get("b1", 0) < 4 or (
-            change.level == "campaign" and ctx.account.platform is Platform.GOOGLE_ADS)
+            change.level == "campaign" and ctx.account.platform is Platform.GOOGLE_ADS
+        )
         cap = ctx.account.monthly_budget_cap
         if cap is not None and change.to_amount > change.from_amount:
             daily = ctx.daily_budget_total - change.from_amount + change.to_amount
@@ -251,22 +452,32 @@ def test_no_budget_move_outside_the_policy_is_auto_applied(case: tuple[SetBudget
 
 
 terms = st.text(alphabet="abcdefgh ", min_size=1, max_size=20).filter(str.strip)
-evidence = st.builds(query, terms, clicks=st.integers(0, 60), cost=st.integers(0, 30 * USD),
-                     conversions=st.sampled_from([0.0, 0.0, 0.5, 3.0]))
+evidence = st.builds(
+    query,
+    terms,
+    clicks=st.integers(0, 60),
+    cost=st.integers(0, 30 * USD),
+    conversions=st.sampled_from([0.0, 0.0, 0.5, 3.0]),
+)
 
 
 @st.composite
 def negative_specs(draw: st.DrawFn) -> NegativeSpec:
-    fields = {"text": draw(terms).strip(), "match_type": draw(st.sampled_from(list(MatchType))),
-              "blocks": tuple(draw(st.lists(evidence, max_size=3)))}
+    fields = {
+        "text": draw(terms).strip(),
+        "match_type": draw(st.sampled_from(list(MatchType))),
+        "blocks": tuple(draw(st.lists(evidence, max_size=3))),
+    }
     # A broad negative cannot be built the normal way; the gate must still refuse one that slips through.
-    return (NegativeSpec.model_construct(**fields) if fields["match_type"] is MatchType.BROAD
-            else NegativeSpec(**fields))
+    return NegativeSpec.model_construct(**fields) if fields["match_type"] is MatchType.BROAD else NegativeSpec(**fields)
 
 
 @PROPERTIES
-@given(st.lists(negative_specs(), min_size=1, max_size=30), st.sampled_from(["campaign", "ad_group", "shared_list"]),
-       st.lists(evidence, max_size=4))
+@given(
+    st.lists(negative_specs(), min_size=1, max_size=30),
+    st.sampled_from(["campaign", "ad_group", "shared_list"]),
+    st.lists(evidence, max_size=4),
+)
 def test_no_risky_negative_is_auto_applied(specs: list[NegativeSpec], level: str, queries: list[QueryEvidence]) -> None:
     change = negatives(*specs, level=level, queries=tuple(queries))
     decision = decide(change, context())
@@ -281,14 +492,16 @@ def test_no_risky_negative_is_auto_applied(specs: list[NegativeSpec], level: str
         assert decision.outcome == "blocked"
 
 
-headlines = st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyz ABC!#1", min_size=1, max_size=35), min_size=1,
-                     max_size=16)
+headlines = st.lists(
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz ABC!#1", min_size=1, max_size=35), min_size=1, max_size=16
+)
 
 
 @PROPERTIES
 @given(headlines, st.lists(st.text(min_size=1, max_size=95), min_size=1, max_size=5), st.booleans(), st.booleans())
-def test_new_ad_groups_and_creatives_are_never_auto_applied(heads: list[str], descriptions: list[str], paused: bool,
-                                                            as_ad_group: bool) -> None:
+def test_new_ad_groups_and_creatives_are_never_auto_applied(
+    heads: list[str], descriptions: list[str], paused: bool, as_ad_group: bool
+) -> None:
     ad = ResponsiveSearchAdCopy(headlines=tuple(heads), descriptions=tuple(descriptions), final_url="https://a.example")
     change = ad_group(ad, paused) if as_ad_group else creative(ad)
     assert decide(change, context()).outcome != "auto_apply"
@@ -303,14 +516,19 @@ def test_decide_is_deterministic(case: tuple[SetBudget, GateContext]) -> None:
     assert isinstance(first, Decision)
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
-                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-                           max_leaves=8)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
 
 
 @PROPERTIES
-@given(st.dictionaries(st.sampled_from(["version", "negatives", "budgets", "ad_copy", "creatives", "extra"]),
-                       json_values, min_size=1))
+@given(
+    st.dictionaries(
+        st.sampled_from(["version", "negatives", "budgets", "ad_copy", "creatives", "extra"]), json_values, min_size=1
+    )
+)
 def test_random_policy_dicts_load_or_raise_policy_error(data: dict[str, Any]) -> None:
     try:
         policy = policy_from_dict(data, "random.yaml")
@@ -343,8 +561,13 @@ def test_an_unknown_key_anywhere_refuses_to_load(section: tuple[str, ...], key: 
 
 
 ROLLBACK_CHANGES = [
-    RemoveNegativeKeywords(account="sandbox:acme", rationale="rolls back change 1a2b3c", level="campaign",
-                           target_id="c1", keywords=(KeywordSpec(text="shoe repair", match_type=MatchType.EXACT),)),
+    RemoveNegativeKeywords(
+        account="sandbox:acme",
+        rationale="rolls back change 1a2b3c",
+        level="campaign",
+        target_id="c1",
+        keywords=(KeywordSpec(text="shoe repair", match_type=MatchType.EXACT),),
+    ),
     PauseEntity(account="sandbox:acme", rationale="rolls back change 4d5e6f", level="ad_group", entity_id="g1"),
     PauseEntity(account="sandbox:acme", rationale="rolls back change 7a8b9c", level="ad", entity_id="a1"),
 ]
@@ -353,13 +576,27 @@ ROLLBACK_CHANGES = [
 @pytest.mark.parametrize("change", ROLLBACK_CHANGES, ids=lambda c: f"{c.kind}-{getattr(c, 'level', '')}")
 def test_the_inverse_changes_of_a_rollback_always_need_approval(change: Any) -> None:
     # no policy section names them, however permissive the policy: fail closed
-    permissive = policy_from_dict({"version": 1, "negatives": {
-        "auto_apply_levels": ["campaign", "ad_group", "shared_list"], "auto_apply_max_keywords": 100,
-        "auto_apply_min_clicks": 0, "auto_apply_min_cost": 0}, "budgets": {"max_auto_move": 1, "max_move": 1},
-        "ad_groups": {}, "creatives": {}})
+    permissive = policy_from_dict(
+        {
+            "version": 1,
+            "negatives": {
+                "auto_apply_levels": ["campaign", "ad_group", "shared_list"],
+                "auto_apply_max_keywords": 100,
+                "auto_apply_min_clicks": 0,
+                "auto_apply_min_cost": 0,
+            },
+            "budgets": {"max_auto_move": 1, "max_move": 1},
+            "ad_groups": {},
+            "creatives": {},
+        }
+    )
     for policy in (POLICY, permissive):
         decision = decide(change, context(policy=policy))
-        assert (decision.outcome, decision.rule, decision.kind) == ("needs_approval", "default.fail_closed", change.kind)
+        assert (decision.outcome, decision.rule, decision.kind) == (
+            "needs_approval",
+            "default.fail_closed",
+            change.kind,
+        )
         assert change.kind in decision.reason and decision.change_hash == change.hash
     assert decide(change, context(account=META)).outcome == "blocked"  # account checks still come first
 

@@ -33,29 +33,47 @@ from sandbox.store import SandboxAccount, SandboxStore
 CUSTOMER_ID = "1234567890"
 TODAY = dt.date(2026, 11, 20)
 BOOTS_COPY = ResponsiveSearchAdCopy(
-    headlines=("Hiking Boots", "Free Shipping", "Shop Trailhead"), descriptions=("Boots for every trail.", "Order today."),
-    final_url="https://trailhead.example/boots")
+    headlines=("Hiking Boots", "Free Shipping", "Shop Trailhead"),
+    descriptions=("Boots for every trail.", "Order today."),
+    final_url="https://trailhead.example/boots",
+)
 
 
 def sample_structure() -> AccountStructure:
     """A small Google sandbox account: two campaigns, three ad groups, one of every kind of entity."""
-    account = Account(name="sandbox:trailhead", id=CUSTOMER_ID, display_name="Trailhead Outfitters",
-                      platform=Platform.GOOGLE_ADS, currency="USD", time_zone="America/Denver")
+    account = Account(
+        name="sandbox:trailhead",
+        id=CUSTOMER_ID,
+        display_name="Trailhead Outfitters",
+        platform=Platform.GOOGLE_ADS,
+        currency="USD",
+        time_zone="America/Denver",
+    )
     return AccountStructure(
         account=account,
-        campaigns=(Campaign(id="11", name="Boots", channel="search", budget_id="21"),
-                   Campaign(id="12", name="Tents", channel="search", budget_id="22")),
-        budgets=(Budget(id="21", name="Boots daily", level="campaign", daily_amount=50_000_000, campaign_ids=("11",)),
-                 Budget(id="22", name="Tents daily", level="campaign", daily_amount=30_000_000, campaign_ids=("12",))),
-        ad_groups=(AdGroup(id="31", campaign_id="11", name="Hiking boots"),
-                   AdGroup(id="32", campaign_id="11", name="Trail runners"),
-                   AdGroup(id="33", campaign_id="12", name="Backpacking tents")),
-        keywords=(Keyword(id="41", ad_group_id="31", text="hiking boots", match_type=MatchType.PHRASE),
-                  Keyword(id="42", ad_group_id="32", text="trail runners", match_type=MatchType.EXACT),
-                  Keyword(id="43", ad_group_id="33", text="backpacking tent", match_type=MatchType.BROAD)),
-        negatives=(NegativeKeyword(id="51", level="campaign", owner_id="11", text="jobs", match_type=MatchType.PHRASE),
-                   NegativeKeyword(id="52", level="shared_list", owner_id="61", text="free", match_type=MatchType.PHRASE),
-                   NegativeKeyword(id="53", level="ad_group", owner_id="33", text="rental", match_type=MatchType.EXACT)),
+        campaigns=(
+            Campaign(id="11", name="Boots", channel="search", budget_id="21"),
+            Campaign(id="12", name="Tents", channel="search", budget_id="22"),
+        ),
+        budgets=(
+            Budget(id="21", name="Boots daily", level="campaign", daily_amount=50_000_000, campaign_ids=("11",)),
+            Budget(id="22", name="Tents daily", level="campaign", daily_amount=30_000_000, campaign_ids=("12",)),
+        ),
+        ad_groups=(
+            AdGroup(id="31", campaign_id="11", name="Hiking boots"),
+            AdGroup(id="32", campaign_id="11", name="Trail runners"),
+            AdGroup(id="33", campaign_id="12", name="Backpacking tents"),
+        ),
+        keywords=(
+            Keyword(id="41", ad_group_id="31", text="hiking boots", match_type=MatchType.PHRASE),
+            Keyword(id="42", ad_group_id="32", text="trail runners", match_type=MatchType.EXACT),
+            Keyword(id="43", ad_group_id="33", text="backpacking tent", match_type=MatchType.BROAD),
+        ),
+        negatives=(
+            NegativeKeyword(id="51", level="campaign", owner_id="11", text="jobs", match_type=MatchType.PHRASE),
+            NegativeKeyword(id="52", level="shared_list", owner_id="61", text="free", match_type=MatchType.PHRASE),
+            NegativeKeyword(id="53", level="ad_group", owner_id="33", text="rental", match_type=MatchType.EXACT),
+        ),
         shared_lists=(SharedNegativeList(id="61", name="Waste", campaign_ids=("11", "12")),),
         ads=(Ad(id="71", ad_group_id="31", copy=BOOTS_COPY),),
     )
@@ -65,20 +83,54 @@ def sample_account(path: Path) -> SandboxAccount:
     store = SandboxStore.create(path)
     account = store.save_account(sample_structure())
     days = pd.date_range(TODAY - dt.timedelta(days=39), TODAY, freq="D")
-    account.add_daily_metrics(pd.DataFrame([
-        {"date": day, "campaign_id": campaign, "ad_group_id": group, "impressions": 100 + i, "clicks": 10,
-         "cost": 2_500_000 + i, "conversions": 0.5, "conversion_value": 12.5}
-        for i, day in enumerate(days) for campaign, group in (("11", "31"), ("11", "32"), ("12", "33"))]))
-    terms = [("hiking boots men", "11", "Boots", "31", "Hiking boots", "hiking boots", "phrase"),
-             ("hiking boot jobs", "11", "Boots", "31", "Hiking boots", "hiking boots", "phrase"),
-             ("tent rental", "12", "Tents", "33", "Backpacking tents", "backpacking tent", "broad")]
+    account.add_daily_metrics(
+        pd.DataFrame(
+            [
+                {
+                    "date": day,
+                    "campaign_id": campaign,
+                    "ad_group_id": group,
+                    "impressions": 100 + i,
+                    "clicks": 10,
+                    "cost": 2_500_000 + i,
+                    "conversions": 0.5,
+                    "conversion_value": 12.5,
+                }
+                for i, day in enumerate(days)
+                for campaign, group in (("11", "31"), ("11", "32"), ("12", "33"))
+            ]
+        )
+    )
+    terms = [
+        ("hiking boots men", "11", "Boots", "31", "Hiking boots", "hiking boots", "phrase"),
+        ("hiking boot jobs", "11", "Boots", "31", "Hiking boots", "hiking boots", "phrase"),
+        ("tent rental", "12", "Tents", "33", "Backpacking tents", "backpacking tent", "broad"),
+    ]
     for offset in range(3):
         day = TODAY - dt.timedelta(days=offset)
-        account.add_search_terms(pd.DataFrame([
-            {"search_term": t, "campaign_id": c, "campaign_name": cn, "ad_group_id": g, "ad_group_name": gn,
-             "keyword": k, "match_type": m, "impressions": 20, "clicks": 3, "cost": 1_200_000,
-             "conversions": 1.0 if "jobs" not in t else 0.0, "conversion_value": 40.0}
-            for t, c, cn, g, gn, k, m in terms]), day, day)
+        account.add_search_terms(
+            pd.DataFrame(
+                [
+                    {
+                        "search_term": t,
+                        "campaign_id": c,
+                        "campaign_name": cn,
+                        "ad_group_id": g,
+                        "ad_group_name": gn,
+                        "keyword": k,
+                        "match_type": m,
+                        "impressions": 20,
+                        "clicks": 3,
+                        "cost": 1_200_000,
+                        "conversions": 1.0 if "jobs" not in t else 0.0,
+                        "conversion_value": 40.0,
+                    }
+                    for t, c, cn, g, gn, k, m in terms
+                ]
+            ),
+            day,
+            day,
+        )
     return account
 
 
@@ -108,15 +160,26 @@ T = api_types("v26")
 
 
 def mutate(service, operations, *, partial_failure=False, validate_only=False):
-    return service.mutate(request=T.services.MutateGoogleAdsRequest(
-        customer_id=CUSTOMER_ID, mutate_operations=operations, partial_failure=partial_failure,
-        validate_only=validate_only))
+    return service.mutate(
+        request=T.services.MutateGoogleAdsRequest(
+            customer_id=CUSTOMER_ID,
+            mutate_operations=operations,
+            partial_failure=partial_failure,
+            validate_only=validate_only,
+        )
+    )
 
 
 def negative(campaign_id: str, text: str):
-    return T.services.MutateOperation(campaign_criterion_operation=T.services.CampaignCriterionOperation(
-        create=T.resources.CampaignCriterion(campaign=f"customers/{CUSTOMER_ID}/campaigns/{campaign_id}", negative=True,
-                                             keyword=T.common.KeywordInfo(text=text, match_type="EXACT"))))
+    return T.services.MutateOperation(
+        campaign_criterion_operation=T.services.CampaignCriterionOperation(
+            create=T.resources.CampaignCriterion(
+                campaign=f"customers/{CUSTOMER_ID}/campaigns/{campaign_id}",
+                negative=True,
+                keyword=T.common.KeywordInfo(text=text, match_type="EXACT"),
+            )
+        )
+    )
 
 
 def campaign_negatives(sandbox: SandboxAccount) -> set[tuple[str, str]]:
@@ -130,18 +193,26 @@ def test_emulator_listens_on_loopback_and_names_its_customer(emulator: GoogleAds
 
 
 def test_search_returns_real_rows_filtered_ordered_and_limited(service) -> None:
-    response = service.search(customer_id=CUSTOMER_ID, query=(
-        "SELECT ad_group.id, ad_group.name, campaign.id FROM ad_group WHERE campaign.id = 11 "
-        "ORDER BY ad_group.name DESC LIMIT 1"))
+    response = service.search(
+        customer_id=CUSTOMER_ID,
+        query=(
+            "SELECT ad_group.id, ad_group.name, campaign.id FROM ad_group WHERE campaign.id = 11 "
+            "ORDER BY ad_group.name DESC LIMIT 1"
+        ),
+    )
     rows = list(response.results)
     assert isinstance(rows[0], T.services.GoogleAdsRow)
     assert [(r.ad_group.id, r.ad_group.name, r.campaign.id) for r in rows] == [(32, "Trail runners", 11)]
 
 
 def test_search_stream_sums_metrics_over_a_during_range(service) -> None:
-    stream = service.search_stream(customer_id=CUSTOMER_ID, query=(
-        "SELECT campaign.id, metrics.clicks, metrics.cost_micros FROM campaign "
-        "WHERE segments.date DURING LAST_7_DAYS ORDER BY campaign.id"))
+    stream = service.search_stream(
+        customer_id=CUSTOMER_ID,
+        query=(
+            "SELECT campaign.id, metrics.clicks, metrics.cost_micros FROM campaign "
+            "WHERE segments.date DURING LAST_7_DAYS ORDER BY campaign.id"
+        ),
+    )
     rows = [row for batch in stream for row in batch.results]
     # LAST_7_DAYS excludes today: 7 days x 10 clicks per ad group; campaign 11 holds two ad groups
     assert [(r.campaign.id, r.metrics.clicks) for r in rows] == [(11, 140), (12, 70)]
@@ -150,12 +221,19 @@ def test_search_stream_sums_metrics_over_a_during_range(service) -> None:
 
 
 def test_search_term_view_reports_keyword_segments(service) -> None:
-    rows = list(service.search(customer_id=CUSTOMER_ID, query=(
-        "SELECT search_term_view.search_term, segments.keyword.info.match_type, metrics.clicks FROM search_term_view "
-        f"WHERE segments.date BETWEEN '{TODAY - dt.timedelta(days=1)}' AND '{TODAY}' "
-        "AND search_term_view.search_term LIKE '%jobs%'")).results)
-    assert [(r.search_term_view.search_term, r.segments.keyword.info.match_type.name, r.metrics.clicks)
-            for r in rows] == [("hiking boot jobs", "PHRASE", 6)]
+    rows = list(
+        service.search(
+            customer_id=CUSTOMER_ID,
+            query=(
+                "SELECT search_term_view.search_term, segments.keyword.info.match_type, metrics.clicks FROM search_term_view "
+                f"WHERE segments.date BETWEEN '{TODAY - dt.timedelta(days=1)}' AND '{TODAY}' "
+                "AND search_term_view.search_term LIKE '%jobs%'"
+            ),
+        ).results
+    )
+    assert [
+        (r.search_term_view.search_term, r.segments.keyword.info.match_type.name, r.metrics.clicks) for r in rows
+    ] == [("hiking boot jobs", "PHRASE", 6)]
 
 
 def test_an_unknown_field_is_a_query_error(service) -> None:
@@ -193,8 +271,11 @@ def test_a_failing_operation_without_partial_failure_writes_nothing(service, san
 
 
 def test_partial_failure_applies_the_good_operations(service, sandbox: SandboxAccount) -> None:
-    response = mutate(service, [negative("11", "tent stakes"), negative("11", "tent stakes"), negative("12", "cheap")],
-                      partial_failure=True)
+    response = mutate(
+        service,
+        [negative("11", "tent stakes"), negative("11", "tent stakes"), negative("12", "cheap")],
+        partial_failure=True,
+    )
     assert response.partial_failure_error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
     failure = T.errors.GoogleAdsFailure.deserialize(response.partial_failure_error.details[0].value)
     assert [e.location.field_path_elements[0].index for e in failure.errors] == [1]
@@ -215,10 +296,17 @@ def test_validate_only_reports_errors_and_writes_nothing(service, sandbox: Sandb
 def test_a_headline_over_30_characters_is_rejected_with_its_path(service) -> None:
     rsa = T.common.ResponsiveSearchAdInfo(
         headlines=[T.common.AdTextAsset(text=t) for t in ("Boots", "x" * 31, "Shop")],
-        descriptions=[T.common.AdTextAsset(text="One."), T.common.AdTextAsset(text="Two.")])
-    operation = T.services.MutateOperation(ad_group_ad_operation=T.services.AdGroupAdOperation(create=T.resources.AdGroupAd(
-        ad_group=f"customers/{CUSTOMER_ID}/adGroups/31", status="PAUSED",
-        ad=T.resources.Ad(final_urls=["https://trailhead.example"], responsive_search_ad=rsa))))
+        descriptions=[T.common.AdTextAsset(text="One."), T.common.AdTextAsset(text="Two.")],
+    )
+    operation = T.services.MutateOperation(
+        ad_group_ad_operation=T.services.AdGroupAdOperation(
+            create=T.resources.AdGroupAd(
+                ad_group=f"customers/{CUSTOMER_ID}/adGroups/31",
+                status="PAUSED",
+                ad=T.resources.Ad(final_urls=["https://trailhead.example"], responsive_search_ad=rsa),
+            )
+        )
+    )
     with pytest.raises(GoogleAdsException) as caught:
         mutate(service, [operation])
     error = caught.value.failure.errors[0]
@@ -229,28 +317,54 @@ def test_a_headline_over_30_characters_is_rejected_with_its_path(service) -> Non
 
 def test_a_new_shared_list_linked_through_a_temporary_id(service, sandbox: SandboxAccount) -> None:
     temporary = f"customers/{CUSTOMER_ID}/sharedSets/-1"
-    response = mutate(service, [
-        T.services.MutateOperation(shared_set_operation=T.services.SharedSetOperation(create=T.resources.SharedSet(
-            resource_name=temporary, name="Competitors", type_="NEGATIVE_KEYWORDS"))),
-        T.services.MutateOperation(shared_criterion_operation=T.services.SharedCriterionOperation(
-            create=T.resources.SharedCriterion(shared_set=temporary, keyword=T.common.KeywordInfo(
-                text="rei", match_type="PHRASE")))),
-        T.services.MutateOperation(campaign_shared_set_operation=T.services.CampaignSharedSetOperation(
-            create=T.resources.CampaignSharedSet(campaign=f"customers/{CUSTOMER_ID}/campaigns/12", shared_set=temporary))),
-    ])
+    response = mutate(
+        service,
+        [
+            T.services.MutateOperation(
+                shared_set_operation=T.services.SharedSetOperation(
+                    create=T.resources.SharedSet(resource_name=temporary, name="Competitors", type_="NEGATIVE_KEYWORDS")
+                )
+            ),
+            T.services.MutateOperation(
+                shared_criterion_operation=T.services.SharedCriterionOperation(
+                    create=T.resources.SharedCriterion(
+                        shared_set=temporary, keyword=T.common.KeywordInfo(text="rei", match_type="PHRASE")
+                    )
+                )
+            ),
+            T.services.MutateOperation(
+                campaign_shared_set_operation=T.services.CampaignSharedSetOperation(
+                    create=T.resources.CampaignSharedSet(
+                        campaign=f"customers/{CUSTOMER_ID}/campaigns/12", shared_set=temporary
+                    )
+                )
+            ),
+        ],
+    )
     assert not response.partial_failure_error.code
     structure = sandbox.structure()
     (created,) = [s for s in structure.shared_lists if s.name == "Competitors"]
     assert created.campaign_ids == ("12",)
-    assert [(n.text, n.match_type) for n in structure.negatives if n.owner_id == created.id] == [("rei", MatchType.PHRASE)]
+    assert [(n.text, n.match_type) for n in structure.negatives if n.owner_id == created.id] == [
+        ("rei", MatchType.PHRASE)
+    ]
 
 
 def test_a_budget_update_follows_the_field_mask(service, sandbox: SandboxAccount) -> None:
     from google.api_core.protobuf_helpers import field_mask
 
-    budget = T.resources.CampaignBudget(resource_name=f"customers/{CUSTOMER_ID}/campaignBudgets/22",
-                                        amount_micros=33_000_000)
-    mutate(service, [T.services.MutateOperation(campaign_budget_operation=T.services.CampaignBudgetOperation(
-        update=budget, update_mask=field_mask(None, type(budget).pb(budget))))])
+    budget = T.resources.CampaignBudget(
+        resource_name=f"customers/{CUSTOMER_ID}/campaignBudgets/22", amount_micros=33_000_000
+    )
+    mutate(
+        service,
+        [
+            T.services.MutateOperation(
+                campaign_budget_operation=T.services.CampaignBudgetOperation(
+                    update=budget, update_mask=field_mask(None, type(budget).pb(budget))
+                )
+            )
+        ],
+    )
     (updated,) = [b for b in sandbox.structure().budgets if b.id == "22"]
     assert updated.daily_amount == 33_000_000 and updated.name == "Tents daily"

@@ -28,8 +28,12 @@ DAYS = 10
 
 
 def _copy(n: int) -> MetaAdCopy:
-    return MetaAdCopy(primary_text=f"Gear up for the trail, offer {n}", headline=f"Trail boots {n}",
-                      description="Free returns", link_url="https://trailhead.example/boots")
+    return MetaAdCopy(
+        primary_text=f"Gear up for the trail, offer {n}",
+        headline=f"Trail boots {n}",
+        description="Free returns",
+        link_url="https://trailhead.example/boots",
+    )
 
 
 def tiny_meta_account(path: Path) -> SandboxAccount:
@@ -37,26 +41,63 @@ def tiny_meta_account(path: Path) -> SandboxAccount:
     account = Account(name=META_ACCOUNT, id="1234567890", display_name="Trailhead (Meta)", platform=Platform.META)
     structure = AccountStructure(
         account=account,
-        campaigns=(Campaign(id="2001", name="Prospecting", channel="meta"),
-                   Campaign(id="2002", name="Retargeting", channel="meta", budget_id="4003")),
-        budgets=(Budget(id="4001", name="Hikers", level="ad_set", daily_amount=5000, campaign_ids=("2001",),
-                        ad_group_ids=("3001",)),
-                 Budget(id="4002", name="Campers", level="ad_set", daily_amount=3000, campaign_ids=("2001",),
-                        ad_group_ids=("3002",)),
-                 Budget(id="4003", name="Retargeting", level="campaign", daily_amount=8000, campaign_ids=("2002",),
-                        ad_group_ids=("3003",))),
-        ad_groups=(AdGroup(id="3001", campaign_id="2001", name="Hikers", budget_id="4001"),
-                   AdGroup(id="3002", campaign_id="2001", name="Campers", budget_id="4002", status=Status.PAUSED),
-                   AdGroup(id="3003", campaign_id="2002", name="Site visitors", budget_id="4003")),
-        ads=(Ad(id="5001", ad_group_id="3001", copy=_copy(1)), Ad(id="5002", ad_group_id="3002", copy=_copy(2)),
-             Ad(id="5003", ad_group_id="3003", copy=_copy(3)),
-             Ad(id="5004", ad_group_id="3001", status=Status.REMOVED, copy=_copy(4))),
+        campaigns=(
+            Campaign(id="2001", name="Prospecting", channel="meta"),
+            Campaign(id="2002", name="Retargeting", channel="meta", budget_id="4003"),
+        ),
+        budgets=(
+            Budget(
+                id="4001",
+                name="Hikers",
+                level="ad_set",
+                daily_amount=5000,
+                campaign_ids=("2001",),
+                ad_group_ids=("3001",),
+            ),
+            Budget(
+                id="4002",
+                name="Campers",
+                level="ad_set",
+                daily_amount=3000,
+                campaign_ids=("2001",),
+                ad_group_ids=("3002",),
+            ),
+            Budget(
+                id="4003",
+                name="Retargeting",
+                level="campaign",
+                daily_amount=8000,
+                campaign_ids=("2002",),
+                ad_group_ids=("3003",),
+            ),
+        ),
+        ad_groups=(
+            AdGroup(id="3001", campaign_id="2001", name="Hikers", budget_id="4001"),
+            AdGroup(id="3002", campaign_id="2001", name="Campers", budget_id="4002", status=Status.PAUSED),
+            AdGroup(id="3003", campaign_id="2002", name="Site visitors", budget_id="4003"),
+        ),
+        ads=(
+            Ad(id="5001", ad_group_id="3001", copy=_copy(1)),
+            Ad(id="5002", ad_group_id="3002", copy=_copy(2)),
+            Ad(id="5003", ad_group_id="3003", copy=_copy(3)),
+            Ad(id="5004", ad_group_id="3001", status=Status.REMOVED, copy=_copy(4)),
+        ),
     )
     sandbox = SandboxStore.create(path).save_account(structure)
-    rows = [{"date": START + dt.timedelta(days=d), "campaign_id": c, "ad_group_id": s, "impressions": 1000 + 10 * d,
-             "clicks": 20 + d, "cost": 1234 + 101 * d + int(s), "conversions": float(d % 3),
-             "conversion_value": 45.5 * (d % 3)}
-            for d in range(DAYS) for c, s in (("2001", "3001"), ("2001", "3002"), ("2002", "3003"))]
+    rows = [
+        {
+            "date": START + dt.timedelta(days=d),
+            "campaign_id": c,
+            "ad_group_id": s,
+            "impressions": 1000 + 10 * d,
+            "clicks": 20 + d,
+            "cost": 1234 + 101 * d + int(s),
+            "conversions": float(d % 3),
+            "conversion_value": 45.5 * (d % 3),
+        }
+        for d in range(DAYS)
+        for c, s in (("2001", "3001"), ("2001", "3002"), ("2002", "3003"))
+    ]
     sandbox.add_daily_metrics(pd.DataFrame(rows))
     return sandbox
 
@@ -75,14 +116,20 @@ def _api(emulator: MetaEmulator, token: str | None = None) -> FacebookAdsApi:
 
 def _get(emulator: MetaEmulator, path: str, token: str, **params: str) -> requests.Response:
     proof = hmac.new(emulator.app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
-    return requests.get(f"{emulator.base_url}/v26.0/{path}", timeout=5,
-                        params={"access_token": token, "appsecret_proof": proof, **params})
+    return requests.get(
+        f"{emulator.base_url}/v26.0/{path}",
+        timeout=5,
+        params={"access_token": token, "appsecret_proof": proof, **params},
+    )
 
 
 def test_account_node_and_edges_read_through_the_sdk(emulator: MetaEmulator) -> None:
     account = AdAccount(emulator.account_id, api=_api(emulator))
     assert account.api_get(fields=["name", "currency"]).export_all_data() == {
-        "id": "act_1234567890", "name": "Trailhead (Meta)", "currency": "USD"}
+        "id": "act_1234567890",
+        "name": "Trailhead (Meta)",
+        "currency": "USD",
+    }
     ad_sets = {s["id"]: s.export_all_data() for s in account.get_ad_sets(fields=["name", "daily_budget", "status"])}
     assert ad_sets["3001"]["daily_budget"] == "5000"
     assert ad_sets["3002"]["status"] == "PAUSED"
@@ -99,8 +146,13 @@ def test_account_node_and_edges_read_through_the_sdk(emulator: MetaEmulator) -> 
 def test_lists_page_with_cursors(emulator: MetaEmulator) -> None:
     cursor = AdAccount(emulator.account_id, api=_api(emulator)).get_insights(
         fields=["adset_id", "spend"],
-        params={"level": "adset", "time_increment": 1, "limit": 7,
-                "time_range": {"since": START.isoformat(), "until": (START + dt.timedelta(days=DAYS - 1)).isoformat()}})
+        params={
+            "level": "adset",
+            "time_increment": 1,
+            "limit": 7,
+            "time_range": {"since": START.isoformat(), "until": (START + dt.timedelta(days=DAYS - 1)).isoformat()},
+        },
+    )
     rows = [r.export_all_data() for r in cursor]
     assert len(rows) == 3 * DAYS  # five pages of seven, followed through paging.next / cursors.after
     first = next(r for r in rows if r["adset_id"] == "3001" and r["date_start"] == START.isoformat())
@@ -110,7 +162,8 @@ def test_lists_page_with_cursors(emulator: MetaEmulator) -> None:
 def test_insights_report_conversions_as_actions(emulator: MetaEmulator) -> None:
     rows = AdAccount(emulator.account_id, api=_api(emulator)).get_insights(
         fields=["campaign_id", "actions", "action_values", "impressions"],
-        params={"level": "campaign", "time_range": {"since": "2026-11-01", "until": "2026-11-10"}})
+        params={"level": "campaign", "time_range": {"since": "2026-11-01", "until": "2026-11-10"}},
+    )
     by_campaign = {r["campaign_id"]: r.export_all_data() for r in rows}
     assert by_campaign["2002"]["actions"][0]["value"] == repr(float(sum(d % 3 for d in range(DAYS))))
     assert by_campaign["2001"]["impressions"] == str(2 * sum(1000 + 10 * d for d in range(DAYS)))
@@ -161,11 +214,14 @@ def test_token_permission_and_rate_limit_errors(emulator: MetaEmulator) -> None:
 
 def test_create_creative_and_paused_ad(emulator: MetaEmulator) -> None:
     account = AdAccount(emulator.account_id, api=_api(emulator))
-    spec = {"page_id": emulator.page_id, "link_data": {"message": "New trail text", "name": "New headline",
-                                                       "link": "https://trailhead.example/new"}}
+    spec = {
+        "page_id": emulator.page_id,
+        "link_data": {"message": "New trail text", "name": "New headline", "link": "https://trailhead.example/new"},
+    }
     creative = account.create_ad_creative(params={"name": "c", "object_story_spec": spec})
-    ad = account.create_ad(params={"name": "new", "adset_id": "3001", "status": "PAUSED",
-                                   "creative": {"creative_id": creative["id"]}})
+    ad = account.create_ad(
+        params={"name": "new", "adset_id": "3001", "status": "PAUSED", "creative": {"creative_id": creative["id"]}}
+    )
     stored = next(a for a in emulator.sandbox.structure().ads if a.id == ad["id"])
     assert stored.status is Status.PAUSED and stored.ad_group_id == "3001"
     assert stored.copy_.primary_text == "New trail text"

@@ -42,18 +42,27 @@ from ads.errors import ReadOnlyAccountError, SandboxMissingError, UnknownAccount
 from sandbox.store import SandboxStore
 
 NAME = "sandbox:test"
-RSA = ResponsiveSearchAdCopy(headlines=("Hiking Boots", "Shop Hiking Boots", "Easy Returns"),
-                             descriptions=("Boots for every trail.", "Order today."), final_url="https://x.example/")
+RSA = ResponsiveSearchAdCopy(
+    headlines=("Hiking Boots", "Shop Hiking Boots", "Easy Returns"),
+    descriptions=("Boots for every trail.", "Order today."),
+    final_url="https://x.example/",
+)
 
 
-def _structure(name: str = NAME, *, read_only: bool = False, platform: Platform = Platform.GOOGLE_ADS) -> AccountStructure:
+def _structure(
+    name: str = NAME, *, read_only: bool = False, platform: Platform = Platform.GOOGLE_ADS
+) -> AccountStructure:
     return AccountStructure(
         account=Account(name=name, id="1234567890", display_name="Test", platform=platform, read_only=read_only),
         campaigns=(Campaign(id="10", name="Boots", channel="search", budget_id="20", monthly_target=300_000_000),),
-        budgets=(Budget(id="20", name="Boots budget", level="campaign", daily_amount=10_000_000, campaign_ids=("10",)),),
+        budgets=(
+            Budget(id="20", name="Boots budget", level="campaign", daily_amount=10_000_000, campaign_ids=("10",)),
+        ),
         ad_groups=(AdGroup(id="30", campaign_id="10", name="Men's Boots"),),
         keywords=(Keyword(id="40", ad_group_id="30", text="mens hiking boots", match_type=MatchType.EXACT),),
-        negatives=(NegativeKeyword(id="50", level="campaign", owner_id="10", text="Jobs", match_type=MatchType.PHRASE),),
+        negatives=(
+            NegativeKeyword(id="50", level="campaign", owner_id="10", text="Jobs", match_type=MatchType.PHRASE),
+        ),
         shared_lists=(SharedNegativeList(id="60", name="Account negatives", campaign_ids=("10",)),),
         ads=(Ad(id="70", ad_group_id="30", copy=RSA),),
     )
@@ -70,8 +79,13 @@ def account(store: SandboxStore):
 
 
 def _negatives(*texts: str, target: str = "10", level: str = "campaign") -> AddNegativeKeywords:
-    return AddNegativeKeywords(account=NAME, rationale="waste", level=level, target_id=target,
-                               keywords=tuple(NegativeSpec(text=t, match_type=MatchType.PHRASE) for t in texts))
+    return AddNegativeKeywords(
+        account=NAME,
+        rationale="waste",
+        level=level,
+        target_id=target,
+        keywords=tuple(NegativeSpec(text=t, match_type=MatchType.PHRASE) for t in texts),
+    )
 
 
 # -- opening ---------------------------------------------------------------------------------------
@@ -164,11 +178,18 @@ def test_new_ids_are_numeric_and_unique(store: SandboxStore) -> None:
 
 
 def test_daily_metrics_window(account) -> None:
-    frame = pd.DataFrame({
-        "date": pd.date_range("2026-01-30", periods=4), "campaign_id": "10", "ad_group_id": "30",
-        "impressions": [10, 20, 30, 40], "clicks": [1, 2, 3, 4], "cost": [100, 200, 300, 400],
-        "conversions": [0.0, 0.5, 1.0, 0.0], "conversion_value": [0.0, 5.0, 10.0, 0.0],
-    })
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2026-01-30", periods=4),
+            "campaign_id": "10",
+            "ad_group_id": "30",
+            "impressions": [10, 20, 30, 40],
+            "clicks": [1, 2, 3, 4],
+            "cost": [100, 200, 300, 400],
+            "conversions": [0.0, 0.5, 1.0, 0.0],
+            "conversion_value": [0.0, 5.0, 10.0, 0.0],
+        }
+    )
     account.add_daily_metrics(frame)
     got = account.daily_metrics(dt.date(2026, 1, 31), dt.date(2026, 2, 1))
     assert tuple(got.columns) == DAILY_METRIC_COLUMNS
@@ -177,12 +198,22 @@ def test_daily_metrics_window(account) -> None:
 
 
 def _terms(*rows: tuple[str, int, int]) -> pd.DataFrame:
-    return pd.DataFrame({
-        "search_term": [r[0] for r in rows], "campaign_id": "10", "campaign_name": "Boots", "ad_group_id": "30",
-        "ad_group_name": "Men's Boots", "keyword": "mens hiking boots", "match_type": "exact",
-        "impressions": 10, "clicks": [r[1] for r in rows], "cost": [r[2] for r in rows],
-        "conversions": 0.0, "conversion_value": 0.0,
-    })
+    return pd.DataFrame(
+        {
+            "search_term": [r[0] for r in rows],
+            "campaign_id": "10",
+            "campaign_name": "Boots",
+            "ad_group_id": "30",
+            "ad_group_name": "Men's Boots",
+            "keyword": "mens hiking boots",
+            "match_type": "exact",
+            "impressions": 10,
+            "clicks": [r[1] for r in rows],
+            "cost": [r[2] for r in rows],
+            "conversions": 0.0,
+            "conversion_value": 0.0,
+        }
+    )
 
 
 def test_search_terms_aggregate_days_inside_the_window(account) -> None:
@@ -213,9 +244,16 @@ def test_add_search_terms_is_idempotent_per_source(account) -> None:
 
 
 def test_ground_truth_round_trip(store: SandboxStore, account) -> None:
-    truth = pd.DataFrame({"search_term": ["boots jobs", "boots"], "theme": ["jobs", "boots"],
-                          "is_waste": [True, False], "waste_kind": ["jobs", ""], "is_brand": [False, False],
-                          "is_injection": [False, False]})
+    truth = pd.DataFrame(
+        {
+            "search_term": ["boots jobs", "boots"],
+            "theme": ["jobs", "boots"],
+            "is_waste": [True, False],
+            "waste_kind": ["jobs", ""],
+            "is_brand": [False, False],
+            "is_injection": [False, False],
+        }
+    )
     store.save_ground_truth(NAME, truth)
     got = store.ground_truth(NAME)
     pd.testing.assert_frame_equal(got, truth.sort_values("search_term", ignore_index=True), check_dtype=False)
@@ -226,8 +264,11 @@ def test_ground_truth_round_trip(store: SandboxStore, account) -> None:
 
 
 def test_validate_only_checks_and_writes_nothing(account) -> None:
-    bad_rsa = ResponsiveSearchAdCopy(headlines=("A headline that is far too long for RSA", "Same", "same"),
-                                     descriptions=("Only one",), final_url="https://x.example/")
+    bad_rsa = ResponsiveSearchAdCopy(
+        headlines=("A headline that is far too long for RSA", "Same", "same"),
+        descriptions=("Only one",),
+        final_url="https://x.example/",
+    )
     changes = [
         _negatives("free", "diy"),
         _negatives("jobs"),  # already there as "Jobs" (phrase)
@@ -249,8 +290,14 @@ def test_validate_only_checks_and_writes_nothing(account) -> None:
 
 
 def test_apply_each_kind(account) -> None:
-    create = CreateAdGroup(account=NAME, rationale="r", campaign_id="10", name="Trekking Poles",
-                           keywords=(KeywordSpec(text="trekking poles", match_type=MatchType.PHRASE),), ad=RSA)
+    create = CreateAdGroup(
+        account=NAME,
+        rationale="r",
+        campaign_id="10",
+        name="Trekking Poles",
+        keywords=(KeywordSpec(text="trekking poles", match_type=MatchType.PHRASE),),
+        ad=RSA,
+    )
     variant_copy = RSA.model_copy(update={"headlines": ("Boots On Sale", "Shop Boots", "Easy Returns")})
     changes = [
         _negatives("free"),
@@ -268,7 +315,8 @@ def test_apply_each_kind(account) -> None:
     group = next(g for g in structure.ad_groups if g.name == "Trekking Poles")
     assert group.status is Status.PAUSED
     assert [(k.text, k.match_type) for k in structure.keywords if k.ad_group_id == group.id] == [
-        ("trekking poles", MatchType.PHRASE)]
+        ("trekking poles", MatchType.PHRASE)
+    ]
     assert [a.status for a in structure.ads if a.ad_group_id == group.id] == [Status.PAUSED]
     assert f"customers/1234567890/adGroups/{group.id}" in results[1].resource_names
 
@@ -283,7 +331,10 @@ def test_failing_change_does_not_undo_the_others_and_reapply_is_already_applied(
     assert [r.status for r in account.apply(changes, validate_only=False)] == ["applied", "failed", "applied"]
     assert {n.text for n in account.structure().negatives} == {"Jobs", "free", "diy"}
     assert [r.status for r in account.apply(changes, validate_only=False)] == [
-        "already_applied", "failed", "already_applied"]
+        "already_applied",
+        "failed",
+        "already_applied",
+    ]
     assert len(account.structure().negatives) == 3
 
 
@@ -331,10 +382,16 @@ def test_meta_account_takes_meta_ads_only_and_uses_plain_ids(store: SandboxStore
 # -- the inverse changes a rollback proposes -------------------------------------------------------
 
 
-def _remove(*texts: str, target: str = "10", level: str = "campaign",
-            match_type: MatchType = MatchType.PHRASE) -> RemoveNegativeKeywords:
-    return RemoveNegativeKeywords(account=NAME, rationale="rolls back", level=level, target_id=target,
-                                  keywords=tuple(KeywordSpec(text=t, match_type=match_type) for t in texts))
+def _remove(
+    *texts: str, target: str = "10", level: str = "campaign", match_type: MatchType = MatchType.PHRASE
+) -> RemoveNegativeKeywords:
+    return RemoveNegativeKeywords(
+        account=NAME,
+        rationale="rolls back",
+        level=level,
+        target_id=target,
+        keywords=tuple(KeywordSpec(text=t, match_type=match_type) for t in texts),
+    )
 
 
 def _pause(level: str, entity_id: str) -> PauseEntity:
@@ -345,7 +402,9 @@ def test_remove_negatives_validates_applies_and_is_idempotent(account) -> None:
     account.apply([_negatives("free", "diy")], validate_only=False)
     remove = _remove("FREE", "diy", "never added")  # case and absent keywords do not matter
     assert [r.status for r in account.apply([remove, _remove("free", target="999")], validate_only=True)] == [
-        "validated", "failed"]
+        "validated",
+        "failed",
+    ]
     assert {n.text for n in account.structure().negatives} == {"Jobs", "free", "diy"}  # validate wrote nothing
     before = account.read_back(remove)
     assert not before.present and len(before.resource_names) == 2
@@ -387,12 +446,21 @@ def test_pausing_what_does_not_exist_fails(account) -> None:
     account.write(upserts=[Ad(id="71", ad_group_id="30", copy=RSA, status=Status.REMOVED)])
     results = account.apply([_pause("ad", "999"), _pause("ad", "71"), _pause("ad_group", "70")], validate_only=False)
     assert [(r.status, r.message) for r in results] == [
-        ("failed", "ad 999 does not exist"), ("failed", "ad 71 does not exist"), ("failed", "ad group 70 does not exist")]
+        ("failed", "ad 999 does not exist"),
+        ("failed", "ad 71 does not exist"),
+        ("failed", "ad group 70 does not exist"),
+    ]
 
 
 def test_read_back_gives_the_created_ids_a_rollback_pauses(account) -> None:
-    group = CreateAdGroup(account=NAME, rationale="r", campaign_id="10", name="Women's Boots",
-                          keywords=(KeywordSpec(text="womens boots", match_type=MatchType.PHRASE),), ad=RSA)
+    group = CreateAdGroup(
+        account=NAME,
+        rationale="r",
+        campaign_id="10",
+        name="Women's Boots",
+        keywords=(KeywordSpec(text="womens boots", match_type=MatchType.PHRASE),),
+        ad=RSA,
+    )
     variant = AddCreativeVariants(account=NAME, rationale="r", ad_group_id="30", ad=RSA)
     account.apply([group], validate_only=False)
     created = next(g for g in account.structure().ad_groups if g.name == "Women's Boots")

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ads.ad_copy import ad_text_length
 from ads.entities import (
     Account,
     AccountStructure,
@@ -20,7 +21,6 @@ from ads.entities import (
     Platform,
     ResponsiveSearchAdCopy,
 )
-from ads.ad_copy import ad_text_length
 from tools.creatives import (
     CreativeBrief,
     asset_problem,
@@ -32,8 +32,17 @@ from tools.creatives import (
 
 URL = "https://shop.test/boots"
 words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=60)
-long_words = st.sampled_from(["supercalifragilisticexpialidociousboots", "Donaudampfschifffahrtsgesellschaftskapitän",
-                              "露营帐篷超轻双人防水帐篷露营帐篷", "guaranteed", "#1 cure", "BEST PRICE GUARANTEED", "🥾🥾 boots!!"])
+long_words = st.sampled_from(
+    [
+        "supercalifragilisticexpialidociousboots",
+        "Donaudampfschifffahrtsgesellschaftskapitän",
+        "露营帐篷超轻双人防水帐篷露营帐篷",
+        "guaranteed",
+        "#1 cure",
+        "BEST PRICE GUARANTEED",
+        "🥾🥾 boots!!",
+    ]
+)
 phrases = st.one_of(words, long_words, st.lists(st.one_of(words, long_words), max_size=6).map(" ".join))
 
 
@@ -63,8 +72,12 @@ def test_rsa_and_meta_limits_always_hold(theme: str, keywords: list[str], brand:
 
 
 def test_keyword_insertion_trims_whole_words_in_title_case() -> None:
-    ad = write_rsa("hiking boots", ["waterproof hiking boots for women", "supercalifragilisticexpialidocious"],
-                   URL, brand="Trailhead Outfitters")
+    ad = write_rsa(
+        "hiking boots",
+        ["waterproof hiking boots for women", "supercalifragilisticexpialidocious"],
+        URL,
+        brand="Trailhead Outfitters",
+    )
     assert "Waterproof Hiking Boots" in ad.headlines  # "for women" dropped as a whole, not cut mid-word
     assert "Compare Hiking Boots" in ad.headlines  # leading modifier dropped to keep the head noun
     assert "Trailhead Outfitters" in ad.headlines
@@ -107,10 +120,19 @@ class BadWriter:
         self.briefs.append(brief)
         return [
             ResponsiveSearchAdCopy(
-                headlines=("Boots Built For Wet Trails", "boots built for wet trails", "#1 Boots In Town",
-                           "A Headline That Is Far Too Long For Google Ads", "FREE BOOTS", "Go!!"),
+                headlines=(
+                    "Boots Built For Wet Trails",
+                    "boots built for wet trails",
+                    "#1 Boots In Town",
+                    "A Headline That Is Far Too Long For Google Ads",
+                    "FREE BOOTS",
+                    "Go!!",
+                ),
                 descriptions=("Dry feet on every trail, in every season.", "x" * 91),
-                path1="waaaaaaaaaaaaaaaay-too-long", path2="boots", final_url="https://attacker.test"),
+                path1="waaaaaaaaaaaaaaaay-too-long",
+                path2="boots",
+                final_url="https://attacker.test",
+            ),
             {"type": "responsive_search_ad", "headlines": "not a list"},
             MetaAdCopy(primary_text="wrong platform", headline="Wrong", link_url=URL),
         ]
@@ -118,8 +140,13 @@ class BadWriter:
 
 def test_invalid_writer_output_is_repaired() -> None:
     writer = BadWriter()
-    brief = CreativeBrief(platform=Platform.GOOGLE_ADS, theme="Hiking Boots", keywords=("hiking boots",),
-                          landing_url=URL, brand="Trailhead")
+    brief = CreativeBrief(
+        platform=Platform.GOOGLE_ADS,
+        theme="Hiking Boots",
+        keywords=("hiking boots",),
+        landing_url=URL,
+        brand="Trailhead",
+    )
     ad = write_copy(brief, writer)
     assert isinstance(ad, ResponsiveSearchAdCopy)
     assert_valid_rsa(ad)
@@ -135,8 +162,14 @@ def test_invalid_writer_output_is_repaired() -> None:
 
 def test_meta_writer_output_is_checked_per_field() -> None:
     def writer(brief: CreativeBrief) -> list:
-        return [MetaAdCopy(primary_text="Guaranteed cure for cold feet", headline="Warm Boots For Cold Trails",
-                           description="Order today, wear tomorrow, and be happy", link_url="https://attacker.test")]
+        return [
+            MetaAdCopy(
+                primary_text="Guaranteed cure for cold feet",
+                headline="Warm Boots For Cold Trails",
+                description="Order today, wear tomorrow, and be happy",
+                link_url="https://attacker.test",
+            )
+        ]
 
     brief = CreativeBrief(platform=Platform.META, theme="Winter Boots", landing_url=URL, brand="Trailhead")
     ad = write_copy(brief, writer)
@@ -153,38 +186,64 @@ def rsa(*headlines: str) -> ResponsiveSearchAdCopy:
 
 
 def metrics_rows(ad_group_id: str, campaign_id: str, impressions: int, clicks: int, conversions: float = 0.0) -> dict:
-    return {"date": dt.date(2026, 11, 1), "campaign_id": campaign_id, "ad_group_id": ad_group_id,
-            "impressions": impressions, "clicks": clicks, "cost": clicks * 1_000_000,
-            "conversions": conversions, "conversion_value": 0.0}
+    return {
+        "date": dt.date(2026, 11, 1),
+        "campaign_id": campaign_id,
+        "ad_group_id": ad_group_id,
+        "impressions": impressions,
+        "clicks": clicks,
+        "cost": clicks * 1_000_000,
+        "conversions": conversions,
+        "conversion_value": 0.0,
+    }
 
 
 @pytest.fixture
 def google_structure() -> AccountStructure:
-    account = Account(name="sandbox:t", id="1234567890", display_name="T", platform=Platform.GOOGLE_ADS,
-                      brand_terms=("trailhead",))
-    groups = [("thin", "c1", "Rain Jackets"), ("healthy", "c1", "Hiking Boots"), ("low", "c1", "Trail Shoes"),
-              ("quiet", "c2", "Tents"), ("quiet2", "c2", "Tarps"), ("paused_campaign", "c3", "Old")]
+    account = Account(
+        name="sandbox:t", id="1234567890", display_name="T", platform=Platform.GOOGLE_ADS, brand_terms=("trailhead",)
+    )
+    groups = [
+        ("thin", "c1", "Rain Jackets"),
+        ("healthy", "c1", "Hiking Boots"),
+        ("low", "c1", "Trail Shoes"),
+        ("quiet", "c2", "Tents"),
+        ("quiet2", "c2", "Tarps"),
+        ("paused_campaign", "c3", "Old"),
+    ]
     ads = [Ad(id="a0", ad_group_id="thin", copy=rsa("Rain Jackets", "Stay Dry", "Shop Now"))]
     for group, _, name in groups[1:]:
-        ads += [Ad(id=f"{group}1", ad_group_id=group, copy=rsa(name, "Shop Now", "Order Today")),
-                Ad(id=f"{group}2", ad_group_id=group, copy=rsa(f"Shop {name}", "Browse", "Fast"))]
+        ads += [
+            Ad(id=f"{group}1", ad_group_id=group, copy=rsa(name, "Shop Now", "Order Today")),
+            Ad(id=f"{group}2", ad_group_id=group, copy=rsa(f"Shop {name}", "Browse", "Fast")),
+        ]
     return AccountStructure(
         account=account,
-        campaigns=(Campaign(id="c1", name="Generic", channel="search"), Campaign(id="c2", name="Camp", channel="search"),
-                   Campaign(id="c3", name="Old", channel="search", status="paused")),
+        campaigns=(
+            Campaign(id="c1", name="Generic", channel="search"),
+            Campaign(id="c2", name="Camp", channel="search"),
+            Campaign(id="c3", name="Old", channel="search", status="paused"),
+        ),
         ad_groups=tuple(AdGroup(id=g, campaign_id=c, name=n) for g, c, n in groups),
-        keywords=(Keyword(id="k1", ad_group_id="low", text="trail running shoes", match_type=MatchType.PHRASE),
-                  Keyword(id="k2", ad_group_id="low", text="old keyword", match_type=MatchType.EXACT, status="paused")),
-        ads=tuple(ads))
+        keywords=(
+            Keyword(id="k1", ad_group_id="low", text="trail running shoes", match_type=MatchType.PHRASE),
+            Keyword(id="k2", ad_group_id="low", text="old keyword", match_type=MatchType.EXACT, status="paused"),
+        ),
+        ads=tuple(ads),
+    )
 
 
 def test_variants_for_thin_and_low_ctr_ad_groups_only(google_structure: AccountStructure) -> None:
-    metrics = pd.DataFrame([
-        metrics_rows("thin", "c1", 500, 20), metrics_rows("healthy", "c1", 10_000, 500, 12.0),
-        metrics_rows("low", "c1", 8_000, 80, 1.0),  # 1.0 % against 5.0 %: clearly lowest
-        metrics_rows("quiet", "c2", 900, 2),  # low CTR but under the impression floor
-        metrics_rows("quiet2", "c2", 5_000, 150), metrics_rows("paused_campaign", "c3", 5_000, 1),
-    ])
+    metrics = pd.DataFrame(
+        [
+            metrics_rows("thin", "c1", 500, 20),
+            metrics_rows("healthy", "c1", 10_000, 500, 12.0),
+            metrics_rows("low", "c1", 8_000, 80, 1.0),  # 1.0 % against 5.0 %: clearly lowest
+            metrics_rows("quiet", "c2", 900, 2),  # low CTR but under the impression floor
+            metrics_rows("quiet2", "c2", 5_000, 150),
+            metrics_rows("paused_campaign", "c3", 5_000, 1),
+        ]
+    )
     changes = propose_creative_variants(google_structure, metrics)
     assert [c.ad_group_id for c in changes] == ["thin", "low"]
     thin, low = changes
@@ -193,8 +252,13 @@ def test_variants_for_thin_and_low_ctr_ad_groups_only(google_structure: AccountS
     assert low.ad.final_url == URL
     assert "Trail Running Shoes" in low.ad.headlines and "Old Keyword" not in low.ad.headlines
     assert set(low.ad.headlines[:3]).isdisjoint({"Trail Shoes", "Shop Trail Shoes"})  # differs from current ads
-    assert low.evidence.metrics == {"impressions": 8000.0, "clicks": 80.0, "ctr": 0.01, "conversions": 1.0,
-                                    "enabled_ads": 2.0}
+    assert low.evidence.metrics == {
+        "impressions": 8000.0,
+        "clicks": 80.0,
+        "ctr": 0.01,
+        "conversions": 1.0,
+        "enabled_ads": 2.0,
+    }
     assert "lowest click-through rate" in low.rationale and "1.00%" in low.rationale and "5.00%" in low.rationale
     assert thin.evidence.metrics["enabled_ads"] == 1.0 and "1 enabled ad;" in thin.rationale
     assert low.evidence.period_start == "2026-11-01"
@@ -202,22 +266,45 @@ def test_variants_for_thin_and_low_ctr_ad_groups_only(google_structure: AccountS
 
 
 def test_no_variants_for_healthy_account(google_structure: AccountStructure) -> None:
-    healthy = google_structure.model_copy(update={
-        "ad_groups": tuple(g for g in google_structure.ad_groups if g.id not in {"thin", "low"})})
-    metrics = pd.DataFrame([metrics_rows("healthy", "c1", 10_000, 500), metrics_rows("quiet", "c2", 4_000, 180),
-                            metrics_rows("quiet2", "c2", 5_000, 200)])  # 4.5 % vs 4.0 %: within LOW_CTR_RATIO
+    healthy = google_structure.model_copy(
+        update={"ad_groups": tuple(g for g in google_structure.ad_groups if g.id not in {"thin", "low"})}
+    )
+    metrics = pd.DataFrame(
+        [
+            metrics_rows("healthy", "c1", 10_000, 500),
+            metrics_rows("quiet", "c2", 4_000, 180),
+            metrics_rows("quiet2", "c2", 5_000, 200),
+        ]
+    )  # 4.5 % vs 4.0 %: within LOW_CTR_RATIO
     assert propose_creative_variants(healthy, metrics) == []
 
 
 def test_meta_accounts_get_meta_copy_themed_by_ad_set_name() -> None:
     account = Account(name="sandbox:m", id="act_1", display_name="M", platform=Platform.META)
     structure = AccountStructure(
-        account=account, campaigns=(Campaign(id="mc", name="Prospecting", channel="meta"),),
+        account=account,
+        campaigns=(Campaign(id="mc", name="Prospecting", channel="meta"),),
         ad_groups=(AdGroup(id="as1", campaign_id="mc", name="Ultralight Tents"),),
-        ads=(Ad(id="ad1", ad_group_id="as1", copy=MetaAdCopy(primary_text="Go light.", headline="Light Tents",
-                                                           link_url="https://shop.test/tents")),))
-    empty = pd.DataFrame(columns=["date", "campaign_id", "ad_group_id", "impressions", "clicks", "cost",
-                                  "conversions", "conversion_value"])
+        ads=(
+            Ad(
+                id="ad1",
+                ad_group_id="as1",
+                copy=MetaAdCopy(primary_text="Go light.", headline="Light Tents", link_url="https://shop.test/tents"),
+            ),
+        ),
+    )
+    empty = pd.DataFrame(
+        columns=[
+            "date",
+            "campaign_id",
+            "ad_group_id",
+            "impressions",
+            "clicks",
+            "cost",
+            "conversions",
+            "conversion_value",
+        ]
+    )
     [change] = propose_creative_variants(structure, empty)
     assert isinstance(change.ad, MetaAdCopy)
     assert change.ad.link_url == "https://shop.test/tents"

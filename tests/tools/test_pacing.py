@@ -14,36 +14,73 @@ USD = 1_000_000  # Google micros per dollar
 TODAY = dt.date(2026, 6, 11)  # June has 30 days: 10 complete days (1st-10th), 20 left including the 11th
 
 
-def rows(campaign_id: str, per_day: float, days: range, month: int = 6, unit: int = USD, ad_group_id: str = "") -> list[dict]:
-    return [{"date": dt.date(2026, month, d), "campaign_id": campaign_id, "ad_group_id": ad_group_id or f"{campaign_id}-g",
-             "impressions": 100, "clicks": 5, "cost": round(per_day * unit), "conversions": 0.0, "conversion_value": 0.0}
-            for d in days]
+def rows(
+    campaign_id: str, per_day: float, days: range, month: int = 6, unit: int = USD, ad_group_id: str = ""
+) -> list[dict]:
+    return [
+        {
+            "date": dt.date(2026, month, d),
+            "campaign_id": campaign_id,
+            "ad_group_id": ad_group_id or f"{campaign_id}-g",
+            "impressions": 100,
+            "clicks": 5,
+            "cost": round(per_day * unit),
+            "conversions": 0.0,
+            "conversion_value": 0.0,
+        }
+        for d in days
+    ]
 
 
-def google(campaigns: list[tuple[str, int | None, int, str]], budgets_funding: dict[str, tuple[str, ...]] | None = None,
-           cap: int | None = None) -> AccountStructure:
+def google(
+    campaigns: list[tuple[str, int | None, int, str]],
+    budgets_funding: dict[str, tuple[str, ...]] | None = None,
+    cap: int | None = None,
+) -> AccountStructure:
     """campaigns: (id, monthly target in dollars, daily budget in dollars, status)."""
-    account = Account(name="sandbox:t", id="1234567890", display_name="T", platform=Platform.GOOGLE_ADS,
-                      monthly_budget_cap=cap)
+    account = Account(
+        name="sandbox:t", id="1234567890", display_name="T", platform=Platform.GOOGLE_ADS, monthly_budget_cap=cap
+    )
     budgets_funding = budgets_funding or {f"b-{c[0]}": (c[0],) for c in campaigns}
     daily = {c[0]: c[2] for c in campaigns}
     return AccountStructure(
         account=account,
-        campaigns=tuple(Campaign(id=c, name=c.title(), channel="search", status=status,
-                                 monthly_target=None if target is None else target * USD)
-                        for c, target, _, status in campaigns),
-        budgets=tuple(Budget(id=b, name=f"{b} budget", level="campaign", daily_amount=daily[ids[0]] * USD,
-                             campaign_ids=ids) for b, ids in budgets_funding.items()))
+        campaigns=tuple(
+            Campaign(
+                id=c,
+                name=c.title(),
+                channel="search",
+                status=status,
+                monthly_target=None if target is None else target * USD,
+            )
+            for c, target, _, status in campaigns
+        ),
+        budgets=tuple(
+            Budget(id=b, name=f"{b} budget", level="campaign", daily_amount=daily[ids[0]] * USD, campaign_ids=ids)
+            for b, ids in budgets_funding.items()
+        ),
+    )
 
 
 @pytest.fixture
 def month() -> tuple[AccountStructure, pd.DataFrame]:
-    structure = google([("over", 3000, 100, "enabled"), ("under", 3000, 100, "enabled"),
-                        ("ontrack", 3000, 100, "enabled"), ("untargeted", None, 100, "enabled"),
-                        ("paused", 3000, 100, "paused")], cap=20_000 * USD)
-    metrics = pd.DataFrame(rows("over", 150, range(1, 11)) + rows("under", 50, range(1, 11))
-                           + rows("ontrack", 100, range(1, 11)) + rows("untargeted", 80, range(1, 11))
-                           + rows("paused", 30, range(1, 4)))
+    structure = google(
+        [
+            ("over", 3000, 100, "enabled"),
+            ("under", 3000, 100, "enabled"),
+            ("ontrack", 3000, 100, "enabled"),
+            ("untargeted", None, 100, "enabled"),
+            ("paused", 3000, 100, "paused"),
+        ],
+        cap=20_000 * USD,
+    )
+    metrics = pd.DataFrame(
+        rows("over", 150, range(1, 11))
+        + rows("under", 50, range(1, 11))
+        + rows("ontrack", 100, range(1, 11))
+        + rows("untargeted", 80, range(1, 11))
+        + rows("paused", 30, range(1, 4))
+    )
     return structure, metrics
 
 
@@ -82,12 +119,20 @@ def test_proposals_land_on_target_and_only_outside_tolerance(month) -> None:
     assert set(changes) == {"b-over", "b-under"}
     over = changes["b-over"]
     assert (over.from_amount, over.to_amount, over.level) == (100 * USD, 75 * USD, "campaign")
-    assert over.evidence.metrics == {"mtd": 1500.0 * USD, "target": 3000.0 * USD, "projected": 4500.0 * USD,
-                                     "days_left": 20.0, "run_rate": 150.0 * USD, "projected_vs_target": 1.5}
+    assert over.evidence.metrics == {
+        "mtd": 1500.0 * USD,
+        "target": 3000.0 * USD,
+        "projected": 4500.0 * USD,
+        "days_left": 20.0,
+        "run_rate": 150.0 * USD,
+        "projected_vs_target": 1.5,
+    }
     assert (over.evidence.period_start, over.evidence.period_end) == ("2026-06-01", "2026-06-10")
     assert "1,500.00 USD" in over.rationale and "3,000.00 USD" in over.rationale and "75.00 USD" in over.rationale
     assert "50% over" in over.rationale
-    for change, pacing in ((c, next(b for b in report.budgets if b.budget_id == c.budget_id)) for c in changes.values()):
+    for change, pacing in (
+        (c, next(b for b in report.budgets if b.budget_id == c.budget_id)) for c in changes.values()
+    ):
         landing = pacing.month_to_date_spend + change.to_amount * report.days_left
         # Google's rest-of-month limit is new daily x days left: never above target, and within a unit a day of it.
         assert pacing.monthly_target - report.days_left * USD < landing <= pacing.monthly_target
@@ -105,8 +150,18 @@ def test_tolerance_decides_whether_to_propose() -> None:
 
 def test_first_of_month_respects_googles_30_4x_monthly_limit() -> None:
     structure = google([("c", 3040, 150, "enabled")])
-    empty = pd.DataFrame(columns=["date", "campaign_id", "ad_group_id", "impressions", "clicks", "cost",
-                                  "conversions", "conversion_value"])
+    empty = pd.DataFrame(
+        columns=[
+            "date",
+            "campaign_id",
+            "ad_group_id",
+            "impressions",
+            "clicks",
+            "cost",
+            "conversions",
+            "conversion_value",
+        ]
+    )
     report = pace_budgets(structure, empty, dt.date(2027, 2, 1))  # February 2027: 28 days
     assert (report.days_elapsed, report.days_left, report.account_month_to_date) == (0, 28, 0)
     [pacing] = report.budgets
@@ -140,8 +195,10 @@ def test_run_rate_falls_back_to_daily_budget_with_under_three_days_of_data() -> 
 
 
 def test_shared_budget_sums_its_campaigns_targets_or_has_none() -> None:
-    structure = google([("a", 1000, 100, "enabled"), ("b", 2000, 100, "enabled"), ("c", None, 100, "enabled")],
-                       budgets_funding={"shared": ("a", "b"), "mixed": ("c", "a")})
+    structure = google(
+        [("a", 1000, 100, "enabled"), ("b", 2000, 100, "enabled"), ("c", None, 100, "enabled")],
+        budgets_funding={"shared": ("a", "b"), "mixed": ("c", "a")},
+    )
     metrics = pd.DataFrame(rows("a", 60, range(1, 11)) + rows("b", 90, range(1, 11)) + rows("c", 10, range(1, 11)))
     by_id = {b.budget_id: b for b in pace_budgets(structure, metrics, TODAY).budgets}
     shared = by_id["shared"]
@@ -180,12 +237,19 @@ def test_meta_ad_set_budgets_split_the_campaign_target_by_budget_share() -> None
     structure = AccountStructure(
         account=account,
         campaigns=(Campaign(id="mc", name="Prospecting", channel="meta", monthly_target=300_000),),  # $3,000
-        ad_groups=(AdGroup(id="as1", campaign_id="mc", name="Tents", budget_id="bs1"),
-                   AdGroup(id="as2", campaign_id="mc", name="Boots", budget_id="bs2")),
-        budgets=(Budget(id="bs1", name="Tents", level="ad_set", daily_amount=6_000, ad_group_ids=("as1",)),
-                 Budget(id="bs2", name="Boots", level="ad_set", daily_amount=3_000, ad_group_ids=("as2",))))
-    metrics = pd.DataFrame(rows("mc", 90, range(1, 11), unit=100, ad_group_id="as1")
-                           + rows("mc", 30, range(1, 11), unit=100, ad_group_id="as2"))
+        ad_groups=(
+            AdGroup(id="as1", campaign_id="mc", name="Tents", budget_id="bs1"),
+            AdGroup(id="as2", campaign_id="mc", name="Boots", budget_id="bs2"),
+        ),
+        budgets=(
+            Budget(id="bs1", name="Tents", level="ad_set", daily_amount=6_000, ad_group_ids=("as1",)),
+            Budget(id="bs2", name="Boots", level="ad_set", daily_amount=3_000, ad_group_ids=("as2",)),
+        ),
+    )
+    metrics = pd.DataFrame(
+        rows("mc", 90, range(1, 11), unit=100, ad_group_id="as1")
+        + rows("mc", 30, range(1, 11), unit=100, ad_group_id="as2")
+    )
     report = pace_budgets(structure, metrics, TODAY)
     tents, boots = report.budgets
     assert (tents.monthly_target, boots.monthly_target) == (200_000, 100_000)  # 2/3 and 1/3 of $3,000

@@ -14,29 +14,89 @@ from tools import query_embeddings
 from tools.query_clusters import ClusteringResult, cluster_queries
 
 THEMES: dict[str, list[str]] = {
-    "shoes": ["running shoes", "running shoes men", "womens running shoes", "trail running shoes", "running shoes sale",
-              "best running shoes", "cheap running shoes", "running shoes wide", "nike running shoes",
-              "running shoes for flat feet", "lightweight running shoes", "running shoes size 10",
-              "marathon running shoes", "running shoes waterproof", "kids running shoes"],
-    "pizza": ["pizza delivery", "pizza delivery near me", "late night pizza delivery", "cheap pizza delivery",
-              "order pizza online", "pizza delivery open now", "pepperoni pizza delivery", "pizza delivery deals",
-              "vegan pizza delivery", "pizza delivery coupon", "gluten free pizza delivery", "pizza delivery downtown",
-              "large pizza delivery", "pizza places delivery", "fast pizza delivery"],
-    "insurance": ["car insurance", "car insurance quote", "cheap car insurance", "car insurance comparison",
-                  "car insurance for young drivers", "best car insurance", "car insurance online", "auto car insurance",
-                  "car insurance rates", "temporary car insurance", "car insurance no deposit", "classic car insurance",
-                  "car insurance renewal", "car insurance monthly", "car insurance discount"],
-    "yoga": ["yoga classes", "yoga classes near me", "beginner yoga classes", "hot yoga classes", "online yoga classes",
-             "prenatal yoga classes", "yoga classes for seniors", "free yoga classes", "yoga classes tonight",
-             "power yoga classes", "yoga classes schedule", "morning yoga classes", "yoga studio classes",
-             "kids yoga classes", "private yoga classes"],
+    "shoes": [
+        "running shoes",
+        "running shoes men",
+        "womens running shoes",
+        "trail running shoes",
+        "running shoes sale",
+        "best running shoes",
+        "cheap running shoes",
+        "running shoes wide",
+        "nike running shoes",
+        "running shoes for flat feet",
+        "lightweight running shoes",
+        "running shoes size 10",
+        "marathon running shoes",
+        "running shoes waterproof",
+        "kids running shoes",
+    ],
+    "pizza": [
+        "pizza delivery",
+        "pizza delivery near me",
+        "late night pizza delivery",
+        "cheap pizza delivery",
+        "order pizza online",
+        "pizza delivery open now",
+        "pepperoni pizza delivery",
+        "pizza delivery deals",
+        "vegan pizza delivery",
+        "pizza delivery coupon",
+        "gluten free pizza delivery",
+        "pizza delivery downtown",
+        "large pizza delivery",
+        "pizza places delivery",
+        "fast pizza delivery",
+    ],
+    "insurance": [
+        "car insurance",
+        "car insurance quote",
+        "cheap car insurance",
+        "car insurance comparison",
+        "car insurance for young drivers",
+        "best car insurance",
+        "car insurance online",
+        "auto car insurance",
+        "car insurance rates",
+        "temporary car insurance",
+        "car insurance no deposit",
+        "classic car insurance",
+        "car insurance renewal",
+        "car insurance monthly",
+        "car insurance discount",
+    ],
+    "yoga": [
+        "yoga classes",
+        "yoga classes near me",
+        "beginner yoga classes",
+        "hot yoga classes",
+        "online yoga classes",
+        "prenatal yoga classes",
+        "yoga classes for seniors",
+        "free yoga classes",
+        "yoga classes tonight",
+        "power yoga classes",
+        "yoga classes schedule",
+        "morning yoga classes",
+        "yoga studio classes",
+        "kids yoga classes",
+        "private yoga classes",
+    ],
 }
 TRUTH = {query: theme for theme, queries in THEMES.items() for query in queries}
 
 
 def labelled_frame(**impressions_by_theme: int) -> pd.DataFrame:
-    rows = [{"search_term": query, "impressions": impressions_by_theme.get(theme, 100), "clicks": 5,
-             "cost": 1_000_000, "conversions": 0.5} for query, theme in TRUTH.items()]
+    rows = [
+        {
+            "search_term": query,
+            "impressions": impressions_by_theme.get(theme, 100),
+            "clicks": 5,
+            "cost": 1_000_000,
+            "conversions": 0.5,
+        }
+        for query, theme in TRUTH.items()
+    ]
     return pd.DataFrame(rows)
 
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ads.entities import MatchType
-from tools.keyword_matching import (
+from ads.keyword_matching import (
     KeywordMatcher,
     close_variant,
     matches,
@@ -19,30 +19,45 @@ from tools.keyword_matching import (
 EXACT, PHRASE, BROAD = MatchType.EXACT, MatchType.PHRASE, MatchType.BROAD
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("  Hiking   BOOTS ", ("hiking", "boots")),
-    ("men's boots", ("men's", "boots")),
-    ("Men’s boots", ("men's", "boots")),          # curly apostrophe is an apostrophe
-    ("'quoted' boots", ("quoted", "boots")),       # apostrophes outside a word are dropped
-    ("b&q paint", ("b&q", "paint")),
-    ("bed & breakfast", ("bed", "&", "breakfast")),
-    ("t-shirt, cheap!", ("t", "shirt", "cheap")),
-    ("boots (size 42) + laces", ("boots", "size", "42", "laces")),
-    ("2.5l bottle", ("2", "5l", "bottle")),
-    ("snake_case", ("snake", "case")),
-    ("Ｂｏｏｔｓ", ("boots",)),                     # full-width letters fold to ASCII (NFKC)
-    ("Schuhe für Damen", ("schuhe", "für", "damen")),
-    ("!!!", ()),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("  Hiking   BOOTS ", ("hiking", "boots")),
+        ("men's boots", ("men's", "boots")),
+        ("Men’s boots", ("men's", "boots")),  # curly apostrophe is an apostrophe
+        ("'quoted' boots", ("quoted", "boots")),  # apostrophes outside a word are dropped
+        ("b&q paint", ("b&q", "paint")),
+        ("bed & breakfast", ("bed", "&", "breakfast")),
+        ("t-shirt, cheap!", ("t", "shirt", "cheap")),
+        ("boots (size 42) + laces", ("boots", "size", "42", "laces")),
+        ("2.5l bottle", ("2", "5l", "bottle")),
+        ("snake_case", ("snake", "case")),
+        ("Ｂｏｏｔｓ", ("boots",)),  # full-width letters fold to ASCII (NFKC)
+        ("Schuhe für Damen", ("schuhe", "für", "damen")),
+        ("!!!", ()),
+    ],
+)
 def test_tokens(text: str, expected: tuple[str, ...]) -> None:
     assert tokens(text) == expected
 
 
-@pytest.mark.parametrize(("word", "variant"), [
-    ("boots", "boot"), ("boot", "boot"), ("boxes", "box"), ("batteries", "battery"), ("glasses", "glass"),
-    ("glass", "glass"), ("shoes", "shoe"), ("men's", "men"), ("bus", "bus"), ("tennis", "tennis"), ("gps", "gps"),
-    ("42s", "42s"),
-])
+@pytest.mark.parametrize(
+    ("word", "variant"),
+    [
+        ("boots", "boot"),
+        ("boot", "boot"),
+        ("boxes", "box"),
+        ("batteries", "battery"),
+        ("glasses", "glass"),
+        ("glass", "glass"),
+        ("shoes", "shoe"),
+        ("men's", "men"),
+        ("bus", "bus"),
+        ("tennis", "tennis"),
+        ("gps", "gps"),
+        ("42s", "42s"),
+    ],
+)
 def test_close_variant(word: str, variant: str) -> None:
     assert close_variant(word) == variant
 
@@ -60,10 +75,10 @@ NEGATIVE_TABLE = [
     ("hiking winter boots", "hiking boots", PHRASE, False),
     ("boots hiking", "hiking boots", PHRASE, False),
     ("hiking boot", "hiking boots", PHRASE, False),
-    ("boot jobs", "job", PHRASE, False),              # partial words never match
+    ("boot jobs", "job", PHRASE, False),  # partial words never match
     ("boot jobs", "jobs", PHRASE, True),
     ("bootjobs", "jobs", PHRASE, False),
-    ("t-shirt jobs", "t shirt", PHRASE, True),        # punctuation is a word break on both sides
+    ("t-shirt jobs", "t shirt", PHRASE, True),  # punctuation is a word break on both sides
     # broad: all words, any order, no variants
     ("boots for hiking", "hiking boots", BROAD, True),
     ("hiking shoes", "hiking boots", BROAD, False),
@@ -74,14 +89,14 @@ NEGATIVE_TABLE = [
 ]
 
 POSITIVE_TABLE = [
-    ("hiking boot", "hiking boots", EXACT, True),     # singular/plural close variant
+    ("hiking boot", "hiking boots", EXACT, True),  # singular/plural close variant
     ("hiking boots", "hiking boot", EXACT, True),
-    ("boots hiking", "hiking boots", EXACT, False),   # reordering is not modelled
+    ("boots hiking", "hiking boots", EXACT, False),  # reordering is not modelled
     ("cheap hiking boot", "hiking boots", PHRASE, True),
     ("hiking winter boots", "hiking boots", PHRASE, False),
     ("boot for hikes", "hiking boots", BROAD, False),  # stems beyond plural are not modelled
     ("boot for hiking", "hiking boots", BROAD, True),
-    ("men's jackets", "mens jacket", EXACT, True),    # possessive apostrophe
+    ("men's jackets", "mens jacket", EXACT, True),  # possessive apostrophe
     ("boot jobs", "job", PHRASE, True),
     ("bootjobs", "job", PHRASE, False),
 ]
@@ -101,8 +116,9 @@ def test_positive_semantics(query: str, keyword: str, match_type: MatchType, exp
 
 def test_matched_by_lists_each_keywords_queries() -> None:
     queries = ["boot jobs", "free boots", "hiking boots", "jobs free", "hiking boots jobs"]
-    matcher = KeywordMatcher([("jobs", PHRASE), ("hiking boots", EXACT), ("free jobs", BROAD), ("none", EXACT)],
-                             negative=True)
+    matcher = KeywordMatcher(
+        [("jobs", PHRASE), ("hiking boots", EXACT), ("free jobs", BROAD), ("none", EXACT)], negative=True
+    )
     assert [ids.tolist() for ids in matcher.matched_by(queries)] == [[0, 3, 4], [2], [3], []]
     assert matcher.matched(queries).tolist() == [True, False, True, True, True]
     assert normalise("  Free  BOOTS! ") == "free boots"
@@ -113,9 +129,11 @@ PHRASES = st.lists(WORDS, min_size=1, max_size=4).map(" ".join)
 
 
 @settings(max_examples=150, deadline=None)
-@given(queries=st.lists(PHRASES, min_size=1, max_size=12),
-       keywords=st.lists(st.tuples(PHRASES, st.sampled_from(list(MatchType))), min_size=1, max_size=6),
-       negative=st.booleans())
+@given(
+    queries=st.lists(PHRASES, min_size=1, max_size=12),
+    keywords=st.lists(st.tuples(PHRASES, st.sampled_from(list(MatchType))), min_size=1, max_size=6),
+    negative=st.booleans(),
+)
 def test_vectorised_matcher_agrees_with_the_specification(queries, keywords, negative) -> None:
     expected = np.array([[matches(q, text, kind, negative=negative) for text, kind in keywords] for q in queries])
     query_index, keyword_index = KeywordMatcher(keywords, negative=negative).pairs(queries)

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from ads.account import AdAccount, ApplyResult, QueuedChanges
 from ads.changes import Change
-from graphs.change_log import ChangeLog
-from graphs.tracing import Tracing
+from ops.change_log import ChangeLog
+from ops.tracing import Tracing
 
 
 def reconcile(account: AdAccount, log: ChangeLog) -> list[ApplyResult]:
@@ -21,12 +21,28 @@ def reconcile(account: AdAccount, log: ChangeLog) -> list[ApplyResult]:
         change = intent.parsed_change()
         back = account.read_back(change)
         status = "reconciled" if back.present else "abandoned"
-        message = ("read back after an interrupted run: the change is in the account" if back.present
-                   else "read back after an interrupted run: the change never reached the account")
-        log.append(change, status, decided_by=intent.decided_by, after=back.state,
-                   resource_names=back.resource_names, message=message)
-        results.append(ApplyResult(change_hash=change.hash, status="applied" if back.present else "failed",
-                                   message=message, resource_names=back.resource_names, after=back.state))
+        message = (
+            "read back after an interrupted run: the change is in the account"
+            if back.present
+            else "read back after an interrupted run: the change never reached the account"
+        )
+        log.append(
+            change,
+            status,
+            decided_by=intent.decided_by,
+            after=back.state,
+            resource_names=back.resource_names,
+            message=message,
+        )
+        results.append(
+            ApplyResult(
+                change_hash=change.hash,
+                status="applied" if back.present else "failed",
+                message=message,
+                resource_names=back.resource_names,
+                after=back.state,
+            )
+        )
     return results
 
 
@@ -42,8 +58,15 @@ def run_due_queue(account: AdAccount, log: ChangeLog, tracing: Tracing | None = 
         change = queued.parsed_change()
         if result.status == "applied" and not account.read_back(change).present:
             result = result.model_copy(update={"status": "failed", "message": "read-back does not show the change"})
-        log.append(change, result.status, decided_by=queued.decided_by, before=result.before, after=result.after,
-                   resource_names=result.resource_names, message=result.message or "ran from the platform's queue")
+        log.append(
+            change,
+            result.status,
+            decided_by=queued.decided_by,
+            before=result.before,
+            after=result.after,
+            resource_names=result.resource_names,
+            message=result.message or "ran from the platform's queue",
+        )
         if tracing:
             tracing.event(f"change.{result.status}", input={"change": change, "from_queue": True}, output=result)
     return results
@@ -69,8 +92,9 @@ def apply_changes(
     for change in changes:
         # The account is the truth, not the log: a change rolled back since can be applied again.
         if account.read_back(change).present:
-            results[change.hash] = ApplyResult(change_hash=change.hash, status="already_applied",
-                                               message="already in the account; nothing sent")
+            results[change.hash] = ApplyResult(
+                change_hash=change.hash, status="already_applied", message="already in the account; nothing sent"
+            )
         else:
             to_apply.append(change)
 
@@ -82,18 +106,26 @@ def apply_changes(
     for change in valid:
         log.append(change, "intent", decided_by=decided_by.get(change.hash, "unknown"), trace_id=trace_id)
 
-    for result in (account.apply(valid, validate_only=False) if valid else []):
+    for result in account.apply(valid, validate_only=False) if valid else []:
         results[result.change_hash] = result
     for change in valid:
         result = results[change.hash]
         if result.status == "applied":
             back = account.read_back(change)
             if not back.present:
-                result = result.model_copy(update={
-                    "status": "failed", "message": "the platform accepted the change but the read-back does not show it"})
+                result = result.model_copy(
+                    update={
+                        "status": "failed",
+                        "message": "the platform accepted the change but the read-back does not show it",
+                    }
+                )
             else:
-                result = result.model_copy(update={"after": back.state or result.after,
-                                                   "resource_names": result.resource_names or back.resource_names})
+                result = result.model_copy(
+                    update={
+                        "after": back.state or result.after,
+                        "resource_names": result.resource_names or back.resource_names,
+                    }
+                )
             results[change.hash] = result
 
     sent = {c.hash for c in valid}
@@ -101,10 +133,20 @@ def apply_changes(
         result = results[change.hash]
         # An already-applied change is logged once, the first time adpilot sees it in the account.
         if change.hash in sent or not log.is_applied(change.hash):
-            log.append(change, result.status, decided_by=decided_by.get(change.hash, "unknown"), before=result.before,
-                       after=result.after, resource_names=result.resource_names, trace_id=trace_id,
-                       message=result.message)
+            log.append(
+                change,
+                result.status,
+                decided_by=decided_by.get(change.hash, "unknown"),
+                before=result.before,
+                after=result.after,
+                resource_names=result.resource_names,
+                trace_id=trace_id,
+                message=result.message,
+            )
         if tracing:
-            tracing.event(f"change.{result.status}", input={"change": change, "decided_by": decided_by.get(change.hash)},
-                          output=result)
+            tracing.event(
+                f"change.{result.status}",
+                input={"change": change, "decided_by": decided_by.get(change.hash)},
+                output=result,
+            )
     return [results[c.hash] for c in changes]

@@ -91,8 +91,13 @@ def configure_tracing(
     exporter = span_exporter or LocalSpanExporter(directory)
     # The SDK keeps one client per public key, so each destination gets its own key.
     local_key = f"adpilot-local:{id(exporter) if span_exporter else directory.resolve()}"
-    client = Langfuse(public_key=local_key, secret_key="local", base_url="http://127.0.0.1:9", span_exporter=exporter,
-                      mask=langfuse_mask)
+    client = Langfuse(
+        public_key=local_key,
+        secret_key="local",
+        base_url="http://127.0.0.1:9",
+        span_exporter=exporter,
+        mask=langfuse_mask,
+    )
     return Tracing(client, local_key, f"local files in {directory}" if span_exporter is None else "a span exporter")
 
 
@@ -128,9 +133,14 @@ def list_local_traces(home: Path, limit: int = 20) -> list[TraceSummary]:
         root = next((r for r in records if r["parent_id"] is None and r["type"] != "event"), records[0])
         start = min(r["start"] for r in records)
         end = max(r["end"] for r in records)
-        summaries.append(TraceSummary(
-            trace_id=trace_id, name=root["name"], started=dt.datetime.fromtimestamp(start / 1e9, dt.UTC),
-            seconds=round((end - start) / 1e9, 3), spans=len(records),
-            events=sum(1 for r in records if r["type"] == "event"),
-        ))
+        summaries.append(
+            TraceSummary(
+                trace_id=trace_id,
+                name=root["name"],
+                started=dt.datetime.fromtimestamp(start / 1e9, dt.UTC),
+                seconds=round((end - start) / 1e9, 3),
+                spans=len(records),
+                events=sum(1 for r in records if r["type"] == "event"),
+            )
+        )
     return sorted(summaries, key=lambda s: s.started, reverse=True)[:limit]

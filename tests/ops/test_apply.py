@@ -9,8 +9,8 @@ import pytest
 
 from ads.account import ApplyResult
 from ads.changes import Change, SetBudget
-from graphs.apply import apply_changes, reconcile
-from graphs.change_log import ChangeLog
+from ops.apply import apply_changes, reconcile
+from ops.change_log import ChangeLog
 from sandbox.store import SandboxAccount, SandboxStore
 
 
@@ -26,8 +26,14 @@ def log(home: Path) -> ChangeLog:
 
 def budget_change(account: SandboxAccount, factor: float = 1.05) -> SetBudget:
     budget = account.structure().budgets[0]
-    return SetBudget(account=account.account.name, rationale="test", budget_id=budget.id, budget_name=budget.name,
-                     from_amount=budget.daily_amount, to_amount=round(budget.daily_amount * factor))
+    return SetBudget(
+        account=account.account.name,
+        rationale="test",
+        budget_id=budget.id,
+        budget_name=budget.name,
+        from_amount=budget.daily_amount,
+        to_amount=round(budget.daily_amount * factor),
+    )
 
 
 def statuses(log: ChangeLog, change: Change) -> list[str]:
@@ -100,8 +106,13 @@ def test_nothing_counts_as_applied_without_the_read_back(account: SandboxAccount
 def test_a_change_rolled_back_can_be_applied_again(account: SandboxAccount, log: ChangeLog) -> None:
     raised = budget_change(account, 1.05)
     apply_changes(account, [raised], decided_by={}, log=log)
-    restore = SetBudget(account=raised.account, rationale="rollback", budget_id=raised.budget_id,
-                        from_amount=raised.to_amount, to_amount=raised.from_amount)
+    restore = SetBudget(
+        account=raised.account,
+        rationale="rollback",
+        budget_id=raised.budget_id,
+        from_amount=raised.to_amount,
+        to_amount=raised.from_amount,
+    )
     apply_changes(account, [restore], decided_by={}, log=log)
     [again] = apply_changes(account, [raised], decided_by={}, log=log)
     assert again.status == "applied"

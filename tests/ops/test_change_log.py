@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ads.changes import SetBudget
-from graphs.change_log import ChangeLog
+from ops.change_log import ChangeLog
 
 
 def budget(to: int) -> SetBudget:

@@ -10,7 +10,7 @@ import pytest
 
 from app.session import SANDBOX_ACCOUNT, Session
 from app.settings import load_settings
-from graphs.tracing import configure_tracing, list_local_traces
+from ops.tracing import configure_tracing, list_local_traces
 from tests.local_servers import decode_otlp, serve
 
 
@@ -31,7 +31,9 @@ def test_spans_reach_langfuse_with_auth_and_masked_pii(home: Path, monkeypatch: 
         session = Session(load_settings())
         assert session.tracing.destination == f"Langfuse at {base_url}"
         session.chat(SANDBOX_ACCOUNT, "are my budgets on track?")
-        session.tracing.event("screening.check", input={"term": "boots mail jane.doe@example.com sk-abcdefghijklmnopqrstuv"})
+        session.tracing.event(
+            "screening.check", input={"term": "boots mail jane.doe@example.com sk-abcdefghijklmnopqrstuv"}
+        )
         session.tracing.flush()
 
     assert auth and auth[0] == "Basic " + base64.b64encode(b"pk-lf-test-export:sk-lf-test").decode()

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphs.apply import apply_changes
-from graphs.change_log import ChangeLog
+from ops.apply import apply_changes
+from ops.change_log import ChangeLog
 from tests.ads.test_google_ads import (  # noqa: F401 - pytest fixtures, used by name
-    emulator, fresh_account, google, negative_keys, negatives, sandbox, sleeps,
+    emulator,
+    fresh_account,
+    google,
+    negative_keys,
+    negatives,
+    sandbox,
+    sleeps,
 )
 
 

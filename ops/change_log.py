@@ -20,7 +20,14 @@ from ads.changes import Change, parse_change
 from ads.errors import AdpilotError
 
 EntryStatus = Literal[
-    "intent", "applied", "already_applied", "failed", "queued", "rejected", "reconciled", "abandoned",
+    "intent",
+    "applied",
+    "already_applied",
+    "failed",
+    "queued",
+    "rejected",
+    "reconciled",
+    "abandoned",
 ]
 
 SCHEMA = """
@@ -119,13 +126,25 @@ class ChangeLog:
                 "INSERT INTO entries (recorded_at, account, change_id, change_hash, kind, status, decided_by, change_json,"
                 " before_json, after_json, resource_names, trace_id, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    dt.datetime.now(dt.UTC).isoformat(), change.account, change.id, change.hash, change.kind, status,
-                    decided_by, change.model_dump_json(), json.dumps(before or {}, default=str),
-                    json.dumps(after or {}, default=str), json.dumps(list(resource_names)), trace_id, message,
+                    dt.datetime.now(dt.UTC).isoformat(),
+                    change.account,
+                    change.id,
+                    change.hash,
+                    change.kind,
+                    status,
+                    decided_by,
+                    change.model_dump_json(),
+                    json.dumps(before or {}, default=str),
+                    json.dumps(after or {}, default=str),
+                    json.dumps(list(resource_names)),
+                    trace_id,
+                    message,
                 ),
             )
 
-    def entries(self, *, account: str | None = None, change: str | None = None, limit: int | None = None) -> list[LogEntry]:
+    def entries(
+        self, *, account: str | None = None, change: str | None = None, limit: int | None = None
+    ) -> list[LogEntry]:
         """Newest first. `change` matches a change id or full hash."""
         sql, params = "SELECT * FROM entries WHERE 1=1", []
         if account:
@@ -174,8 +193,9 @@ class ChangeLog:
 
     def threads(self, graph: str | None = None) -> list[ThreadRecord]:
         sql = "SELECT thread_id, graph, account, started_at FROM threads"
-        rows = self._db.execute(sql + (" WHERE graph = ?" if graph else "") + " ORDER BY started_at DESC",
-                                (graph,) if graph else ())
+        rows = self._db.execute(
+            sql + (" WHERE graph = ?" if graph else "") + " ORDER BY started_at DESC", (graph,) if graph else ()
+        )
         return [ThreadRecord(thread_id=r[0], graph=r[1], account=r[2], started_at=r[3]) for r in rows]
 
     def close(self) -> None:
@@ -183,10 +203,35 @@ class ChangeLog:
 
     @staticmethod
     def _entry(row: tuple) -> LogEntry:
-        (id_, recorded_at, account, change_id, change_hash, kind, status, decided_by, change_json, before_json,
-         after_json, resource_names, trace_id, message) = row
+        (
+            id_,
+            recorded_at,
+            account,
+            change_id,
+            change_hash,
+            kind,
+            status,
+            decided_by,
+            change_json,
+            before_json,
+            after_json,
+            resource_names,
+            trace_id,
+            message,
+        ) = row
         return LogEntry(
-            id=id_, recorded_at=recorded_at, account=account, change_id=change_id, change_hash=change_hash, kind=kind,
-            status=status, decided_by=decided_by, change=json.loads(change_json), before=json.loads(before_json),
-            after=json.loads(after_json), resource_names=json.loads(resource_names), trace_id=trace_id, message=message,
+            id=id_,
+            recorded_at=recorded_at,
+            account=account,
+            change_id=change_id,
+            change_hash=change_hash,
+            kind=kind,
+            status=status,
+            decided_by=decided_by,
+            change=json.loads(change_json),
+            before=json.loads(before_json),
+            after=json.loads(after_json),
+            resource_names=json.loads(resource_names),
+            trace_id=trace_id,
+            message=message,
         )

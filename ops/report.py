@@ -5,31 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ads.entities import UNITS_PER_CURRENCY, ReportPeriod
-from graphs.context import RunContext
-from graphs.proposal_rows import proposal_rows
-from graphs.state import AuditState
-from tools.pacing import daily_spend_series
+from ads.entities import Account
+from ops.proposal_rows import proposal_rows
 
-_templates = Environment(loader=PackageLoader("graphs", "templates"), autoescape=select_autoescape(["html"]))
-
-
-def pacing_series(ctx: RunContext) -> pd.DataFrame:
-    """Cumulative spend per day this month beside the even-pace line to the month's target, in currency units."""
-    structure = ctx.tools.structure()
-    metrics = ctx.tools.metrics(ReportPeriod(start=ctx.today.replace(day=1), end=ctx.today))
-    target = sum(c.monthly_target or 0 for c in structure.campaigns) or None
-    series = daily_spend_series(metrics, ctx.today, monthly_target=target)
-    unit = UNITS_PER_CURRENCY[structure.account.money_unit]
-    return pd.DataFrame({
-        "actual": series["cumulative_spend"].astype("Float64") / unit,
-        "target": series["ideal_cumulative"].astype("Float64") / unit,
-    }, index=pd.RangeIndex(1, len(series) + 1))
+_templates = Environment(loader=PackageLoader("ops", "templates"), autoescape=select_autoescape(["html"]))
 
 
 def pacing_chart_svg(series: pd.DataFrame, currency: str, width: int = 640, height: int = 240) -> str:
@@ -40,8 +26,11 @@ def pacing_chart_svg(series: pd.DataFrame, currency: str, width: int = 640, heig
 
     def points(column: str) -> str:
         values = series[column].dropna()
-        return " ".join(f"{40 + (day - 1) / max(last_day - 1, 1) * (width - 60):.1f},"
-                        f"{height - 30 - value / top * (height - 50):.1f}" for day, value in values.items())
+        return " ".join(
+            f"{40 + (day - 1) / max(last_day - 1, 1) * (width - 60):.1f},"
+            f"{height - 30 - value / top * (height - 50):.1f}"
+            for day, value in values.items()
+        )
 
     return (
         f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="Month-to-date spend against target">'
@@ -55,27 +44,38 @@ def pacing_chart_svg(series: pd.DataFrame, currency: str, width: int = 640, heig
     )
 
 
-def write_report(state: AuditState, ctx: RunContext) -> dict[str, str]:
-    """Write `<reports>/<account>-<timestamp>.html` and `.json` atomically; returns their paths."""
-    account = ctx.tools.structure().account
+def write_report(
+    state: Mapping[str, Any], *, account: Account, today: dt.date, reports_dir: Path, pacing: pd.DataFrame
+) -> dict[str, str]:
+    """Write `<reports>/<account>-<timestamp>.html` and `.json` atomically; returns their paths.
+
+    `pacing` holds cumulative spend per day of the month (`actual`) and the even pace to target (`target`).
+    """
     rows = proposal_rows(state, account.money)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-    base = ctx.reports_dir / f"{account.name.replace(':', '_')}-{stamp}"
+    base = reports_dir / f"{account.name.replace(':', '_')}-{stamp}"
     findings = state.get("findings", {})
     document = {
-        "account": account.name, "generated_at": dt.datetime.now(dt.UTC).isoformat(), "today": ctx.today.isoformat(),
-        "proposals": rows, "findings": findings,
+        "account": account.name,
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(),
+        "today": today.isoformat(),
+        "proposals": rows,
+        "findings": findings,
     }
     clusters = [
         {**c, "cost_text": account.money(int(c.get("cost", 0)))}
         for c in findings.get("search_terms", {}).get("clusters") or []
     ]
     html = _templates.get_template("report.html").render(
-        account=account, today=ctx.today, rows=rows, findings=findings, clusters=clusters,
-        chart=pacing_chart_svg(pacing_series(ctx), account.currency),
+        account=account,
+        today=today,
+        rows=rows,
+        findings=findings,
+        clusters=clusters,
+        chart=pacing_chart_svg(pacing, account.currency),
         counts={s: sum(1 for r in rows if r["status"] == s) for s in {r["status"] for r in rows}},
     )
-    ctx.reports_dir.mkdir(parents=True, exist_ok=True)
+    reports_dir.mkdir(parents=True, exist_ok=True)
     paths = {"html": base.with_suffix(".html"), "json": base.with_suffix(".json")}
     _write_atomically(paths["json"], json.dumps(document, indent=2, default=str))
     _write_atomically(paths["html"], html)

@@ -68,7 +68,7 @@ def variant_tokens(text: str) -> tuple[str, ...]:
 
 def _contains_in_order(query: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     n = len(phrase)
-    return any(query[i:i + n] == phrase for i in range(len(query) - n + 1))
+    return any(query[i : i + n] == phrase for i in range(len(query) - n + 1))
 
 
 def matches(query: str, keyword: str, match_type: MatchType | str, *, negative: bool) -> bool:
@@ -127,7 +127,7 @@ class KeywordMatcher:
                 if n > len(words):
                     break
                 for i in range(len(words) - n + 1):
-                    hit = phrase.get(words[i:i + n])
+                    hit = phrase.get(words[i : i + n])
                     if hit:
                         found.update(hit)
             if broad:
@@ -153,4 +153,4 @@ class KeywordMatcher:
         order = np.lexsort((query_index, keyword_index))
         bounds = np.searchsorted(keyword_index[order], np.arange(len(self.keywords) + 1))
         sorted_queries = query_index[order]
-        return [sorted_queries[bounds[k]:bounds[k + 1]] for k in range(len(self.keywords))]
+        return [sorted_queries[bounds[k] : bounds[k + 1]] for k in range(len(self.keywords))]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from graphs.apply import apply_changes
-from graphs.change_log import ChangeLog
+from ops.apply import apply_changes
+from ops.change_log import ChangeLog
 from tests.ads.test_meta import T0, _budget, _set_budget, clock, emulator, meta  # noqa: F401 - fixtures by name
 
 
