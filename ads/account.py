@@ -19,7 +19,7 @@ class ApplyResult(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     change_hash: str
-    status: Literal["validated", "applied", "already_applied", "queued", "failed"]
+    status: Literal["validated", "applied", "already_applied", "queued", "failed", "blocked"]
     message: str = ""
     resource_names: tuple[str, ...] = ()
     before: dict[str, Any] = Field(default_factory=dict)

@@ -86,6 +86,15 @@ class ChangeBase(BaseModel):
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
+    def content_key(self) -> str:
+        """What the change does, with its evidence, rationale and the terms a negative claims to block left
+        out: two changes with one content key make the same edit to the account."""
+        content = self.model_dump(mode="json", exclude={"hash", "id", "evidence", "rationale"})
+        for keyword in content.get("keywords", ()):
+            keyword.pop("blocks", None)
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def id(self) -> str:

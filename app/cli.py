@@ -280,13 +280,25 @@ def approvals_show(change_id: str, as_json: JsonFlag = False) -> None:
 def _answer(change_id: str, response: dict[str, Any], reviewer: str, as_json: bool) -> None:
     session = _session()
     item, outcome = session.answer(change_id, response, reviewer=reviewer)
-    result = outcome.values.get("results", {}).get(item.change.hash)
     review = outcome.values.get("reviews", {}).get(item.change.hash, {})
+    # An edit answers with a new change, which the gate judged again: show what became of that one.
+    answered = review.get("replaced_by", item.change.hash)
+    result = outcome.values.get("results", {}).get(answered)
+    decision = outcome.values.get("decisions", {}).get(answered, {})
     if as_json:
-        _print_json({"id": item.change.id, "review": review, "result": result})
+        document = {"id": item.change.id, "review": review, "result": result}
+        if answered != item.change.hash:
+            document |= {"new_id": answered[:10], "new_hash": answered, "decision": decision}
+        _print_json(document)
         return
+    if answered != item.change.hash:
+        console.print(f"Edited {item.change.id} into a new change {answered[:10]}; the gate decided again:")
+        console.print(f"  {decision.get('outcome', '').replace('_', ' ')}: {escape(str(decision.get('reason')))}")
     if result is None:
-        console.print(f"Rejected {item.change.id}: {escape(item.change.summary())}")
+        if review.get("type") == "reject":
+            console.print(f"Rejected {item.change.id}: {escape(item.change.summary())}")
+        elif decision.get("outcome") == "needs_approval":
+            console.print(f"It waits for approval: [bold]adpilot approvals show {answered[:10]}[/]")
         return
     colour = "green" if result["status"] in ("applied", "already_applied") else "red"
     console.print(f"[{colour}]{result['status'].replace('_', ' ')}[/]: {escape(item.change.summary())}")
@@ -295,6 +307,23 @@ def _answer(change_id: str, response: dict[str, Any], reviewer: str, as_json: bo
     if result.get("after"):
         console.print("  read back from the account:")
         console.print_json(json.dumps(result["after"], default=str))
+
+
+def _edit_file(path: Path) -> dict[str, Any]:
+    """The fields an EDIT.json replaces; one line naming the file and the position when it does not parse."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise AdpilotError(f"{path}: cannot be read: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise AdpilotError(f"{path}: not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise AdpilotError(f"{path}: line {error.lineno}, column {error.colno}: {error.msg}") from None
+    if isinstance(data, dict) and isinstance(data.get("change"), dict):
+        data = data["change"]  # the whole `approvals show --json` document, edited in place
+    if not isinstance(data, dict):
+        raise AdpilotError(f"{path}: expected a JSON object of the fields to replace, got {type(data).__name__}")
+    return {k: v for k, v in data.items() if k not in ("hash", "id")}
 
 
 @approvals_app.command("approve")
@@ -307,6 +336,17 @@ def approvals_approve(
     _answer(change_id, {"type": "accept"}, by, as_json)
 
 
+@approvals_app.command("edit")
+def approvals_edit(
+    change_id: str,
+    file: Annotated[Path, typer.Option("--file", help="EDIT.json: the fields to replace, named as in `show --json`.")],
+    by: Annotated[str, typer.Option("--by", help="Who edits (recorded in the change log).")] = "cli user",
+    as_json: JsonFlag = False,
+) -> None:
+    """Edit a pending change: the edit becomes a new change with a new id, and goes through the gate again."""
+    _answer(change_id, {"type": "edit", "args": _edit_file(file)}, by, as_json)
+
+
 @approvals_app.command("reject")
 def approvals_reject(
     change_id: str,
@@ -315,7 +355,7 @@ def approvals_reject(
     as_json: JsonFlag = False,
 ) -> None:
     """Reject a pending change, with a reason."""
-    _answer(change_id, {"type": "ignore", "reason": reason}, by, as_json)
+    _answer(change_id, {"type": "reject", "reason": reason}, by, as_json)
 
 
 @changes_app.callback(invoke_without_command=True)

@@ -28,12 +28,12 @@ from ads.search_term_reports import read_search_term_report
 from agents.copy_writer import LLMCopyWriter
 from agents.models import ModelChoice, select_model
 from app.settings import Settings
-from graphs.approval import pending_approval
+from graphs.approval import edit_fields, edited_change, gate_context, pending_approval
 from graphs.audit import build_audit_graph
 from graphs.chat import build_chat_graph
 from graphs.context import RunContext
 from graphs.rollback import build_rollback_graph, inverse_changes
-from ops.change_log import ChangeLog
+from ops.change_log import AlreadyAnsweredError, ChangeLog
 from ops.tracing import Tracing, configure_tracing
 from policies.gate import Policy, load_policy
 from policies.screening import data_block
@@ -88,7 +88,8 @@ class Session:
         )
         self.change_log = ChangeLog(settings.change_log_path)
         self._accounts: dict[str, AdAccount] = {}
-        connection = sqlite3.connect(settings.checkpoints_path, check_same_thread=False)
+        # Processes share the checkpoints: wait for each other's writes rather than fail with "database is locked".
+        connection = sqlite3.connect(settings.checkpoints_path, check_same_thread=False, timeout=60.0)
         self.checkpointer = SqliteSaver(connection)
         self.graphs: dict[str, CompiledStateGraph] = {
             "audit": build_audit_graph().compile(checkpointer=self.checkpointer, name="audit"),
@@ -103,19 +104,30 @@ class Session:
 
     def create_sandbox(self, *, seed: int = 7, rows: int = 24_000) -> list[str]:
         """Generate into a new file and swap it in, so a failed run leaves the old sandbox as it was."""
-        path = self.settings.sandbox_path
-        fresh = path.with_name(path.name + ".new")
-        fresh.unlink(missing_ok=True)
-        names = generate_sandbox(SandboxStore.create(fresh), seed=seed, rows=rows, today=self.settings.today)
-        os.replace(fresh, path)
-        return names
+        with self.change_log.exclusive("sandbox", what="creating the sandbox"):
+            return self._create_sandbox(seed=seed, rows=rows)
 
     def ensure_sandbox(self) -> bool:
-        """Create the sandbox when it is missing; True when it was created."""
+        """Create the sandbox when it is missing; True when it was created. Of two first runs, one builds it
+        and the other waits for it."""
         if self.settings.sandbox_path.exists():
             return False
-        self.create_sandbox()
-        return True
+        with self.change_log.exclusive("sandbox", what="creating the sandbox"):
+            if self.settings.sandbox_path.exists():
+                return False
+            self._create_sandbox()
+            return True
+
+    def _create_sandbox(self, *, seed: int = 7, rows: int = 24_000) -> list[str]:
+        path = self.settings.sandbox_path
+        fresh = path.with_name(f"{path.name}.{os.getpid()}.new")
+        fresh.unlink(missing_ok=True)
+        try:
+            names = generate_sandbox(SandboxStore.create(fresh), seed=seed, rows=rows, today=self.settings.today)
+            os.replace(fresh, path)
+        finally:
+            fresh.unlink(missing_ok=True)
+        return names
 
     @contextmanager
     def emulators(self, *, host: str, google_port: int = 0, meta_port: int = 0) -> Iterator[dict[str, Any]]:
@@ -270,15 +282,17 @@ class Session:
 
     def pending_approvals(self) -> list[PendingApproval]:
         """Changes waiting for a person, newest run first. A change proposed again by a later run is listed
-        once, and one that is already in the account (applied from another run) not at all."""
+        once, and one that a person answered, or that is already in the account, not at all."""
         found: dict[str, PendingApproval] = {}
+        answered = self.change_log.answered()
         for thread in self.change_log.threads():
             values = self.graphs[thread.graph].get_state(self._config(thread.thread_id, thread.graph)).values
             for change in pending_approval(values):
-                if change.hash not in found and not self.change_log.is_applied(change.hash):
-                    found[change.hash] = PendingApproval(
-                        thread.thread_id, thread.graph, thread.account, change, values["decisions"][change.hash]
-                    )
+                if change.hash in found or change.hash in answered or self.change_log.is_applied(change.hash):
+                    continue
+                found[change.hash] = PendingApproval(
+                    thread.thread_id, thread.graph, thread.account, change, values["decisions"][change.hash]
+                )
         return list(found.values())
 
     def find_pending(self, change_ref: str) -> PendingApproval:
@@ -290,25 +304,55 @@ class Session:
         for item in self.pending_approvals():
             if change_ref in (item.change.id, item.change.hash):
                 return item
+        raise self._not_pending(change_ref)
+
+    def _not_pending(self, change_ref: str) -> StaleApprovalError:
         for entry in self.change_log.entries(change=change_ref, limit=1):
+            if (answer := self.change_log.answer(entry.change_hash)) is not None:
+                return AlreadyAnsweredError(f"change {entry.change_id} is {answer.describe()}")
             if entry.status in ("applied", "already_applied", "reconciled"):
-                raise StaleApprovalError(f"change {change_ref} is already applied; nothing to approve")
-            raise StaleApprovalError(f"change {change_ref} is no longer pending (it was {entry.status})")
-        raise StaleApprovalError(
+                return StaleApprovalError(f"change {change_ref} is already applied; nothing to approve")
+            return StaleApprovalError(f"change {change_ref} is no longer pending (it was {entry.status})")
+        return StaleApprovalError(
             f"no pending change '{change_ref}' (see `adpilot approvals list`; an edited or "
             "re-proposed change has a new id)"
         )
 
     def answer(self, change_ref: str, response: dict[str, Any], *, reviewer: str) -> tuple[PendingApproval, RunOutcome]:
-        """Resume the paused run that holds the change with a person's answer for it."""
+        """Resume the paused run that holds the change with a person's answer for it.
+
+        Answers to one thread are serialised across processes, and each change takes one answer: the
+        answer is claimed in the change log before the run resumes, so a second one (the same change
+        from another process, or a stale page) is refused with who answered it and when."""
         item = self.find_pending(change_ref)
-        context = self.context(item.account, reviewer=reviewer)
-        config = self._config(item.thread_id, item.graph)
-        graph = self.graphs[item.graph]
-        if not graph.get_state(config).interrupts:
-            # A chat that moved on since: reopen its approval step, which interrupts again.
-            self._run(item.graph, item.thread_id, Command(goto="await_approval"), context)
-        outcome = self._run(
-            item.graph, item.thread_id, Command(resume={item.change.hash: {**response, "by": reviewer}}), context
-        )
+        with self.change_log.exclusive(f"thread-{item.thread_id}", what=f"run {item.thread_id}"):
+            graph = self.graphs[item.graph]
+            config = self._config(item.thread_id, item.graph)
+            # Read again under the lock: another answer may have moved the run on while we waited.
+            if item.change.hash not in {c.hash for c in pending_approval(graph.get_state(config).values)}:
+                raise self._not_pending(item.change.hash)
+            context = self.context(item.account, reviewer=reviewer)
+            if response.get("type") == "edit":  # refuse a bad edit here, as one line, before anything is recorded
+                edited_change(item.change, edit_fields(response), gate_context(context))
+            self.change_log.claim_answer(
+                item.change,
+                thread_id=item.thread_id,
+                type={"accept": "accept", "approve": "accept", "edit": "edit"}.get(str(response.get("type")), "reject"),
+                answered_by=reviewer,
+                reason=str(response.get("reason") or ""),
+            )
+            try:
+                if not graph.get_state(config).interrupts:
+                    # A chat that moved on since: reopen its approval step, which interrupts again.
+                    self._run(item.graph, item.thread_id, Command(goto="await_approval"), context)
+                outcome = self._run(
+                    item.graph,
+                    item.thread_id,
+                    Command(resume={item.change.hash: {**response, "by": reviewer}}),
+                    context,
+                )
+            except BaseException:
+                self.change_log.release_answer(item.change.hash)
+                raise
+            self.change_log.settle_answer(item.change.hash)
         return item, outcome

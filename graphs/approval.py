@@ -14,12 +14,15 @@ from typing import Any
 from langgraph.graph import END, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
+from pydantic import ValidationError
 
-from ads.changes import Change, parse_change
+from ads.changes import AddNegativeKeywords, Change, parse_change
+from ads.errors import AdpilotError
 from graphs.context import RunContext
 from graphs.state import ProposalState
-from ops.apply import apply_changes
-from policies.gate import GateContext, decide
+from ops.apply import apply_changes, by_person
+from policies.gate import Decision, GateContext, account_blocks, decide
+from tools.account_reports import Window
 
 AUTO_APPLY, NEEDS_APPROVAL = "auto_apply", "needs_approval"
 
@@ -39,9 +42,11 @@ def pending_approval(state: ProposalState) -> list[Change]:
 
 
 def gate_context(ctx: RunContext) -> GateContext:
+    """What the gate judges on, read from the account now: budgets, spend, and its own search terms."""
     pacing = ctx.tools.pacing()
     structure = ctx.tools.structure()
     hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    terms = ctx.tools.search_terms(Window.LAST_90_DAYS.period(ctx.today))
     return GateContext(
         policy=ctx.policy,
         account=structure.account,
@@ -50,6 +55,9 @@ def gate_context(ctx: RunContext) -> GateContext:
         daily_budget_total=sum(b.daily_amount for b in structure.budgets),
         days_left_in_month=pacing.days_left,
         budget_changes_last_hour={b.id: ctx.change_log.budget_changes_since(b.id, hour_ago) for b in structure.budgets},
+        # Only Google search accounts have search terms; elsewhere a negative cannot be checked, so it waits.
+        search_terms=terms if not terms.empty else None,
+        shared_lists=structure.shared_lists,
     )
 
 
@@ -72,8 +80,26 @@ def gate(state: ProposalState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     return {"decisions": decisions}
 
 
+def apply_with_gate(ctx: RunContext, changes: list[Change], decided_by: dict[str, str]) -> dict[str, Any]:
+    """Apply through the one path, which asks the gate again first; a change it now refuses gets the new decision."""
+    context = gate_context(ctx)
+    fresh: dict[str, Decision] = {}
+
+    def regate(change: Change) -> Decision:
+        fresh[change.hash] = decide(change, context)
+        return fresh[change.hash]
+
+    applied = apply_changes(
+        ctx.account, changes, decided_by=decided_by, log=ctx.change_log, gate=regate, tracing=ctx.tracing
+    )
+    refused = {r.change_hash for r in applied if r.status == "blocked"}
+    return {
+        "results": {r.change_hash: r.model_dump(mode="json") for r in applied},
+        "decisions": {key: fresh[key].model_dump(mode="json") for key in refused},
+    }
+
+
 def apply_auto(state: ProposalState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    ctx = runtime.context
     decisions, results = state.get("decisions", {}), state.get("results", {})
     ready = [
         c
@@ -82,9 +108,47 @@ def apply_auto(state: ProposalState, runtime: Runtime[RunContext]) -> dict[str, 
     ]
     if not ready:
         return {}
-    decided_by = {c.hash: f"policy:{decisions[c.hash]['rule']}" for c in ready}
-    applied = apply_changes(ctx.account, ready, decided_by=decided_by, log=ctx.change_log, tracing=ctx.tracing)
-    return {"results": {r.change_hash: r.model_dump(mode="json") for r in applied}}
+    return apply_with_gate(runtime.context, ready, {c.hash: f"policy:{decisions[c.hash]['rule']}" for c in ready})
+
+
+class EditError(AdpilotError):
+    """A person's edit that cannot become a change: unknown or invalid fields, or no change at all."""
+
+
+# Fields an edit may not set: who the change is for, what kind it is, and what the account itself measures.
+_NOT_EDITABLE = frozenset({"account", "kind", "hash", "id", "evidence"})
+
+
+def edited_change(change: Change, fields: Any, context: GateContext) -> Change:
+    """The new change a person's edit makes: `change` with `fields` replaced (named as in its JSON form).
+
+    A negative's blocked terms are recomputed from the account, so an edit cannot carry forged evidence."""
+    if not isinstance(fields, dict) or not fields:
+        raise EditError(f"the edit of change {change.id} names no fields to replace (a JSON object of fields)")
+    locked = sorted(_NOT_EDITABLE & fields.keys())
+    if locked:
+        raise EditError(f"the edit of change {change.id} sets {', '.join(locked)}, which cannot be edited")
+    try:
+        edited = parse_change({**change.model_dump(mode="json"), **fields})
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"][1:] or first["loc"]) or "(change)"
+        more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
+        raise EditError(f"the edit of change {change.id}: {where}: {first['msg']}{more}") from None
+    if edited.content_key() == change.content_key():
+        raise EditError(f"the edit changes nothing in change {change.id}; it stays pending as it was")
+    if isinstance(edited, AddNegativeKeywords):
+        edited = account_blocks(edited, context)
+    return edited
+
+
+def edit_fields(response: dict[str, Any]) -> Any:
+    """The replaced fields of an edit answer: ours `{"args": {...}}`, Agent Inbox's `{"args": {"action", "args"}}`
+    and LangChain v1's `{"edited_action": {"name", "args"}}`."""
+    args = response.get("edited_action") or response.get("args")
+    if isinstance(args, dict) and isinstance(args.get("args"), dict) and ("action" in args or "name" in args):
+        return args["args"]
+    return args
 
 
 def approval_request(change: Change, decision: dict[str, Any], money: Callable[[int], str]) -> dict[str, Any]:
@@ -133,47 +197,35 @@ def _act_on(
     accepted: list[Change] = []
     reviews: dict[str, dict[str, Any]] = {}
     edited: list[dict[str, Any]] = []
+    context: GateContext | None = None
     for key, response in responses.items():
         change = open_changes.get(key)
         if change is None:
             continue  # an answer for a change that is no longer open: nothing to do
         kind, by = response.get("type"), str(response.get("by") or ctx.reviewer)
-        if kind == "accept":
+        if kind in ("accept", "approve"):
             accepted.append(change)
             reviews[key] = {"type": "accept", "by": by}
         elif kind == "edit":
-            edit = parse_change(
-                {
-                    **change.model_dump(mode="json"),
-                    **(response.get("args") or {}),
-                    "account": change.account,
-                    "kind": change.kind,
-                }
-            )
+            context = context or gate_context(ctx)
+            try:
+                edit = edited_change(change, edit_fields(response), context)
+            except EditError as error:  # the change stays pending; the CLI refuses such edits before resuming
+                ctx.event("change.edit_refused", input={"change_id": change.id}, output={"reason": str(error)})
+                continue
             edited.append(edit.model_dump(mode="json"))
             reviews[key] = {"type": "edit", "by": by, "replaced_by": edit.hash}
-        else:  # ignore or respond: rejected, with the person's words
-            reviews[key] = {
-                "type": "reject",
-                "by": by,
-                "reason": str(response.get("args") or response.get("reason") or ""),
-            }
-            ctx.change_log.append(change, "rejected", decided_by=f"person:{by}", message=reviews[key]["reason"])
+            ctx.change_log.append(change, "edited", decided_by=by_person(by), message=f"edited into {edit.id}")
+        else:  # ignore, respond or reject: rejected, with the person's words
+            reason = str(response.get("message") or response.get("reason") or response.get("args") or "")
+            reviews[key] = {"type": "reject", "by": by, "reason": reason}
+            ctx.change_log.append(change, "rejected", decided_by=by_person(by), message=reason)
             ctx.event("change.rejected", input={"change_id": change.id}, output=reviews[key])
-    results = {}
+    update: dict[str, Any] = {"reviews": reviews, "proposals": edited}
     if accepted:
-        applied = apply_changes(
-            ctx.account,
-            accepted,
-            decided_by={c.hash: f"person:{reviews[c.hash]['by']}" for c in accepted},
-            log=ctx.change_log,
-            tracing=ctx.tracing,
-        )
-        results = {r.change_hash: r.model_dump(mode="json") for r in applied}
+        update |= apply_with_gate(ctx, accepted, {c.hash: by_person(reviews[c.hash]["by"]) for c in accepted})
     # An edited change is a new change: it goes through the gate again.
-    return Command(
-        update={"reviews": reviews, "results": results, "proposals": edited}, goto="gate" if edited else after_answer
-    )
+    return Command(update=update, goto="gate" if edited else after_answer)
 
 
 def add_approval_steps(builder: StateGraph, *, report: str | None = None) -> None:

@@ -1,17 +1,42 @@
-"""The one path that changes an account: validate, apply, read back, log, report.
+"""The one path that changes an account: re-gate, validate, apply, read back, log, report.
 
 Audits, chat and approvals all call `apply_changes`. A change counts as applied only when the
 account's read-back confirms it; a change already in place (same hash) is reported, not re-sent.
+
+Exactly once per change hash: the whole path runs under one lock per account, across processes, so
+the presence check, the write and the log entry of one change never interleave with another run's.
+Immediately before sending, the gate decides again under the policy in force: what it blocks is never
+applied, whoever approved it, and only a person's approval lets a `needs_approval` change through.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ads.account import AdAccount, ApplyResult, QueuedChanges
 from ads.changes import Change
 from ops.change_log import ChangeLog
 from ops.tracing import Tracing
+from policies.gate import Decision
+
+PERSON = "person:"
+
+
+def by_person(name: str) -> str:
+    """How a person's approval is recorded in `decided_by`."""
+    return f"{PERSON}{name}"
+
+
+def _refusal(change: Change, decision: Decision, approved_by: str) -> ApplyResult | None:
+    """Why the gate, asked again now, does not let `change` through; None when it does."""
+    if decision.outcome == "auto_apply" or (decision.outcome == "needs_approval" and approved_by.startswith(PERSON)):
+        return None
+    why = "the policy blocks it" if decision.outcome == "blocked" else "it needs a person's approval"
+    return ApplyResult(
+        change_hash=change.hash,
+        status="blocked",
+        message=f"not applied: asked again before applying, the gate says {why}: {decision.reason} ({decision.rule})",
+    )
 
 
 def reconcile(account: AdAccount, log: ChangeLog) -> list[ApplyResult]:
@@ -78,20 +103,38 @@ def apply_changes(
     *,
     decided_by: dict[str, str],
     log: ChangeLog,
+    gate: Callable[[Change], Decision],
     tracing: Tracing | None = None,
 ) -> list[ApplyResult]:
-    """Apply `changes` (already allowed by the gate or a person); one result per change, in order.
+    """Apply `changes` (allowed by the gate or a person); one result per change, in order.
 
-    `decided_by` maps each change hash to the policy rule or the person that allowed it.
+    `decided_by` maps each change hash to the policy rule or the person (`by_person`) that allowed it;
+    `gate` decides a change again, on the account's current data and the policy in force.
     """
+    with log.exclusive(f"apply-{account.account.name}", what=f"applying changes to {account.account.name}"):
+        return _apply_locked(account, changes, decided_by=decided_by, log=log, gate=gate, tracing=tracing)
+
+
+def _apply_locked(
+    account: AdAccount,
+    changes: Sequence[Change],
+    *,
+    decided_by: dict[str, str],
+    log: ChangeLog,
+    gate: Callable[[Change], Decision],
+    tracing: Tracing | None,
+) -> list[ApplyResult]:
     reconcile(account, log)
     run_due_queue(account, log, tracing)
     trace_id = tracing.trace_id() if tracing else None
     results: dict[str, ApplyResult] = {}
     to_apply: list[Change] = []
     for change in changes:
+        refusal = _refusal(change, gate(change), decided_by.get(change.hash, "unknown"))
+        if refusal is not None:
+            results[change.hash] = refusal
         # The account is the truth, not the log: a change rolled back since can be applied again.
-        if account.read_back(change).present:
+        elif account.read_back(change).present:
             results[change.hash] = ApplyResult(
                 change_hash=change.hash, status="already_applied", message="already in the account; nothing sent"
             )

@@ -2,6 +2,11 @@
 
 Rows are never updated or deleted (triggers refuse it). Applying writes an `intent` row first and
 a result row after the read-back, so a crash in between is found and reconciled on the next run.
+Each intent holds a lease naming its process, so a reconcile never settles another live run's intent.
+
+Beside the log: `answers`, one row per change hash that a person answered (claimed before the run
+resumes, settled after), so two people cannot both answer one change; and lock files for the
+per-thread and per-account critical sections (`ops.locks`).
 """
 
 from __future__ import annotations
@@ -10,14 +15,15 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from ads.changes import Change, parse_change
-from ads.errors import AdpilotError
+from ads.errors import AdpilotError, StaleApprovalError
+from ops.locks import exclusive, lock_path, owner_alive, process_owner
 
 EntryStatus = Literal[
     "intent",
@@ -26,6 +32,8 @@ EntryStatus = Literal[
     "failed",
     "queued",
     "rejected",
+    "edited",
+    "blocked",
     "reconciled",
     "abandoned",
 ]
@@ -59,7 +67,46 @@ CREATE TABLE IF NOT EXISTS threads (
     account TEXT NOT NULL,
     started_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS leases (
+    entry_id INTEGER PRIMARY KEY REFERENCES entries (id),
+    owner TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS answers (
+    change_hash TEXT PRIMARY KEY,
+    change_id TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    answered_by TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    answered_at TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    settled INTEGER NOT NULL DEFAULT 0
+);
 """
+
+# An intent's lease: long enough for one batch of API calls; past it another process may settle the intent.
+INTENT_LEASE = dt.timedelta(minutes=15)
+
+
+class AnswerRecord(BaseModel):
+    change_hash: str
+    change_id: str
+    thread_id: str
+    type: str
+    answered_by: str
+    reason: str
+    answered_at: dt.datetime
+    owner: str
+    settled: bool
+
+    def describe(self) -> str:
+        verb = {"accept": "approved", "reject": "rejected", "edit": "edited"}.get(self.type, self.type)
+        return f"already {verb} by {self.answered_by} at {self.answered_at:%Y-%m-%d %H:%M:%S} UTC"
+
+
+class AlreadyAnsweredError(StaleApprovalError):
+    """A second answer to a change that a person already answered."""
 
 
 class LogEntry(BaseModel):
@@ -94,7 +141,9 @@ class ChangeLog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         try:
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            # Several processes share the file: wait for each other's write transactions instead of failing.
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as error:
             raise AdpilotError(f"{path}: not a readable change log ({error})") from error
@@ -120,11 +169,13 @@ class ChangeLog:
         resource_names: tuple[str, ...] | list[str] = (),
         trace_id: str | None = None,
         message: str = "",
-    ) -> None:
+    ) -> int:
+        """Append one entry; an `intent` also takes a lease for this process. Returns the entry id."""
         with self.transaction() as db:
-            db.execute(
-                "INSERT INTO entries (recorded_at, account, change_id, change_hash, kind, status, decided_by, change_json,"
-                " before_json, after_json, resource_names, trace_id, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            cursor = db.execute(
+                "INSERT INTO entries (recorded_at, account, change_id, change_hash, kind, status, decided_by,"
+                " change_json, before_json, after_json, resource_names, trace_id, message)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     dt.datetime.now(dt.UTC).isoformat(),
                     change.account,
@@ -141,6 +192,14 @@ class ChangeLog:
                     message,
                 ),
             )
+            entry_id = int(cursor.lastrowid or 0)
+            if status == "intent":
+                expires = dt.datetime.now(dt.UTC) + INTENT_LEASE
+                db.execute(
+                    "INSERT INTO leases (entry_id, owner, expires_at) VALUES (?,?,?)",
+                    (entry_id, process_owner(), expires.isoformat()),
+                )
+        return entry_id
 
     def entries(
         self, *, account: str | None = None, change: str | None = None, limit: int | None = None
@@ -169,7 +228,22 @@ class ChangeLog:
         return latest is not None and latest.status in ("applied", "already_applied", "reconciled")
 
     def unresolved_intents(self, account: str) -> list[LogEntry]:
-        """Intents with no later result: the process stopped between apply and log."""
+        """Intents with no later result whose process is gone or whose lease ran out: it stopped between
+        apply and log. A live process's intent in flight is left alone."""
+        now = dt.datetime.now(dt.UTC)
+        me = process_owner()
+        leases = {
+            entry_id: (owner, dt.datetime.fromisoformat(expires))
+            for entry_id, owner, expires in self._db.execute("SELECT entry_id, owner, expires_at FROM leases")
+        }
+
+        def settled_elsewhere(entry: LogEntry) -> bool:
+            owner, expires = leases.get(entry.id, ("", now))
+            return owner != me and owner_alive(owner) and expires > now
+
+        return [entry for entry in self._open_intents(account) if not settled_elsewhere(entry)]
+
+    def _open_intents(self, account: str) -> list[LogEntry]:
         rows = self._db.execute(
             "SELECT * FROM entries e WHERE account = ? AND status = 'intent' AND NOT EXISTS ("
             " SELECT 1 FROM entries later WHERE later.change_hash = e.change_hash AND later.id > e.id)",
@@ -197,6 +271,60 @@ class ChangeLog:
             sql + (" WHERE graph = ?" if graph else "") + " ORDER BY started_at DESC", (graph,) if graph else ()
         )
         return [ThreadRecord(thread_id=r[0], graph=r[1], account=r[2], started_at=r[3]) for r in rows]
+
+    # ---- answers --------------------------------------------------------------------------
+
+    def answer(self, change_hash: str) -> AnswerRecord | None:
+        row = self._db.execute(
+            "SELECT change_hash, change_id, thread_id, type, answered_by, reason, answered_at, owner, settled "
+            "FROM answers WHERE change_hash = ?",
+            (change_hash,),
+        ).fetchone()
+        if row is None:
+            return None
+        keys = ("change_hash", "change_id", "thread_id", "type", "answered_by", "reason", "answered_at", "owner")
+        return AnswerRecord(**dict(zip(keys, row[:8], strict=True)), settled=bool(row[8]))
+
+    def claim_answer(
+        self, change: Change, *, thread_id: str, type: str, answered_by: str, reason: str = ""
+    ) -> AnswerRecord:
+        """Record that a person answers `change`, before the run acts on it. Raises AlreadyAnsweredError when
+        someone else answered it first; an unsettled claim of a process that died is taken over."""
+        with self.transaction() as db:
+            existing = self.answer(change.hash)
+            if existing is not None:
+                if existing.settled or owner_alive(existing.owner):
+                    raise AlreadyAnsweredError(f"change {change.id} is {existing.describe()}")
+                db.execute("DELETE FROM answers WHERE change_hash = ?", (change.hash,))
+            now = dt.datetime.now(dt.UTC).isoformat()
+            db.execute(
+                "INSERT INTO answers (change_hash, change_id, thread_id, type, answered_by, reason, answered_at, owner)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (change.hash, change.id, thread_id, type, answered_by, reason, now, process_owner()),
+            )
+        record = self.answer(change.hash)
+        assert record is not None
+        return record
+
+    def settle_answer(self, change_hash: str) -> None:
+        """The run acted on the answer: it is final."""
+        with self.transaction() as db:
+            db.execute("UPDATE answers SET settled = 1 WHERE change_hash = ?", (change_hash,))
+
+    def release_answer(self, change_hash: str) -> None:
+        """The run failed before acting on the answer: the change is open again."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM answers WHERE change_hash = ? AND settled = 0", (change_hash,))
+
+    def answered(self) -> set[str]:
+        """Hashes of every change a person has answered (settled or in flight)."""
+        return {row[0] for row in self._db.execute("SELECT change_hash FROM answers")}
+
+    # ---- locks ----------------------------------------------------------------------------
+
+    def exclusive(self, name: str, *, what: str) -> AbstractContextManager[None]:
+        """A cross-process lock named `name`, kept beside the log (see ops.locks)."""
+        return exclusive(lock_path(self.path.parent / "locks", name), what=what)
 
     def close(self) -> None:
         self._db.close()

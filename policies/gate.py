@@ -9,12 +9,12 @@ a policy looser than one of them refuses to load.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import pandas as pd
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -23,12 +23,12 @@ from ads.changes import (
     AddNegativeKeywords,
     Change,
     CreateAdGroup,
-    NegativeSpec,
     QueryEvidence,
     SetBudget,
 )
-from ads.entities import Account, MatchType, Platform, from_currency
+from ads.entities import Account, MatchType, Platform, SharedNegativeList, from_currency
 from ads.errors import PolicyError
+from ads.keyword_matching import KeywordMatcher, tokens
 from ads.limits import PLATFORM_LIMITS
 from policies.copy_rules import check_ad_copy
 
@@ -61,9 +61,12 @@ def _at_least_platform(limit_name: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-Share = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Count = Annotated[int, Field(ge=0)]
-Length = Annotated[int, Field(gt=0)]
+# Strict: a boolean or a string where a number belongs is an error, not coerced (`max_words: true` is not 1).
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)]
+Count = Annotated[int, Field(gt=0, strict=True)]
+Length = Annotated[int, Field(gt=0, strict=True)]
+Money = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True, description="In currency, e.g. 5.00")]
+Flag = Annotated[bool, Field(strict=True)]
 
 
 class PolicySection(BaseModel):
@@ -74,9 +77,10 @@ class NegativesPolicy(PolicySection):
     """add_negative_keywords. The auto-apply thresholds have no defaults: the file must state them."""
 
     auto_apply_levels: tuple[Literal["campaign", "ad_group", "shared_list"], ...]
-    auto_apply_max_keywords: Annotated[int, Field(gt=0)]
+    auto_apply_max_keywords: Count
+    # Zero would auto-apply a negative on no evidence at all.
     auto_apply_min_clicks: Count
-    auto_apply_min_cost: Annotated[float, Field(ge=0, allow_inf_nan=False, description="In currency, e.g. 5.00")]
+    auto_apply_min_cost: Money
     max_words: Annotated[Length, _at_most_platform("negative_keyword_max_words")] = 10
     shared_list_max_keywords: Annotated[Length, _at_most_platform("shared_negative_list_max_keywords")] = 5000
 
@@ -85,7 +89,7 @@ class BudgetsPolicy(PolicySection):
     """set_budget. Moves are shares of the current daily amount: 0.10 is 10 %."""
 
     max_auto_move: Share
-    max_move: Share
+    max_move: Annotated[Share, Field(gt=0)]
     meta_max_changes_per_hour: Annotated[Count, _at_most_platform("meta_budget_changes_per_ad_set_per_hour")] = 4
 
     @model_validator(mode="after")
@@ -98,7 +102,7 @@ class BudgetsPolicy(PolicySection):
 class CreationPolicy(PolicySection):
     """create_ad_group / add_creative_variants: always reviewed by a person; copy is checked first."""
 
-    require_paused: bool = True
+    require_paused: Flag = True
 
 
 class RsaCopyPolicy(PolicySection):
@@ -136,7 +140,7 @@ class CopyPolicy(PolicySection):
     allowed_claims: tuple[str, ...] = Field(default=(), description="Forbidden claims this advertiser may make.")
     allowed_acronyms: tuple[str, ...] = ()
     max_caps_letters: Length = 4
-    forbid_repeated_exclamation: bool = True
+    forbid_repeated_exclamation: Flag = True
 
 
 class Policy(PolicySection):
@@ -215,7 +219,7 @@ class Decision(BaseModel):
 class GateContext(BaseModel):
     """Everything decide() may look at besides the change. Money is in the account's unit."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     policy: Policy
     account: Account
@@ -226,6 +230,12 @@ class GateContext(BaseModel):
     budget_changes_last_hour: dict[str, int] = Field(
         default_factory=dict, description="Budget id -> changes applied to it in the last hour."
     )
+    search_terms: pd.DataFrame | None = Field(
+        default=None,
+        description="The account's own search terms over the analysis window (SEARCH_TERM_COLUMNS); a negative "
+        "is judged on what it blocks among them, never on the evidence it carries. None: not available.",
+    )
+    shared_lists: tuple[SharedNegativeList, ...] = ()
 
 
 class Verdict(BaseModel):
@@ -289,22 +299,38 @@ def _verdict(change: Change, context: GateContext) -> Verdict:
 # --- negatives -----------------------------------------------------------------------------------
 
 
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(re.findall(r"\w+", text.casefold()))
-
-
-def negative_matches(negative: NegativeSpec, search_term: str) -> bool:
-    """Whether the negative would stop the search term: exact = same words; phrase = the words in order."""
-    words, term = _words(negative.text), _words(search_term)
-    if negative.match_type is MatchType.EXACT:
-        return words == term
-    return any(term[i : i + len(words)] == words for i in range(len(term) - len(words) + 1))
-
-
-def _evidence_for(negative: NegativeSpec, change: AddNegativeKeywords) -> Iterator[QueryEvidence]:
-    """The terms the negative says it blocks, plus any term in the change's evidence it would also block."""
-    yield from negative.blocks
-    yield from (query for query in change.evidence.queries if negative_matches(negative, query.search_term))
+def account_blocks(change: AddNegativeKeywords, context: GateContext) -> AddNegativeKeywords:
+    """`change` with each keyword's `blocks` recomputed from the account's own search terms in the change's scope,
+    with the matcher that mined them (ads.keyword_matching), most expensive first. What a change or an edit
+    claims it blocks is never trusted. Without the account's search terms, the blocks are emptied."""
+    terms = context.search_terms
+    if terms is None or terms.empty:
+        emptied = tuple(k.model_copy(update={"blocks": ()}) for k in change.keywords)
+        return change.model_copy(update={"keywords": emptied})
+    if change.level == "campaign":
+        scope = terms[terms["campaign_id"] == change.target_id]
+    elif change.level == "ad_group":
+        scope = terms[terms["ad_group_id"] == change.target_id]
+    else:  # a shared list reaches the campaigns it is attached to; a new or unattached one, possibly any
+        attached = next((s.campaign_ids for s in context.shared_lists if s.id == change.target_id), ())
+        scope = terms[terms["campaign_id"].isin(attached)] if attached else terms
+    by_term = scope.groupby("search_term", sort=False)[["clicks", "impressions", "cost", "conversions"]].sum()
+    matcher = KeywordMatcher([(k.text, k.match_type) for k in change.keywords], negative=True)
+    queries = [
+        QueryEvidence(
+            search_term=str(term),
+            clicks=int(row.clicks),
+            impressions=int(row.impressions),
+            cost=int(row.cost),
+            conversions=float(row.conversions),
+        )
+        for term, row in zip(by_term.index, by_term.itertuples(index=False), strict=True)
+    ]
+    keywords = []
+    for keyword, hits in zip(change.keywords, matcher.matched_by(list(by_term.index)), strict=True):
+        blocks = sorted((queries[i] for i in hits), key=lambda q: (-q.cost, q.search_term))
+        keywords.append(keyword.model_copy(update={"blocks": tuple(blocks)}))
+    return change.model_copy(update={"keywords": tuple(keywords)})
 
 
 def _negatives(change: AddNegativeKeywords, policy: NegativesPolicy, context: GateContext) -> Verdict:
@@ -316,19 +342,29 @@ def _negatives(change: AddNegativeKeywords, policy: NegativesPolicy, context: Ga
                 rule="negatives.broad",
                 reason=f'"{negative.text}" is a broad-match negative; adpilot adds exact or phrase only',
             )
-        if len(negative.text.split()) > policy.max_words:
+    if context.search_terms is None:
+        return Verdict(
+            outcome="needs_approval",
+            rule="negatives.no_search_terms",
+            reason="the account's search terms are not available, so what these negatives block cannot be checked",
+        )
+    change = account_blocks(change, context)
+    for negative in change.keywords:
+        if len(tokens(negative.text)) > policy.max_words:
             return Verdict(
                 outcome="blocked",
                 rule="negatives.max_words",
-                reason=f'"{negative.text}" has {len(negative.text.split())} words; the limit is {policy.max_words}',
+                reason=f'"{negative.text}" has {len(tokens(negative.text))} words; the limit is {policy.max_words}',
             )
-        converting = next((q for q in _evidence_for(negative, change) if q.conversions > 0), None)
-        if converting is not None:
+        converting = [q for q in negative.blocks if q.conversions > 0]
+        if converting:
+            top = max(converting, key=lambda q: q.conversions)
+            total = sum(q.conversions for q in converting)
             return Verdict(
                 outcome="blocked",
                 rule="negatives.blocks_conversions",
-                reason=f'"{negative.text}" would block "{converting.search_term}", '
-                f"which had {converting.conversions:g} conversions",
+                reason=f'"{negative.text}" would block {len(converting)} converting search term(s) with {total:g} '
+                f'conversions, e.g. "{top.search_term}", which had {top.conversions:g} conversions',
             )
     if change.level == "shared_list" and len(change.keywords) > policy.shared_list_max_keywords:
         return Verdict(
@@ -339,7 +375,7 @@ def _negatives(change: AddNegativeKeywords, policy: NegativesPolicy, context: Ga
     target = change.target_name or change.target_id
     for negative in change.keywords:
         # Sharing any word with a brand term may cut brand traffic, the cheapest there is.
-        brand = next((b for b in account.brand_terms if set(_words(b)) & set(_words(negative.text))), None)
+        brand = next((b for b in account.brand_terms if set(tokens(b)) & set(tokens(negative.text))), None)
         if brand is not None:
             return Verdict(
                 outcome="needs_approval",
@@ -366,7 +402,7 @@ def _negatives(change: AddNegativeKeywords, policy: NegativesPolicy, context: Ga
             return Verdict(
                 outcome="needs_approval",
                 rule="negatives.no_evidence",
-                reason=f'"{negative.text}" names no search terms it blocks',
+                reason=f'"{negative.text}" blocks none of the account\'s search terms in the period',
             )
         clicks = sum(q.clicks for q in negative.blocks)
         cost = sum(q.cost for q in negative.blocks)
@@ -493,6 +529,6 @@ __all__ = [
     "RsaCopyPolicy",
     "decide",
     "load_policy",
-    "negative_matches",
+    "account_blocks",
     "policy_from_dict",
 ]

@@ -509,17 +509,19 @@ class SandboxAccount:
         return [self._apply_one(change) for change in changes]
 
     def _apply_one(self, change: Change) -> ApplyResult:
-        before = self.read_back(change)
-        if before.present:
-            return ApplyResult(
-                change_hash=change.hash,
-                status="already_applied",
-                before=before.state,
-                after=before.state,
-                resource_names=before.resource_names,
-                message="the account already holds this change",
-            )
+        # The presence check, the checks and the write share one write transaction: of two processes applying
+        # the same change at once, the second finds it present.
         with self._store.transaction() as conn:
+            before = self.read_back(change)
+            if before.present:
+                return ApplyResult(
+                    change_hash=change.hash,
+                    status="already_applied",
+                    before=before.state,
+                    after=before.state,
+                    resource_names=before.resource_names,
+                    message="the account already holds this change",
+                )
             structure = self._structure(conn)  # read inside the write lock: nothing can change in between
             problems = self._problems(structure, change)
             if problems:

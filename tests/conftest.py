@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,3 +42,21 @@ def home(tmp_path: Path, sandbox_template: Path, monkeypatch: pytest.MonkeyPatch
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # so no stray .env of the developer is read
     return home
+
+
+@pytest.fixture
+def allow_all() -> Callable[[Any], Any]:
+    """A gate that lets every change through, for tests of the apply mechanics themselves."""
+    from policies.gate import Decision
+
+    def allow(change: Any) -> Decision:
+        return Decision(
+            change_id=change.id,
+            change_hash=change.hash,
+            kind=change.kind,
+            outcome="auto_apply",
+            rule="test.allow_all",
+            reason="the test allows every change",
+        )
+
+    return allow

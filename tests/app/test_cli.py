@@ -55,9 +55,11 @@ def test_approve_and_reject_then_stale_approvals_fail_clearly(home: Path) -> Non
     assert code == 0 and json.loads(out)["review"]["type"] == "reject"
 
     code, out, err = run("approvals", "approve", first)
-    assert code == 1 and "already applied" in err and len(err.strip().splitlines()) == 1
+    assert code == 1 and "already approved by maria at" in err and len(err.strip().splitlines()) == 1
     code, _, err = run("approvals", "approve", second)
-    assert code == 1 and "no longer pending" in err
+    assert code == 1 and "already rejected by cli user at" in err
+    code, _, err = run("approvals", "reject", second, "--reason", "again")
+    assert code == 1 and "already rejected by cli user at" in err
 
     code, out, _ = run("changes", "log", "--json")
     entries = json.loads(out)

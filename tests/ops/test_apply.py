@@ -40,28 +40,28 @@ def statuses(log: ChangeLog, change: Change) -> list[str]:
     return [e.status for e in reversed(log.entries(change=change.hash))]
 
 
-def test_applies_reads_back_and_logs(account: SandboxAccount, log: ChangeLog) -> None:
+def test_applies_reads_back_and_logs(allow_all, account: SandboxAccount, log: ChangeLog) -> None:
     change = budget_change(account)
-    [result] = apply_changes(account, [change], decided_by={change.hash: "policy:test"}, log=log)
+    [result] = apply_changes(account, [change], decided_by={change.hash: "policy:test"}, log=log, gate=allow_all)
     assert result.status == "applied"
     assert {b.id: b.daily_amount for b in account.structure().budgets}[change.budget_id] == change.to_amount
     assert statuses(log, change) == ["intent", "applied"]
     assert log.latest(change.hash).decided_by == "policy:test"
 
 
-def test_reapplying_the_same_change_sends_nothing(account: SandboxAccount, log: ChangeLog) -> None:
+def test_reapplying_the_same_change_sends_nothing(allow_all, account: SandboxAccount, log: ChangeLog) -> None:
     change = budget_change(account)
-    apply_changes(account, [change], decided_by={}, log=log)
-    [again] = apply_changes(account, [change], decided_by={}, log=log)
+    apply_changes(account, [change], decided_by={}, log=log, gate=allow_all)
+    [again] = apply_changes(account, [change], decided_by={}, log=log, gate=allow_all)
     assert again.status == "already_applied"
     assert statuses(log, change) == ["intent", "applied"]
 
 
-def test_a_change_that_fails_validation_writes_nothing(account: SandboxAccount, log: ChangeLog) -> None:
+def test_a_change_that_fails_validation_writes_nothing(allow_all, account: SandboxAccount, log: ChangeLog) -> None:
     stale = budget_change(account).model_copy(update={"from_amount": 1})
     stale = SetBudget.model_validate(stale.model_dump(exclude={"hash", "id"}))
     before = account.structure().budgets
-    [result] = apply_changes(account, [stale], decided_by={}, log=log)
+    [result] = apply_changes(account, [stale], decided_by={}, log=log, gate=allow_all)
     assert result.status == "failed" and result.message
     assert account.structure().budgets == before
     assert statuses(log, stale) == ["failed"]
@@ -96,16 +96,16 @@ class SilentlyDroppingAccount:
         return self.inner.read_back(change)
 
 
-def test_nothing_counts_as_applied_without_the_read_back(account: SandboxAccount, log: ChangeLog) -> None:
+def test_nothing_counts_as_applied_without_the_read_back(allow_all, account: SandboxAccount, log: ChangeLog) -> None:
     change = budget_change(account)
-    [result] = apply_changes(SilentlyDroppingAccount(account), [change], decided_by={}, log=log)
+    [result] = apply_changes(SilentlyDroppingAccount(account), [change], decided_by={}, log=log, gate=allow_all)
     assert result.status == "failed" and "read-back" in result.message
     assert not log.is_applied(change.hash)
 
 
-def test_a_change_rolled_back_can_be_applied_again(account: SandboxAccount, log: ChangeLog) -> None:
+def test_a_change_rolled_back_can_be_applied_again(allow_all, account: SandboxAccount, log: ChangeLog) -> None:
     raised = budget_change(account, 1.05)
-    apply_changes(account, [raised], decided_by={}, log=log)
+    apply_changes(account, [raised], decided_by={}, log=log, gate=allow_all)
     restore = SetBudget(
         account=raised.account,
         rationale="rollback",
@@ -113,7 +113,7 @@ def test_a_change_rolled_back_can_be_applied_again(account: SandboxAccount, log:
         from_amount=raised.to_amount,
         to_amount=raised.from_amount,
     )
-    apply_changes(account, [restore], decided_by={}, log=log)
-    [again] = apply_changes(account, [raised], decided_by={}, log=log)
+    apply_changes(account, [restore], decided_by={}, log=log, gate=allow_all)
+    [again] = apply_changes(account, [raised], decided_by={}, log=log, gate=allow_all)
     assert again.status == "applied"
     assert {b.id: b.daily_amount for b in account.structure().budgets}[raised.budget_id] == raised.to_amount

@@ -17,17 +17,19 @@ from tests.ads.test_google_ads import (  # noqa: F401 - pytest fixtures, used by
 )
 
 
-def test_reapplying_through_the_google_client_sends_nothing(google, emulator, tmp_path: Path) -> None:
+def test_reapplying_through_the_google_client_sends_nothing(allow_all, google, emulator, tmp_path: Path) -> None:
     log = ChangeLog(tmp_path / "changes.sqlite")
     change = negatives("campaign", "12", "tent jobs", "tent salary")
-    [first] = apply_changes(google, [change], decided_by={}, log=log)
+    [first] = apply_changes(google, [change], decided_by={}, log=log, gate=allow_all)
     sent = len(emulator.mutate_requests)
-    [again] = apply_changes(google, [change], decided_by={}, log=log)
+    [again] = apply_changes(google, [change], decided_by={}, log=log, gate=allow_all)
     assert (first.status, again.status) == ("applied", "already_applied")
     assert len(emulator.mutate_requests) == sent and first.resource_names
 
 
-def test_a_crash_after_the_google_mutate_is_reconciled_on_the_next_run(google, sandbox, tmp_path: Path) -> None:
+def test_a_crash_after_the_google_mutate_is_reconciled_on_the_next_run(
+    allow_all, google, sandbox, tmp_path: Path
+) -> None:
     log = ChangeLog(tmp_path / "changes.sqlite")
     change = negatives("campaign", "12", "free tent")
     log.append(change, "intent", decided_by="policy:test")
@@ -35,6 +37,6 @@ def test_a_crash_after_the_google_mutate_is_reconciled_on_the_next_run(google, s
     assert ("campaign", "12", "free tent") in {k[:3] for k in negative_keys(sandbox)}
 
     other = negatives("campaign", "12", "tent rental")
-    apply_changes(google, [other], decided_by={}, log=log)  # the next run settles the open intent first
+    apply_changes(google, [other], decided_by={}, log=log, gate=allow_all)  # the next run settles the open intent first
     assert [e.status for e in reversed(log.entries(change=change.hash))] == ["intent", "reconciled"]
     assert log.is_applied(change.hash) and log.unresolved_intents(google.account.name) == []

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -24,7 +25,8 @@ from ads.changes import (
 )
 from ads.entities import Account, MatchType, MetaAdCopy, Platform, ResponsiveSearchAdCopy
 from ads.errors import PolicyError
-from policies.gate import Decision, GateContext, Policy, decide, load_policy, negative_matches, policy_from_dict
+from ads.keyword_matching import matches
+from policies.gate import Decision, GateContext, Policy, account_blocks, decide, load_policy, policy_from_dict
 
 POLICY = load_policy()
 TODAY = dt.date(2026, 11, 20)
@@ -41,8 +43,31 @@ META = Account(name="meta:shop", id="act_2", display_name="Shop", platform=Platf
 PROPERTIES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def context(account: Account = GOOGLE, policy: Policy = POLICY, **fields: Any) -> GateContext:
-    return GateContext(policy=policy, account=account, today=TODAY, **fields)
+def account_terms(queries: Any) -> pd.DataFrame:
+    """The account's own search terms: all in campaign c1 and ad group c1, the targets of `negatives()`."""
+    rows = [
+        {
+            "search_term": q.search_term,
+            "campaign_id": "c1",
+            "ad_group_id": "c1",
+            "clicks": q.clicks,
+            "impressions": q.impressions,
+            "cost": q.cost,
+            "conversions": q.conversions,
+        }
+        for q in queries
+    ]
+    columns = ["search_term", "campaign_id", "ad_group_id", "clicks", "impressions", "cost", "conversions"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def context(account: Account = GOOGLE, policy: Policy = POLICY, terms: Any = (), **fields: Any) -> GateContext:
+    return GateContext(policy=policy, account=account, today=TODAY, search_terms=account_terms(terms), **fields)
+
+
+def named_terms(change: AddNegativeKeywords) -> list[QueryEvidence]:
+    """The terms a change claims to block or names as evidence, taken as the account's real search terms."""
+    return [*(q for k in change.keywords for q in k.blocks), *change.evidence.queries]
 
 
 def query(term: str, clicks: int = 25, cost: int = 10 * USD, conversions: float = 0.0) -> QueryEvidence:
@@ -108,7 +133,7 @@ CASES = [
     (
         "negatives auto",
         negatives(negative("shoe repair"), negative("free", MatchType.PHRASE)),
-        context(),
+        None,
         "auto_apply",
         "negatives.auto_apply",
         ["2 exact/phrase", "20 clicks", "5.00 USD"],
@@ -116,7 +141,7 @@ CASES = [
     (
         "negatives shared list",
         negatives(negative("shoe repair"), level="shared_list"),
-        context(),
+        None,
         "needs_approval",
         "negatives.level",
         ["shared list"],
@@ -124,7 +149,7 @@ CASES = [
     (
         "negatives too many",
         negatives(*(negative(f"term {i}") for i in range(26))),
-        context(),
+        None,
         "needs_approval",
         "negatives.max_keywords",
         ["26 keywords", "25"],
@@ -132,7 +157,7 @@ CASES = [
     (
         "negatives few clicks",
         negatives(negative("shoe repair", clicks=12)),
-        context(),
+        None,
         "needs_approval",
         "negatives.min_clicks",
         ["12 clicks", "20"],
@@ -140,7 +165,7 @@ CASES = [
     (
         "negatives cheap",
         negatives(negative("shoe repair", cost=2 * USD)),
-        context(),
+        None,
         "needs_approval",
         "negatives.min_cost",
         ["2.00 USD", "5.00 USD"],
@@ -148,7 +173,7 @@ CASES = [
     (
         "negatives no evidence",
         negatives(NegativeSpec(text="shoe repair", match_type=MatchType.EXACT)),
-        context(),
+        None,
         "needs_approval",
         "negatives.no_evidence",
         ["shoe repair"],
@@ -156,7 +181,7 @@ CASES = [
     (
         "negatives brand",
         negatives(negative("acme jobs")),
-        context(),
+        None,
         "needs_approval",
         "negatives.brand_term",
         ['"acme"'],
@@ -164,7 +189,7 @@ CASES = [
     (
         "negatives converting term",
         negatives(negative("shoe repair", conversions=2)),
-        context(),
+        None,
         "blocked",
         "negatives.blocks_conversions",
         ['"shoe repair"', "2 conversions"],
@@ -172,7 +197,7 @@ CASES = [
     (
         "negatives converting evidence",
         negatives(negative("free", MatchType.PHRASE), queries=(query("free trail shoes", conversions=1.5),)),
-        context(),
+        None,
         "blocked",
         "negatives.blocks_conversions",
         ['"free trail shoes"', "1.5 conversions"],
@@ -180,7 +205,7 @@ CASES = [
     (
         "negatives broad",
         negatives(NegativeSpec.model_construct(text="shoes", match_type=MatchType.BROAD, blocks=(query("shoes"),))),
-        context(),
+        None,
         "blocked",
         "negatives.broad",
         ['"shoes"', "broad"],
@@ -188,7 +213,7 @@ CASES = [
     (
         "negatives too many words",
         negatives(negative("a b c d e f g h i j k")),
-        context(),
+        None,
         "blocked",
         "negatives.max_words",
         ["11 words", "10"],
@@ -286,8 +311,8 @@ CASES = [
 @pytest.mark.parametrize(
     ("change", "ctx", "outcome", "rule", "words"), [case[1:] for case in CASES], ids=[case[0] for case in CASES]
 )
-def test_default_rules(change: Any, ctx: GateContext, outcome: str, rule: str, words: list[str]) -> None:
-    decision = decide(change, ctx)
+def test_default_rules(change: Any, ctx: GateContext | None, outcome: str, rule: str, words: list[str]) -> None:
+    decision = decide(change, ctx or context(terms=named_terms(change)))
     assert (decision.outcome, decision.rule) == (outcome, rule), decision.reason
     for word in words:
         assert word in decision.reason
@@ -330,7 +355,7 @@ def test_an_error_inside_a_rule_fails_closed_not_open() -> None:
     ],
 )
 def test_negative_matching(keyword: str, match: MatchType, term: str, expected: bool) -> None:
-    assert negative_matches(NegativeSpec(text=keyword, match_type=match), term) is expected
+    assert matches(term, keyword, match, negative=True) is expected
 
 
 # --- loading the policy ----------------------------------------------------------------------------
@@ -364,7 +389,7 @@ def test_default_policy_loads_with_its_numbers() -> None:
         ),
         (
             "version: 1\nbudgets:\n  max_auto_move: lots\n  max_move: 0.5\n",
-            "{path}: budgets.max_auto_move: Input should be a valid number, unable to parse string as a number",
+            "{path}: budgets.max_auto_move: Input should be a valid number",
         ),
         (
             "version: 1\nbudgets:\n  max_auto_mov: 0.1\n  max_move: 0.5\n",
@@ -480,14 +505,15 @@ def negative_specs(draw: st.DrawFn) -> NegativeSpec:
 )
 def test_no_risky_negative_is_auto_applied(specs: list[NegativeSpec], level: str, queries: list[QueryEvidence]) -> None:
     change = negatives(*specs, level=level, queries=tuple(queries))
-    decision = decide(change, context())
+    account = named_terms(change)
+    decision = decide(change, context(terms=account))
     if decision.outcome == "auto_apply":
         assert level != "shared_list" and len(specs) <= 25
         for spec in specs:
             assert spec.match_type is not MatchType.BROAD
-            assert spec.blocks and all(q.conversions == 0 for q in spec.blocks)
-            assert sum(q.clicks for q in spec.blocks) >= 20
-            assert not any(q.conversions and negative_matches(spec, q.search_term) for q in queries)
+            blocked = [q for q in account if matches(q.search_term, spec.text, spec.match_type, negative=True)]
+            assert blocked and all(q.conversions == 0 for q in blocked)
+            assert sum(q.clicks for q in blocked) >= 20
     if any(spec.match_type is MatchType.BROAD for spec in specs):
         assert decision.outcome == "blocked"
 
@@ -582,8 +608,8 @@ def test_the_inverse_changes_of_a_rollback_always_need_approval(change: Any) -> 
             "negatives": {
                 "auto_apply_levels": ["campaign", "ad_group", "shared_list"],
                 "auto_apply_max_keywords": 100,
-                "auto_apply_min_clicks": 0,
-                "auto_apply_min_cost": 0,
+                "auto_apply_min_clicks": 1,
+                "auto_apply_min_cost": 0.01,
             },
             "budgets": {"max_auto_move": 1, "max_move": 1},
             "ad_groups": {},
@@ -608,3 +634,94 @@ def test_the_inverse_changes_round_trip_through_json() -> None:
     assert ROLLBACK_CHANGES[1].summary() == "Pause ad group g1"
     named = ROLLBACK_CHANGES[2].model_copy(update={"entity_name": "Trail shoes RSA"})
     assert named.summary() == "Pause ad Trail shoes RSA (a1)"
+
+
+# --- policy values are bounded -------------------------------------------------------------------
+
+SHARES = [("budgets", "max_auto_move"), ("budgets", "max_move")]
+COUNTS = [
+    ("negatives", "auto_apply_max_keywords"),
+    ("negatives", "auto_apply_min_clicks"),
+    ("negatives", "max_words"),
+    ("negatives", "shared_list_max_keywords"),
+    ("budgets", "meta_max_changes_per_hour"),
+    ("ad_copy", "rsa", "headline_max_chars"),
+    ("ad_copy", "rsa", "min_headlines"),
+    ("ad_copy", "max_caps_letters"),
+]
+MONEY = [("negatives", "auto_apply_min_cost")]
+FLAGS = [("ad_groups", "require_paused"), ("creatives", "require_paused"), ("ad_copy", "forbid_repeated_exclamation")]
+
+out_of_range = st.one_of(
+    st.tuples(st.sampled_from(SHARES), st.one_of(st.floats(1.0001, 1e6), st.floats(-1e6, -0.0001))),
+    st.tuples(st.sampled_from(COUNTS), st.one_of(st.integers(-1000, 0), st.booleans(), st.floats(0.5, 9.5))),
+    st.tuples(st.sampled_from(MONEY), st.one_of(st.floats(-1e6, 0), st.booleans())),
+    st.tuples(st.sampled_from(SHARES + COUNTS + MONEY), st.sampled_from(["5", "0.1", "lots", "", "true"])),
+    st.tuples(st.sampled_from(FLAGS), st.sampled_from([1, 0, "yes", "no", 2.5])),
+)
+
+
+@PROPERTIES
+@given(out_of_range)
+def test_out_of_range_policy_values_refuse_to_load_naming_the_field(case: tuple[tuple[str, ...], Any]) -> None:
+    path, value = case
+    data = yaml.safe_load(yaml.safe_dump(DEFAULT_YAML))
+    section = data
+    for key in path[:-1]:
+        section = section[key]
+    section[path[-1]] = value
+    with pytest.raises(PolicyError) as raised:
+        policy_from_dict(data, "bounded.yaml")
+    message = str(raised.value)
+    assert message.startswith("bounded.yaml: ") and "\n" not in message
+    assert ".".join(path) in message or "max_auto_move" in message  # a share above max_move names both
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("budgets", "max_auto_move"), 1000),
+        (("negatives", "max_words"), True),
+        (("negatives", "auto_apply_min_clicks"), "20"),
+        (("negatives", "auto_apply_min_clicks"), 0),
+        (("negatives", "auto_apply_min_cost"), 0),
+    ],
+)
+def test_the_reported_nonsense_values_refuse_to_load(path: tuple[str, ...], value: Any) -> None:
+    data = yaml.safe_load(yaml.safe_dump(DEFAULT_YAML))
+    data[path[0]][path[1]] = value
+    with pytest.raises(PolicyError, match=re.escape(".".join(path))):
+        policy_from_dict(data, "nonsense.yaml")
+
+
+# --- the gate judges a negative on the account's own search terms ---------------------------------
+
+
+def test_forged_evidence_is_ignored_the_account_terms_decide() -> None:
+    # The change claims "tent" blocks one cheap, non-converting term; the account says it blocks converting ones.
+    forged = negatives(NegativeSpec(text="tent", match_type=MatchType.PHRASE, blocks=(query("tent pegs free"),)))
+    account = [query("tent pegs free"), query("4 person tent", conversions=12.0), query("tent sale", conversions=3)]
+    decision = decide(forged, context(terms=account))
+    assert (decision.outcome, decision.rule) == ("blocked", "negatives.blocks_conversions")
+    assert "conversions" in decision.reason
+
+
+def test_claimed_clicks_do_not_count_only_the_accounts() -> None:
+    inflated = negatives(negative("shoe repair", clicks=500, cost=500 * USD))
+    decision = decide(inflated, context(terms=[query("shoe repair", clicks=3, cost=1 * USD)]))
+    assert (decision.outcome, decision.rule) == ("needs_approval", "negatives.min_clicks")
+    assert "3 clicks" in decision.reason
+
+
+def test_a_negative_without_the_accounts_search_terms_waits_for_a_person() -> None:
+    decision = decide(negatives(negative("shoe repair")), context().model_copy(update={"search_terms": None}))
+    assert (decision.outcome, decision.rule) == ("needs_approval", "negatives.no_search_terms")
+
+
+def test_account_blocks_recomputes_in_the_changes_scope() -> None:
+    terms = account_terms([query("free shoes"), query("free socks", clicks=3)])
+    other = terms.assign(campaign_id="c2", ad_group_id="g2", search_term="free hats")
+    ctx = context().model_copy(update={"search_terms": pd.concat([terms, other], ignore_index=True)})
+    change = negatives(NegativeSpec(text="free", match_type=MatchType.PHRASE, blocks=(query("invented"),)))
+    [keyword] = account_blocks(change, ctx).keywords
+    assert [q.search_term for q in keyword.blocks] == ["free shoes", "free socks"]  # not c2's "free hats"
