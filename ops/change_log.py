@@ -123,8 +123,9 @@ class ChangeLog:
     ) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO entries (recorded_at, account, change_id, change_hash, kind, status, decided_by, change_json,"
-                " before_json, after_json, resource_names, trace_id, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO entries (recorded_at, account, change_id, change_hash, kind, status, decided_by,"
+                " change_json, before_json, after_json, resource_names, trace_id, message)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     dt.datetime.now(dt.UTC).isoformat(),
                     change.account,

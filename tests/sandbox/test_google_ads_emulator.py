@@ -225,7 +225,8 @@ def test_search_term_view_reports_keyword_segments(service) -> None:
         service.search(
             customer_id=CUSTOMER_ID,
             query=(
-                "SELECT search_term_view.search_term, segments.keyword.info.match_type, metrics.clicks FROM search_term_view "
+                "SELECT search_term_view.search_term, segments.keyword.info.match_type, metrics.clicks "
+                "FROM search_term_view "
                 f"WHERE segments.date BETWEEN '{TODAY - dt.timedelta(days=1)}' AND '{TODAY}' "
                 "AND search_term_view.search_term LIKE '%jobs%'"
             ),
