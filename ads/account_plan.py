@@ -30,7 +30,10 @@ class AccountPlan(BaseModel):
     campaign_targets: dict[str, Decimal] = Field(default_factory=dict)
 
     def apply_to(self, structure: AccountStructure) -> AccountStructure:
-        """The structure with the plan's facts filled in; what the platform reported is kept where the plan is silent."""
+        """The structure with the plan's facts filled in.
+
+        What the platform reported is kept where the plan is silent.
+        """
         account = structure.account
         unit = UNITS_PER_CURRENCY[account.money_unit]
         cap = (

@@ -112,7 +112,8 @@ class AddNegativeKeywords(ChangeBase):
     def summary(self) -> str:
         words = ", ".join(_keyword_label(k) for k in self.keywords[:4])
         more = f" (+{len(self.keywords) - 4} more)" if len(self.keywords) > 4 else ""
-        return f"Add {len(self.keywords)} negative(s) to {self.level.replace('_', ' ')} {self.target_name or self.target_id}: {words}{more}"
+        target = f"{self.level.replace('_', ' ')} {self.target_name or self.target_id}"
+        return f"Add {len(self.keywords)} negative(s) to {target}: {words}{more}"
 
 
 class CreateAdGroup(ChangeBase):
@@ -125,7 +126,8 @@ class CreateAdGroup(ChangeBase):
     paused: bool = True
 
     def summary(self) -> str:
-        return f"Create ad group '{self.name}' in {self.campaign_name or self.campaign_id} with {len(self.keywords)} keywords and an RSA"
+        campaign = self.campaign_name or self.campaign_id
+        return f"Create ad group '{self.name}' in {campaign} with {len(self.keywords)} keywords and an RSA"
 
 
 class AddCreativeVariants(ChangeBase):
@@ -159,7 +161,8 @@ class SetBudget(ChangeBase):
 
     def summary(self) -> str:
         amounts = (format_money(a, self.unit, self.currency) for a in (self.from_amount, self.to_amount))
-        return f"Set the daily budget of {self.budget_name or self.budget_id} from {' to '.join(amounts)} ({self.relative_change:+.0%})"
+        budget = self.budget_name or self.budget_id
+        return f"Set the daily budget of {budget} from {' to '.join(amounts)} ({self.relative_change:+.0%})"
 
 
 class RemoveNegativeKeywords(ChangeBase):

@@ -314,7 +314,8 @@ class GoogleAdsAccount:
     def account(self) -> Account:
         rows = list(
             self._search(
-                "SELECT customer.id, customer.descriptive_name, customer.currency_code, customer.time_zone FROM customer"
+                "SELECT customer.id, customer.descriptive_name, customer.currency_code, customer.time_zone "
+                "FROM customer"
             )
         )
         if not rows:
@@ -667,7 +668,8 @@ class GoogleAdsAccount:
         campaign = str(int(change.campaign_id)) if change.campaign_id.isdigit() else "0"
         groups = list(
             self._search(
-                f"SELECT ad_group.id, ad_group.resource_name, ad_group.status FROM ad_group WHERE campaign.id = {campaign} "
+                "SELECT ad_group.id, ad_group.resource_name, ad_group.status FROM ad_group "
+                f"WHERE campaign.id = {campaign} "
                 f"AND ad_group.name = {_quote(change.name)} AND ad_group.status != 'REMOVED'"
             )
         )

@@ -18,7 +18,10 @@ class ModelChoice:
 
 
 def select_model(*, api_key: str | None, base_url: str | None, model_name: str) -> ModelChoice:
-    """`ChatOpenAI` when an API key is set (`base_url` points it at vLLM, Ollama, llama.cpp …); else the offline planner."""
+    """`ChatOpenAI` when an API key is set, else the offline planner.
+
+    `base_url` points `ChatOpenAI` at any OpenAI-compatible server (vLLM, Ollama, llama.cpp …).
+    """
     if api_key:
         model = ChatOpenAI(
             model=model_name, api_key=api_key, base_url=base_url, temperature=0, max_retries=2, timeout=120

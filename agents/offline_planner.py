@@ -41,7 +41,8 @@ WINDOWS: tuple[tuple[str, str], ...] = (
     (r"90 days|quarter|3 months", "last_90_days"),
 )
 CAMPAIGN = re.compile(
-    r"(?:in|for|of) (?:the )?campaign\s+[\"'“]?([^\"'”?!.,]+)|(?:in|for) the\s+[\"'“]?([^\"'”?!.,]+?)[\"'”]?\s+campaign",
+    r"(?:in|for|of) (?:the )?campaign\s+[\"'“]?([^\"'”?!.,]+)"
+    r"|(?:in|for) the\s+[\"'“]?([^\"'”?!.,]+?)[\"'”]?\s+campaign",
     re.IGNORECASE,
 )
 

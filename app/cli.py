@@ -466,7 +466,8 @@ def sandbox_serve(
                 "GOOGLE_ADS_LOCAL_CHANNEL=true)"
             )
             console.print(
-                f"Meta Graph API emulator on [bold]{served['meta']['base_url']}[/] (account {served['meta']['account']})"
+                f"Meta Graph API emulator on [bold]{served['meta']['base_url']}[/] "
+                f"(account {served['meta']['account']})"
             )
             console.print("Set these in the environment of adpilot (or your own client), then audit those accounts:")
             for name, value in {**served["google_ads"]["environment"], **served["meta"]["environment"]}.items():

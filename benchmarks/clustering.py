@@ -24,13 +24,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sklearn.metrics import adjusted_rand_score, v_measure_score
 
 from tools.query_clusters import cluster_queries
 from tools.query_embeddings import INSTALL_COMMAND, embeddings_available
+
+REPO = Path(__file__).resolve().parents[1]
 
 TARGETS = {("banking77", "embeddings"): 0.80, ("wands", "embeddings"): 0.86, ("banking77", "tfidf"): 0.65}
 
@@ -165,7 +166,8 @@ def main() -> None:
     if not args.skip_scale:
         rows.append(run_isolated(score_scale, args.scale_rows))
     print(
-        f"{'set':<44} {'backend':<10} {'v-meas':>6} {'ARI':>6} {'found/true':>11} {'seconds':>8} {'peak MiB':>9}  target"
+        f"{'set':<44} {'backend':<10} {'v-meas':>6} {'ARI':>6} {'found/true':>11} "
+        f"{'seconds':>8} {'peak MiB':>9}  target"
     )
     for row in rows:
         target = TARGETS.get((row["set"], row["backend"]))

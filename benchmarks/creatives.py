@@ -101,7 +101,8 @@ def main(n: int = 1_000) -> None:
     valid_gate = sum(not check_ad_copy(ad, policy) for ad in ads)
     headlines = [h for ad in ads for h in ad.headlines]
     print(
-        f"{n:,} RSAs in {elapsed * 1000:.0f} ms ({elapsed / n * 1e6:.0f} µs each), peak memory holding all {n:,} {peak:.2f} MiB"
+        f"{n:,} RSAs in {elapsed * 1000:.0f} ms ({elapsed / n * 1e6:.0f} µs each), "
+        f"peak memory holding all {n:,} {peak:.2f} MiB"
     )
     print(
         f"valid (tools.creatives checks): {valid_own / n:.1%}   valid (policies.copy_rules, default policy): "
@@ -112,8 +113,9 @@ def main(n: int = 1_000) -> None:
         f"max {max(len(a.headlines) for a in ads)}); descriptions per ad: mean "
         f"{sum(len(a.descriptions) for a in ads) / n:.2f}"
     )
+    distinct_within_ads = sum(len(set(map(str.casefold, a.headlines))) for a in ads)
     print(
-        f"distinct headlines within an ad: {sum(len(set(map(str.casefold, a.headlines))) for a in ads) / len(headlines):.1%}; "
+        f"distinct headlines within an ad: {distinct_within_ads / len(headlines):.1%}; "
         f"across all ads: {len(set(map(str.casefold, headlines))):,} distinct of {len(headlines):,} "
         f"({len(set(map(str.casefold, headlines))) / len(headlines):.1%})"
     )

@@ -106,7 +106,8 @@ def measure(n: int) -> None:
     )
     print(f"  month-end vs true target, recommendations followed : {ape(followed)}")
     print(
-        f"    ... budgets whose demand can reach target          : {ape(followed, reachable)} ({reachable.mean():.0%} of budgets)"
+        f"    ... budgets whose demand can reach target          : {ape(followed, reachable)} "
+        f"({reachable.mean():.0%} of budgets)"
     )
     print(f"  month-end vs true target, budgets left unchanged     : {ape(unchanged)}")
     print(

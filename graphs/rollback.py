@@ -37,7 +37,8 @@ def inverse_changes(entry: LogEntry, account: AdAccount) -> list[Change]:
     change = entry.parsed_change()
     common = {
         "account": change.account,
-        "rationale": f"Rolls back change {change.id} (change log entry {entry.id}, {entry.recorded_at:%Y-%m-%d %H:%M} UTC): "
+        "rationale": f"Rolls back change {change.id} "
+        f"(change log entry {entry.id}, {entry.recorded_at:%Y-%m-%d %H:%M} UTC): "
         f"{change.summary()}.",
         "evidence": Evidence(metrics={"rolls_back_entry": float(entry.id)}),
     }

@@ -138,7 +138,11 @@ def _mask(text: str, flags: list[str]) -> str:
             continue
         found = False
 
-        def replace(match: re.Match[str]) -> str:
+        def replace(
+            match: re.Match[str],
+            accept: Callable[[re.Match[str]], bool] | None = accept,
+            replacement: str = replacement,
+        ) -> str:
             nonlocal found
             if accept is not None and not accept(match):
                 return match.group()

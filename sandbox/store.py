@@ -307,7 +307,10 @@ class SandboxStore:
     # -- ground truth -----------------------------------------------------------------------
 
     def ground_truth(self, name: str) -> pd.DataFrame:
-        """One row per distinct search term the generator planted: its theme, and whether it is waste, brand, injection."""
+        """One row per distinct search term the generator planted.
+
+        Columns: its theme, and whether it is waste, brand, injection.
+        """
         with self._connection() as conn:
             self._load_account(conn, name)
             frame = pd.read_sql_query(

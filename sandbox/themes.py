@@ -44,12 +44,14 @@ CAMPAIGNS: tuple[CampaignTheme, ...] = (
             _group(
                 "Trailhead Store",
                 "trailhead store|trailhead outfitters near me",
-                "trailhead store|trailhead outfitters near me|trailhead outfitters hours|trailhead outfitters locations",
+                "trailhead store|trailhead outfitters near me|trailhead outfitters hours"
+                "|trailhead outfitters locations",
             ),
             _group(
                 "Trailhead Online",
                 "trailhead outfitters online|trailhead coupon",
-                "trailhead outfitters online|trailhead outfitters coupon|trailhead promo code|trailhead outfitters returns",
+                "trailhead outfitters online|trailhead outfitters coupon|trailhead promo code"
+                "|trailhead outfitters returns",
             ),
         ),
         "brand",

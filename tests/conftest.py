@@ -1,14 +1,23 @@
-"""Shared fixtures: one generated sandbox per test session, copied into a fresh ADPILOT_HOME per test."""
+"""Shared fixtures: one generated sandbox per test session, copied into a fresh ADPILOT_HOME per test; the small
+Google Ads and Meta accounts behind the local API emulators."""
 
 from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from ads.google_ads import GoogleAdsAccount, GoogleAdsSettings
+from ads.meta import MetaAccount
+from sandbox.google_ads_emulator import GoogleAdsEmulator, start_google_ads_emulator
+from sandbox.meta_emulator import MetaEmulator, start_meta_emulator
+from sandbox.store import SandboxAccount
+from tests.google_ads_sample import Sleeps, sample_account, sample_structure
+from tests.meta_sample import T0, Clock, connect_meta, tiny_meta_account
 
 TODAY = dt.date(2026, 11, 20)
 
@@ -60,3 +69,62 @@ def allow_all() -> Callable[[Any], Any]:
         )
 
     return allow
+
+
+# -- the small Google Ads account behind the local Google Ads API (one per test module) --
+
+
+@pytest.fixture(scope="module")
+def google_ads_sandbox(tmp_path_factory: pytest.TempPathFactory) -> SandboxAccount:
+    return sample_account(tmp_path_factory.mktemp("google-ads") / "sandbox.sqlite")
+
+
+@pytest.fixture(scope="module")
+def google_ads_emulator(google_ads_sandbox: SandboxAccount) -> Iterator[GoogleAdsEmulator]:
+    with start_google_ads_emulator(google_ads_sandbox, today=TODAY) as running:
+        yield running
+
+
+@pytest.fixture
+def fresh_google_ads_account(google_ads_sandbox: SandboxAccount, google_ads_emulator: GoogleAdsEmulator) -> None:
+    """The sample structure back in the store, and no injected quota errors or recorded mutates left over."""
+    google_ads_sandbox.store.save_account(sample_structure())
+    google_ads_emulator.fail_next_with_quota = 0
+    google_ads_emulator.mutate_requests.clear()
+
+
+@pytest.fixture(scope="module")
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture(scope="module")
+def google(google_ads_emulator: GoogleAdsEmulator, sleeps: Sleeps) -> GoogleAdsAccount:
+    """The real google-ads client on the emulator, retrying quota errors with recorded (not real) sleeps."""
+    settings = GoogleAdsSettings.load(
+        environ={
+            **google_ads_emulator.client_settings(),
+            "GOOGLE_ADS_QUOTA_RETRIES": "3",
+            "GOOGLE_ADS_QUOTA_BACKOFF_SECONDS": "0.5",
+        }
+    )
+    return GoogleAdsAccount(settings, sleep=sleeps)
+
+
+# -- the small Meta account behind the local Graph API (one per test module) --
+
+
+@pytest.fixture(scope="module")
+def meta_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MetaEmulator]:
+    with start_meta_emulator(tiny_meta_account(tmp_path_factory.mktemp("meta") / "sandbox.sqlite")) as server:
+        yield server
+
+
+@pytest.fixture
+def meta_clock() -> Clock:
+    return Clock(T0)
+
+
+@pytest.fixture
+def meta(meta_emulator: MetaEmulator, tmp_path: Path, meta_clock: Clock) -> MetaAccount:
+    return connect_meta(meta_emulator, tmp_path, meta_clock)

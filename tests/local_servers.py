@@ -13,7 +13,10 @@ from typing import Any
 
 @contextmanager
 def serve(handle: Callable[[str, dict[str, str], bytes], tuple[int, dict[str, Any] | bytes]]) -> Iterator[str]:
-    """Serve `handle(path, lower-cased headers, body) -> (status, json or bytes)` on a free port; yields the base URL."""
+    """Serve `handle(path, lower-cased headers, body) -> (status, json or bytes)` on a free port.
+
+    Yields the base URL.
+    """
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming

@@ -26,9 +26,9 @@ Heads: each uncovered query's stem — the query without the modifiers and stop 
 led headlamp near me" -> "led headlamp") — is a head term; the shortest heads contain no other head.
 Name: the shortest head carried by the most weight ("trekking poles", "water filter"), in Title Case and,
 when most of the account's ad group names end in a plural, with its last word in the plural ("Headlamps").
-Keywords (5–20, `max_keywords`): exact match for the heads some of whose queries converted, most conversions first, plus phrase match for
-the shortest heads, so the group bids on what people type and not on its long tail; none covered,
-blocked by a negative of the campaign, or longer than Google allows.
+Keywords (5–20, `max_keywords`): exact match for the heads some of whose queries converted, most conversions
+first, plus phrase match for the shortest heads, so the group bids on what people type and not on its long
+tail; none covered, blocked by a negative of the campaign, or longer than Google allows.
 Campaign: a live, non-brand search campaign whose name shares a word with the ad group's name; else
 the one that carried most of the theme's cost, and the rationale says so. The draft RSA comes from
 `tools.creatives.write_rsa`, with final URL `final_url` or the one the campaign's ads use most; with

@@ -153,7 +153,8 @@ def _overview(ctx: ToolContext, args: WindowArgs) -> ToolResult:
     overview = account_reports.account_overview(ctx.structure(), ctx.metrics(period), period)
     cpa = ctx.money(overview.cost_per_conversion) if overview.cost_per_conversion else "n/a"
     summary = (
-        f"{overview.display_name} ({overview.platform}), {period.start} to {period.end}: spent {ctx.money(overview.cost)}, "
+        f"{overview.display_name} ({overview.platform}), {period.start} to {period.end}: "
+        f"spent {ctx.money(overview.cost)}, "
         f"{overview.clicks:,} clicks, {overview.conversions:,.1f} conversions, cost per conversion {cpa}; "
         f"{overview.campaigns} campaigns, {overview.ad_groups} ad groups."
     )
@@ -184,7 +185,8 @@ def _search_terms(ctx: ToolContext, args: SearchTermArgs) -> ToolResult:
     top = frame.head(args.limit)
     scope = f" in campaigns matching '{args.campaign}'" if args.campaign else ""
     summary = (
-        f"{len(frame):,} search terms{scope} from {period.start} to {period.end}, costing {ctx.money(int(frame['cost'].sum()))}; "
+        f"{len(frame):,} search terms{scope} from {period.start} to {period.end}, "
+        f"costing {ctx.money(int(frame['cost'].sum()))}; "
         f"showing the {len(top)} most expensive."
     )
     return ToolResult(tool="search_terms", summary=summary, data=top.to_dict(orient="records"))

@@ -11,11 +11,9 @@ import pytest
 from ads.account import AdAccount
 from ads.changes import (
     AddCreativeVariants,
-    AddNegativeKeywords,
     CreateAdGroup,
     KeywordSpec,
     MetaAdCopy,
-    NegativeSpec,
     PauseEntity,
     RemoveNegativeKeywords,
     SetBudget,
@@ -30,16 +28,17 @@ from ads.errors import ConfigurationError, PlatformError
 from ads.google_ads import GoogleAdsAccount, GoogleAdsSettings, newest_api_version
 from sandbox.google_ads_emulator import GoogleAdsEmulator
 from sandbox.store import SandboxAccount
-from tests.sandbox.test_google_ads_emulator import (  # noqa: F401 - emulator and sandbox are fixtures
+from tests.google_ads_sample import (
+    ACCOUNT,
     BOOTS_COPY,
     CUSTOMER_ID,
     TODAY,
-    emulator,
+    Sleeps,
+    negative_keys,
+    negatives,
     sample_structure,
-    sandbox,
 )
 
-ACCOUNT = f"google-ads:{CUSTOMER_ID}"
 TENTS_COPY = ResponsiveSearchAdCopy(
     headlines=("Ultralight Tents", "Pitch In Minutes", "Free Returns"),
     descriptions=("Two-person tents.", "Shop now."),
@@ -47,48 +46,9 @@ TENTS_COPY = ResponsiveSearchAdCopy(
 )
 
 
-class Sleeps(list):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-@pytest.fixture(scope="module")
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
-@pytest.fixture(scope="module")
-def google(emulator: GoogleAdsEmulator, sleeps: Sleeps) -> GoogleAdsAccount:
-    settings = GoogleAdsSettings.load(
-        environ={
-            **emulator.client_settings(),
-            "GOOGLE_ADS_QUOTA_RETRIES": "3",
-            "GOOGLE_ADS_QUOTA_BACKOFF_SECONDS": "0.5",
-        }
-    )
-    return GoogleAdsAccount(settings, sleep=sleeps)
-
-
 @pytest.fixture(autouse=True)
-def fresh_account(sandbox: SandboxAccount, emulator: GoogleAdsEmulator, sleeps: Sleeps) -> None:
-    sandbox.store.save_account(sample_structure())
-    emulator.fail_next_with_quota = 0
-    emulator.mutate_requests.clear()
+def fresh_account(fresh_google_ads_account: None, sleeps: Sleeps) -> None:
     sleeps.clear()
-
-
-def negatives(level: str, target: str, *texts: str, match_type: str = "exact") -> AddNegativeKeywords:
-    return AddNegativeKeywords(
-        account=ACCOUNT,
-        rationale="waste with no conversions",
-        level=level,
-        target_id=target,
-        keywords=tuple(NegativeSpec(text=t, match_type=match_type) for t in texts),
-    )
-
-
-def negative_keys(sandbox: SandboxAccount) -> set[tuple[str, str, str, MatchType]]:
-    return {(n.level, n.owner_id, n.text, n.match_type) for n in sandbox.structure().negatives}
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -140,8 +100,8 @@ def test_a_malformed_customer_id_names_the_setting() -> None:
         )
 
 
-def test_an_account_name_picks_the_customer(emulator: GoogleAdsEmulator) -> None:
-    environ = {k: v for k, v in emulator.client_settings().items() if k != "GOOGLE_ADS_CUSTOMER_ID"}
+def test_an_account_name_picks_the_customer(google_ads_emulator: GoogleAdsEmulator) -> None:
+    environ = {k: v for k, v in google_ads_emulator.client_settings().items() if k != "GOOGLE_ADS_CUSTOMER_ID"}
     with pytest.raises(ConfigurationError, match="customer_id"):
         GoogleAdsSettings.load(environ=environ)
     account = GoogleAdsAccount.from_name(
@@ -171,15 +131,15 @@ def test_structure_reads_every_entity_kind(google: GoogleAdsAccount) -> None:
     assert sorted(got.negatives, key=lambda n: n.id) == sorted(expected.negatives, key=lambda n: n.id)
 
 
-def test_daily_metrics_match_the_sandbox(google: GoogleAdsAccount, sandbox: SandboxAccount) -> None:
+def test_daily_metrics_match_the_sandbox(google: GoogleAdsAccount, google_ads_sandbox: SandboxAccount) -> None:
     start, end = TODAY - dt.timedelta(days=9), TODAY
-    pd.testing.assert_frame_equal(google.daily_metrics(start, end), sandbox.daily_metrics(start, end))
+    pd.testing.assert_frame_equal(google.daily_metrics(start, end), google_ads_sandbox.daily_metrics(start, end))
 
 
-def test_search_terms_match_the_sandbox(google: GoogleAdsAccount, sandbox: SandboxAccount) -> None:
+def test_search_terms_match_the_sandbox(google: GoogleAdsAccount, google_ads_sandbox: SandboxAccount) -> None:
     start, end = TODAY - dt.timedelta(days=1), TODAY
     got = google.search_terms(start, end)
-    pd.testing.assert_frame_equal(got, sandbox.search_terms(start, end))
+    pd.testing.assert_frame_equal(got, google_ads_sandbox.search_terms(start, end))
     assert got.loc[got.search_term == "hiking boot jobs", "clicks"].item() == 6
 
 
@@ -188,7 +148,11 @@ def test_search_terms_match_the_sandbox(google: GoogleAdsAccount, sandbox: Sandb
 
 @pytest.mark.parametrize(("level", "target"), [("campaign", "12"), ("ad_group", "31"), ("shared_list", "61")])
 def test_negatives_at_each_level_are_validated_applied_and_read_back(
-    google: GoogleAdsAccount, sandbox: SandboxAccount, emulator: GoogleAdsEmulator, level: str, target: str
+    google: GoogleAdsAccount,
+    google_ads_sandbox: SandboxAccount,
+    google_ads_emulator: GoogleAdsEmulator,
+    level: str,
+    target: str,
 ) -> None:
     change = negatives(level, target, "tent stakes", "diy backpack")
     (validated,) = google.apply([change], validate_only=True)
@@ -198,10 +162,10 @@ def test_negatives_at_each_level_are_validated_applied_and_read_back(
     assert {
         (level, target, "tent stakes", MatchType.EXACT),
         (level, target, "diy backpack", MatchType.EXACT),
-    } <= negative_keys(sandbox)
+    } <= negative_keys(google_ads_sandbox)
     assert len(applied.resource_names) == 2
     # validate-only first, then the real request with partial failure on
-    assert [(r.validate_only, r.partial_failure) for r in emulator.mutate_requests] == [
+    assert [(r.validate_only, r.partial_failure) for r in google_ads_emulator.mutate_requests] == [
         (True, True),
         (True, True),
         (False, True),
@@ -210,24 +174,26 @@ def test_negatives_at_each_level_are_validated_applied_and_read_back(
 
 
 def test_re_applying_is_already_applied_and_sends_nothing(
-    google: GoogleAdsAccount, emulator: GoogleAdsEmulator
+    google: GoogleAdsAccount, google_ads_emulator: GoogleAdsEmulator
 ) -> None:
     change = negatives("campaign", "11", "jobs", match_type="phrase")  # present in the account already
     (result,) = google.apply([change], validate_only=False)
     assert result.status == "already_applied"
-    assert emulator.mutate_requests == []
+    assert google_ads_emulator.mutate_requests == []
 
 
-def test_only_the_missing_keywords_of_a_change_are_sent(google: GoogleAdsAccount, emulator: GoogleAdsEmulator) -> None:
+def test_only_the_missing_keywords_of_a_change_are_sent(
+    google: GoogleAdsAccount, google_ads_emulator: GoogleAdsEmulator
+) -> None:
     change = negatives("campaign", "11", "jobs", "careers", match_type="phrase")
     assert google.read_back(change).state == {"present": ['"jobs"'], "missing": ['"careers"']}
     (result,) = google.apply([change], validate_only=False)
     assert result.status == "applied"
-    assert [len(r.mutate_operations) for r in emulator.mutate_requests] == [1, 1]
+    assert [len(r.mutate_operations) for r in google_ads_emulator.mutate_requests] == [1, 1]
 
 
 def test_create_ad_group_makes_a_paused_group_with_keywords_and_rsa(
-    google: GoogleAdsAccount, sandbox: SandboxAccount
+    google: GoogleAdsAccount, google_ads_sandbox: SandboxAccount
 ) -> None:
     change = CreateAdGroup(
         account=ACCOUNT,
@@ -242,7 +208,7 @@ def test_create_ad_group_makes_a_paused_group_with_keywords_and_rsa(
     )
     (result,) = google.apply([change], validate_only=False)
     assert result.status == "applied", result.message
-    structure = sandbox.structure()
+    structure = google_ads_sandbox.structure()
     (group,) = [g for g in structure.ad_groups if g.name == "Ultralight tents"]
     assert (group.campaign_id, group.status) == ("12", Status.PAUSED)
     assert {(k.text, k.match_type) for k in structure.keywords if k.ad_group_id == group.id} == {
@@ -254,16 +220,18 @@ def test_create_ad_group_makes_a_paused_group_with_keywords_and_rsa(
     assert result.after["ad_group_id"] == group.id and google.read_back(change).present
 
 
-def test_creative_variant_is_added_paused(google: GoogleAdsAccount, sandbox: SandboxAccount) -> None:
+def test_creative_variant_is_added_paused(google: GoogleAdsAccount, google_ads_sandbox: SandboxAccount) -> None:
     copy = BOOTS_COPY.model_copy(update={"headlines": ("Waterproof Boots", "Free Shipping", "Shop Trailhead")})
     change = AddCreativeVariants(account=ACCOUNT, rationale="test a waterproof angle", ad_group_id="31", ad=copy)
     (result,) = google.apply([change], validate_only=False)
     assert result.status == "applied", result.message
-    (ad,) = [a for a in sandbox.structure().ads if a.copy_ == copy]
+    (ad,) = [a for a in google_ads_sandbox.structure().ads if a.copy_ == copy]
     assert (ad.ad_group_id, ad.status) == ("31", Status.PAUSED)
 
 
-def test_meta_shaped_changes_are_refused_on_google(google: GoogleAdsAccount, emulator: GoogleAdsEmulator) -> None:
+def test_meta_shaped_changes_are_refused_on_google(
+    google: GoogleAdsAccount, google_ads_emulator: GoogleAdsEmulator
+) -> None:
     copy = AddCreativeVariants(
         account=ACCOUNT,
         rationale="x",
@@ -276,17 +244,17 @@ def test_meta_shaped_changes_are_refused_on_google(google: GoogleAdsAccount, emu
     results = google.apply([copy, ad_set], validate_only=True)
     assert [r.status for r in results] == ["failed", "failed"]
     assert "responsive search ads" in results[0].message and "ad set budgets in minor units" in results[1].message
-    assert emulator.mutate_requests == []
+    assert google_ads_emulator.mutate_requests == []
 
 
-def test_set_budget_applies_and_a_stale_one_fails(google: GoogleAdsAccount, sandbox: SandboxAccount) -> None:
+def test_set_budget_applies_and_a_stale_one_fails(google: GoogleAdsAccount, google_ads_sandbox: SandboxAccount) -> None:
     change = SetBudget(
         account=ACCOUNT, rationale="pacing under", budget_id="22", from_amount=30_000_000, to_amount=36_000_000
     )
     (result,) = google.apply([change], validate_only=False)
     assert result.status == "applied"
     assert (result.before, result.after) == ({"daily_amount": 30_000_000}, {"daily_amount": 36_000_000})
-    assert {b.id: b.daily_amount for b in sandbox.structure().budgets}["22"] == 36_000_000
+    assert {b.id: b.daily_amount for b in google_ads_sandbox.structure().budgets}["22"] == 36_000_000
     assert google.apply([change], validate_only=False)[0].status == "already_applied"
     stale = SetBudget(account=ACCOUNT, rationale="x", budget_id="22", from_amount=30_000_000, to_amount=20_000_000)
     (result,) = google.apply([stale], validate_only=False)
@@ -294,32 +262,34 @@ def test_set_budget_applies_and_a_stale_one_fails(google: GoogleAdsAccount, sand
 
 
 def test_a_validate_only_failure_names_the_headline_and_writes_nothing(
-    google: GoogleAdsAccount, sandbox: SandboxAccount, emulator: GoogleAdsEmulator
+    google: GoogleAdsAccount, google_ads_sandbox: SandboxAccount, google_ads_emulator: GoogleAdsEmulator
 ) -> None:
     long_headline = "Waterproof Hiking Boots For Every Trail"
     copy = BOOTS_COPY.model_copy(update={"headlines": ("Boots", long_headline, "Shop")})
-    before = sandbox.structure()
+    before = google_ads_sandbox.structure()
     (result,) = google.apply(
         [AddCreativeVariants(account=ACCOUNT, rationale="x", ad_group_id="31", ad=copy)], validate_only=False
     )
     assert result.status == "failed"
     assert f"headline {long_headline!r}" in result.message and "string_length_error.TOO_LONG" in result.message
-    assert sandbox.structure() == before
-    assert [r.validate_only for r in emulator.mutate_requests] == [True]
+    assert google_ads_sandbox.structure() == before
+    assert [r.validate_only for r in google_ads_emulator.mutate_requests] == [True]
 
 
-def test_a_batch_maps_each_failure_to_its_own_change(google: GoogleAdsAccount, sandbox: SandboxAccount) -> None:
+def test_a_batch_maps_each_failure_to_its_own_change(
+    google: GoogleAdsAccount, google_ads_sandbox: SandboxAccount
+) -> None:
     good = negatives("campaign", "11", "tent stakes")
     unknown = negatives("ad_group", "999", "cheap boots")
     budget = SetBudget(account=ACCOUNT, rationale="x", budget_id="21", from_amount=50_000_000, to_amount=45_000_000)
     results = google.apply([good, unknown, budget], validate_only=False)
     assert [r.status for r in results] == ["applied", "failed", "applied"]
     assert "negative keyword [cheap boots]" in results[1].message and "RESOURCE_NOT_FOUND" in results[1].message
-    assert ("campaign", "11", "tent stakes", MatchType.EXACT) in negative_keys(sandbox)
+    assert ("campaign", "11", "tent stakes", MatchType.EXACT) in negative_keys(google_ads_sandbox)
 
 
 def test_a_partial_failure_in_the_real_request_fails_only_its_change(
-    google: GoogleAdsAccount, sandbox: SandboxAccount, monkeypatch: pytest.MonkeyPatch
+    google: GoogleAdsAccount, google_ads_sandbox: SandboxAccount, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, second = negatives("campaign", "11", "tent stakes"), negatives("campaign", "12", "cheap tents")
     service = google.google_ads_service
@@ -328,10 +298,10 @@ def test_a_partial_failure_in_the_real_request_fails_only_its_change(
     def someone_else_adds_it_first(request, **kwargs):
         # between validation and the real request another user adds the second change's keyword
         if not request.validate_only:
-            sandbox.write(
+            google_ads_sandbox.write(
                 upserts=[
                     NegativeKeyword(
-                        id=sandbox.new_id(),
+                        id=google_ads_sandbox.new_id(),
                         level="campaign",
                         owner_id="12",
                         text="cheap tents",
@@ -347,21 +317,23 @@ def test_a_partial_failure_in_the_real_request_fails_only_its_change(
     assert "negative keyword [cheap tents]" in results[1].message and "RESOURCE_ALREADY_EXISTS" in results[1].message
 
 
-def test_operations_are_chunked_per_request(emulator: GoogleAdsEmulator, sandbox: SandboxAccount) -> None:
+def test_operations_are_chunked_per_request(
+    google_ads_emulator: GoogleAdsEmulator, google_ads_sandbox: SandboxAccount
+) -> None:
     settings = GoogleAdsSettings.load(
-        environ={**emulator.client_settings(), "GOOGLE_ADS_MAX_OPERATIONS_PER_REQUEST": "2"}
+        environ={**google_ads_emulator.client_settings(), "GOOGLE_ADS_MAX_OPERATIONS_PER_REQUEST": "2"}
     )
     small = GoogleAdsAccount(settings)
     change = negatives("campaign", "12", "a1", "a2", "a3", "a4", "a5")
     (result,) = small.apply([change], validate_only=False)
     assert result.status == "applied"
-    assert [len(r.mutate_operations) for r in emulator.mutate_requests] == [2, 2, 1, 2, 2, 1]
+    assert [len(r.mutate_operations) for r in google_ads_emulator.mutate_requests] == [2, 2, 1, 2, 2, 1]
 
 
 def test_quota_exhaustion_is_retried_with_backoff(
-    google: GoogleAdsAccount, emulator: GoogleAdsEmulator, sleeps: Sleeps
+    google: GoogleAdsAccount, google_ads_emulator: GoogleAdsEmulator, sleeps: Sleeps
 ) -> None:
-    emulator.fail_next_with_quota = 2
+    google_ads_emulator.fail_next_with_quota = 2
     change = SetBudget(account=ACCOUNT, rationale="x", budget_id="21", from_amount=50_000_000, to_amount=52_000_000)
     (result,) = google.apply([change], validate_only=False)
     assert result.status == "applied"
@@ -369,17 +341,17 @@ def test_quota_exhaustion_is_retried_with_backoff(
 
 
 def test_quota_exhaustion_past_the_limit_fails_the_change(
-    google: GoogleAdsAccount, emulator: GoogleAdsEmulator, sleeps: Sleeps
+    google: GoogleAdsAccount, google_ads_emulator: GoogleAdsEmulator, sleeps: Sleeps
 ) -> None:
-    emulator.fail_next_with_quota = 100
+    google_ads_emulator.fail_next_with_quota = 100
     (result,) = google.apply([negatives("campaign", "11", "tent stakes")], validate_only=False)
     assert result.status == "failed" and "RESOURCE_EXHAUSTED" in result.message and "4 attempt(s)" in result.message
     assert sleeps == [0.5, 1.0, 2.0]
 
 
-def test_bad_credentials_fail_each_change_with_the_reason(emulator: GoogleAdsEmulator) -> None:
+def test_bad_credentials_fail_each_change_with_the_reason(google_ads_emulator: GoogleAdsEmulator) -> None:
     wrong = GoogleAdsAccount(
-        GoogleAdsSettings.load(environ={**emulator.client_settings(), "GOOGLE_ADS_ACCESS_TOKEN": "stolen"})
+        GoogleAdsSettings.load(environ={**google_ads_emulator.client_settings(), "GOOGLE_ADS_ACCESS_TOKEN": "stolen"})
     )
     (result,) = wrong.apply([negatives("campaign", "11", "tent stakes")], validate_only=False)
     assert result.status == "failed" and "UNAUTHENTICATED" in result.message and "OAUTH_TOKEN_INVALID" in result.message
@@ -387,9 +359,11 @@ def test_bad_credentials_fail_each_change_with_the_reason(emulator: GoogleAdsEmu
         wrong.structure()
 
 
-def test_permission_denied_on_another_customer(emulator: GoogleAdsEmulator) -> None:
+def test_permission_denied_on_another_customer(google_ads_emulator: GoogleAdsEmulator) -> None:
     other = GoogleAdsAccount(
-        GoogleAdsSettings.load(environ={**emulator.client_settings(), "GOOGLE_ADS_CUSTOMER_ID": "9999999999"})
+        GoogleAdsSettings.load(
+            environ={**google_ads_emulator.client_settings(), "GOOGLE_ADS_CUSTOMER_ID": "9999999999"}
+        )
     )
     change = negatives("campaign", "11", "tent stakes").model_copy(update={"account": "google-ads:9999999999"})
     (result,) = other.apply([change], validate_only=False)
@@ -402,7 +376,7 @@ def test_a_change_for_another_account_is_refused(google: GoogleAdsAccount) -> No
     assert result.status == "failed" and "sandbox:trailhead" in result.message
 
 
-def test_a_network_failure_is_reported(emulator: GoogleAdsEmulator) -> None:
+def test_a_network_failure_is_reported(google_ads_emulator: GoogleAdsEmulator) -> None:
     import socket
 
     with socket.socket() as probe:  # a port nothing listens on
@@ -411,7 +385,7 @@ def test_a_network_failure_is_reported(emulator: GoogleAdsEmulator) -> None:
     down = GoogleAdsAccount(
         GoogleAdsSettings.load(
             environ={
-                **emulator.client_settings(),
+                **google_ads_emulator.client_settings(),
                 "GOOGLE_ADS_ENDPOINT": f"127.0.0.1:{port}",
                 "GOOGLE_ADS_TIMEOUT_SECONDS": "5",
             }
@@ -448,8 +422,8 @@ def pause(level: str, entity_id: str) -> PauseEntity:
 )
 def test_negatives_added_at_each_level_are_removed(
     google: GoogleAdsAccount,
-    sandbox: SandboxAccount,
-    emulator: GoogleAdsEmulator,
+    google_ads_sandbox: SandboxAccount,
+    google_ads_emulator: GoogleAdsEmulator,
     level: str,
     target: str,
     collection: str,
@@ -459,7 +433,9 @@ def test_negatives_added_at_each_level_are_removed(
         google.apply([negatives(level, target, "tent stakes", "diy backpack")], validate_only=False)[0].status
         == "applied"
     )
-    others = negative_keys(sandbox) - {(level, target, t, MatchType.EXACT) for t in ("tent stakes", "diy backpack")}
+    others = negative_keys(google_ads_sandbox) - {
+        (level, target, t, MatchType.EXACT) for t in ("tent stakes", "diy backpack")
+    }
     change = removal(level, target, "Tent  Stakes", "diy backpack", "never added")  # as the platform compares them
     before = google.read_back(change)
     assert not before.present and before.state == {
@@ -467,40 +443,42 @@ def test_negatives_added_at_each_level_are_removed(
         "still_present": ["[Tent  Stakes]", "[diy backpack]"],
     }
     assert all(f"/{collection}/{target}~" in name for name in before.resource_names)
-    emulator.mutate_requests.clear()
+    google_ads_emulator.mutate_requests.clear()
     (validated,) = google.apply([change], validate_only=True)
-    assert validated.status == "validated" and len(negative_keys(sandbox)) == len(others) + 2
+    assert validated.status == "validated" and len(negative_keys(google_ads_sandbox)) == len(others) + 2
     (applied,) = google.apply([change], validate_only=False)
     assert applied.status == "applied", applied.message
-    assert negative_keys(sandbox) == others
+    assert negative_keys(google_ads_sandbox) == others
     assert set(applied.resource_names) == set(before.resource_names)
-    sent = [getattr(op, operation) for r in emulator.mutate_requests for op in r.mutate_operations]
+    sent = [getattr(op, operation) for r in google_ads_emulator.mutate_requests for op in r.mutate_operations]
     # validate_only=True, then apply's own validation and the real request
     assert sorted(op.remove for op in sent) == sorted(before.resource_names * 3)
-    assert [(r.validate_only, r.partial_failure) for r in emulator.mutate_requests] == [
+    assert [(r.validate_only, r.partial_failure) for r in google_ads_emulator.mutate_requests] == [
         (True, True),
         (True, True),
         (False, True),
     ]
-    emulator.mutate_requests.clear()
+    google_ads_emulator.mutate_requests.clear()
     assert google.apply([change], validate_only=False)[0].status == "already_applied"
-    assert emulator.mutate_requests == []
+    assert google_ads_emulator.mutate_requests == []
 
 
 def test_removing_a_negative_that_is_not_there_is_already_applied(
-    google: GoogleAdsAccount, sandbox: SandboxAccount, emulator: GoogleAdsEmulator
+    google: GoogleAdsAccount, google_ads_sandbox: SandboxAccount, google_ads_emulator: GoogleAdsEmulator
 ) -> None:
-    before = negative_keys(sandbox)
+    before = negative_keys(google_ads_sandbox)
     wrong_match = removal("campaign", "11", "jobs", match_type="exact")  # the campaign holds "jobs" as phrase
     results = google.apply([removal("campaign", "11", "never added"), wrong_match], validate_only=False)
     assert [r.status for r in results] == ["already_applied", "already_applied"]
-    assert negative_keys(sandbox) == before and emulator.mutate_requests == []
+    assert negative_keys(google_ads_sandbox) == before and google_ads_emulator.mutate_requests == []
 
 
-def test_removing_from_a_place_that_does_not_exist_fails(google: GoogleAdsAccount, emulator: GoogleAdsEmulator) -> None:
+def test_removing_from_a_place_that_does_not_exist_fails(
+    google: GoogleAdsAccount, google_ads_emulator: GoogleAdsEmulator
+) -> None:
     (result,) = google.apply([removal("shared_list", "999", "free")], validate_only=False)
     assert (result.status, result.message) == ("failed", "shared list 999 does not exist")
-    assert emulator.mutate_requests == []
+    assert google_ads_emulator.mutate_requests == []
 
 
 @pytest.mark.parametrize(
@@ -512,8 +490,8 @@ def test_removing_from_a_place_that_does_not_exist_fails(google: GoogleAdsAccoun
 )
 def test_pause_an_ad_group_or_an_ad(
     google: GoogleAdsAccount,
-    sandbox: SandboxAccount,
-    emulator: GoogleAdsEmulator,
+    google_ads_sandbox: SandboxAccount,
+    google_ads_emulator: GoogleAdsEmulator,
     level: str,
     entity_id: str,
     resource_name: str,
@@ -522,7 +500,7 @@ def test_pause_an_ad_group_or_an_ad(
     change = pause(level, entity_id)
 
     def status() -> Status:
-        structure = sandbox.structure()
+        structure = google_ads_sandbox.structure()
         return next(e.status for e in (*structure.ad_groups, *structure.ads) if e.id == entity_id)
 
     assert google.read_back(change).model_dump(exclude={"change_hash"}) == {
@@ -538,24 +516,24 @@ def test_pause_an_ad_group_or_an_ad(
         (resource_name,),
     )
     assert status() is Status.PAUSED
-    update = getattr(emulator.mutate_requests[-1].mutate_operations[0], operation)
+    update = getattr(google_ads_emulator.mutate_requests[-1].mutate_operations[0], operation)
     assert (update.update.status.name, list(update.update_mask.paths)) == ("PAUSED", ["resource_name", "status"])
-    emulator.mutate_requests.clear()
+    google_ads_emulator.mutate_requests.clear()
     assert google.apply([change], validate_only=False)[0].status == "already_applied"
-    assert emulator.mutate_requests == []
+    assert google_ads_emulator.mutate_requests == []
 
 
-def test_pausing_what_does_not_exist_fails(google: GoogleAdsAccount, emulator: GoogleAdsEmulator) -> None:
+def test_pausing_what_does_not_exist_fails(google: GoogleAdsAccount, google_ads_emulator: GoogleAdsEmulator) -> None:
     results = google.apply([pause("ad", "999"), pause("ad_group", "71")], validate_only=False)
     assert [(r.status, r.message) for r in results] == [
         ("failed", "ad 999 does not exist"),
         ("failed", "ad group 71 does not exist"),
     ]
-    assert emulator.mutate_requests == []
+    assert google_ads_emulator.mutate_requests == []
 
 
 def test_the_emulator_refuses_a_removal_of_an_unknown_criterion_and_a_status_of_removed(
-    google: GoogleAdsAccount, sandbox: SandboxAccount
+    google: GoogleAdsAccount, google_ads_sandbox: SandboxAccount
 ) -> None:
     t = google._types
     service = google.google_ads_service
@@ -577,7 +555,7 @@ def test_the_emulator_refuses_a_removal_of_an_unknown_criterion_and_a_status_of_
             )
         ),
     ]
-    before = sandbox.structure()
+    before = google_ads_sandbox.structure()
     response = service.mutate(
         request=t.services.MutateGoogleAdsRequest(
             customer_id=CUSTOMER_ID, mutate_operations=operations, partial_failure=True
@@ -588,12 +566,14 @@ def test_the_emulator_refuses_a_removal_of_an_unknown_criterion_and_a_status_of_
         (0, "Resource was not found"),
         (1, "Status REMOVED cannot be set by an update (use a remove operation)."),
     ]
-    after = sandbox.structure()
+    after = google_ads_sandbox.structure()
     assert [n.id for n in after.negatives] == [n.id for n in before.negatives if n.id != "51"]
     assert after.ad_groups == before.ad_groups
 
 
-def test_read_back_gives_the_created_ids_a_rollback_pauses(google: GoogleAdsAccount, sandbox: SandboxAccount) -> None:
+def test_read_back_gives_the_created_ids_a_rollback_pauses(
+    google: GoogleAdsAccount, google_ads_sandbox: SandboxAccount
+) -> None:
     group = CreateAdGroup(
         account=ACCOUNT,
         rationale="r",
@@ -603,7 +583,7 @@ def test_read_back_gives_the_created_ids_a_rollback_pauses(google: GoogleAdsAcco
         ad=TENTS_COPY,
     )
     google.apply([group], validate_only=False)
-    created = next(g.id for g in sandbox.structure().ad_groups if g.name == "Ultralight tents")
+    created = next(g.id for g in google_ads_sandbox.structure().ad_groups if g.name == "Ultralight tents")
     assert google.read_back(group).state["ad_group_id"] == created
     variant = AddCreativeVariants(account=ACCOUNT, rationale="r", ad_group_id="31", ad=BOOTS_COPY)
     assert google.read_back(variant).state["ad_id"] == "71"

@@ -6,18 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from app.cli import app
-
-runner = CliRunner()
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
+from tests.cli_runner import run
 
 
 def test_demo_json_lists_every_proposal_with_its_decision(home: Path) -> None:
@@ -107,10 +97,10 @@ def test_sandbox_create(home: Path) -> None:
 
 
 def test_chat_repl_answers_each_line_on_one_thread_until_an_empty_line(home: Path) -> None:
-    result = runner.invoke(app, ["chat"], input="how is the account doing?\nare my budgets on track?\n\n")
-    assert result.exit_code == 0, result.stderr
-    assert result.stdout.count("adpilot:") == 2
-    threads = {line.split("thread: ")[1] for line in result.stdout.splitlines() if "thread: " in line}
+    code, out, err = run("chat", input="how is the account doing?\nare my budgets on track?\n\n")
+    assert code == 0, err
+    assert out.count("adpilot:") == 2
+    threads = {line.split("thread: ")[1] for line in out.splitlines() if "thread: " in line}
     assert len(threads) == 1  # the second question continued the first conversation
 
 

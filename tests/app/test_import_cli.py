@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.app.test_cli import run
+from tests.cli_runner import run
 
 FIXTURES = Path(__file__).resolve().parents[1] / "ads" / "fixtures"
 

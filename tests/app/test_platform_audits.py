@@ -10,7 +10,7 @@ import pytest
 from ads.changes import parse_change
 from app.session import Session
 from app.settings import load_settings
-from tests.app.test_cli import run
+from tests.cli_runner import run
 
 
 @pytest.mark.parametrize("platform", ["google_ads", "meta"])

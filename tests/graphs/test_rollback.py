@@ -8,7 +8,7 @@ from pathlib import Path
 from ads.changes import parse_change
 from app.session import SANDBOX_ACCOUNT, Session
 from app.settings import load_settings
-from tests.app.test_cli import run
+from tests.cli_runner import run
 
 
 def applied_entry(session: Session, kind: str) -> int:

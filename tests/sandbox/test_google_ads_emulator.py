@@ -3,158 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import grpc
-import pandas as pd
 import pytest
 from google.ads.googleads.errors import GoogleAdsException
 from google.api_core.exceptions import ResourceExhausted
 
 from ads.entities import (
-    Account,
-    AccountStructure,
-    Ad,
-    AdGroup,
-    Budget,
-    Campaign,
-    Keyword,
     MatchType,
-    NegativeKeyword,
-    Platform,
-    ResponsiveSearchAdCopy,
-    SharedNegativeList,
 )
 from ads.google_ads import GoogleAdsAccount, GoogleAdsSettings, api_types
-from sandbox.google_ads_emulator import GoogleAdsEmulator, start_google_ads_emulator
-from sandbox.store import SandboxAccount, SandboxStore
-
-CUSTOMER_ID = "1234567890"
-TODAY = dt.date(2026, 11, 20)
-BOOTS_COPY = ResponsiveSearchAdCopy(
-    headlines=("Hiking Boots", "Free Shipping", "Shop Trailhead"),
-    descriptions=("Boots for every trail.", "Order today."),
-    final_url="https://trailhead.example/boots",
-)
-
-
-def sample_structure() -> AccountStructure:
-    """A small Google sandbox account: two campaigns, three ad groups, one of every kind of entity."""
-    account = Account(
-        name="sandbox:trailhead",
-        id=CUSTOMER_ID,
-        display_name="Trailhead Outfitters",
-        platform=Platform.GOOGLE_ADS,
-        currency="USD",
-        time_zone="America/Denver",
-    )
-    return AccountStructure(
-        account=account,
-        campaigns=(
-            Campaign(id="11", name="Boots", channel="search", budget_id="21"),
-            Campaign(id="12", name="Tents", channel="search", budget_id="22"),
-        ),
-        budgets=(
-            Budget(id="21", name="Boots daily", level="campaign", daily_amount=50_000_000, campaign_ids=("11",)),
-            Budget(id="22", name="Tents daily", level="campaign", daily_amount=30_000_000, campaign_ids=("12",)),
-        ),
-        ad_groups=(
-            AdGroup(id="31", campaign_id="11", name="Hiking boots"),
-            AdGroup(id="32", campaign_id="11", name="Trail runners"),
-            AdGroup(id="33", campaign_id="12", name="Backpacking tents"),
-        ),
-        keywords=(
-            Keyword(id="41", ad_group_id="31", text="hiking boots", match_type=MatchType.PHRASE),
-            Keyword(id="42", ad_group_id="32", text="trail runners", match_type=MatchType.EXACT),
-            Keyword(id="43", ad_group_id="33", text="backpacking tent", match_type=MatchType.BROAD),
-        ),
-        negatives=(
-            NegativeKeyword(id="51", level="campaign", owner_id="11", text="jobs", match_type=MatchType.PHRASE),
-            NegativeKeyword(id="52", level="shared_list", owner_id="61", text="free", match_type=MatchType.PHRASE),
-            NegativeKeyword(id="53", level="ad_group", owner_id="33", text="rental", match_type=MatchType.EXACT),
-        ),
-        shared_lists=(SharedNegativeList(id="61", name="Waste", campaign_ids=("11", "12")),),
-        ads=(Ad(id="71", ad_group_id="31", copy=BOOTS_COPY),),
-    )
-
-
-def sample_account(path: Path) -> SandboxAccount:
-    store = SandboxStore.create(path)
-    account = store.save_account(sample_structure())
-    days = pd.date_range(TODAY - dt.timedelta(days=39), TODAY, freq="D")
-    account.add_daily_metrics(
-        pd.DataFrame(
-            [
-                {
-                    "date": day,
-                    "campaign_id": campaign,
-                    "ad_group_id": group,
-                    "impressions": 100 + i,
-                    "clicks": 10,
-                    "cost": 2_500_000 + i,
-                    "conversions": 0.5,
-                    "conversion_value": 12.5,
-                }
-                for i, day in enumerate(days)
-                for campaign, group in (("11", "31"), ("11", "32"), ("12", "33"))
-            ]
-        )
-    )
-    terms = [
-        ("hiking boots men", "11", "Boots", "31", "Hiking boots", "hiking boots", "phrase"),
-        ("hiking boot jobs", "11", "Boots", "31", "Hiking boots", "hiking boots", "phrase"),
-        ("tent rental", "12", "Tents", "33", "Backpacking tents", "backpacking tent", "broad"),
-    ]
-    for offset in range(3):
-        day = TODAY - dt.timedelta(days=offset)
-        account.add_search_terms(
-            pd.DataFrame(
-                [
-                    {
-                        "search_term": t,
-                        "campaign_id": c,
-                        "campaign_name": cn,
-                        "ad_group_id": g,
-                        "ad_group_name": gn,
-                        "keyword": k,
-                        "match_type": m,
-                        "impressions": 20,
-                        "clicks": 3,
-                        "cost": 1_200_000,
-                        "conversions": 1.0 if "jobs" not in t else 0.0,
-                        "conversion_value": 40.0,
-                    }
-                    for t, c, cn, g, gn, k, m in terms
-                ]
-            ),
-            day,
-            day,
-        )
-    return account
+from sandbox.google_ads_emulator import GoogleAdsEmulator
+from sandbox.store import SandboxAccount
+from tests.google_ads_sample import CUSTOMER_ID, TODAY
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> SandboxAccount:
-    return sample_account(tmp_path_factory.mktemp("google-ads") / "sandbox.sqlite")
+def service(google_ads_emulator: GoogleAdsEmulator):
+    return GoogleAdsAccount(GoogleAdsSettings.load(environ=google_ads_emulator.client_settings())).google_ads_service
 
 
-@pytest.fixture(scope="module")
-def emulator(sandbox: SandboxAccount) -> Iterator[GoogleAdsEmulator]:
-    with start_google_ads_emulator(sandbox, today=TODAY) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def service(emulator: GoogleAdsEmulator):
-    return GoogleAdsAccount(GoogleAdsSettings.load(environ=emulator.client_settings())).google_ads_service
-
-
-@pytest.fixture(autouse=True)
-def fresh_account(sandbox: SandboxAccount, emulator: GoogleAdsEmulator) -> None:
-    sandbox.store.save_account(sample_structure())
-    emulator.fail_next_with_quota = 0
-
+pytestmark = pytest.mark.usefixtures("fresh_google_ads_account")
 
 T = api_types("v26")
 
@@ -182,14 +51,14 @@ def negative(campaign_id: str, text: str):
     )
 
 
-def campaign_negatives(sandbox: SandboxAccount) -> set[tuple[str, str]]:
-    return {(n.owner_id, n.text) for n in sandbox.structure().negatives if n.level == "campaign"}
+def campaign_negatives(google_ads_sandbox: SandboxAccount) -> set[tuple[str, str]]:
+    return {(n.owner_id, n.text) for n in google_ads_sandbox.structure().negatives if n.level == "campaign"}
 
 
-def test_emulator_listens_on_loopback_and_names_its_customer(emulator: GoogleAdsEmulator) -> None:
-    assert emulator.endpoint.startswith("127.0.0.1:") and int(emulator.endpoint.split(":")[1]) > 0
-    assert emulator.customer_id == CUSTOMER_ID
-    assert emulator.client_settings()["GOOGLE_ADS_CUSTOMER_ID"] == CUSTOMER_ID
+def test_emulator_listens_on_loopback_and_names_its_customer(google_ads_emulator: GoogleAdsEmulator) -> None:
+    assert google_ads_emulator.endpoint.startswith("127.0.0.1:") and int(google_ads_emulator.endpoint.split(":")[1]) > 0
+    assert google_ads_emulator.customer_id == CUSTOMER_ID
+    assert google_ads_emulator.client_settings()["GOOGLE_ADS_CUSTOMER_ID"] == CUSTOMER_ID
 
 
 def test_search_returns_real_rows_filtered_ordered_and_limited(service) -> None:
@@ -225,7 +94,8 @@ def test_search_term_view_reports_keyword_segments(service) -> None:
         service.search(
             customer_id=CUSTOMER_ID,
             query=(
-                "SELECT search_term_view.search_term, segments.keyword.info.match_type, metrics.clicks FROM search_term_view "
+                "SELECT search_term_view.search_term, segments.keyword.info.match_type, metrics.clicks "
+                "FROM search_term_view "
                 f"WHERE segments.date BETWEEN '{TODAY - dt.timedelta(days=1)}' AND '{TODAY}' "
                 "AND search_term_view.search_term LIKE '%jobs%'"
             ),
@@ -251,26 +121,28 @@ def test_another_customer_is_permission_denied(service) -> None:
     assert caught.value.failure.errors[0].error_code.authorization_error.name == "USER_PERMISSION_DENIED"
 
 
-def test_quota_errors_on_demand_then_normal_service(emulator: GoogleAdsEmulator, service) -> None:
-    emulator.fail_next_with_quota = 1
+def test_quota_errors_on_demand_then_normal_service(google_ads_emulator: GoogleAdsEmulator, service) -> None:
+    google_ads_emulator.fail_next_with_quota = 1
     with pytest.raises(ResourceExhausted) as caught:  # the SDK's gapic layer maps the gRPC status
         service.search(customer_id=CUSTOMER_ID, query="SELECT customer.id FROM customer")
     assert caught.value.grpc_status_code is grpc.StatusCode.RESOURCE_EXHAUSTED
     assert list(service.search(customer_id=CUSTOMER_ID, query="SELECT customer.id FROM customer").results)
 
 
-def test_a_failing_operation_without_partial_failure_writes_nothing(service, sandbox: SandboxAccount) -> None:
-    before = campaign_negatives(sandbox)
+def test_a_failing_operation_without_partial_failure_writes_nothing(
+    service, google_ads_sandbox: SandboxAccount
+) -> None:
+    before = campaign_negatives(google_ads_sandbox)
     with pytest.raises(GoogleAdsException) as caught:
         mutate(service, [negative("11", "tent stakes"), negative("999", "cheap")])
     error = caught.value.failure.errors[0]
     assert error.error_code.mutate_error.name == "RESOURCE_NOT_FOUND"
     assert error.location.field_path_elements[0].field_name == "mutate_operations"
     assert error.location.field_path_elements[0].index == 1
-    assert campaign_negatives(sandbox) == before
+    assert campaign_negatives(google_ads_sandbox) == before
 
 
-def test_partial_failure_applies_the_good_operations(service, sandbox: SandboxAccount) -> None:
+def test_partial_failure_applies_the_good_operations(service, google_ads_sandbox: SandboxAccount) -> None:
     response = mutate(
         service,
         [negative("11", "tent stakes"), negative("11", "tent stakes"), negative("12", "cheap")],
@@ -283,14 +155,14 @@ def test_partial_failure_applies_the_good_operations(service, sandbox: SandboxAc
     assert failure.errors[0].trigger.string_value == "tent stakes"
     names = [r.campaign_criterion_result.resource_name for r in response.mutate_operation_responses]
     assert names[0].startswith(f"customers/{CUSTOMER_ID}/campaignCriteria/11~") and names[1] == ""
-    assert {("11", "tent stakes"), ("12", "cheap")} <= campaign_negatives(sandbox)
+    assert {("11", "tent stakes"), ("12", "cheap")} <= campaign_negatives(google_ads_sandbox)
 
 
-def test_validate_only_reports_errors_and_writes_nothing(service, sandbox: SandboxAccount) -> None:
-    before = sandbox.structure()
+def test_validate_only_reports_errors_and_writes_nothing(service, google_ads_sandbox: SandboxAccount) -> None:
+    before = google_ads_sandbox.structure()
     response = mutate(service, [negative("11", "tent stakes")], validate_only=True)
     assert not response.partial_failure_error.code and not response.mutate_operation_responses
-    assert sandbox.structure() == before
+    assert google_ads_sandbox.structure() == before
 
 
 def test_a_headline_over_30_characters_is_rejected_with_its_path(service) -> None:
@@ -315,7 +187,7 @@ def test_a_headline_over_30_characters_is_rejected_with_its_path(service) -> Non
     assert ("headlines", 1) in path and path[0] == ("mutate_operations", 0)
 
 
-def test_a_new_shared_list_linked_through_a_temporary_id(service, sandbox: SandboxAccount) -> None:
+def test_a_new_shared_list_linked_through_a_temporary_id(service, google_ads_sandbox: SandboxAccount) -> None:
     temporary = f"customers/{CUSTOMER_ID}/sharedSets/-1"
     response = mutate(
         service,
@@ -342,7 +214,7 @@ def test_a_new_shared_list_linked_through_a_temporary_id(service, sandbox: Sandb
         ],
     )
     assert not response.partial_failure_error.code
-    structure = sandbox.structure()
+    structure = google_ads_sandbox.structure()
     (created,) = [s for s in structure.shared_lists if s.name == "Competitors"]
     assert created.campaign_ids == ("12",)
     assert [(n.text, n.match_type) for n in structure.negatives if n.owner_id == created.id] == [
@@ -350,7 +222,7 @@ def test_a_new_shared_list_linked_through_a_temporary_id(service, sandbox: Sandb
     ]
 
 
-def test_a_budget_update_follows_the_field_mask(service, sandbox: SandboxAccount) -> None:
+def test_a_budget_update_follows_the_field_mask(service, google_ads_sandbox: SandboxAccount) -> None:
     from google.api_core.protobuf_helpers import field_mask
 
     budget = T.resources.CampaignBudget(
@@ -366,5 +238,5 @@ def test_a_budget_update_follows_the_field_mask(service, sandbox: SandboxAccount
             )
         ],
     )
-    (updated,) = [b for b in sandbox.structure().budgets if b.id == "22"]
+    (updated,) = [b for b in google_ads_sandbox.structure().budgets if b.id == "22"]
     assert updated.daily_amount == 33_000_000 and updated.name == "Tents daily"
