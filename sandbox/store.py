@@ -51,6 +51,7 @@ from ads.entities import (
     Status,
 )
 from ads.errors import ReadOnlyAccountError, SandboxMissingError, UnknownAccountError
+from ads.keyword_matching import normalise
 from ads.limits import limit
 
 STORE_MARKER = "adpilot-sandbox"
@@ -167,11 +168,6 @@ def rsa_copy_problems(copy: ResponsiveSearchAdCopy) -> list[str]:
         if ad_text_length(path) > limit("rsa_path_max_chars"):
             problems.append(f"path '{path}' is {ad_text_length(path)} characters (max {limit('rsa_path_max_chars')})")
     return problems
-
-
-def _normalise(text: str) -> str:
-    """Negative keywords match case-insensitively and ignore extra spaces."""
-    return " ".join(text.lower().split())
 
 
 class SandboxStore:
@@ -608,7 +604,7 @@ class SandboxAccount:
         problems = []
         seen: set[tuple[str, MatchType]] = set()
         for keyword in change.keywords:
-            key = (_normalise(keyword.text), keyword.match_type)
+            key = (normalise(keyword.text), keyword.match_type)
             if key in existing:
                 problems.append(
                     f"negative '{keyword.text}' ({keyword.match_type}) is already on "
@@ -685,7 +681,7 @@ class SandboxAccount:
         match change:
             case AddNegativeKeywords():
                 at_target = _negatives_at(structure, change.level, change.target_id)
-                wanted = {(_normalise(k.text), k.match_type): k for k in change.keywords}
+                wanted = {(normalise(k.text), k.match_type): k for k in change.keywords}
                 found = [at_target[key] for key in wanted if key in at_target]
                 return ReadBack(
                     change_hash=change.hash,
@@ -844,7 +840,7 @@ def _live(structure: AccountStructure, level: str, entity_id: str) -> AdGroup | 
 
 
 def _keys(change: AddNegativeKeywords | RemoveNegativeKeywords) -> list[tuple[str, MatchType]]:
-    return [(_normalise(k.text), k.match_type) for k in change.keywords]
+    return [(normalise(k.text), k.match_type) for k in change.keywords]
 
 
 def _negatives_at(
@@ -852,7 +848,7 @@ def _negatives_at(
 ) -> dict[tuple[str, MatchType], NegativeKeyword]:
     """The negatives at one place, keyed the way the platforms compare them."""
     return {
-        (_normalise(n.text), n.match_type): n
+        (normalise(n.text), n.match_type): n
         for n in structure.negatives
         if n.level == level and n.owner_id == owner_id
     }
