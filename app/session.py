@@ -25,6 +25,7 @@ from ads.account_plan import load_account_plans
 from ads.changes import Change
 from ads.errors import AdpilotError, SandboxMissingError, StaleApprovalError, UnknownAccountError
 from ads.search_term_reports import read_search_term_report
+from ads.statuses import APPLIED_STATUSES
 from agents.copy_writer import LLMCopyWriter
 from agents.models import ModelChoice, select_model
 from app.settings import Settings
@@ -291,7 +292,7 @@ class Session:
             if change_ref in (item.change.id, item.change.hash):
                 return item
         for entry in self.change_log.entries(change=change_ref, limit=1):
-            if entry.status in ("applied", "already_applied", "reconciled"):
+            if entry.status in APPLIED_STATUSES:
                 raise StaleApprovalError(f"change {change_ref} is already applied; nothing to approve")
             raise StaleApprovalError(f"change {change_ref} is no longer pending (it was {entry.status})")
         raise StaleApprovalError(

@@ -12,23 +12,13 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
 from ads.changes import Change, parse_change
 from ads.errors import AdpilotError
-
-EntryStatus = Literal[
-    "intent",
-    "applied",
-    "already_applied",
-    "failed",
-    "queued",
-    "rejected",
-    "reconciled",
-    "abandoned",
-]
+from ads.statuses import APPLIED_STATUSES, EntryStatus
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -166,7 +156,7 @@ class ChangeLog:
 
     def is_applied(self, change_hash: str) -> bool:
         latest = self.latest(change_hash)
-        return latest is not None and latest.status in ("applied", "already_applied", "reconciled")
+        return latest is not None and latest.status in APPLIED_STATUSES
 
     def unresolved_intents(self, account: str) -> list[LogEntry]:
         """Intents with no later result: the process stopped between apply and log."""
