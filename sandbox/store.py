@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from ads.account import ApplyResult, ReadBack
-from ads.ad_copy import ad_text_length
+from ads.ad_copy import rsa_problems
 from ads.changes import (
     AddCreativeVariants,
     AddNegativeKeywords,
@@ -132,42 +132,6 @@ def _entity_row(account: str, entity: Entity) -> tuple[str, str, str, str, str]:
     parent_field = ENTITY_KINDS[kind][1]
     parent = getattr(entity, parent_field) if parent_field else ""
     return account, kind, entity.id, parent, entity.model_dump_json(by_alias=True)
-
-
-def rsa_copy_problems(copy: ResponsiveSearchAdCopy) -> list[str]:
-    """What breaks Google's RSA limits (ads/limits.py); empty when the copy is valid."""
-    problems = []
-    headlines, descriptions = copy.headlines, copy.descriptions
-    if not limit("rsa_min_headlines") <= len(headlines) <= limit("rsa_max_headlines"):
-        problems.append(f"{len(headlines)} headlines (needs {limit('rsa_min_headlines')}-{limit('rsa_max_headlines')})")
-    if not limit("rsa_min_descriptions") <= len(descriptions) <= limit("rsa_max_descriptions"):
-        problems.append(
-            f"{len(descriptions)} descriptions (needs {limit('rsa_min_descriptions')}-{limit('rsa_max_descriptions')})"
-        )
-    for text in headlines:
-        if ad_text_length(text) > limit("rsa_headline_max_chars"):
-            problems.append(
-                f"headline '{text}' is {ad_text_length(text)} characters (max {limit('rsa_headline_max_chars')})"
-            )
-        if not text.strip():
-            problems.append("an empty headline")
-    for text in descriptions:
-        if ad_text_length(text) > limit("rsa_description_max_chars"):
-            problems.append(
-                f"description '{text}' is {ad_text_length(text)} characters (max {limit('rsa_description_max_chars')})"
-            )
-        if not text.strip():
-            problems.append("an empty description")
-    seen: set[str] = set()
-    for text in headlines:
-        key = text.strip().lower()
-        if key in seen:
-            problems.append(f"duplicate headline '{text}'")
-        seen.add(key)
-    for path in (copy.path1, copy.path2):
-        if ad_text_length(path) > limit("rsa_path_max_chars"):
-            problems.append(f"path '{path}' is {ad_text_length(path)} characters (max {limit('rsa_path_max_chars')})")
-    return problems
 
 
 class SandboxStore:
@@ -552,7 +516,7 @@ class SandboxAccount:
                 campaign = _find(structure.campaigns, change.campaign_id)
                 if campaign is None or campaign.status is Status.REMOVED:
                     return [f"campaign {change.campaign_id} does not exist"]
-                problems = [f"RSA has {problem}" for problem in rsa_copy_problems(change.ad)]
+                problems = [f"RSA: {problem}" for problem in rsa_problems(change.ad)]
                 if self._account.platform is not Platform.GOOGLE_ADS:
                     problems.append("ad groups with keywords exist only in Google Ads accounts")
                 if any(
@@ -570,7 +534,7 @@ class SandboxAccount:
                 if isinstance(change.ad, ResponsiveSearchAdCopy):
                     if self._account.platform is not Platform.GOOGLE_ADS:
                         return ["a responsive search ad cannot run in a Meta account"]
-                    return [f"RSA has {problem}" for problem in rsa_copy_problems(change.ad)]
+                    return [f"RSA: {problem}" for problem in rsa_problems(change.ad)]
                 if self._account.platform is not Platform.META:
                     return ["a Meta ad cannot run in a Google Ads account"]
                 return []
@@ -854,4 +818,4 @@ def _negatives_at(
     }
 
 
-__all__ = ["GROUND_TRUTH_COLUMNS", "WASTE_KINDS", "SandboxAccount", "SandboxStore", "rsa_copy_problems"]
+__all__ = ["GROUND_TRUTH_COLUMNS", "WASTE_KINDS", "SandboxAccount", "SandboxStore"]
