@@ -61,11 +61,6 @@ PLATFORM_RSA_LIMITS = RsaLimits(
     description_max_chars=limit("rsa_description_max_chars"),
     path_max_chars=limit("rsa_path_max_chars"),
 )
-META_RECOMMENDED_LIMITS = MetaCopyLimits(
-    primary_text_max_chars=limit("meta_primary_text_recommended_chars"),
-    headline_max_chars=limit("meta_headline_recommended_chars"),
-    description_max_chars=limit("meta_description_recommended_chars"),
-)
 
 
 def named_assets(copy: ResponsiveSearchAdCopy | MetaAdCopy) -> list[tuple[str, str]]:

@@ -221,10 +221,6 @@ class SandboxStore:
 
     # -- accounts ---------------------------------------------------------------------------
 
-    def account_names(self) -> list[str]:
-        with self._connection() as conn:
-            return [name for (name,) in conn.execute("SELECT name FROM accounts ORDER BY name")]
-
     def _load_account(self, conn: sqlite3.Connection, name: str) -> Account:
         row = conn.execute("SELECT data FROM accounts WHERE name = ?", (name,)).fetchone()
         if row is None:

@@ -5,7 +5,6 @@ from dataclasses import replace
 import pytest
 
 from ads.ad_copy import (
-    META_RECOMMENDED_LIMITS,
     PLATFORM_RSA_LIMITS,
     MetaCopyLimits,
     RsaLimits,
@@ -93,7 +92,7 @@ def test_stricter_limits_are_applied_as_given() -> None:
 def test_meta_lengths_are_checked_only_when_limits_name_them() -> None:
     long_headline = META.model_copy(update={"headline": "Trail shoes that grip on wet rock, mud and snow"})
     assert meta_problems(long_headline) == []
-    assert meta_problems(long_headline, META_RECOMMENDED_LIMITS) == [
+    assert meta_problems(long_headline, MetaCopyLimits(headline_max_chars=40)) == [
         'headline "Trail shoes that grip on wet rock, mud a…" has 47 characters; the limit is 40'
     ]
     assert meta_problems(META.model_copy(update={"primary_text": " "}), MetaCopyLimits()) == ["primary text is empty"]

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ads.ad_copy import META_RECOMMENDED_LIMITS, ad_text_length, meta_problems, rsa_problems
+from ads.ad_copy import MetaCopyLimits, ad_text_length, meta_problems, rsa_problems
 from ads.entities import (
     Account,
     AccountStructure,
@@ -71,7 +71,7 @@ def test_rsa_and_meta_limits_always_hold(theme: str, keywords: list[str], brand:
     assert ad_text_length(meta.primary_text) <= 125 and asset_problem(meta.primary_text, 125) is None
     assert ad_text_length(meta.headline) <= 40 and asset_problem(meta.headline, 40) is None
     assert ad_text_length(meta.description) <= 30
-    assert meta_problems(meta, META_RECOMMENDED_LIMITS) == []
+    assert meta_problems(meta, MetaCopyLimits(125, 40, 30)) == []
 
 
 def test_keyword_insertion_trims_whole_words_in_title_case() -> None:
