@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from ads.changes import Change
 from ads.entities import Account, AccountStructure
+from ads.statuses import ApplyStatus
 
 
 class ApplyResult(BaseModel):
@@ -19,7 +20,7 @@ class ApplyResult(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     change_hash: str
-    status: Literal["validated", "applied", "already_applied", "queued", "failed", "blocked"]
+    status: ApplyStatus
     message: str = ""
     resource_names: tuple[str, ...] = ()
     before: dict[str, Any] = Field(default_factory=dict)

@@ -200,14 +200,6 @@ Change = Annotated[
     AddNegativeKeywords | CreateAdGroup | AddCreativeVariants | SetBudget | RemoveNegativeKeywords | PauseEntity,
     Field(discriminator="kind"),
 ]
-CHANGE_KINDS = (
-    "add_negative_keywords",
-    "create_ad_group",
-    "add_creative_variants",
-    "set_budget",
-    "remove_negative_keywords",
-    "pause_entity",
-)
 change_adapter: TypeAdapter[Change] = TypeAdapter(Change)
 
 
@@ -226,7 +218,6 @@ def _keyword_label(keyword: KeywordSpec) -> str:
 __all__ = [
     "AddCreativeVariants",
     "AddNegativeKeywords",
-    "CHANGE_KINDS",
     "Change",
     "ChangeBase",
     "CreateAdGroup",

@@ -205,20 +205,3 @@ SEARCH_TERM_COLUMNS: tuple[str, ...] = (
     "conversions",
     "conversion_value",
 )
-
-
-class SearchTermRow(Entity):
-    """One row of a search-term report, aggregated over the report period."""
-
-    search_term: str
-    campaign_id: str = ""
-    campaign_name: str = ""
-    ad_group_id: str = ""
-    ad_group_name: str = ""
-    keyword: str = ""
-    match_type: str = ""
-    impressions: int = 0
-    clicks: int = 0
-    cost: int = 0
-    conversions: float = 0.0
-    conversion_value: float = 0.0

@@ -67,6 +67,7 @@ from ads.entities import (
     Status,
 )
 from ads.errors import ConfigurationError, PlatformError
+from ads.keyword_matching import normalise
 from ads.limits import limit
 
 ACCOUNT_PREFIX = "google-ads:"
@@ -181,7 +182,7 @@ def _keyword_label(text: str, match_type: MatchType) -> str:
 
 
 def _key(text: str, match_type: MatchType | str) -> tuple[str, str]:
-    return " ".join(text.casefold().split()), str(MatchType(str(match_type).lower()))
+    return normalise(text), str(MatchType(str(match_type).lower()))
 
 
 class GoogleAdsAccount:

@@ -17,6 +17,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from ads.errors import AdpilotError
+from ads.statuses import APPLIED_STATUSES
 from app.settings import load_settings
 from ops.proposal_rows import proposal_rows
 from sandbox import GOOGLE_ACCOUNT as SANDBOX_ACCOUNT
@@ -126,7 +127,7 @@ def _audit_document(session: Session, outcome: RunOutcome) -> dict[str, Any]:
             {k: r[k] for k in ("id", "hash", "kind", "decision", "rule", "reason", "summary", "status", "change")}
             for r in rows
         ],
-        "applied": [r["id"] for r in rows if r["status"] in ("applied", "already_applied")],
+        "applied": [r["id"] for r in rows if r["status"] in APPLIED_STATUSES],
         "pending": [r["id"] for r in rows if r["status"] == "pending"],
         "blocked": [r["id"] for r in rows if r["decision"] == "blocked"],
         "failed": [r["id"] for r in rows if r["status"] == "failed"],
@@ -300,7 +301,7 @@ def _answer(change_id: str, response: dict[str, Any], reviewer: str, as_json: bo
         elif decision.get("outcome") == "needs_approval":
             console.print(f"It waits for approval: [bold]adpilot approvals show {answered[:10]}[/]")
         return
-    colour = "green" if result["status"] in ("applied", "already_applied") else "red"
+    colour = "green" if result["status"] in APPLIED_STATUSES else "red"
     console.print(f"[{colour}]{result['status'].replace('_', ' ')}[/]: {escape(item.change.summary())}")
     if result.get("message"):
         console.print(f"  {escape(result['message'])}")

@@ -25,6 +25,7 @@ from ads.account_plan import load_account_plans
 from ads.changes import Change
 from ads.errors import AdpilotError, SandboxMissingError, StaleApprovalError, UnknownAccountError
 from ads.search_term_reports import read_search_term_report
+from ads.statuses import APPLIED_STATUSES
 from agents.copy_writer import LLMCopyWriter
 from agents.models import ModelChoice, select_model
 from app.settings import Settings
@@ -310,7 +311,7 @@ class Session:
         for entry in self.change_log.entries(change=change_ref, limit=1):
             if (answer := self.change_log.answer(entry.change_hash)) is not None:
                 return AlreadyAnsweredError(f"change {entry.change_id} is {answer.describe()}")
-            if entry.status in ("applied", "already_applied", "reconciled"):
+            if entry.status in APPLIED_STATUSES:
                 return StaleApprovalError(f"change {change_ref} is already applied; nothing to approve")
             return StaleApprovalError(f"change {change_ref} is no longer pending (it was {entry.status})")
         return StaleApprovalError(

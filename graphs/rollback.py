@@ -20,17 +20,16 @@ from ads.changes import (
     SetBudget,
 )
 from ads.errors import AdpilotError
+from ads.statuses import APPLIED_STATUSES
 from graphs.approval import add_approval_steps
 from graphs.context import RunContext
 from graphs.state import ProposalState
 from ops.change_log import LogEntry
 
-UNDOABLE = ("applied", "already_applied", "reconciled")
-
 
 def inverse_changes(entry: LogEntry, account: AdAccount) -> list[Change]:
     """What undoes `entry`, given the account as it is now."""
-    if entry.status not in UNDOABLE:
+    if entry.status not in APPLIED_STATUSES:
         raise AdpilotError(
             f"change log entry {entry.id} is '{entry.status}'; only an applied change can be rolled back"
         )

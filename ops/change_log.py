@@ -17,26 +17,14 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
 from ads.changes import Change, parse_change
 from ads.errors import AdpilotError, StaleApprovalError
+from ads.statuses import APPLIED_STATUSES, EntryStatus
 from ops.locks import exclusive, lock_path, owner_alive, process_owner
-
-EntryStatus = Literal[
-    "intent",
-    "applied",
-    "already_applied",
-    "failed",
-    "queued",
-    "rejected",
-    "edited",
-    "blocked",
-    "reconciled",
-    "abandoned",
-]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -225,7 +213,7 @@ class ChangeLog:
 
     def is_applied(self, change_hash: str) -> bool:
         latest = self.latest(change_hash)
-        return latest is not None and latest.status in ("applied", "already_applied", "reconciled")
+        return latest is not None and latest.status in APPLIED_STATUSES
 
     def unresolved_intents(self, account: str) -> list[LogEntry]:
         """Intents with no later result whose process is gone or whose lease ran out: it stopped between

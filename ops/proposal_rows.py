@@ -9,8 +9,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ads.changes import parse_change
+from ads.statuses import ProposalStatus
 
-STATUS_ORDER = {
+STATUS_ORDER: dict[ProposalStatus, int] = {
     "applied": 0,
     "already_applied": 0,
     "queued": 1,

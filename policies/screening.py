@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 # (flag, pattern): phrases that try to steer a model. Flagged, not removed.
@@ -172,19 +171,6 @@ def screen(text: str) -> Screened:
         flags.extend(flag for flag, pattern in _INJECTIONS if pattern.search(text))
         text = " ".join(text.split()) if "injection:role_tag" in flags or "injection:markup_tag" in flags else text
     return Screened(text=text, flags=tuple(flags))
-
-
-def screen_series(series: pd.Series) -> pd.DataFrame:
-    """`screen` over a column, once per distinct value: columns `text` and `flags`, same index."""
-    values = series.astype("string").fillna("")
-    distinct = {value: screen(value) for value in values.unique()}
-    return pd.DataFrame(
-        {
-            "text": values.map(lambda value: distinct[value].text).astype(object),
-            "flags": values.map(lambda value: distinct[value].flags).astype(object),
-        },
-        index=series.index,
-    )
 
 
 def mask_sensitive(data: Any) -> Any:

@@ -44,6 +44,7 @@ from ads.entities import (
     Status,
 )
 from ads.google_ads import api_types, newest_api_version
+from ads.keyword_matching import normalise
 from ads.limits import limit
 from sandbox.gaql import GaqlError, GaqlQuery, date_range, evaluate, parse_gaql
 from sandbox.store import SandboxAccount
@@ -160,22 +161,22 @@ class _Mutation:
         return entity
 
     def negative_exists(self, level: str, owner_id: str, text: str, match_type: MatchType) -> bool:
-        key = _normal(text)
+        key = normalise(text)
         return any(
             isinstance(e, NegativeKeyword)
             and e.level == level
             and e.owner_id == owner_id
-            and _normal(e.text) == key
+            and normalise(e.text) == key
             and e.match_type is match_type
             for e in self.entities.values()
         )
 
     def keyword_exists(self, ad_group_id: str, text: str, match_type: MatchType) -> bool:
-        key = _normal(text)
+        key = normalise(text)
         return any(
             isinstance(e, Keyword)
             and e.ad_group_id == ad_group_id
-            and _normal(e.text) == key
+            and normalise(e.text) == key
             and e.match_type is match_type
             and e.status is not Status.REMOVED
             for e in self.entities.values()
@@ -183,10 +184,6 @@ class _Mutation:
 
     def resource(self, collection: str, *ids: str) -> str:
         return f"customers/{self.customer_id}/{collection}/{'~'.join(ids)}"
-
-
-def _normal(text: str) -> str:
-    return " ".join(text.casefold().split())
 
 
 class GoogleAdsEmulator:

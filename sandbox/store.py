@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from ads.account import ApplyResult, ReadBack
-from ads.ad_copy import ad_text_length
+from ads.ad_copy import rsa_problems
 from ads.changes import (
     AddCreativeVariants,
     AddNegativeKeywords,
@@ -51,6 +51,7 @@ from ads.entities import (
     Status,
 )
 from ads.errors import ReadOnlyAccountError, SandboxMissingError, UnknownAccountError
+from ads.keyword_matching import normalise
 from ads.limits import limit
 
 STORE_MARKER = "adpilot-sandbox"
@@ -131,47 +132,6 @@ def _entity_row(account: str, entity: Entity) -> tuple[str, str, str, str, str]:
     parent_field = ENTITY_KINDS[kind][1]
     parent = getattr(entity, parent_field) if parent_field else ""
     return account, kind, entity.id, parent, entity.model_dump_json(by_alias=True)
-
-
-def rsa_copy_problems(copy: ResponsiveSearchAdCopy) -> list[str]:
-    """What breaks Google's RSA limits (ads/limits.py); empty when the copy is valid."""
-    problems = []
-    headlines, descriptions = copy.headlines, copy.descriptions
-    if not limit("rsa_min_headlines") <= len(headlines) <= limit("rsa_max_headlines"):
-        problems.append(f"{len(headlines)} headlines (needs {limit('rsa_min_headlines')}-{limit('rsa_max_headlines')})")
-    if not limit("rsa_min_descriptions") <= len(descriptions) <= limit("rsa_max_descriptions"):
-        problems.append(
-            f"{len(descriptions)} descriptions (needs {limit('rsa_min_descriptions')}-{limit('rsa_max_descriptions')})"
-        )
-    for text in headlines:
-        if ad_text_length(text) > limit("rsa_headline_max_chars"):
-            problems.append(
-                f"headline '{text}' is {ad_text_length(text)} characters (max {limit('rsa_headline_max_chars')})"
-            )
-        if not text.strip():
-            problems.append("an empty headline")
-    for text in descriptions:
-        if ad_text_length(text) > limit("rsa_description_max_chars"):
-            problems.append(
-                f"description '{text}' is {ad_text_length(text)} characters (max {limit('rsa_description_max_chars')})"
-            )
-        if not text.strip():
-            problems.append("an empty description")
-    seen: set[str] = set()
-    for text in headlines:
-        key = text.strip().lower()
-        if key in seen:
-            problems.append(f"duplicate headline '{text}'")
-        seen.add(key)
-    for path in (copy.path1, copy.path2):
-        if ad_text_length(path) > limit("rsa_path_max_chars"):
-            problems.append(f"path '{path}' is {ad_text_length(path)} characters (max {limit('rsa_path_max_chars')})")
-    return problems
-
-
-def _normalise(text: str) -> str:
-    """Negative keywords match case-insensitively and ignore extra spaces."""
-    return " ".join(text.lower().split())
 
 
 class SandboxStore:
@@ -260,10 +220,6 @@ class SandboxStore:
             conn.close()
 
     # -- accounts ---------------------------------------------------------------------------
-
-    def account_names(self) -> list[str]:
-        with self._connection() as conn:
-            return [name for (name,) in conn.execute("SELECT name FROM accounts ORDER BY name")]
 
     def _load_account(self, conn: sqlite3.Connection, name: str) -> Account:
         row = conn.execute("SELECT data FROM accounts WHERE name = ?", (name,)).fetchone()
@@ -561,7 +517,7 @@ class SandboxAccount:
                 campaign = _find(structure.campaigns, change.campaign_id)
                 if campaign is None or campaign.status is Status.REMOVED:
                     return [f"campaign {change.campaign_id} does not exist"]
-                problems = [f"RSA has {problem}" for problem in rsa_copy_problems(change.ad)]
+                problems = [f"RSA: {problem}" for problem in rsa_problems(change.ad)]
                 if self._account.platform is not Platform.GOOGLE_ADS:
                     problems.append("ad groups with keywords exist only in Google Ads accounts")
                 if any(
@@ -579,7 +535,7 @@ class SandboxAccount:
                 if isinstance(change.ad, ResponsiveSearchAdCopy):
                     if self._account.platform is not Platform.GOOGLE_ADS:
                         return ["a responsive search ad cannot run in a Meta account"]
-                    return [f"RSA has {problem}" for problem in rsa_copy_problems(change.ad)]
+                    return [f"RSA: {problem}" for problem in rsa_problems(change.ad)]
                 if self._account.platform is not Platform.META:
                     return ["a Meta ad cannot run in a Google Ads account"]
                 return []
@@ -613,7 +569,7 @@ class SandboxAccount:
         problems = []
         seen: set[tuple[str, MatchType]] = set()
         for keyword in change.keywords:
-            key = (_normalise(keyword.text), keyword.match_type)
+            key = (normalise(keyword.text), keyword.match_type)
             if key in existing:
                 problems.append(
                     f"negative '{keyword.text}' ({keyword.match_type}) is already on "
@@ -690,7 +646,7 @@ class SandboxAccount:
         match change:
             case AddNegativeKeywords():
                 at_target = _negatives_at(structure, change.level, change.target_id)
-                wanted = {(_normalise(k.text), k.match_type): k for k in change.keywords}
+                wanted = {(normalise(k.text), k.match_type): k for k in change.keywords}
                 found = [at_target[key] for key in wanted if key in at_target]
                 return ReadBack(
                     change_hash=change.hash,
@@ -849,7 +805,7 @@ def _live(structure: AccountStructure, level: str, entity_id: str) -> AdGroup | 
 
 
 def _keys(change: AddNegativeKeywords | RemoveNegativeKeywords) -> list[tuple[str, MatchType]]:
-    return [(_normalise(k.text), k.match_type) for k in change.keywords]
+    return [(normalise(k.text), k.match_type) for k in change.keywords]
 
 
 def _negatives_at(
@@ -857,10 +813,10 @@ def _negatives_at(
 ) -> dict[tuple[str, MatchType], NegativeKeyword]:
     """The negatives at one place, keyed the way the platforms compare them."""
     return {
-        (_normalise(n.text), n.match_type): n
+        (normalise(n.text), n.match_type): n
         for n in structure.negatives
         if n.level == level and n.owner_id == owner_id
     }
 
 
-__all__ = ["GROUND_TRUTH_COLUMNS", "WASTE_KINDS", "SandboxAccount", "SandboxStore", "rsa_copy_problems"]
+__all__ = ["GROUND_TRUTH_COLUMNS", "WASTE_KINDS", "SandboxAccount", "SandboxStore"]

@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import asdict, replace
 from typing import Protocol
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from ads.ad_copy import ad_text_length
+from ads.ad_copy import PLATFORM_RSA_LIMITS, ad_text_length, asset_key
 from ads.changes import AddCreativeVariants, Evidence
 from ads.entities import (
     AccountStructure,
@@ -31,14 +32,8 @@ from ads.entities import (
 )
 from ads.limits import limit
 
-HEADLINE_MAX = limit("rsa_headline_max_chars")
-DESCRIPTION_MAX = limit("rsa_description_max_chars")
-PATH_MAX = limit("rsa_path_max_chars")
-# More headlines than the platform minimum (3) so the ad has room to rotate combinations.
-RSA_MIN_HEADLINES = 8
-RSA_MAX_HEADLINES = limit("rsa_max_headlines")
-RSA_MIN_DESCRIPTIONS = 3
-RSA_MAX_DESCRIPTIONS = limit("rsa_max_descriptions")
+# More headlines and descriptions than the platform minimums (3, 2) so the ad has room to rotate combinations.
+RSA_LIMITS = replace(PLATFORM_RSA_LIMITS, min_headlines=8, min_descriptions=3)
 META_PRIMARY_MAX = limit("meta_primary_text_recommended_chars")
 META_HEADLINE_MAX = limit("meta_headline_recommended_chars")
 META_DESCRIPTION_MAX = limit("meta_description_recommended_chars")
@@ -130,13 +125,7 @@ class CreativeBrief(BaseModel):
     avoid_headlines: tuple[str, ...] = Field(default=(), description="Headlines the ad group already runs.")
     limits: dict[str, int] = Field(
         default_factory=lambda: {
-            "headline_max_chars": HEADLINE_MAX,
-            "description_max_chars": DESCRIPTION_MAX,
-            "path_max_chars": PATH_MAX,
-            "min_headlines": RSA_MIN_HEADLINES,
-            "max_headlines": RSA_MAX_HEADLINES,
-            "min_descriptions": RSA_MIN_DESCRIPTIONS,
-            "max_descriptions": RSA_MAX_DESCRIPTIONS,
+            **asdict(RSA_LIMITS),
             "meta_primary_text_max_chars": META_PRIMARY_MAX,
             "meta_headline_max_chars": META_HEADLINE_MAX,
             "meta_description_max_chars": META_DESCRIPTION_MAX,
@@ -215,16 +204,16 @@ def _fill(template: str, max_chars: int, **slots: list[str]) -> str | None:
 
 
 def _unique(candidates: Iterable[str | None], *, avoid: Collection[str] = (), limit_: int) -> list[str]:
-    """First `limit_` distinct texts (case-insensitive); texts in `avoid` only when nothing else is left."""
+    """First `limit_` distinct texts (by `asset_key`); texts in `avoid` only when nothing else is left."""
     seen: set[str] = set()
     fresh: list[str] = []
     reused: list[str] = []
-    avoided = {a.casefold() for a in avoid}
+    avoided = {asset_key(a) for a in avoid}
     for text in candidates:
-        if text is None or text.casefold() in seen:
+        if text is None or asset_key(text) in seen:
             continue
-        seen.add(text.casefold())
-        (reused if text.casefold() in avoided else fresh).append(text)
+        seen.add(asset_key(text))
+        (reused if asset_key(text) in avoided else fresh).append(text)
     return (fresh + reused)[:limit_]
 
 
@@ -234,7 +223,7 @@ def _path(words: list[str]) -> str:
         (
             slug
             for form in _shortenings(words)
-            if ad_text_length(slug := "-".join(form)) <= PATH_MAX and asset_problem(slug, PATH_MAX) is None
+            if asset_problem(slug := "-".join(form), RSA_LIMITS.path_max_chars) is None
         ),
         "",
     )
@@ -259,29 +248,30 @@ def write_rsa(
     brand_words = _plain_words(brand) if brand else []
     slots = {"theme": theme_words or (keyword_phrases[0] if keyword_phrases else []), "brand": brand_words}
 
-    headlines: list[str | None] = [_fill(t, HEADLINE_MAX, **slots) for t in _BRAND_HEADLINES[:2]]
+    headlines: list[str | None] = [_fill(t, RSA_LIMITS.headline_max_chars, **slots) for t in _BRAND_HEADLINES[:2]]
     for index, template in enumerate(_KEYWORD_HEADLINES):
         # Keywords take the templates in turn, so ten keywords do not all read "Shop X"; the first
         # keyword (the ad group's main one) gets every template.
         headlines += [
-            _fill(template, HEADLINE_MAX, kw=p, **slots) for p in keyword_phrases[index :: len(_KEYWORD_HEADLINES)]
+            _fill(template, RSA_LIMITS.headline_max_chars, kw=p, **slots)
+            for p in keyword_phrases[index :: len(_KEYWORD_HEADLINES)]
         ]
-        headlines += [_fill(template, HEADLINE_MAX, kw=p, **slots) for p in keyword_phrases[:1]]
-    headlines += [_fill(t, HEADLINE_MAX, **slots) for t in _THEME_HEADLINES + _BRAND_HEADLINES[2:]]
+        headlines += [_fill(template, RSA_LIMITS.headline_max_chars, kw=p, **slots) for p in keyword_phrases[:1]]
+    headlines += [_fill(t, RSA_LIMITS.headline_max_chars, **slots) for t in _THEME_HEADLINES + _BRAND_HEADLINES[2:]]
     headlines += list(_FILLER_HEADLINES)
 
     descriptions: list[str | None] = [
-        _fill(t, DESCRIPTION_MAX, kw=p, **slots)
+        _fill(t, RSA_LIMITS.description_max_chars, kw=p, **slots)
         for t, p in zip(_KEYWORD_DESCRIPTIONS, keyword_phrases[:1] * 3, strict=False)
     ]
-    descriptions += [_fill(t, DESCRIPTION_MAX, **slots) for t in _THEME_DESCRIPTIONS]
+    descriptions += [_fill(t, RSA_LIMITS.description_max_chars, **slots) for t in _THEME_DESCRIPTIONS]
     descriptions += list(_FILLER_DESCRIPTIONS)
 
     path1 = _path(slots["theme"])
     second = next((p for p in keyword_phrases if _path(p) and _path(p).casefold() != path1.casefold()), [])
     return ResponsiveSearchAdCopy(
-        headlines=tuple(_unique(headlines, avoid=avoid_headlines, limit_=RSA_MAX_HEADLINES)),
-        descriptions=tuple(_unique(descriptions, limit_=RSA_MAX_DESCRIPTIONS)),
+        headlines=tuple(_unique(headlines, avoid=avoid_headlines, limit_=RSA_LIMITS.max_headlines)),
+        descriptions=tuple(_unique(descriptions, limit_=RSA_LIMITS.max_descriptions)),
         path1=path1,
         path2=_path(second) if path1 else "",
         final_url=final_url,
@@ -347,19 +337,21 @@ def _valid(texts: Iterable[str], max_chars: int) -> list[str]:
 def _merge_rsa(
     proposals: list[ResponsiveSearchAdCopy], template: ResponsiveSearchAdCopy, avoid: Collection[str]
 ) -> ResponsiveSearchAdCopy:
-    written = [h for p in proposals for h in _valid(p.headlines, HEADLINE_MAX)]
+    written = [h for p in proposals for h in _valid(p.headlines, RSA_LIMITS.headline_max_chars)]
     # The template's headlines stay ahead of the avoided ones, so a writer that repeats the
     # ad group's current copy still gets a fresh variant.
-    headlines = _unique(written + list(template.headlines), avoid=avoid, limit_=RSA_MAX_HEADLINES)
+    headlines = _unique(written + list(template.headlines), avoid=avoid, limit_=RSA_LIMITS.max_headlines)
     descriptions = _unique(
-        [d for p in proposals for d in _valid(p.descriptions, DESCRIPTION_MAX)] + list(template.descriptions),
-        limit_=RSA_MAX_DESCRIPTIONS,
+        [d for p in proposals for d in _valid(p.descriptions, RSA_LIMITS.description_max_chars)]
+        + list(template.descriptions),
+        limit_=RSA_LIMITS.max_descriptions,
     )
     paths = next(
         (
             (p.path1, p.path2)
             for p in proposals
-            if _valid([p.path1], PATH_MAX) and (not p.path2 or _valid([p.path2], PATH_MAX))
+            if _valid([p.path1], RSA_LIMITS.path_max_chars)
+            and (not p.path2 or _valid([p.path2], RSA_LIMITS.path_max_chars))
         ),
         (template.path1, template.path2),
     )

@@ -274,7 +274,6 @@ class ToolSpec:
     description: str
     args_schema: type[BaseModel]
     run: Callable[[ToolContext, Any], ToolResult]
-    proposes: bool = False
 
 
 REGISTRY: dict[str, ToolSpec] = {
@@ -309,28 +308,24 @@ REGISTRY: dict[str, ToolSpec] = {
             "Propose exact and phrase negatives for search terms that waste money.",
             NegativeArgs,
             _negatives,
-            proposes=True,
         ),
         ToolSpec(
             "propose_ad_groups",
             "Propose new ad groups for converting themes no keyword covers.",
             AdGroupArgs,
             _ad_groups,
-            proposes=True,
         ),
         ToolSpec(
             "propose_creative_variants",
             "Propose new paused ad variants (RSA or Meta ad copy).",
             NoArgs,
             _creatives,
-            proposes=True,
         ),
         ToolSpec(
             "propose_budget_changes",
             "Propose daily budget changes that land spend on the monthly target.",
             NoArgs,
             _budget_changes,
-            proposes=True,
         ),
     )
 }
@@ -342,15 +337,14 @@ def run_tool(name: str, context: ToolContext, arguments: dict[str, Any] | None =
     return spec.run(context, spec.args_schema.model_validate(arguments or {}))
 
 
-def tool_definitions(names: list[str] | None = None) -> list[dict[str, Any]]:
-    """OpenAI-style function definitions, for `bind_tools` (no account needed)."""
-    specs = [REGISTRY[n] for n in names] if names else list(REGISTRY.values())
+def tool_definitions() -> list[dict[str, Any]]:
+    """OpenAI-style function definitions of every registered tool, for `bind_tools` (no account needed)."""
     return [
         {
             "type": "function",
             "function": {"name": s.name, "description": s.description, "parameters": s.args_schema.model_json_schema()},
         }
-        for s in specs
+        for s in REGISTRY.values()
     ]
 
 

@@ -3,13 +3,12 @@ from __future__ import annotations
 import json
 import re
 
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from policies.screening import data_block, iban_valid, langfuse_mask, luhn_valid, mask_sensitive, screen, screen_series
+from policies.screening import data_block, iban_valid, langfuse_mask, luhn_valid, mask_sensitive, screen
 
 
 @pytest.mark.parametrize(
@@ -115,14 +114,6 @@ def test_mask_sensitive_recurses_and_keeps_our_identifiers() -> None:
         "change_hash": change_hash,
     }
     assert langfuse_mask(data=("x@y.io",), extra="ignored") == ["[email]"]
-
-
-def test_screen_series_matches_screen_and_keeps_the_index() -> None:
-    series = pd.Series(["shoes", "call +44 20 7946 0958", "shoes", None], index=[10, 11, 12, 13])
-    frame = screen_series(series)
-    assert list(frame.index) == [10, 11, 12, 13]
-    assert frame.loc[11, "text"] == "call [phone]" and frame.loc[11, "flags"] == ("pii:phone",)
-    assert frame.loc[12, "text"] == "shoes" and frame.loc[13, "text"] == ""
 
 
 def _block_lines(block: str, label: str) -> list[str]:

@@ -10,9 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ads.ad_copy import rsa_problems
 from ads.entities import MatchType, MetaAdCopy, Platform, ResponsiveSearchAdCopy
 from sandbox.generator import GOOGLE_ACCOUNT, META_ACCOUNT, generate_sandbox
-from sandbox.store import SandboxStore, rsa_copy_problems
+from sandbox.store import SandboxStore
 from sandbox.themes import UNCOVERED_THEMES, WASTE_WORDS, contains_waste_word
 
 TODAY = dt.date(2026, 3, 18)
@@ -60,7 +61,7 @@ def test_google_structure(google) -> None:
     for group in structure.ad_groups:
         ads = [a for a in structure.ads if a.ad_group_id == group.id]
         assert 1 <= len(ads) <= 3
-        assert all(isinstance(a.copy_, ResponsiveSearchAdCopy) and not rsa_copy_problems(a.copy_) for a in ads)
+        assert all(isinstance(a.copy_, ResponsiveSearchAdCopy) and not rsa_problems(a.copy_) for a in ads)
     levels = [n.level for n in structure.negatives]
     assert levels.count("campaign") >= 1 and len(structure.shared_lists) == 1
     assert any(n.owner_id == structure.shared_lists[0].id for n in structure.negatives)

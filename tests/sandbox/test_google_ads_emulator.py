@@ -9,10 +9,13 @@ import pytest
 from google.ads.googleads.errors import GoogleAdsException
 from google.api_core.exceptions import ResourceExhausted
 
+from ads.ad_copy import PLATFORM_RSA_LIMITS, rsa_problems
 from ads.entities import (
     MatchType,
+    ResponsiveSearchAdCopy,
 )
 from ads.google_ads import GoogleAdsAccount, GoogleAdsSettings, api_types
+from ads.limits import limit
 from sandbox.google_ads_emulator import GoogleAdsEmulator
 from sandbox.store import SandboxAccount
 from tests.google_ads_sample import CUSTOMER_ID, TODAY
@@ -240,3 +243,78 @@ def test_a_budget_update_follows_the_field_mask(service, google_ads_sandbox: San
     )
     (updated,) = [b for b in google_ads_sandbox.structure().budgets if b.id == "22"]
     assert updated.daily_amount == 33_000_000 and updated.name == "Tents daily"
+
+
+def rsa_operation(headlines: list[str], descriptions: list[str], path1: str = ""):
+    rsa = T.common.ResponsiveSearchAdInfo(
+        headlines=[T.common.AdTextAsset(text=t) for t in headlines],
+        descriptions=[T.common.AdTextAsset(text=t) for t in descriptions],
+        path1=path1,
+    )
+    return T.services.MutateOperation(
+        ad_group_ad_operation=T.services.AdGroupAdOperation(
+            create=T.resources.AdGroupAd(
+                ad_group=f"customers/{CUSTOMER_ID}/adGroups/31",
+                status="PAUSED",
+                ad=T.resources.Ad(final_urls=["https://trailhead.example"], responsive_search_ad=rsa),
+            )
+        )
+    )
+
+
+def emulator_error(service, operation) -> str | None:
+    """The emulator's error code for one operation sent with validate_only, or None when it accepts it."""
+    try:
+        mutate(service, [operation], validate_only=True)
+    except GoogleAdsException as exc:
+        code = exc.failure.errors[0].error_code
+        return getattr(code, code._pb.WhichOneof("error_code")).name
+    return None
+
+
+def _texts(count: int, length: int = 10) -> list[str]:
+    return [f"{i:03d}".ljust(length, "x") for i in range(count)]
+
+
+L = PLATFORM_RSA_LIMITS
+
+
+@pytest.mark.parametrize(
+    ("headlines", "descriptions", "path1", "rejected_with"),
+    [
+        (_texts(L.min_headlines), _texts(L.min_descriptions), "", None),
+        (_texts(L.min_headlines - 1), _texts(L.min_descriptions), "", "TOO_FEW"),
+        (_texts(L.max_headlines), _texts(L.max_descriptions), "", None),
+        (_texts(L.max_headlines + 1), _texts(L.min_descriptions), "", "TOO_MANY"),
+        (_texts(L.min_headlines), _texts(L.min_descriptions - 1), "", "TOO_FEW"),
+        (_texts(L.min_headlines), _texts(L.max_descriptions + 1), "", "TOO_MANY"),
+        (_texts(L.min_headlines, L.headline_max_chars), _texts(L.min_descriptions, L.description_max_chars), "", None),
+        (_texts(L.min_headlines, L.headline_max_chars + 1), _texts(L.min_descriptions), "", "TOO_LONG"),
+        (_texts(L.min_headlines), _texts(L.min_descriptions, L.description_max_chars + 1), "", "TOO_LONG"),
+        (_texts(L.min_headlines), _texts(L.min_descriptions), "p" * L.path_max_chars, None),
+        (_texts(L.min_headlines), _texts(L.min_descriptions), "p" * (L.path_max_chars + 1), "TOO_LONG"),
+    ],
+)
+def test_the_emulator_enforces_the_rsa_limits_of_the_ads_table(
+    service, headlines: list[str], descriptions: list[str], path1: str, rejected_with: str | None
+) -> None:
+    assert emulator_error(service, rsa_operation(headlines, descriptions, path1)) == rejected_with
+    copy = ResponsiveSearchAdCopy(
+        headlines=tuple(headlines), descriptions=tuple(descriptions), path1=path1, final_url="https://trailhead.example"
+    )
+    assert bool(rsa_problems(copy)) == (rejected_with is not None)  # the store's check agrees with the platform's
+
+
+@pytest.mark.parametrize(
+    ("text", "rejected_with"),
+    [
+        ("k" * limit("keyword_max_chars"), None),
+        ("k" * (limit("keyword_max_chars") + 1), "KEYWORD_TEXT_TOO_LONG"),
+        (" ".join(["word"] * limit("negative_keyword_max_words")), None),
+        (" ".join(["word"] * (limit("negative_keyword_max_words") + 1)), "KEYWORD_HAS_TOO_MANY_WORDS"),
+    ],
+)
+def test_the_emulator_enforces_the_keyword_limits_of_the_ads_table(
+    service, text: str, rejected_with: str | None
+) -> None:
+    assert emulator_error(service, negative("11", text)) == rejected_with

@@ -94,8 +94,7 @@ def _negatives(*texts: str, target: str = "10", level: str = "campaign") -> AddN
 def test_create_makes_parent_dirs_and_is_idempotent(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b" / "sandbox.sqlite"
     SandboxStore.create(path).save_account(_structure())
-    again = SandboxStore.create(path)
-    assert again.account_names() == [NAME]
+    SandboxStore.create(path)  # again: must keep what is there
     assert SandboxStore(path).open_account(NAME).structure() == _structure()
 
 
@@ -283,8 +282,11 @@ def test_validate_only_checks_and_writes_nothing(account) -> None:
     assert [r.change_hash for r in results] == [c.hash for c in changes]
     assert "negative 'jobs' (phrase) is already on campaign 10" in results[1].message
     assert "campaign 999 does not exist" in results[2].message
-    assert "too long for RSA' is 39 characters" in results[3].message
-    assert "duplicate headline 'same'" in results[3].message and "1 descriptions" in results[3].message
+    assert results[3].message == (
+        "RSA: 1 descriptions; a responsive search ad needs 2–4; "
+        'RSA: headline 1 "A headline that is far too long for RSA" has 39 characters; the limit is 30; '
+        'RSA: headline 3 "same" repeats headline 2'
+    )
     assert results[4].message == "budget Boots budget is now 10000000, the change expected 8000000"
     assert account.structure() == before
 

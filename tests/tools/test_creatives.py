@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ads.ad_copy import ad_text_length
+from ads.ad_copy import MetaCopyLimits, ad_text_length, meta_problems, rsa_problems
 from ads.entities import (
     Account,
     AccountStructure,
@@ -22,6 +22,7 @@ from ads.entities import (
     ResponsiveSearchAdCopy,
 )
 from tools.creatives import (
+    RSA_LIMITS,
     CreativeBrief,
     asset_problem,
     propose_creative_variants,
@@ -47,6 +48,7 @@ phrases = st.one_of(words, long_words, st.lists(st.one_of(words, long_words), ma
 
 
 def assert_valid_rsa(ad: ResponsiveSearchAdCopy) -> None:
+    assert rsa_problems(ad, RSA_LIMITS) == []
     assert 8 <= len(ad.headlines) <= 15
     assert 3 <= len(ad.descriptions) <= 4
     for text, max_chars in [(h, 30) for h in ad.headlines] + [(d, 90) for d in ad.descriptions]:
@@ -69,6 +71,7 @@ def test_rsa_and_meta_limits_always_hold(theme: str, keywords: list[str], brand:
     assert ad_text_length(meta.primary_text) <= 125 and asset_problem(meta.primary_text, 125) is None
     assert ad_text_length(meta.headline) <= 40 and asset_problem(meta.headline, 40) is None
     assert ad_text_length(meta.description) <= 30
+    assert meta_problems(meta, MetaCopyLimits(125, 40, 30)) == []
 
 
 def test_keyword_insertion_trims_whole_words_in_title_case() -> None:
