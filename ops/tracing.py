@@ -44,6 +44,7 @@ class LocalSpanExporter(SpanExporter):
 
 def span_record(span: ReadableSpan) -> dict[str, Any]:
     context = span.get_span_context()
+    assert context is not None  # an SDK span always carries its context
     return {
         "trace_id": f"{context.trace_id:032x}",
         "span_id": f"{context.span_id:016x}",
