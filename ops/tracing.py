@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from langchain_core.callbacks import BaseCallbackHandler
 from langfuse import Langfuse
 from langfuse.langchain import CallbackHandler
 from opentelemetry.sdk.trace import ReadableSpan
@@ -63,7 +64,7 @@ class Tracing:
     public_key: str
     destination: str
 
-    def callbacks(self) -> list[CallbackHandler]:
+    def callbacks(self) -> list[BaseCallbackHandler]:
         return [CallbackHandler(public_key=self.public_key)]
 
     def event(self, name: str, *, input: Any = None, output: Any = None, metadata: Any = None) -> None:
