@@ -537,8 +537,7 @@ class MetaEmulator:
             if creative_id not in self._creatives:
                 raise _invalid("creative.creative_id", f"Creative {creative_id} does not exist")
             copy = meta_ad_copy(self._creatives[creative_id])
-            if copy is None:
-                raise _invalid("creative.creative_id", f"Creative {creative_id} is not a link ad")
+            assert copy is not None  # the emulator registers link-ad creatives only
         else:
             creative_id = None
             copy = self._creative_copy(creative.get("object_story_spec"), "creative.object_story_spec")

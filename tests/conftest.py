@@ -15,6 +15,7 @@ from ads.meta import MetaAccount
 from sandbox.google_ads_emulator import GoogleAdsEmulator, start_google_ads_emulator
 from sandbox.meta_emulator import MetaEmulator, start_meta_emulator
 from sandbox.store import SandboxAccount
+from tests.google_ads_sample import TODAY as SAMPLE_TODAY
 from tests.google_ads_sample import Sleeps, sample_account, sample_structure
 from tests.meta_sample import T0, Clock, connect_meta, tiny_meta_account, tiny_meta_structure
 
@@ -62,7 +63,7 @@ def google_ads_sandbox(tmp_path_factory: pytest.TempPathFactory) -> SandboxAccou
 
 @pytest.fixture(scope="module")
 def google_ads_emulator(google_ads_sandbox: SandboxAccount) -> Iterator[GoogleAdsEmulator]:
-    with start_google_ads_emulator(google_ads_sandbox, today=TODAY) as running:
+    with start_google_ads_emulator(google_ads_sandbox, today=SAMPLE_TODAY) as running:
         yield running
 
 
