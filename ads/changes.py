@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, computed_field, field_validator
 
@@ -203,12 +203,10 @@ Change = Annotated[
 change_adapter: TypeAdapter[Change] = TypeAdapter(Change)
 
 
-def parse_change(data: dict | str) -> Change:
+def parse_change(data: dict[str, Any] | str) -> Change:
     """A change from its JSON form; the computed `hash` and `id` are recomputed, never trusted."""
-    if isinstance(data, str):
-        data = json.loads(data)
-    data = {k: v for k, v in data.items() if k not in ("hash", "id")}
-    return change_adapter.validate_python(data)
+    fields: dict[str, Any] = json.loads(data) if isinstance(data, str) else data
+    return change_adapter.validate_python({k: v for k, v in fields.items() if k not in ("hash", "id")})
 
 
 def _keyword_label(keyword: KeywordSpec) -> str:

@@ -161,6 +161,10 @@ class Ad(Entity):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+# What an AccountStructure holds, each with its own `id`.
+AccountEntity = Campaign | Budget | AdGroup | Keyword | NegativeKeyword | SharedNegativeList | Ad
+
+
 class AccountStructure(Entity):
     """Everything about an account except its metrics."""
 

@@ -54,6 +54,7 @@ from ads.entities import (
     Account,
     AccountStructure,
     Ad,
+    AdCopy,
     AdGroup,
     Budget,
     Campaign,
@@ -463,7 +464,7 @@ class GoogleAdsAccount:
             id=str(ad.id),
             ad_group_id=str(row.ad_group.id),
             status=Status(row.ad_group_ad.status.name.lower()),
-            copy=copy,
+            copy_=copy,
         )
 
     def daily_metrics(self, start: dt.date, end: dt.date) -> pd.DataFrame:
@@ -660,7 +661,7 @@ class GoogleAdsAccount:
             resource_names=(found.resource_name,),
         )
 
-    def _ads_in(self, ad_group_id: str) -> list[tuple[str, ResponsiveSearchAdCopy]]:
+    def _ads_in(self, ad_group_id: str) -> list[tuple[str, AdCopy]]:
         owner = str(int(ad_group_id)) if ad_group_id.isdigit() else "0"
         rows = self._search(_ADS_QUERY + f" AND ad_group.id = {owner}")
         return [(r.ad_group_ad.resource_name, self._ad(r).copy_) for r in rows]
@@ -832,6 +833,7 @@ class GoogleAdsAccount:
         if isinstance(change, PauseEntity):
             return [self._pause_operation(index, change, current.resource_names[0])]
         if isinstance(change, AddCreativeVariants):
+            assert isinstance(change.ad, ResponsiveSearchAdCopy)  # Meta copy was refused above
             return [
                 self._ad_operation(
                     index,
@@ -1004,13 +1006,12 @@ class GoogleAdsAccount:
                 partial_failure=True,
                 validate_only=validate_only,
             )
+
+            def mutate(request: Any = request) -> Any:
+                return self.google_ads_service.mutate(request=request, timeout=self._settings.timeout_seconds)
+
             try:
-                response = self._call(
-                    "mutate",
-                    lambda request=request: self.google_ads_service.mutate(
-                        request=request, timeout=self._settings.timeout_seconds
-                    ),
-                )
+                response = self._call("mutate", mutate)
             except PlatformError as exc:
                 cause = exc.__cause__
                 located = _failures_by_operation(cause.failure, chunk) if isinstance(cause, GoogleAdsException) else {}

@@ -397,7 +397,7 @@ class MetaAccount:
             for s in ad_sets
         ]
         ads = [
-            Ad(id=a["id"], ad_group_id=a["adset_id"], status=_status(a), copy=copy)
+            Ad(id=a["id"], ad_group_id=a["adset_id"], status=_status(a), copy_=copy)
             for a in meta_ads
             if (copy := meta_ad_copy(a.get("creative") or {})) is not None
         ]

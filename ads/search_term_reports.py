@@ -191,9 +191,11 @@ def read_search_term_report(path: Path, *, skip_bad_rows: bool = False) -> Impor
             parse = lambda text, to_metric=to_metric: to_metric(_number(text, header.language))  # noqa: E731
             values = distinct.convert(position, parse, np.float64)  # NaN where a value is not a number
             invalid = np.isnan(values)
-        problems.add(
-            invalid, lambda i, p=position, c=column: f"field '{header.names[p]}': not a number: {c.iloc[i]!r:.40}"
-        )
+
+        def not_a_number(i: int, p: int = position, c: pd.Series = column) -> str:
+            return f"field '{header.names[p]}': not a number: {c.iloc[i]!r:.40}"
+
+        problems.add(invalid, not_a_number)
         out[name] = np.where(invalid, 0, values)
 
     good = problems.good()
@@ -279,7 +281,7 @@ def _resolve(names: list[str], language: str) -> dict[str, int]:
 def _find_header(data: bytes, name: str) -> _Header:
     """The first line whose cells name a search term and a metric; the delimiter is the one that splits it best."""
     known = {alias for by_lang in COLUMN_ALIASES.values() for aliases in by_lang.values() for alias in aliases}
-    offset, preamble = 0, []
+    offset, preamble = 0, list[str]()
     closest: tuple[int, int, list[str]] = (0, 0, [])  # (recognised names, cells, cells) of the likeliest header
     for line_index in range(MAX_PREAMBLE_LINES):
         if offset >= len(data):

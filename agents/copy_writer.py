@@ -51,6 +51,7 @@ class LLMCopyWriter:
         ]
         draft = self.model.with_structured_output(schema).invoke(messages)
         if google:
+            assert isinstance(draft, RsaDraft)  # a pydantic schema comes back as its instance
             return [
                 ResponsiveSearchAdCopy(
                     headlines=tuple(draft.headlines),
@@ -60,6 +61,7 @@ class LLMCopyWriter:
                     final_url=brief.landing_url,
                 )
             ]
+        assert isinstance(draft, MetaDraft)
         return [
             MetaAdCopy(
                 primary_text=draft.primary_text,

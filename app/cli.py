@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from typer.core import TyperGroup
 
+from ads.changes import AddNegativeKeywords
 from ads.errors import AdpilotError
 from ads.statuses import APPLIED_STATUSES
 from app.settings import load_settings
@@ -34,7 +35,8 @@ AUDIT_STEPS = ("load_account", "search_terms", "creatives", "pacing", "gate", "a
 class AdpilotGroup(TyperGroup):
     """Shows a user's error as one line on stderr and exits 1, whatever the command."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    # typer's TyperGroup.invoke is typed with its private vendored click Context, the base of typer.Context
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except AdpilotError as error:
@@ -576,6 +578,7 @@ def search_term_negatives(account: AccountOption = SANDBOX_ACCOUNT, as_json: Jso
     console.print(escape(result.summary))
     for change in result.proposals:
         console.print(f"\n[bold]{escape(change.summary())}[/]  [dim]({change.id})[/]")
+        assert isinstance(change, AddNegativeKeywords)  # the tool proposes negatives only
         for keyword in change.keywords:
             label = f"[{keyword.text}]" if keyword.match_type.value == "exact" else f'"{keyword.text}"'
             blocked = ", ".join(f"{q.search_term} ({money(q.cost)})" for q in keyword.blocks[:6])

@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
@@ -34,6 +35,7 @@ from graphs.audit import build_audit_graph
 from graphs.chat import build_chat_graph
 from graphs.context import RunContext
 from graphs.rollback import build_rollback_graph, inverse_changes
+from graphs.state import ProposalState
 from ops.change_log import AlreadyAnsweredError, ChangeLog
 from ops.tracing import Tracing, configure_tracing
 from policies.gate import Policy, load_policy
@@ -41,7 +43,7 @@ from policies.screening import data_block
 from sandbox import GOOGLE_ACCOUNT, META_ACCOUNT
 from sandbox.generator import generate_sandbox
 from sandbox.imported import ImportSummary, import_search_term_report
-from sandbox.store import SandboxStore
+from sandbox.store import SandboxAccount, SandboxStore
 from tools.account_reports import Window
 from tools.query_clusters import ClusteringResult
 from tools.registry import ToolResult
@@ -92,7 +94,7 @@ class Session:
         # Processes share the checkpoints: wait for each other's writes rather than fail with "database is locked".
         connection = sqlite3.connect(settings.checkpoints_path, check_same_thread=False, timeout=60.0)
         self.checkpointer = SqliteSaver(connection)
-        self.graphs: dict[str, CompiledStateGraph] = {
+        self.graphs: dict[str, CompiledStateGraph[Any, RunContext, Any, Any]] = {
             "audit": build_audit_graph().compile(checkpointer=self.checkpointer, name="audit"),
             "chat": build_chat_graph().compile(checkpointer=self.checkpointer, name="chat"),
             "rollback": build_rollback_graph().compile(checkpointer=self.checkpointer, name="rollback"),
@@ -194,7 +196,7 @@ class Session:
     def context(self, account: str, *, reviewer: str = "a person") -> RunContext:
         opened = self.open_account(account)
         today = self.settings.today
-        if opened.account.read_only and (period := opened.search_term_period()):
+        if isinstance(opened, SandboxAccount) and opened.account.read_only and (period := opened.search_term_period()):
             today = period.end  # an imported report is analysed as of its own last day
         return RunContext(
             account=opened,
@@ -218,7 +220,7 @@ class Session:
 
     # ---- runs -------------------------------------------------------------------------------
 
-    def _config(self, thread_id: str, graph: str) -> dict[str, Any]:
+    def _config(self, thread_id: str, graph: str) -> RunnableConfig:
         return {
             "configurable": {"thread_id": thread_id},
             "callbacks": self.tracing.callbacks(),
@@ -244,7 +246,7 @@ class Session:
         finally:
             self.tracing.flush()
         values = compiled.get_state(config).values
-        return RunOutcome(thread_id=thread_id, values=values, pending=pending_approval(values))
+        return RunOutcome(thread_id=thread_id, values=values, pending=pending_approval(_proposal_state(values)))
 
     def audit(self, account: str, on_step: Callable[[str], None] | None = None) -> RunOutcome:
         context = self.context(account)
@@ -288,7 +290,7 @@ class Session:
         answered = self.change_log.answered()
         for thread in self.change_log.threads():
             values = self.graphs[thread.graph].get_state(self._config(thread.thread_id, thread.graph)).values
-            for change in pending_approval(values):
+            for change in pending_approval(_proposal_state(values)):
                 if change.hash in found or change.hash in answered or self.change_log.is_applied(change.hash):
                     continue
                 found[change.hash] = PendingApproval(
@@ -330,7 +332,9 @@ class Session:
             graph = self.graphs[item.graph]
             config = self._config(item.thread_id, item.graph)
             # Read again under the lock: another answer may have moved the run on while we waited.
-            if item.change.hash not in {c.hash for c in pending_approval(graph.get_state(config).values)}:
+            if item.change.hash not in {
+                c.hash for c in pending_approval(_proposal_state(graph.get_state(config).values))
+            }:
                 raise self._not_pending(item.change.hash)
             context = self.context(item.account, reviewer=reviewer)
             if response.get("type") == "edit":  # refuse a bad edit here, as one line, before anything is recorded
@@ -357,3 +361,8 @@ class Session:
                 raise
             self.change_log.settle_answer(item.change.hash)
         return item, outcome
+
+
+def _proposal_state(values: dict[str, Any]) -> ProposalState:
+    """A checkpoint's values, which LangGraph types as a plain dict: every graph's state extends ProposalState."""
+    return cast(ProposalState, values)

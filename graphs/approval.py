@@ -228,7 +228,7 @@ def _act_on(
     return Command(update=update, goto="gate" if edited else after_answer)
 
 
-def add_approval_steps(builder: StateGraph, *, report: str | None = None) -> None:
+def add_approval_steps(builder: StateGraph[Any, RunContext, Any, Any], *, report: str | None = None) -> None:
     """Add gate → apply_auto → [report →] await_approval → END to a graph.
 
     With a `report` node, the report is written before the run waits for people and again after

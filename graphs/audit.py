@@ -111,7 +111,7 @@ def report(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     }
 
 
-def build_audit_graph() -> StateGraph:
+def build_audit_graph() -> StateGraph[AuditState, RunContext, AuditInput, AuditState]:
     builder = StateGraph(AuditState, context_schema=RunContext, input_schema=AuditInput)
     builder.add_node("load_account", load_account)
     analyses = {"search_terms": analyse_search_terms, "creatives": analyse_creatives, "pacing": analyse_pacing}

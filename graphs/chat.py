@@ -9,7 +9,7 @@ import json
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import START, StateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 
@@ -77,10 +77,10 @@ def route_after_agent(state: ChatState) -> Literal["tools", "gate", "__end__"]:
     if isinstance(last, AIMessage) and last.tool_calls:
         return "tools"
     decided = state.get("decisions", {})
-    return "gate" if any(p["hash"] not in decided for p in state.get("proposals", [])) else END
+    return "gate" if any(p["hash"] not in decided for p in state.get("proposals", [])) else "__end__"  # END
 
 
-def build_chat_graph() -> StateGraph:
+def build_chat_graph() -> StateGraph[ChatState, RunContext, ChatState, ChatState]:
     builder = StateGraph(ChatState, context_schema=RunContext)
     builder.add_node("agent", agent)
     builder.add_node("tools", tools)

@@ -55,4 +55,4 @@ class RunContext:
 
     def event(self, name: str, **payload: object) -> None:
         if self.tracing:
-            self.tracing.event(name, **payload)  # type: ignore[arg-type]
+            self.tracing.event(name, **payload)

@@ -74,7 +74,7 @@ def inverse_changes(entry: LogEntry, account: AdAccount) -> list[Change]:
     raise AdpilotError(f"change {change.id} ({change.kind}) has no inverse adpilot can apply")
 
 
-def build_rollback_graph() -> StateGraph:
+def build_rollback_graph() -> StateGraph[ProposalState, RunContext, ProposalState, ProposalState]:
     builder = StateGraph(ProposalState, context_schema=RunContext)
     add_approval_steps(builder)
     builder.add_edge(START, "gate")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from ads.account import AdAccount, ApplyResult, QueuedChanges
 from ads.changes import Change
-from ops.change_log import ChangeLog
+from ops.change_log import ChangeLog, EntryStatus
 from ops.tracing import Tracing
 from policies.gate import Decision
 
@@ -45,7 +45,7 @@ def reconcile(account: AdAccount, log: ChangeLog) -> list[ApplyResult]:
     for intent in log.unresolved_intents(account.account.name):
         change = intent.parsed_change()
         back = account.read_back(change)
-        status = "reconciled" if back.present else "abandoned"
+        status: EntryStatus = "reconciled" if back.present else "abandoned"
         message = (
             "read back after an interrupted run: the change is in the account"
             if back.present
@@ -83,6 +83,7 @@ def run_due_queue(account: AdAccount, log: ChangeLog, tracing: Tracing | None = 
         change = queued.parsed_change()
         if result.status == "applied" and not account.read_back(change).present:
             result = result.model_copy(update={"status": "failed", "message": "read-back does not show the change"})
+        assert result.status != "validated"  # only a validate_only apply answers that
         log.append(
             change,
             result.status,
@@ -176,6 +177,7 @@ def _apply_locked(
         result = results[change.hash]
         # An already-applied change is logged once, the first time adpilot sees it in the account.
         if change.hash in sent or not log.is_applied(change.hash):
+            assert result.status != "validated"  # only a validate_only apply answers that
             log.append(
                 change,
                 result.status,

@@ -193,7 +193,7 @@ class ChangeLog:
         self, *, account: str | None = None, change: str | None = None, limit: int | None = None
     ) -> list[LogEntry]:
         """Newest first. `change` matches a change id or full hash."""
-        sql, params = "SELECT * FROM entries WHERE 1=1", []
+        sql, params = "SELECT * FROM entries WHERE 1=1", list[str | int]()
         if account:
             sql, params = sql + " AND account = ?", [*params, account]
         if change:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from langchain_core.callbacks import BaseCallbackHandler
 from langfuse import Langfuse
 from langfuse.langchain import CallbackHandler
 from opentelemetry.sdk.trace import ReadableSpan
@@ -44,6 +45,7 @@ class LocalSpanExporter(SpanExporter):
 
 def span_record(span: ReadableSpan) -> dict[str, Any]:
     context = span.get_span_context()
+    assert context is not None  # an SDK span always carries its context
     return {
         "trace_id": f"{context.trace_id:032x}",
         "span_id": f"{context.span_id:016x}",
@@ -62,7 +64,7 @@ class Tracing:
     public_key: str
     destination: str
 
-    def callbacks(self) -> list[CallbackHandler]:
+    def callbacks(self) -> list[BaseCallbackHandler]:
         return [CallbackHandler(public_key=self.public_key)]
 
     def event(self, name: str, *, input: Any = None, output: Any = None, metadata: Any = None) -> None:

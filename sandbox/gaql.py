@@ -114,6 +114,7 @@ def _tokenize(text: str) -> list[tuple[str, Any]]:
             raise GaqlError(f"GAQL: unexpected character {text[position:].lstrip()[:1]!r} at offset {position}")
         position = match.end()
         kind = match.lastgroup
+        assert kind is not None  # every alternative of _TOKEN is a named group
         raw = match.group(kind)
         if kind == "string":
             tokens.append(("value", re.sub(r"\\(.)", r"\1", raw[1:-1])))
@@ -187,8 +188,8 @@ class _Parser:
             limit = self.expect("value")
             if not isinstance(limit, int) or limit < 0:
                 raise GaqlError(f"GAQL: LIMIT must be a non-negative integer, found {limit!r}")
-        if self.peek() is not None:
-            raise GaqlError(f"GAQL: unexpected {self.peek()[1]!r} after the query")
+        if (extra := self.peek()) is not None:
+            raise GaqlError(f"GAQL: unexpected {extra[1]!r} after the query")
         return GaqlQuery(
             fields=tuple(fields), resource=resource, conditions=tuple(conditions), order_by=tuple(order_by), limit=limit
         )
@@ -333,8 +334,8 @@ def _matches(row: dict[str, Any], condition: Condition, today: dt.date) -> bool:
         low, high = during_range(condition.value, today)
         return low.isoformat() <= str(value) <= high.isoformat()
     if op == "BETWEEN":
-        low, high = (_comparable(value, v) for v in condition.value)
-        return low[1] <= low[0] <= high[1]
+        lower, upper = (_comparable(value, v) for v in condition.value)
+        return lower[1] <= lower[0] <= upper[1]
     if op in ("IN", "NOT IN"):
         inside = any(left == right for left, right in (_comparable(value, v) for v in condition.value))
         return inside if op == "IN" else not inside
@@ -379,9 +380,10 @@ def evaluate(
     kept = [row for row in rows if all(_matches(row, c, today) for c in conditions)]
     kept = _aggregate(query, kept)
     for ordering in reversed(query.order_by):
-        # unset values sort first ascending, like the API's
-        kept.sort(
-            key=lambda row, f=ordering.field: (row.get(f) is not None, row.get(f) if row.get(f) is not None else 0),
-            reverse=ordering.descending,
-        )
+
+        def key(row: dict[str, Any], field: str = ordering.field) -> tuple[bool, Any]:
+            # unset values sort first ascending, like the API's
+            return row.get(field) is not None, row.get(field) if row.get(field) is not None else 0
+
+        kept.sort(key=key, reverse=ordering.descending)
     return kept[: query.limit] if query.limit is not None else kept

@@ -55,7 +55,7 @@ MICROS = 1_000_000
 # Campaign -> this month's spend relative to its monthly target (planted pacing problems).
 CURRENT_MONTH_PACE = {"Tents": 1.3, "Rain Jackets": 0.7}
 # Monthly targets in dollars.
-MONTHLY_TARGETS = {"brand": 1_500, "generic": (3_000, 6_000), "competitor": 900}
+MONTHLY_TARGETS: dict[str, int | tuple[int, int]] = {"brand": 1_500, "generic": (3_000, 6_000), "competitor": 900}
 # Share of the account's search impressions by kind of query, split over that kind's themes.
 KIND_SHARE = {"brand": 0.10, "generic": 0.63, "uncovered": 0.10, "conquest": 0.03, "waste": 0.13, "injection": 0.001}
 WASTE_SHARE = {"jobs": 0.35, "wrong_product": 0.25, "diy": 0.15, "free": 0.15, "competitor": 0.10}
@@ -182,7 +182,7 @@ def _google_structure(store: SandboxStore, rng: np.random.Generator) -> AccountS
                 for i, text in enumerate(group_theme.keywords)
             ]
             ads += [
-                Ad(id=store.new_id(), ad_group_id=group.id, copy=_rsa(group.name, theme.name, rng))
+                Ad(id=store.new_id(), ad_group_id=group.id, copy_=_rsa(group.name, theme.name, rng))
                 for _ in range(int(rng.integers(1, 4)))
             ]
     by_name = {c.name: c for c in campaigns}
@@ -220,7 +220,7 @@ def _google_structure(store: SandboxStore, rng: np.random.Generator) -> AccountS
         currency="USD",
         time_zone="America/Denver",
         brand_terms=BRAND_TERMS,
-        monthly_budget_cap=round(sum(c.monthly_target for c in campaigns) * 1.1 / MICROS) * MICROS,
+        monthly_budget_cap=round(sum(c.monthly_target or 0 for c in campaigns) * 1.1 / MICROS) * MICROS,
     )
     return AccountStructure(
         account=account,
@@ -326,12 +326,12 @@ def _query_catalogue(rng: np.random.Generator) -> pd.DataFrame:
         entries += _modified(uncovered.heads, PREFIXES, SUFFIXES, uncovered.name, "uncovered", uncovered.served_by)
     group_names = [g.name for t in CAMPAIGNS if t.kind == "generic" for g in t.ad_groups]
     for query, waste_kind, product in waste_queries():
-        group = (
+        group_name = (
             "Trailhead Brand"
             if product == "brand"
             else WASTE_PRODUCTS.get(product) or group_names[int(rng.integers(len(group_names)))]
         )
-        entries.append((query, waste_kind, "waste", waste_kind, group, 1.0))
+        entries.append((query, waste_kind, "waste", waste_kind, group_name, 1.0))
     for query in INJECTION_QUERIES:
         entries.append((query, "injection", "injection", "", group_names[int(rng.integers(len(group_names)))], 1.0))
     catalogue = pd.DataFrame(entries, columns=["search_term", "theme", "kind", "waste_kind", "ad_group", "score"])
@@ -341,7 +341,7 @@ def _query_catalogue(rng: np.random.Generator) -> pd.DataFrame:
     # Each kind's share is split over its themes (unevenly); within a theme, Zipf by rank of score.
     themes = catalogue.drop_duplicates("theme")[["theme", "kind", "waste_kind"]]
     jitter = rng.uniform(0.5, 1.5, len(themes))
-    theme_share = {}
+    theme_share: dict[str, float] = {}
     for kind, share in KIND_SHARE.items():
         mask = (themes["kind"] == kind).to_numpy()
         split = jitter[mask] / jitter[mask].sum()
@@ -540,7 +540,7 @@ def _meta_structure(store: SandboxStore, rng: np.random.Generator) -> AccountStr
                     Ad(
                         id=store.new_id(),
                         ad_group_id=set_id,
-                        copy=MetaAdCopy(
+                        copy_=MetaAdCopy(
                             primary_text=primary,
                             headline=headline,
                             description=description,
@@ -565,12 +565,12 @@ def _meta_structure(store: SandboxStore, rng: np.random.Generator) -> AccountStr
 
 def _meta_daily_metrics(structure: AccountStructure, rng: np.random.Generator, today: dt.date) -> pd.DataFrame:
     paces = {name: pace for sets in META_CAMPAIGNS.values() for name, _, pace in sets}
-    budgets = {b.id: b for b in structure.budgets}
+    budget_of_ad_set = {ad_set: b for b in structure.budgets for ad_set in b.ad_group_ids}
     plans = [
         _SpendPlan(
             ad_set.campaign_id,
             ad_set.id,
-            budgets[ad_set.budget_id].daily_amount * 30.4,
+            budget_of_ad_set[ad_set.id].daily_amount * 30.4,
             paces[ad_set.name],
             cpc=float(rng.uniform(80, 160)),
             ctr=float(rng.uniform(0.01, 0.015)),

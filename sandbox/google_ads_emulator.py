@@ -21,7 +21,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent import futures
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import any_pb2
@@ -30,12 +30,12 @@ from google.rpc import status_pb2
 
 from ads.ad_copy import ad_text_length
 from ads.entities import (
+    AccountEntity,
     AccountStructure,
     Ad,
     AdGroup,
     Budget,
     Campaign,
-    Entity,
     Keyword,
     MatchType,
     NegativeKeyword,
@@ -77,6 +77,7 @@ _NEGATIVE_CRITERIA = {
     "ad_group_criterion_operation": ("ad_group", "adGroupCriteria", "ad_group_criterion_result"),
     "shared_criterion_operation": ("shared_list", "sharedCriteria", "shared_criterion_result"),
 }
+E = TypeVar("E", bound=AccountEntity)
 _RESOURCE_NAME = re.compile(r"customers/(\d+)/(\w+)/(-?\d+(?:~-?\d+)?)")
 
 
@@ -100,7 +101,7 @@ class _Mutation:
     def __init__(self, emulator: GoogleAdsEmulator) -> None:
         structure = emulator.account.structure()
         self.customer_id = emulator.customer_id
-        self.entities: dict[tuple[type, str], Entity] = {}
+        self.entities: dict[tuple[type, str], AccountEntity] = {}
         for group in (
             structure.campaigns,
             structure.budgets,
@@ -113,20 +114,20 @@ class _Mutation:
             for entity in group:
                 self.entities[(type(entity), entity.id)] = entity
         self.temporary: dict[str, str] = {}
-        self.upserts: dict[tuple[type, str], Entity] = {}
-        self.removals: dict[tuple[type, str], Entity] = {}
+        self.upserts: dict[tuple[type, str], AccountEntity] = {}
+        self.removals: dict[tuple[type, str], AccountEntity] = {}
 
-    def put(self, entity: Entity) -> None:
+    def put(self, entity: AccountEntity) -> None:
         self.entities[(type(entity), entity.id)] = entity
         self.upserts[(type(entity), entity.id)] = entity
 
-    def remove(self, entity: Entity) -> None:
+    def remove(self, entity: AccountEntity) -> None:
         key = (type(entity), entity.id)
         del self.entities[key]
         self.upserts.pop(key, None)
         self.removals[key] = entity
 
-    def find(self, kind: type, resource_name: str, collection: str, path: tuple[Any, ...]) -> Entity:
+    def find(self, kind: type[E], resource_name: str, collection: str, path: tuple[Any, ...]) -> E:
         match = _RESOURCE_NAME.fullmatch(resource_name or "")
         if not match or match.group(1) != self.customer_id or match.group(2) != collection:
             raise OperationError(
@@ -134,7 +135,7 @@ class _Mutation:
             )
         entity_id = self.temporary.get(match.group(3), match.group(3))
         entity = self.entities.get((kind, entity_id))
-        if entity is None or getattr(entity, "status", None) is Status.REMOVED:
+        if not isinstance(entity, kind) or getattr(entity, "status", None) is Status.REMOVED:
             raise OperationError(
                 "mutate_error", "RESOURCE_NOT_FOUND", f"Resource was not found: {resource_name!r}.", resource_name, path
             )
@@ -497,7 +498,7 @@ class GoogleAdsEmulator:
                 NegativeKeyword(id="6", level="shared_list", owner_id="7", text="n", match_type=MatchType.EXACT),
             ),
             shared_lists=(SharedNegativeList(id="7", name="l", campaign_ids=("1",)),),
-            ads=(Ad(id="8", ad_group_id="3", copy=copy),),
+            ads=(Ad(id="8", ad_group_id="3", copy_=copy),),
         )
         catalogue = {name: set().union(*build()) for name, build in self._entity_rows(sample).items()}
         for resource in ("campaign", "ad_group"):
@@ -601,6 +602,7 @@ class GoogleAdsEmulator:
 
     def _ad_row(self, ad: Ad, ad_groups: dict[str, AdGroup], campaigns: dict[str, Campaign]) -> dict[str, Any]:
         copy = ad.copy_
+        assert isinstance(copy, ResponsiveSearchAdCopy)  # the caller keeps the RSAs only
         return {
             **self._ad_group_row(ad_groups[ad.ad_group_id], campaigns),
             "ad_group_ad.resource_name": self._name("adGroupAds", ad.ad_group_id, ad.id),
@@ -703,7 +705,7 @@ class GoogleAdsEmulator:
         kind = type(operation).pb(operation).WhichOneof("operation")
         inner = getattr(operation, kind) if kind else None
         action = type(inner).pb(inner).WhichOneof("operation") if inner is not None else None
-        handlers = {
+        handlers: dict[tuple[str | None, str | None], Callable[[_Mutation, Any, tuple[Any, ...]], tuple[str, str]]] = {
             ("campaign_criterion_operation", "create"): self._create_campaign_criterion,
             ("ad_group_criterion_operation", "create"): self._create_ad_group_criterion,
             ("shared_criterion_operation", "create"): self._create_shared_criterion,
@@ -802,7 +804,9 @@ class GoogleAdsEmulator:
         group = mutation.find(AdGroup, criterion.ad_group, "adGroups", (*path, "ad_group"))
         text, match_type = self._keyword(criterion, path)
         if criterion.negative:
-            entity: Entity = self._add_negative(mutation, "ad_group", group.id, text, match_type, path)
+            entity: NegativeKeyword | Keyword = self._add_negative(
+                mutation, "ad_group", group.id, text, match_type, path
+            )
         else:
             if mutation.keyword_exists(group.id, text, match_type):
                 raise self._duplicate(text, path)
@@ -916,7 +920,7 @@ class GoogleAdsEmulator:
         entity = Ad(
             id=self.account.new_id(),
             ad_group_id=group.id,
-            copy=copy,
+            copy_=copy,
             status=Status.ENABLED if ad_group_ad.status.name == "ENABLED" else Status.PAUSED,
         )
         mutation.put(entity)

@@ -159,7 +159,7 @@ class MetaEmulator:
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
+        host, port = self._server.socket.getsockname()[:2]
         return f"http://{host}:{port}"
 
     @property
@@ -220,9 +220,9 @@ class MetaEmulator:
         snapshot = _Snapshot.of(self.sandbox.structure())
         kind = self._kind_of(node, snapshot)
         validate_only = "validate_only" in _json_param(params, "execution_options", default=[])
-        if method == "GET" and edge is None:
-            return _select(self._node(kind, node, snapshot), kind, params.get("fields"))
         if method == "GET":
+            if edge is None:
+                return _select(self._node(kind, node, snapshot), kind, params.get("fields"))
             return self._edge(kind, node, edge, snapshot, params)
         if method == "POST" and edge is None:
             return self._update(kind, node, snapshot, params, validate_only)
@@ -315,13 +315,13 @@ class MetaEmulator:
             }
         if kind == "ad":
             ad = snapshot.ads[node]
-            ad_set = snapshot.ad_sets.get(ad.ad_group_id)
+            parent = snapshot.ad_sets.get(ad.ad_group_id)
             return {
                 **common,
                 "id": ad.id,
                 "name": self._names.get(ad.id, f"Ad {ad.id}"),
                 "adset_id": ad.ad_group_id,
-                "campaign_id": ad_set.campaign_id if ad_set else None,
+                "campaign_id": parent.campaign_id if parent else None,
                 "status": META_STATUS[ad.status],
                 "effective_status": META_STATUS[ad.status],
                 "creative": self._creative_for(ad),
@@ -442,7 +442,12 @@ class MetaEmulator:
             raise GraphError(
                 100, f"(#100) {NODE_TYPE_NAMES[kind]} {node} cannot be updated here", error_type="GraphMethodException"
             )
-        entity = {"campaign": snapshot.campaigns, "adset": snapshot.ad_sets, "ad": snapshot.ads}[kind][node]
+        nodes: dict[str, Mapping[str, Campaign | AdGroup | Ad]] = {
+            "campaign": snapshot.campaigns,
+            "adset": snapshot.ad_sets,
+            "ad": snapshot.ads,
+        }
+        entity = nodes[kind][node]
         upserts: list[Any] = []
         changes: dict[str, Any] = {}
         if "status" in params:
@@ -455,7 +460,7 @@ class MetaEmulator:
         if "name" in params and kind == "ad" and not validate_only:
             self._names[node] = params["name"]
         if "daily_budget" in params:
-            if kind == "ad":
+            if isinstance(entity, Ad):
                 raise _invalid("daily_budget", "Param daily_budget is not a field of Ad")
             upserts += self._budget_upserts(entity, snapshot, _budget_amount(params["daily_budget"]))
         if changes:
@@ -532,12 +537,13 @@ class MetaEmulator:
             if creative_id not in self._creatives:
                 raise _invalid("creative.creative_id", f"Creative {creative_id} does not exist")
             copy = meta_ad_copy(self._creatives[creative_id])
+            assert copy is not None  # the emulator registers link-ad creatives only
         else:
             creative_id = None
             copy = self._creative_copy(creative.get("object_story_spec"), "creative.object_story_spec")
         if validate_only:
             return {"success": True}
-        ad = Ad(id=self.sandbox.new_id(), ad_group_id=ad_set_id, status=STATUS_FROM_META[status], copy=copy)
+        ad = Ad(id=self.sandbox.new_id(), ad_group_id=ad_set_id, status=STATUS_FROM_META[status], copy_=copy)
         self._creative_of_ad[ad.id] = creative_id or self._register_creative(f"Creative for ad {ad.id}", copy)
         self._names[ad.id] = params.get("name") or f"Ad {ad.id}"
         self.sandbox.write(upserts=[ad])

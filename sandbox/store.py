@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
@@ -35,12 +36,12 @@ from ads.entities import (
     DAILY_METRIC_COLUMNS,
     SEARCH_TERM_COLUMNS,
     Account,
+    AccountEntity,
     AccountStructure,
     Ad,
     AdGroup,
     Budget,
     Campaign,
-    Entity,
     Keyword,
     MatchType,
     NegativeKeyword,
@@ -103,7 +104,7 @@ GROUND_TRUTH_COLUMNS: tuple[str, ...] = (
 WASTE_KINDS: tuple[str, ...] = ("", "jobs", "free", "diy", "wrong_product", "competitor")
 
 # kind name in the table -> (model, the field that names its parent)
-ENTITY_KINDS: dict[str, tuple[type[Entity], str | None]] = {
+ENTITY_KINDS: dict[str, tuple[type[AccountEntity], str | None]] = {
     "campaign": (Campaign, None),
     "budget": (Budget, None),
     "ad_group": (AdGroup, "campaign_id"),
@@ -112,6 +113,7 @@ ENTITY_KINDS: dict[str, tuple[type[Entity], str | None]] = {
     "shared_list": (SharedNegativeList, None),
     "ad": (Ad, "ad_group_id"),
 }
+E = TypeVar("E", bound=AccountEntity)
 _KIND_OF_MODEL = {model: kind for kind, (model, _) in ENTITY_KINDS.items()}
 # AccountStructure field for each kind
 _STRUCTURE_FIELD = {
@@ -125,7 +127,7 @@ _STRUCTURE_FIELD = {
 }
 
 
-def _entity_row(account: str, entity: Entity) -> tuple[str, str, str, str, str]:
+def _entity_row(account: str, entity: AccountEntity) -> tuple[str, str, str, str, str]:
     kind = _KIND_OF_MODEL.get(type(entity))
     if kind is None:
         raise TypeError(f"a sandbox store cannot hold {type(entity).__name__}")
@@ -319,7 +321,7 @@ class SandboxAccount:
             return self._structure(conn)
 
     def _structure(self, conn: sqlite3.Connection) -> AccountStructure:
-        grouped: dict[str, list[Entity]] = {field: [] for field in _STRUCTURE_FIELD.values()}
+        grouped: dict[str, list[AccountEntity]] = {field: [] for field in _STRUCTURE_FIELD.values()}
         rows = conn.execute("SELECT kind, data FROM entities WHERE account = ? ORDER BY rowid", (self._account.name,))
         for kind, data in rows:
             grouped[_STRUCTURE_FIELD[kind]].append(ENTITY_KINDS[kind][0].model_validate_json(data))
@@ -386,7 +388,7 @@ class SandboxAccount:
     def new_id(self) -> str:
         return self._store.new_id()
 
-    def write(self, upserts: Sequence[Entity] = (), removals: Sequence[Entity] = ()) -> None:
+    def write(self, upserts: Sequence[AccountEntity] = (), removals: Sequence[AccountEntity] = ()) -> None:
         """Inserts or updates `upserts` and deletes `removals`, in one transaction."""
         name = self._account.name
         with self._store.transaction() as conn:
@@ -586,7 +588,9 @@ class SandboxAccount:
             )
         return problems
 
-    def _writes_for(self, structure: AccountStructure, change: Change) -> tuple[list[Entity], list[Entity]]:
+    def _writes_for(
+        self, structure: AccountStructure, change: Change
+    ) -> tuple[list[AccountEntity], list[AccountEntity]]:
         """The entities a valid change adds or replaces, and those it deletes."""
         new_id = self._store.new_id
         match change:
@@ -615,7 +619,7 @@ class SandboxAccount:
                 ad = Ad(
                     id=new_id(),
                     ad_group_id=group.id,
-                    copy=change.ad,
+                    copy_=change.ad,
                     status=Status.PAUSED if change.paused else Status.ENABLED,
                 )
                 return [group, *keywords, ad], []
@@ -624,20 +628,21 @@ class SandboxAccount:
                     Ad(
                         id=new_id(),
                         ad_group_id=change.ad_group_id,
-                        copy=change.ad,
+                        copy_=change.ad,
                         status=Status.PAUSED if change.paused else Status.ENABLED,
                     )
                 ], []
             case SetBudget():
                 budget = _find(structure.budgets, change.budget_id)
+                assert budget is not None  # _problems refused the change otherwise
                 return [budget.model_copy(update={"daily_amount": change.to_amount})], []
             case RemoveNegativeKeywords():
                 at_target = _negatives_at(structure, change.level, change.target_id)
                 return [], [at_target[key] for key in dict.fromkeys(_keys(change)) if key in at_target]
             case PauseEntity():
-                return [
-                    _live(structure, change.level, change.entity_id).model_copy(update={"status": Status.PAUSED})
-                ], []
+                live = _live(structure, change.level, change.entity_id)
+                assert live is not None  # _problems refused the change otherwise
+                return [live.model_copy(update={"status": Status.PAUSED})], []
         raise TypeError(f"unsupported change kind {type(change).__name__}")
 
     def read_back(self, change: Change) -> ReadBack:
@@ -742,7 +747,7 @@ class SandboxAccount:
                 )
         raise TypeError(f"unsupported change kind {type(change).__name__}")
 
-    def _resource_name(self, kind: str, entity: Entity) -> str:
+    def _resource_name(self, kind: str, entity: AccountEntity) -> str:
         """Google-style resource names for Google accounts; plain ids for Meta."""
         if self._account.platform is not Platform.GOOGLE_ADS:
             return entity.id
@@ -784,13 +789,13 @@ def _column_values(frame: pd.DataFrame, column: str) -> list:
     return frame[column].fillna(default).astype(dtype).tolist()
 
 
-def _find(entities: Sequence[Entity], entity_id: str) -> Entity | None:
+def _find(entities: Sequence[E], entity_id: str) -> E | None:
     return next((entity for entity in entities if entity.id == entity_id), None)
 
 
 def _target_exists(structure: AccountStructure, level: str, target_id: str) -> bool:
     """Whether the campaign, ad group or shared list that holds negatives at `level` is in the account."""
-    owners: dict[str, Sequence[Entity]] = {
+    owners: dict[str, Sequence[Campaign | AdGroup | SharedNegativeList]] = {
         "campaign": structure.campaigns,
         "ad_group": structure.ad_groups,
         "shared_list": structure.shared_lists,
@@ -800,7 +805,9 @@ def _target_exists(structure: AccountStructure, level: str, target_id: str) -> b
 
 def _live(structure: AccountStructure, level: str, entity_id: str) -> AdGroup | Ad | None:
     """The ad group or ad with this id, unless it is absent or removed."""
-    entity = _find(structure.ad_groups if level == "ad_group" else structure.ads, entity_id)
+    entity: AdGroup | Ad | None = (
+        _find(structure.ad_groups, entity_id) if level == "ad_group" else _find(structure.ads, entity_id)
+    )
     return entity if entity is not None and entity.status is not Status.REMOVED else None
 
 

@@ -16,8 +16,9 @@ from ads.meta import MetaAccount
 from sandbox.google_ads_emulator import GoogleAdsEmulator, start_google_ads_emulator
 from sandbox.meta_emulator import MetaEmulator, start_meta_emulator
 from sandbox.store import SandboxAccount
+from tests.google_ads_sample import TODAY as SAMPLE_TODAY
 from tests.google_ads_sample import Sleeps, sample_account, sample_structure
-from tests.meta_sample import T0, Clock, connect_meta, tiny_meta_account
+from tests.meta_sample import T0, Clock, connect_meta, tiny_meta_account, tiny_meta_structure
 
 TODAY = dt.date(2026, 11, 20)
 
@@ -81,7 +82,7 @@ def google_ads_sandbox(tmp_path_factory: pytest.TempPathFactory) -> SandboxAccou
 
 @pytest.fixture(scope="module")
 def google_ads_emulator(google_ads_sandbox: SandboxAccount) -> Iterator[GoogleAdsEmulator]:
-    with start_google_ads_emulator(google_ads_sandbox, today=TODAY) as running:
+    with start_google_ads_emulator(google_ads_sandbox, today=SAMPLE_TODAY) as running:
         yield running
 
 
@@ -118,6 +119,14 @@ def google(google_ads_emulator: GoogleAdsEmulator, sleeps: Sleeps) -> GoogleAdsA
 def meta_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MetaEmulator]:
     with start_meta_emulator(tiny_meta_account(tmp_path_factory.mktemp("meta") / "sandbox.sqlite")) as server:
         yield server
+
+
+@pytest.fixture
+def fresh_meta_account(meta_emulator: MetaEmulator) -> None:
+    """The tiny structure back in the store (ads a test created are gone), and no injected rate limits left over."""
+    meta_emulator.sandbox.store.save_account(tiny_meta_structure())
+    meta_emulator.fail_next_with_rate_limit = 0
+    meta_emulator.fail_next_write_with_rate_limit = 0
 
 
 @pytest.fixture

@@ -27,10 +27,10 @@ def _copy(n: int) -> MetaAdCopy:
     )
 
 
-def tiny_meta_account(path: Path) -> SandboxAccount:
+def tiny_meta_structure() -> AccountStructure:
     """Two campaigns: 2001 with ad set budgets (ad sets 3001, 3002), 2002 with a campaign budget (ad set 3003)."""
     account = Account(name=META_ACCOUNT, id="1234567890", display_name="Trailhead (Meta)", platform=Platform.META)
-    structure = AccountStructure(
+    return AccountStructure(
         account=account,
         campaigns=(
             Campaign(id="2001", name="Prospecting", channel="meta"),
@@ -74,7 +74,11 @@ def tiny_meta_account(path: Path) -> SandboxAccount:
             Ad(id="5004", ad_group_id="3001", status=Status.REMOVED, copy=_copy(4)),
         ),
     )
-    sandbox = SandboxStore.create(path).save_account(structure)
+
+
+def tiny_meta_account(path: Path) -> SandboxAccount:
+    """The tiny structure with ten days of metrics for each ad set."""
+    sandbox = SandboxStore.create(path).save_account(tiny_meta_structure())
     rows = [
         {
             "date": START + dt.timedelta(days=d),

@@ -313,10 +313,11 @@ def write_copy(brief: CreativeBrief, writer: CopyWriter | None = None) -> AdCopy
         written = list(writer(brief))
     except Exception:  # noqa: BLE001 - a failing writer (network, bad output) must not stop an audit
         written = []
-    proposals = [copy for copy in _as_ad_copies(written) if isinstance(copy, type(template))]
+    proposals = list(_as_ad_copies(written))
     if isinstance(template, MetaAdCopy):
-        return _merge_meta(proposals, template)
-    return _merge_rsa(proposals, template, brief.avoid_headlines)
+        return _merge_meta([c for c in proposals if isinstance(c, MetaAdCopy)], template)
+    rsas = [c for c in proposals if isinstance(c, ResponsiveSearchAdCopy)]
+    return _merge_rsa(rsas, template, brief.avoid_headlines)
 
 
 def _as_ad_copies(items: Iterable[object]) -> Iterable[AdCopy]:

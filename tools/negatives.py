@@ -354,7 +354,7 @@ def _shared_targets(
 ) -> dict[int, _Target]:
     """The existing list used by most of the waste's campaigns, then new lists while the account may hold them."""
     capacity, max_lists = limit("shared_negative_list_max_keywords"), limit("shared_negative_lists_per_account")
-    held = defaultdict(int)
+    held: defaultdict[str, int] = defaultdict(int)
     for negative in structure.negatives:
         if negative.level == "shared_list":
             held[negative.owner_id] += 1

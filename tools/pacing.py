@@ -380,10 +380,12 @@ def _rationale(pacing: BudgetPacing, report: PacingReport, money) -> str:
             f"budget from {money(pacing.daily_amount)} to the minimum {money(pacing.recommended_daily_amount or 0)} "
             f"limits the overshoot."
         )
-    direction = "over" if pacing.projected_vs_target and pacing.projected_vs_target > 1 else "under"
+    ratio = pacing.projected_vs_target
+    assert ratio is not None  # budget changes are proposed only for budgets with a target
+    direction = "over" if ratio > 1 else "under"
     return (
         f"{head}. At {money(pacing.run_rate)} a day it would end the month at {money(pacing.projected_month_spend)}, "
-        f"{abs(pacing.projected_vs_target - 1):.0%} {direction} target. A daily budget of "
+        f"{abs(ratio - 1):.0%} {direction} target. A daily budget of "
         f"{money(pacing.recommended_daily_amount or 0)} (now {money(pacing.daily_amount)}) for the "
         f"{report.days_left} day(s) left, today included, lands on target."
     )

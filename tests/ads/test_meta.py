@@ -24,6 +24,8 @@ from ads.meta import MetaAccount, MetaSettings
 from sandbox.meta_emulator import MetaEmulator
 from tests.meta_sample import DAYS, NAME, START, T0, Clock, connect_meta, daily_budget, set_budget
 
+pytestmark = pytest.mark.usefixtures("fresh_meta_account")
+
 # -- settings --
 
 

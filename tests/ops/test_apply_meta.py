@@ -5,9 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from ops.apply import apply_changes
 from ops.change_log import ChangeLog
 from tests.meta_sample import T0, daily_budget, set_budget
+
+pytestmark = pytest.mark.usefixtures("fresh_meta_account")
 
 
 def test_a_queued_budget_change_runs_at_the_next_apply_once_due(allow_all, meta, meta_clock, tmp_path: Path) -> None:

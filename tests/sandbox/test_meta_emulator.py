@@ -19,6 +19,8 @@ from ads.entities import Status
 from sandbox.meta_emulator import MetaEmulator
 from tests.meta_sample import DAYS, START
 
+pytestmark = pytest.mark.usefixtures("fresh_meta_account")
+
 
 def _api(meta_emulator: MetaEmulator, token: str | None = None) -> FacebookAdsApi:
     session = FacebookSession(meta_emulator.app_id, meta_emulator.app_secret, token or meta_emulator.access_token)
