@@ -31,6 +31,7 @@ from functools import lru_cache
 import numpy as np
 
 from ads.entities import MatchType
+from ads.limits import limit
 
 _TOKEN = re.compile(r"(?:[^\W_]|&)+(?:'(?:[^\W_]|&)+)*", re.UNICODE)
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
@@ -45,6 +46,23 @@ def tokens(text: str) -> tuple[str, ...]:
 def normalise(text: str) -> str:
     """The normalised form of a query or keyword text: its tokens joined by single spaces."""
     return " ".join(tokens(text))
+
+
+def keyword_problems(text: str) -> list[str]:
+    """Why Google refuses a keyword or negative keyword text (ads/limits.py); empty when it may be added.
+
+    Google counts the text as typed: characters, and words between spaces.
+    """
+    if not text.strip():
+        return ["keyword text is empty"]
+    problems = []
+    if len(text) > limit("keyword_max_chars"):
+        problems.append(f"keyword text '{text}' is {len(text)} characters (max {limit('keyword_max_chars')})")
+    if len(text.split()) > limit("negative_keyword_max_words"):
+        problems.append(
+            f"keyword text '{text}' has {len(text.split())} words (max {limit('negative_keyword_max_words')})"
+        )
+    return problems
 
 
 @lru_cache(maxsize=200_000)

@@ -30,6 +30,7 @@ from ads.entities import (
     ResponsiveSearchAdCopy,
     SharedNegativeList,
 )
+from ads.keyword_matching import KeywordMatcher
 from ads.limits import limit
 from sandbox import GOOGLE_ACCOUNT, META_ACCOUNT
 from sandbox.store import SandboxStore
@@ -370,14 +371,12 @@ def _modified(
     return entries
 
 
-def _keyword_for(query: str, keywords: list[Keyword]) -> Keyword:
-    """The keyword a query matched: an equal exact keyword, else a contained phrase keyword, else the broad one."""
-    padded = f" {query} "
-    for match_type, fits in (
-        (MatchType.EXACT, lambda k: k.text == query),
-        (MatchType.PHRASE, lambda k: f" {k.text} " in padded),
-    ):
-        found = next((k for k in keywords if k.match_type is match_type and fits(k)), None)
+def _keyword_for(query: str, keywords: list[Keyword], matcher: KeywordMatcher) -> Keyword:
+    """The keyword a query matched (`matcher` holds `keywords`): the first matching exact keyword, else the first
+    matching phrase keyword, else the broad one."""
+    matched = [keywords[k] for k in sorted(matcher.pairs([query])[1].tolist())]
+    for match_type in (MatchType.EXACT, MatchType.PHRASE):
+        found = next((k for k in matched if k.match_type is match_type), None)
         if found is not None:
             return found
     return next(k for k in keywords if k.match_type is MatchType.BROAD)
@@ -428,10 +427,14 @@ def _search_term_report(
     keywords_of: dict[str, list[Keyword]] = {}
     for keyword in structure.keywords:
         keywords_of.setdefault(keyword.ad_group_id, []).append(keyword)
+    matchers = {
+        group_id: KeywordMatcher([(k.text, k.match_type) for k in keywords], negative=False)
+        for group_id, keywords in keywords_of.items()
+    }
     placement = []
     for query, group_name in zip(catalogue["search_term"], catalogue["ad_group"], strict=False):
         group = groups[group_name]
-        keyword = _keyword_for(query, keywords_of[group.id])
+        keyword = _keyword_for(query, keywords_of[group.id], matchers[group.id])
         placement.append(
             (
                 group.campaign_id,

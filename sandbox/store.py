@@ -52,7 +52,7 @@ from ads.entities import (
     Status,
 )
 from ads.errors import ReadOnlyAccountError, SandboxMissingError, UnknownAccountError
-from ads.keyword_matching import normalise
+from ads.keyword_matching import keyword_problems, normalise
 from ads.limits import limit
 
 STORE_MARKER = "adpilot-sandbox"
@@ -519,7 +519,8 @@ class SandboxAccount:
                 campaign = _find(structure.campaigns, change.campaign_id)
                 if campaign is None or campaign.status is Status.REMOVED:
                     return [f"campaign {change.campaign_id} does not exist"]
-                problems = [f"RSA: {problem}" for problem in rsa_problems(change.ad)]
+                problems = [problem for keyword in change.keywords for problem in keyword_problems(keyword.text)]
+                problems += [f"RSA: {problem}" for problem in rsa_problems(change.ad)]
                 if self._account.platform is not Platform.GOOGLE_ADS:
                     problems.append("ad groups with keywords exist only in Google Ads accounts")
                 if any(
@@ -579,8 +580,7 @@ class SandboxAccount:
                 )
             elif key in seen:
                 problems.append(f"negative '{keyword.text}' ({keyword.match_type}) is listed twice")
-            if len(keyword.text.split()) > limit("negative_keyword_max_words"):
-                problems.append(f"negative '{keyword.text}' has more than {limit('negative_keyword_max_words')} words")
+            problems += [f"negative {problem}" for problem in keyword_problems(keyword.text)]
             seen.add(key)
         if change.level == "shared_list" and len(existing) + len(seen) > limit("shared_negative_list_max_keywords"):
             problems.append(
@@ -820,9 +820,7 @@ def _negatives_at(
 ) -> dict[tuple[str, MatchType], NegativeKeyword]:
     """The negatives at one place, keyed the way the platforms compare them."""
     return {
-        (normalise(n.text), n.match_type): n
-        for n in structure.negatives
-        if n.level == level and n.owner_id == owner_id
+        (normalise(n.text), n.match_type): n for n in structure.negatives if n.level == level and n.owner_id == owner_id
     }
 
 

@@ -57,11 +57,11 @@ from ads.entities import (
 from ads.keyword_matching import (
     KeywordMatcher,
     close_variant,
+    keyword_problems,
     normalise,
     tokens,
     variant_tokens,
 )
-from ads.limits import limit
 from tools.creatives import write_rsa
 from tools.negatives import METRICS, search_term_rows
 
@@ -160,10 +160,6 @@ def _share(members: pd.DataFrame, flag: str) -> float:
         if total > 0:
             return float(members.loc[members[flag], column].sum() / total)
     return 0.0
-
-
-def _fits_keyword(text: str) -> bool:
-    return 0 < len(text) <= limit("keyword_max_chars") and text.count(" ") < limit("negative_keyword_max_words")
 
 
 def _contains(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
@@ -405,7 +401,7 @@ class _Planner:
 
     def _keywords(self, heads: pd.DataFrame, campaign: Campaign) -> list[KeywordSpec]:
         """Exact match for the theme's head terms and phrase match for the shortest of them (see docstring)."""
-        texts = [t for t in heads.index if _fits_keyword(t) and not self.words.has_modifier(t)]
+        texts = [t for t in heads.index if not keyword_problems(t) and not self.words.has_modifier(t)]
         if texts:
             unwanted = self._blocking_negatives(campaign).matched(texts) | self.coverage.matched(texts)
             texts = [t for t, skip in zip(texts, unwanted, strict=False) if not skip]

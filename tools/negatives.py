@@ -52,7 +52,7 @@ from ads.entities import (
     Status,
 )
 from ads.errors import ReportFormatError
-from ads.keyword_matching import KeywordMatcher, normalise
+from ads.keyword_matching import KeywordMatcher, keyword_problems, normalise
 from ads.limits import limit
 
 REQUIRED_COLUMNS = ("search_term", "campaign_id", "ad_group_id", "impressions", "clicks", "cost", "conversions")
@@ -207,10 +207,6 @@ def search_term_rows(terms: pd.DataFrame) -> pd.DataFrame:
     return rows.reset_index(drop=True)
 
 
-def _fits_keyword(text: str) -> bool:
-    return len(text) <= limit("keyword_max_chars") and len(text.split(" ")) <= limit("negative_keyword_max_words")
-
-
 def _ngram_candidates(
     texts: pd.DataFrame, thresholds: _Thresholds, settings: NegativeMiningSettings
 ) -> list[tuple[str, MatchType]]:
@@ -241,7 +237,7 @@ def _ngram_candidates(
     table = table.rename_axis("gram").sort_values(
         ["words", "cost", "queries", "gram"], ascending=[True, False, False, True]
     )
-    return [(gram, MatchType.PHRASE) for gram in table.index if _fits_keyword(gram)]
+    return [(gram, MatchType.PHRASE) for gram in table.index if not keyword_problems(gram)]
 
 
 def _on_theme(texts: pd.DataFrame, rows: pd.DataFrame, structure: AccountStructure) -> np.ndarray:
@@ -264,7 +260,7 @@ def _query_candidates(
 ) -> list[tuple[str, MatchType]]:
     waste = (texts["conversions"] <= 0) & thresholds.reached(texts["cost"], texts["log_p_zero"]) & ~on_theme
     ordered = texts[waste].sort_values("cost", ascending=False, kind="stable")
-    return [(text, MatchType.EXACT) for text in ordered.index if _fits_keyword(text)]
+    return [(text, MatchType.EXACT) for text in ordered.index if not keyword_problems(text)]
 
 
 def _protected_texts(texts: pd.DataFrame, structure: AccountStructure) -> list[str]:

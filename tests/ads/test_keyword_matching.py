@@ -11,10 +11,12 @@ from ads.entities import MatchType
 from ads.keyword_matching import (
     KeywordMatcher,
     close_variant,
+    keyword_problems,
     matches,
     normalise,
     tokens,
 )
+from ads.limits import limit
 
 EXACT, PHRASE, BROAD = MatchType.EXACT, MatchType.PHRASE, MatchType.BROAD
 
@@ -140,3 +142,13 @@ def test_vectorised_matcher_agrees_with_the_specification(queries, keywords, neg
     got = np.zeros_like(expected)
     got[query_index, keyword_index] = True
     assert (got == expected).all()
+
+
+def test_keyword_problems_follow_the_limits_table() -> None:
+    max_chars, max_words = limit("keyword_max_chars"), limit("negative_keyword_max_words")
+    assert keyword_problems("k" * max_chars) == []
+    assert keyword_problems(" ".join(["word"] * max_words)) == []
+    assert keyword_problems("k" * (max_chars + 1)) == [f"keyword text '{'k' * 81}' is 81 characters (max 80)"]
+    eleven = " ".join(["w"] * (max_words + 1))
+    assert keyword_problems(eleven) == [f"keyword text '{eleven}' has 11 words (max 10)"]
+    assert keyword_problems("  ") == ["keyword text is empty"]

@@ -262,6 +262,15 @@ def test_ground_truth_round_trip(store: SandboxStore, account) -> None:
 # -- apply and read back ---------------------------------------------------------------------------
 
 
+def test_negatives_are_compared_in_the_matcher_s_normal_form(account) -> None:
+    # "Jobs" (phrase) is on campaign 10; punctuation, curly apostrophes and case do not make a new negative
+    results = account.apply(
+        [_negatives("JOBS!"), _negatives("men\u2019s t-shirt", "Men's T Shirt")], validate_only=True
+    )
+    assert results[0].message == "negative 'JOBS!' (phrase) is already on campaign 10"
+    assert results[1].message == "negative 'Men's T Shirt' (phrase) is listed twice"
+
+
 def test_validate_only_checks_and_writes_nothing(account) -> None:
     bad_rsa = ResponsiveSearchAdCopy(
         headlines=("A headline that is far too long for RSA", "Same", "same"),
