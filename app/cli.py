@@ -37,7 +37,8 @@ class AdpilotGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except AdpilotError as error:
-            errors.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+            # The message may quote a stranger's text (a field of an imported file): escaped, never read as markup.
+            errors.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, markup=True, soft_wrap=True)
             raise typer.Exit(error.exit_code) from None
 
 
