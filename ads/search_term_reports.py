@@ -174,14 +174,13 @@ def read_search_term_report(path: Path, *, skip_bad_rows: bool = False) -> Impor
     total_rows = distinct.convert(0, lambda value: str(value).startswith(TOTAL_ROW_PREFIXES), bool)
     keep = ~total_rows & ~rows.blank
     problems = _Problems(rows.lines, keep)
-    problems.add(rows.short, lambda i: f"wrong column count: expected {len(header.names)} fields, saw fewer")
-    for line, fields in rows.too_long:
-        problems.add_line(line, f"wrong column count: expected {len(header.names)} fields, saw {fields}")
-
     for field in sorted(columns.values()):
         if not pd.api.types.is_numeric_dtype(table[field]):
             long_values = distinct.convert(field, lambda value: len(str(value)) > MAX_FIELD_CHARS, bool)
             problems.add_value(long_values, header.names[field], table[field], f"over {MAX_FIELD_CHARS} characters")
+    problems.add(rows.short, lambda i: f"wrong column count: expected {len(header.names)} fields, saw fewer")
+    for line, fields in rows.too_long:
+        problems.add_line(line, f"wrong column count: expected {len(header.names)} fields, saw {fields}")
 
     search_term = distinct.convert(columns["search_term"], _text, object)
     problems.add(search_term == "", lambda i: f"field '{header.names[columns['search_term']]}': empty")
@@ -294,6 +293,15 @@ def _refuse_long_lines(data: bytes, name: str) -> None:
             line_start, lines_before = int(ends[-1]) + 1, lines_before + len(ends)
 
 
+def _split(text: str, delimiter: str) -> list[str]:
+    """The cells of the first record in `text`; one cell when the csv module refuses a field over its limit
+    (128 KiB; such a field is refused later, by its length)."""
+    try:
+        return next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    except csv.Error:
+        return [text]
+
+
 def _normalise(name: str) -> str:
     return " ".join(name.replace("\ufeff", "").replace("_", " ").lower().split())
 
@@ -334,7 +342,7 @@ def _find_header(data: bytes, name: str) -> _Header:
         line = data[offset:end].decode("utf-8").rstrip("\r")
         splits = []
         for delimiter in ("\t", ",", ";"):
-            cells = [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter), [])]
+            cells = [cell.strip() for cell in _split(line, delimiter)]
             names = [_normalise(cell) for cell in cells]
             splits.append((sum(n in known for n in names), len(cells), delimiter, cells, names))
         recognised, width, delimiter, cells, names = max(splits, key=lambda split: split[:2])
@@ -449,7 +457,7 @@ class _RowLines:
         for row in candidates:
             first = body_lines[row] - 1
             text = body[bounds[first] : bounds[min(first + embedded[row] + 1, len(bounds) - 1)]].decode("utf-8")
-            cells = next(csv.reader(io.StringIO(text), delimiter=header.delimiter), [])
+            cells = _split(text, header.delimiter)
             if not "".join(cells).strip():
                 self.blank[row] = True
             elif len(cells) < width:

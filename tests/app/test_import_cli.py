@@ -30,6 +30,7 @@ FILE_PROBLEMS = [
         HEADER.rstrip("\n") + "".join(f",extra {i}" for i in range(600)) + "\n" + ROW,
         ["line 1", "608 columns", "at most 500"],
     ),
+    ("200,000 columns", HEADER.rstrip("\n") + ",x" * 200_000 + "\n" + ROW, ["line 1", "200008 columns"]),
     ("duplicate column", HEADER.replace("Impr.", "Clicks") + ROW, ["line 1", "'Clicks'", "columns 5 and 6"]),
     ("two names for one field", HEADER.replace("Ad group", "Query") + ROW, ["line 1", "'Search term'", "'Query'"]),
     ("header only", HEADER, ["no data rows"]),
@@ -55,6 +56,7 @@ FILE_PROBLEMS = [
         HEADER + _row(currency="USD</text><script>alert(4)</script>"),
         ["line 2", "field 'Currency code'"],
     ),
+    ("a 200 KB term and an empty last field", HEADER + ROW + _row("z" * 200_000, currency=""), ["line 3", "over 2000"]),
     ("markup in a number", HEADER + _row(clicks="[/bold]"), ["line 2", "field 'Clicks'", "'[/bold]'"]),
     ("a currency symbol", HEADER + ROW.replace("USD", "$"), ["line 2", "field 'Currency code'", "'$'"]),
 ]
@@ -67,6 +69,7 @@ ROW_PROBLEMS = {
     "markup as currency",
     "a currency symbol",
     "markup in a number",
+    "a 200 KB term and an empty last field",
 }
 
 
