@@ -110,8 +110,8 @@ class ToolResult(BaseModel):
             kept = {key: rows[:keep] for key, rows in lists.items()}
             omitted = total - sum(map(len, kept.values())) - min(keep, len(proposals))
             return {
-                "summary": f"{self.summary[: MAX_CONTENT_CHARS // 2]} (Too long to show whole: {omitted} of {total} rows left out, "
-                "the least costly or last ones.)",
+                "summary": f"{self.summary[: MAX_CONTENT_CHARS // 2]} (Too long to show whole: {omitted} of "
+                f"{total} rows left out, the least costly or last ones.)",
                 "data": kept[None] if None in kept else {**data, **kept} if isinstance(data, dict) else data,
                 "proposals": proposals[:keep],
                 "omitted": omitted,
