@@ -7,6 +7,7 @@ Money stays an integer in the unit the platform uses: Google Ads holds micros
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -38,6 +39,11 @@ def format_money(amount: int, unit: MoneyUnit, currency: str) -> str:
     return f"{to_currency(amount, unit):,.2f} {currency}"
 
 
+# An ISO 4217 code: three capital letters. Names and symbols ('$', 'Euro') are refused, and so is markup.
+CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+CurrencyCode = Annotated[str, Field(pattern=f"^{CURRENCY_CODE.pattern}$")]
+
+
 class MatchType(StrEnum):
     EXACT = "exact"
     PHRASE = "phrase"
@@ -61,7 +67,7 @@ class Account(Entity):
     id: str
     display_name: str
     platform: Platform
-    currency: str = "USD"
+    currency: CurrencyCode = "USD"
     time_zone: str = "UTC"
     monthly_budget_cap: int | None = Field(
         default=None, description="Account-wide monthly spend ceiling, in the account's money unit."

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from ads.entities import SEARCH_TERM_COLUMNS, MatchType, ReportPeriod
+from ads.entities import CURRENCY_CODE, SEARCH_TERM_COLUMNS, CurrencyCode, MatchType, ReportPeriod
 from ads.errors import ReportFormatError
 
 # canonical name → header language → header names (normalised: lower case, single spaces), preferred first.
@@ -61,6 +61,14 @@ MATCH_TYPE_WORDS = {
 TOTAL_ROW_PREFIXES = ("Total:", "total:", "TOTAL:", "Gesamt:", "gesamt:", "Summe:", "summe:")
 REQUIRED_METRICS = ("impressions", "clicks", "cost")
 MAX_PREAMBLE_LINES = 30
+# Bounds that keep a hostile file cheap to refuse. pandas needs hundreds of times a line's size to parse it,
+# so lines are measured before pandas sees them; Google's own exports stay far inside every bound.
+MAX_LINE_BYTES = 1_000_000
+MAX_FIELD_CHARS = 2_000
+MAX_COLUMNS = 500
+# The store's integers are SQLite's int64 (cost as micros); in float64, 2**63 is the first value that does not fit.
+STORED_INTEGER_LIMIT = 2.0**63
+LINE_SCAN_BYTES = 1 << 24
 EMPTY_VALUES = ("", "--")
 EMPTY_NUMBER_VALUES = ["", "--", " --"]
 # metrics pandas parses as numbers when it can; cost is kept as text and parsed with Decimal into exact micros
@@ -132,7 +140,7 @@ class ImportedReport(BaseModel):
 
     frame: pd.DataFrame = Field(description="Columns SEARCH_TERM_COLUMNS; cost in int micros.")
     period: ReportPeriod | None = None
-    currency: str | None = None
+    currency: CurrencyCode | None = None
     skipped: list[SkippedRow] = Field(default_factory=list)
     source_sha256: str = Field(description="Of the file's bytes, so that importing the same file twice adds nothing.")
 
@@ -155,6 +163,7 @@ def read_search_term_report(path: Path, *, skip_bad_rows: bool = False) -> Impor
     except OSError as exc:
         raise ReportFormatError(f"{path}: cannot read the file ({exc.strerror})") from exc
     data = _utf8(raw, path.name)
+    _refuse_long_lines(data, path.name)
     header = _find_header(data, path.name)
     body = data[header.offset :]
     table, too_long = _read_table(body, header, path.name)
@@ -165,6 +174,10 @@ def read_search_term_report(path: Path, *, skip_bad_rows: bool = False) -> Impor
     total_rows = distinct.convert(0, lambda value: str(value).startswith(TOTAL_ROW_PREFIXES), bool)
     keep = ~total_rows & ~rows.blank
     problems = _Problems(rows.lines, keep)
+    for field in sorted(columns.values()):
+        if not pd.api.types.is_numeric_dtype(table[field]):
+            long_values = distinct.convert(field, lambda value: len(str(value)) > MAX_FIELD_CHARS, bool)
+            problems.add_value(long_values, header.names[field], table[field], f"over {MAX_FIELD_CHARS} characters")
     problems.add(rows.short, lambda i: f"wrong column count: expected {len(header.names)} fields, saw fewer")
     for line, fields in rows.too_long:
         problems.add_line(line, f"wrong column count: expected {len(header.names)} fields, saw {fields}")
@@ -188,15 +201,21 @@ def read_search_term_report(path: Path, *, skip_bad_rows: bool = False) -> Impor
             values = column.fillna(0).to_numpy(dtype=np.float64)
             invalid = (values < 0) | (np.floor(values) != values if to_metric is _integer else False)
         else:  # text: either cost, or a metric with a value pandas could not read; find which rows, exactly
-            parse = lambda text, to_metric=to_metric: to_metric(_number(text, header.language))  # noqa: E731
+            # pandas leaves a column it cannot hold in int64 as objects: the ints it could read, the rest as text
+            parse = lambda text, to_metric=to_metric: to_metric(_number(str(text), header.language))  # noqa: E731
             values = distinct.convert(position, parse, np.float64)  # NaN where a value is not a number
             invalid = np.isnan(values)
-
-        def not_a_number(i: int, p: int = position, c: pd.Series = column) -> str:
-            return f"field '{header.names[p]}': not a number: {c.iloc[i]!r:.40}"
-
-        problems.add(invalid, not_a_number)
-        out[name] = np.where(invalid, 0, values)
+        problems.add_value(invalid, header.names[position], column, "not a number")
+        too_large = ~invalid & ((values >= STORED_INTEGER_LIMIT) if to_metric is not _float else ~np.isfinite(values))
+        problems.add_value(too_large, header.names[position], column, "too large")
+        out[name] = np.where(invalid | too_large, 0, values)
+    if (currency_position := columns.get("currency")) is not None:
+        problems.add_value(
+            distinct.convert(currency_position, lambda value: not CURRENCY_CODE.fullmatch(_text(value) or "USD"), bool),
+            header.names[currency_position],
+            table[currency_position],
+            "not an ISO 4217 currency code (three capital letters)",
+        )
 
     good = problems.good()
     if problems.skipped and not skip_bad_rows:
@@ -206,6 +225,12 @@ def read_search_term_report(path: Path, *, skip_bad_rows: bool = False) -> Impor
         raise ReportFormatError(f"{path.name}: line {first_bad.line}: {first_bad.reason}{suffix}")
 
     kept = np.flatnonzero(good)
+    if len(kept) == 0:
+        left = f" once {len(problems.skipped)} bad rows are skipped" if problems.skipped else ""
+        raise ReportFormatError(f"{path.name}: no data rows under the header (line {header.line_index + 1}){left}")
+    for name in ("impressions", "clicks", "cost"):
+        if float(out[name][good].sum()) >= STORED_INTEGER_LIMIT:  # sums of the column must fit the store too
+            raise ReportFormatError(f"{path.name}: field '{header.names[columns[name]]}': the rows add up to too much")
     # Total rows sit at the end: then a slice (a view) keeps the rest without copying every column
     rows_kept = slice(0, len(kept)) if len(kept) == 0 or kept[-1] == len(kept) - 1 else kept
     frame = pd.DataFrame({name: out[name][rows_kept] for name in SEARCH_TERM_COLUMNS})
@@ -251,6 +276,32 @@ def _utf8(raw: bytes, name: str) -> bytes:
         raise ReportFormatError(f"{name}: not UTF-8, UTF-16 or Windows-1252 text (byte {exc.start})") from exc
 
 
+def _refuse_long_lines(data: bytes, name: str) -> None:
+    """Refuses a line over MAX_LINE_BYTES, scanning for line ends a slice at a time (pandas never sees it)."""
+    view = np.frombuffer(data, dtype=np.uint8)
+    line_start, lines_before = 0, 0  # where the current line starts; how many lines ended before it
+    for start in range(0, len(data) + 1, LINE_SCAN_BYTES):
+        ends = np.flatnonzero(view[start : start + LINE_SCAN_BYTES] == ord("\n")) + start
+        if start + LINE_SCAN_BYTES >= len(data):
+            ends = np.append(ends, len(data))  # the last line, with or without a line break
+        lengths = np.diff(ends, prepend=line_start - 1) - 1
+        too_long = np.flatnonzero(lengths > MAX_LINE_BYTES)
+        if len(too_long) or (len(ends) == 0 and start + LINE_SCAN_BYTES - line_start > MAX_LINE_BYTES):
+            line = lines_before + 1 + (int(too_long[0]) if len(too_long) else 0)
+            raise ReportFormatError(f"{name}: line {line}: longer than {MAX_LINE_BYTES // 1_000_000} MB")
+        if len(ends):
+            line_start, lines_before = int(ends[-1]) + 1, lines_before + len(ends)
+
+
+def _split(text: str, delimiter: str) -> list[str]:
+    """The cells of the first record in `text`; one cell when the csv module refuses a field over its limit
+    (128 KiB; such a field is refused later, by its length)."""
+    try:
+        return next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    except csv.Error:
+        return [text]
+
+
 def _normalise(name: str) -> str:
     return " ".join(name.replace("\ufeff", "").replace("_", " ").lower().split())
 
@@ -291,13 +342,16 @@ def _find_header(data: bytes, name: str) -> _Header:
         line = data[offset:end].decode("utf-8").rstrip("\r")
         splits = []
         for delimiter in ("\t", ",", ";"):
-            cells = [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter), [])]
+            cells = [cell.strip() for cell in _split(line, delimiter)]
             names = [_normalise(cell) for cell in cells]
             splits.append((sum(n in known for n in names), len(cells), delimiter, cells, names))
         recognised, width, delimiter, cells, names = max(splits, key=lambda split: split[:2])
+        if width > MAX_COLUMNS:
+            raise ReportFormatError(f"{name}: line {line_index + 1}: {width} columns; at most {MAX_COLUMNS}")
         language = _language(names)
         columns = _resolve(names, language)
         if "search_term" in columns and any(metric in columns for metric in REQUIRED_METRICS):
+            _refuse_duplicate_columns(cells, names, f"{name}: line {line_index + 1}")
             return _Header(line_index, offset, delimiter, cells, columns, language, preamble)
         closest = max(closest, (recognised, width, cells), key=lambda c: c[:2])
         preamble.append(line)
@@ -307,6 +361,21 @@ def _find_header(data: bytes, name: str) -> _Header:
         f"{name}: not a search-term report: columns found: {found}; "
         "needed: a search term column ('Search term') and at least one of 'Impr.', 'Clicks', 'Cost'"
     )
+
+
+def _refuse_duplicate_columns(cells: list[str], names: list[str], where: str) -> None:
+    """Two columns for one field make the report ambiguous; only a converted-currency twin is expected."""
+    for canonical, by_lang in COLUMN_ALIASES.items():
+        aliases = {alias for names_ in by_lang.values() for alias in names_}
+        found = [position for position, cell in enumerate(names) if cell in aliases]
+        converted = [p for p in found if any(marker in names[p] for marker in CONVERTED_CURRENCY_MARKERS)]
+        for twins in (converted, [p for p in found if p not in converted]):
+            if len(twins) > 1:
+                first, second = twins[:2]
+                raise ReportFormatError(
+                    f"{where}: columns {first + 1} and {second + 1} ('{cells[first]}', '{cells[second]}') "
+                    f"both hold the {canonical.replace('_', ' ')}; keep one"
+                )
 
 
 def _read_table(body: bytes, header: _Header, name: str) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
@@ -388,7 +457,7 @@ class _RowLines:
         for row in candidates:
             first = body_lines[row] - 1
             text = body[bounds[first] : bounds[min(first + embedded[row] + 1, len(bounds) - 1)]].decode("utf-8")
-            cells = next(csv.reader(io.StringIO(text), delimiter=header.delimiter), [])
+            cells = _split(text, header.delimiter)
             if not "".join(cells).strip():
                 self.blank[row] = True
             elif len(cells) < width:
@@ -408,6 +477,10 @@ class _Problems:
         self._bad[new] = True
         for row in new:
             self._reasons[int(self._lines[row])] = (int(row), reason(int(row)))
+
+    def add_value(self, mask: np.ndarray, field: str, values: pd.Series, problem: str) -> None:
+        """Rows whose value in `values` has `problem`; the reason quotes the start of the value."""
+        self.add(mask, lambda i: f"field '{field}': {problem}: {values.iloc[i]!r:.40}")
 
     def add_line(self, line: int, reason: str) -> None:
         self._reasons.setdefault(line, (-1, reason))

@@ -40,7 +40,8 @@ class AdpilotGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except AdpilotError as error:
-            errors.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+            # The message may quote a stranger's text (a field of an imported file): escaped, never read as markup.
+            errors.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, markup=True, soft_wrap=True)
             raise typer.Exit(error.exit_code) from None
 
 
@@ -375,10 +376,13 @@ def changes_log(
     as_json: JsonFlag = False,
 ) -> None:
     """The append-only change log, newest first."""
+    from policies.screening import mask_sensitive
+
     session = _session()
     entries = session.change_log.entries(account=account, limit=limit)
+    # The log keeps the raw text (it is the record of what was applied); what it shows has secrets and PII masked.
     if as_json:
-        _print_json([e.model_dump(mode="json") for e in entries])
+        _print_json(mask_sensitive([e.model_dump(mode="json") for e in entries]))
         return
     if not entries:
         console.print("The change log is empty.")
@@ -391,10 +395,10 @@ def changes_log(
         table.add_row(
             str(e.id),
             f"{e.recorded_at:%Y-%m-%d %H:%M}",
-            escape(e.account),
-            f"{e.change_id} {escape(summary)}",
+            escape(mask_sensitive(e.account)),
+            f"{e.change_id} {escape(mask_sensitive(summary))}",
             e.status,
-            escape(e.decided_by),
+            escape(mask_sensitive(e.decided_by)),
         )
     console.print(table)
 

@@ -14,12 +14,15 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ads.entities import Account
 from ops.proposal_rows import proposal_rows
+from policies.screening import mask_sensitive
 
 _templates = Environment(loader=PackageLoader("ops", "templates"), autoescape=select_autoescape(["html"]))
 
 
-def pacing_chart_svg(series: pd.DataFrame, currency: str, width: int = 640, height: int = 240) -> str:
-    """A line chart of cumulative spend (solid) against the target line (dashed)."""
+def pacing_chart(series: pd.DataFrame, width: int = 640, height: int = 240) -> dict[str, Any]:
+    """The geometry of a line chart of cumulative spend (solid) against the target line (dashed).
+
+    Only numbers: the template draws the SVG, so its autoescaping covers every text in it."""
     values = pd.concat([series["target"], series["actual"]]).dropna()
     top = max(float(values.max()) if len(values) else 0.0, 1.0)
     last_day = int(series.index.max())
@@ -32,16 +35,14 @@ def pacing_chart_svg(series: pd.DataFrame, currency: str, width: int = 640, heig
             for day, value in values.items()
         )
 
-    return (
-        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="Month-to-date spend against target">'
-        f'<line x1="40" y1="{height - 30}" x2="{width - 20}" y2="{height - 30}" stroke="#999"/>'
-        f'<line x1="40" y1="20" x2="40" y2="{height - 30}" stroke="#999"/>'
-        f'<text x="44" y="16" font-size="11">{top:,.0f} {currency}</text>'
-        f'<text x="{width - 60}" y="{height - 12}" font-size="11">day {last_day}</text>'
-        f'<polyline fill="none" stroke="#888" stroke-dasharray="5,4" points="{points("target")}"/>'
-        f'<polyline fill="none" stroke="#1a73e8" stroke-width="2.5" points="{points("actual")}"/>'
-        "</svg>"
-    )
+    return {
+        "width": width,
+        "height": height,
+        "top": f"{top:,.0f}",
+        "last_day": last_day,
+        "target": points("target"),
+        "actual": points("actual"),
+    }
 
 
 def write_report(
@@ -51,12 +52,13 @@ def write_report(
 
     `pacing` holds cumulative spend per day of the month (`actual`) and the even pace to target (`target`).
     """
-    rows = proposal_rows(state, account.money)
+    # Search terms, names and messages are typed by strangers: secrets and PII are masked in both files.
+    rows = mask_sensitive(proposal_rows(state, account.money))
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     base = reports_dir / f"{account.name.replace(':', '_')}-{stamp}"
-    findings = state.get("findings", {})
+    findings = mask_sensitive(state.get("findings", {}))
     document = {
-        "account": account.name,
+        "account": mask_sensitive(account.name),
         "generated_at": dt.datetime.now(dt.UTC).isoformat(),
         "today": today.isoformat(),
         "proposals": rows,
@@ -67,12 +69,12 @@ def write_report(
         for c in findings.get("search_terms", {}).get("clusters") or []
     ]
     html = _templates.get_template("report.html").render(
-        account=account,
+        account=mask_sensitive(account),
         today=today,
         rows=rows,
         findings=findings,
         clusters=clusters,
-        chart=pacing_chart_svg(pacing, account.currency),
+        chart=pacing_chart(pacing),
         counts={s: sum(1 for r in rows if r["status"] == s) for s in {r["status"] for r in rows}},
     )
     reports_dir.mkdir(parents=True, exist_ok=True)

@@ -17,11 +17,41 @@ from typing import Any
 from langchain_core.callbacks import BaseCallbackHandler
 from langfuse import Langfuse
 from langfuse.langchain import CallbackHandler
+from langfuse.types import MaskOtelSpansParams, MaskOtelSpansResult, OtelSpanPatch
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from pydantic import BaseModel
 
-from policies.screening import langfuse_mask
+from policies.screening import langfuse_mask, mask_sensitive
+
+# Span attributes the SDK's `mask=` already masked, with their structure (so our hashes in them are kept).
+_MASKED_BY_SDK = (
+    "langfuse.observation.input",
+    "langfuse.observation.output",
+    "langfuse.observation.metadata",
+    "langfuse.trace.input",
+    "langfuse.trace.output",
+    "langfuse.trace.metadata",
+)
+
+
+def mask_span_attributes(*, params: MaskOtelSpansParams) -> MaskOtelSpansResult:
+    """The SDK's export-stage hook: masks every other text attribute of every span before any exporter sees it.
+
+    `mask=` never sees a span's status message, and LangGraph's interrupt payload (the changes awaiting
+    approval, with their search terms) becomes the `await_approval` span's status message."""
+    patches = {}
+    for identifier, span in params.spans.items():
+        masked: dict[str, Any] = {}
+        for key, value in span.attributes.items():
+            if key.startswith(_MASKED_BY_SDK) or not isinstance(value, str | tuple):
+                continue
+            shown = mask_sensitive(value) if isinstance(value, str) else tuple(mask_sensitive(list(value)))
+            if shown != value:
+                masked[key] = shown
+        if masked:
+            patches[identifier] = OtelSpanPatch(set_attributes=masked)
+    return MaskOtelSpansResult(span_patches=patches)
 
 
 class LocalSpanExporter(SpanExporter):
@@ -87,7 +117,13 @@ def configure_tracing(
 ) -> Tracing:
     """Langfuse when keys are given; otherwise the same spans go to `home/traces` (or `span_exporter`)."""
     if public_key and secret_key and span_exporter is None:
-        client = Langfuse(public_key=public_key, secret_key=secret_key, base_url=base_url, mask=langfuse_mask)
+        client = Langfuse(
+            public_key=public_key,
+            secret_key=secret_key,
+            base_url=base_url,
+            mask=langfuse_mask,
+            mask_otel_spans=mask_span_attributes,
+        )
         return Tracing(client, public_key, f"Langfuse at {base_url or 'https://cloud.langfuse.com'}")
     directory = home / "traces"
     exporter = span_exporter or LocalSpanExporter(directory)
@@ -99,6 +135,7 @@ def configure_tracing(
         base_url="http://127.0.0.1:9",
         span_exporter=exporter,
         mask=langfuse_mask,
+        mask_otel_spans=mask_span_attributes,
     )
     return Tracing(client, local_key, f"local files in {directory}" if span_exporter is None else "a span exporter")
 

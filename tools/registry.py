@@ -29,7 +29,7 @@ from tools.negatives import mine_negatives
 from tools.pacing import PacingReport, pace_budgets, propose_budget_changes
 from tools.query_clusters import ClusteringResult, cluster_queries
 
-# What a model sees of one tool result; longer results are cut (the full result stays in the artifact).
+# What a model sees of one tool result; longer results keep their most important rows (the rest stay in the artifact).
 MAX_CONTENT_CHARS = 12_000
 
 
@@ -89,16 +89,49 @@ class ToolResult(BaseModel):
     proposals: list[Change] = Field(default_factory=list)
 
     def content(self) -> str:
-        """The JSON a model reads: summary, data and a one-line view of each proposal."""
-        body = {
-            "summary": self.summary,
-            "data": self.data,
-            "proposals": [{"id": c.id, "kind": c.kind, "summary": c.summary()} for c in self.proposals],
-        }
+        """The JSON a model reads: summary, data and a one-line view of each proposal.
+
+        Past MAX_CONTENT_CHARS, each list (data rows, a field of rows, the proposals) keeps the rows that fit,
+        costliest first where rows have a cost, and `omitted` says how many were left out."""
+        proposals = [{"id": c.id, "kind": c.kind, "summary": c.summary()} for c in self.proposals]
+        body = {"summary": self.summary, "data": self.data, "proposals": proposals}
         text = json.dumps(body, default=str, ensure_ascii=False)
-        if len(text) > MAX_CONTENT_CHARS:
-            text = json.dumps({**body, "data": "(cut: too long for the model; see the proposals)"}, default=str)
-        return text
+        if len(text) <= MAX_CONTENT_CHARS:
+            return text
+        data = self.data
+        lists = {
+            key: _most_important_first(value)
+            for key, value in (data.items() if isinstance(data, dict) else [(None, data)])
+            if isinstance(value, list)
+        }
+        total = sum(map(len, lists.values())) + len(proposals)
+
+        def shortened(keep: int) -> dict[str, Any]:
+            kept = {key: rows[:keep] for key, rows in lists.items()}
+            omitted = total - sum(map(len, kept.values())) - min(keep, len(proposals))
+            return {
+                "summary": f"{self.summary[: MAX_CONTENT_CHARS // 2]} (Too long to show whole: {omitted} of "
+                f"{total} rows left out, the least costly or last ones.)",
+                "data": kept[None] if None in kept else {**data, **kept} if isinstance(data, dict) else data,
+                "proposals": proposals[:keep],
+                "omitted": omitted,
+            }
+
+        low, high = 0, max([len(proposals), *map(len, lists.values())])  # the most rows per list that fit
+        while low < high:
+            middle = (low + high + 1) // 2
+            if len(json.dumps(shortened(middle), default=str, ensure_ascii=False)) <= MAX_CONTENT_CHARS:
+                low = middle
+            else:
+                high = middle - 1
+        return json.dumps(shortened(low), default=str, ensure_ascii=False)
+
+
+def _most_important_first(rows: list[Any]) -> list[Any]:
+    """Rows with a cost, costliest first; other rows keep their order."""
+    if rows and all(isinstance(row, dict) and isinstance(row.get("cost"), int | float) for row in rows):
+        return sorted(rows, key=lambda row: row["cost"], reverse=True)
+    return rows
 
 
 # ---- argument schemas -------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +58,35 @@ def test_without_keys_spans_go_to_local_files(home: Path) -> None:
 def test_each_destination_gets_its_own_client(tmp_path: Path) -> None:
     first, second = configure_tracing(tmp_path / "a"), configure_tracing(tmp_path / "b")
     assert first.public_key != second.public_key
+
+
+def test_an_interrupt_payload_is_masked_in_the_span_status_message(tmp_path: Path) -> None:
+    from typing import TypedDict
+
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.graph import END, START, StateGraph
+    from langgraph.types import interrupt
+
+    class State(TypedDict, total=False):
+        answer: str
+
+    def await_approval(state: State) -> State:
+        return {"answer": interrupt({"term": "boots sk-proj-Abc123def456GHI789jkl mail jane.doe@example.com"})}
+
+    builder = StateGraph(State)
+    builder.add_node("await_approval", await_approval)
+    builder.add_edge(START, "await_approval")
+    builder.add_edge("await_approval", END)
+    tracing = configure_tracing(tmp_path)
+    config = {"configurable": {"thread_id": "audit-acme-20240215T235959-0f9e8d"}, "callbacks": tracing.callbacks()}
+    builder.compile(checkpointer=InMemorySaver()).invoke({}, config=config)
+    tracing.flush()
+
+    records = [
+        json.loads(line) for path in (tmp_path / "traces").glob("*.jsonl") for line in path.read_text().splitlines()
+    ]
+    span = next(r for r in records if r["name"] == "await_approval")
+    status = span["attributes"]["langfuse.observation.status_message"]
+    assert "boots" in status and "[secret]" in status and "[email]" in status
+    text = json.dumps(records)
+    assert "sk-proj-Abc123def456GHI789jkl" not in text and "jane.doe@example.com" not in text

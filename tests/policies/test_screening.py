@@ -75,6 +75,33 @@ def test_secrets_and_pii_are_masked(text: str, masked: str, flag: str) -> None:
     assert flag in screened.flags
 
 
+@pytest.mark.parametrize(
+    "identifier",
+    [
+        "audit-sandbox:trailhead-meta-20261120T101010-ab12cd",
+        "audit-acme-20240215T235959-0f9e8d",
+        "rollback-12-ab12cd",
+        "reports/sandbox_trailhead-20261120T101010123456.html",
+    ],
+)
+def test_our_thread_ids_and_report_names_are_not_taken_for_secrets(identifier: str) -> None:
+    assert mask_sensitive(identifier) == identifier
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "xoxb-aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1",  # dashed, but one long random part
+        "ZXhhbXBsZV9zZWNyZXRfdmFsdWVfMTIzNDU2Nzg5",
+        "sk-abcdefghijklmnopqrstuv",
+    ],
+)
+def test_keys_with_dashes_or_without_a_prefix_stay_masked(key: str) -> None:
+    assert mask_sensitive(f"run audit-acme-20240215T235959-0f9e8d with {key}") == (
+        "run audit-acme-20240215T235959-0f9e8d with [secret]"
+    )
+
+
 def test_luhn_valid_card_is_masked_but_an_order_number_is_not() -> None:
     assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
     screened = screen("order 4111111111111112 paid with 4111111111111111")
