@@ -310,9 +310,9 @@ class Session:
         raise self._not_pending(change_ref)
 
     def _not_pending(self, change_ref: str) -> StaleApprovalError:
+        if (answer := self.change_log.answer(change_ref)) is not None:
+            return AlreadyAnsweredError(f"change {answer.change_id} is {answer.describe()}")
         for entry in self.change_log.entries(change=change_ref, limit=1):
-            if (answer := self.change_log.answer(entry.change_hash)) is not None:
-                return AlreadyAnsweredError(f"change {entry.change_id} is {answer.describe()}")
             if entry.status in APPLIED_STATUSES:
                 return StaleApprovalError(f"change {change_ref} is already applied; nothing to approve")
             return StaleApprovalError(f"change {change_ref} is no longer pending (it was {entry.status})")

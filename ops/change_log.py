@@ -262,11 +262,12 @@ class ChangeLog:
 
     # ---- answers --------------------------------------------------------------------------
 
-    def answer(self, change_hash: str) -> AnswerRecord | None:
+    def answer(self, change_ref: str) -> AnswerRecord | None:
+        """The answer to the change whose full hash or id is `change_ref`, if a person answered it."""
         row = self._db.execute(
             "SELECT change_hash, change_id, thread_id, type, answered_by, reason, answered_at, owner, settled "
-            "FROM answers WHERE change_hash = ?",
-            (change_hash,),
+            "FROM answers WHERE change_hash = ? OR change_id = ?",
+            (change_ref, change_ref),
         ).fetchone()
         if row is None:
             return None
