@@ -42,6 +42,7 @@ from sandbox.generator import generate_sandbox
 from sandbox.imported import ImportSummary, import_search_term_report
 from sandbox.store import SandboxStore
 from tools.account_reports import Window
+from tools.advertiser_profile import DraftProfile, infer_profile
 from tools.query_clusters import ClusteringResult
 from tools.registry import ToolResult
 
@@ -312,3 +313,8 @@ class Session:
             item.graph, item.thread_id, Command(resume={item.change.hash: {**response, "by": reviewer}}), context
         )
         return item, outcome
+
+    def draft_profile(self, account: str) -> DraftProfile:
+        """A draft advertiser profile read from the account's structure and last 90 days of search terms."""
+        tools = self.context(account).tools
+        return infer_profile(tools.structure(), tools.search_terms(Window.LAST_90_DAYS.period(tools.today)))

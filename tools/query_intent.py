@@ -21,6 +21,7 @@ Pure: DataFrames and models in and out, no I/O beyond reading the packaged data 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import importlib.resources
 from collections import Counter, defaultdict
@@ -33,7 +34,8 @@ import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from wordfreq import zipf_frequency
 
@@ -161,9 +163,14 @@ def load_gazetteer() -> dict[Phrase, Place]:
     return places
 
 
-def find_phrases(words: Phrase, table: dict[Phrase, Any]) -> list[tuple[int, Phrase]]:
-    """(start, phrase) of every phrase of `table` in `words`, longest first, not overlapping."""
-    lengths = sorted({len(phrase) for phrase in table}, reverse=True)
+def find_phrases(
+    words: Phrase, table: dict[Phrase, Any], lengths: Sequence[int] | None = None
+) -> list[tuple[int, Phrase]]:
+    """(start, phrase) of every phrase of `table` in `words`, longest first, not overlapping.
+
+    `lengths`: the phrase lengths of `table`, longest first, when the caller looks up many queries in one table."""
+    if lengths is None:
+        lengths = sorted({len(phrase) for phrase in table}, reverse=True)
     taken = [False] * len(words)
     found = []
     for n in lengths:
@@ -188,33 +195,98 @@ def is_common_word(word: str, languages: Iterable[str] = ("en", "de", "es")) -> 
     return any(word_frequency(word, language) >= COMMON_WORD_ZIPF for language in languages)
 
 
+@functools.lru_cache(maxsize=200_000)
+def word_languages(word: str, extra: tuple[str, ...] = ()) -> frozenset[str]:
+    """The languages a word belongs to: the data's word lists first, else wordfreq's frequencies.
+
+    `extra` adds languages the data has no lists for (a profile's `fr`, say) to the frequency comparison.
+    """
+    vocabulary = load_lexicons().vocabulary
+    listed = frozenset(lang for lang, words in vocabulary.items() if word in words)
+    if listed or len(word) < 3 or not word.isalpha():
+        return listed
+    frequency = {lang: word_frequency(word, lang) for lang in {*vocabulary, *extra}}
+    best = max(frequency.values())
+    if best < COMMON_WORD_ZIPF:
+        return frozenset()  # rare everywhere: a name, a typo or a place, no evidence of language
+    return frozenset(lang for lang, z in frequency.items() if z >= best - 1.0)
+
+
+def query_languages(queries: Iterable[str]) -> Counter[str]:
+    """How many queries read as each language: the language most of a query's words belong to (ties count all)."""
+    counts: Counter[str] = Counter()
+    for query in queries:
+        votes = Counter(lang for word in tokens(query) for lang in word_languages(word))
+        if votes:
+            top = max(votes.values())
+            counts.update(lang for lang, n in votes.items() if n == top)
+    return counts
+
+
 # ---- names: brand and competitors ---------------------------------------------------------------
 
 
+NameMatch = tuple[str, str, float]  # the name, how the query names it, a score 0-1
+
+
 class NameMatcher:
-    """Finds names (brand terms, competitors) in a query: exact, spacing variants, and misspellings."""
+    """Finds names (brand terms, competitors) in queries: exact, spacing variants ("trail head", "trailheadstore")
+    and misspellings (rapidfuzz ratio over windows of the query's words, all queries in one `cdist` call)."""
 
     def __init__(self, names: Iterable[str]) -> None:
         self.names = [(name, tokens(name)) for name in dict.fromkeys(names) if tokens(name)]
+        self.compact = {"".join(phrase): name for name, phrase in self.names}
+        self.fuzzy = [(compact, name) for compact, name in self.compact.items() if len(compact) >= 5]
+        self.sizes = sorted({n for _, p in self.names for n in (len(p), len(p) + 1, max(1, len(p) - 1))})
+        self.phrases = {phrase: name for name, phrase in reversed(self.names)}  # the first listed name wins
+        self.phrase_sizes = sorted({len(p) for p in self.phrases})
+        self.prefixes = tuple(c for c, _ in self.fuzzy)
 
-    def find(self, words: Phrase) -> tuple[str, str, float] | None:
-        """(name, how it matched, score) of the best name in the query, or None."""
-        best: tuple[str, str, float] | None = None
-        for name, phrase in self.names:
-            compact = "".join(phrase)
-            if _contains(words, phrase):
-                return name, "names", 1.0
-            for size in {len(phrase), len(phrase) + 1, max(1, len(phrase) - 1)}:
-                for i in range(len(words) - size + 1):
-                    window = "".join(words[i : i + size])
-                    if window == compact or (size == 1 and len(compact) >= 5 and window.startswith(compact)):
-                        return name, f'"{" ".join(words[i : i + size])}" is a spacing variant of', 0.9
-                    if len(compact) < 5 or window[:1] != compact[:1]:
-                        continue
-                    ratio = fuzz.ratio(window, compact)
-                    if ratio >= BRAND_FUZZY_RATIO and not is_common_word(window) and (best is None or ratio > best[2]):
-                        best = (name, f'"{" ".join(words[i : i + size])}" looks like a misspelling of', ratio / 100)
-        return (best[0], best[1], round(0.85 * best[2], 2)) if best else None
+    def _exact(self, words: Phrase) -> NameMatch | None:
+        for size in self.phrase_sizes:
+            for i in range(len(words) - size + 1):
+                if name := self.phrases.get(words[i : i + size]):
+                    return name, "names", 1.0
+        for size in self.sizes:
+            for i in range(len(words) - size + 1):
+                window = "".join(words[i : i + size])
+                name = self.compact.get(window)
+                if name is None and size == 1 and window.startswith(self.prefixes):
+                    name = next(n for c, n in self.fuzzy if window.startswith(c))
+                if name:
+                    return name, f'"{" ".join(words[i : i + size])}" is a spacing variant of', 0.9
+        return None
+
+    def find_all(self, queries: Sequence[Phrase]) -> list[NameMatch | None]:
+        """For each query (as its words), the best name it holds, or None."""
+        found: list[NameMatch | None] = [self._exact(words) if self.names else None for words in queries]
+        windows: list[tuple[int, str, str]] = [
+            (q, "".join(words[i : i + size]), " ".join(words[i : i + size]))
+            for q, words in enumerate(queries)
+            if found[q] is None and self.fuzzy
+            for size in self.sizes
+            for i in range(len(words) - size + 1)
+        ]
+        if not windows:
+            return found
+        scores = process.cdist(
+            [w for _, w, _ in windows],
+            [c for c, _ in self.fuzzy],
+            scorer=fuzz.ratio,
+            score_cutoff=BRAND_FUZZY_RATIO,
+            dtype=np.uint8,
+            workers=1,
+        )
+        best: dict[int, tuple[float, str, str]] = {}
+        for row, column in zip(*np.nonzero(scores), strict=True):
+            query, window, shown = windows[row]
+            compact, name = self.fuzzy[column]
+            ratio = float(scores[row, column])
+            if window[:1] == compact[:1] and ratio > best.get(query, (0.0, "", ""))[0] and not is_common_word(window):
+                best[query] = (ratio, name, shown)
+        for query, (ratio, name, shown) in best.items():
+            found[query] = (name, f'"{shown}" looks like a misspelling of', round(0.85 * ratio / 100, 2))
+        return found
 
 
 class InferredCompetitor(BaseModel):
@@ -235,13 +307,14 @@ def _offer_words(profile: AdvertiserProfile) -> set[str]:
 
 
 def infer_competitors(
-    queries: Sequence[str], profile: AdvertiserProfile, *, min_queries: int = 2
+    queries: Sequence[str], profile: AdvertiserProfile, *, own_words: Iterable[str] = (), min_queries: int = 2
 ) -> list[InferredCompetitor]:
     """Brand-like words that people type together with the advertiser's category words.
 
     Conservative: a candidate is not the advertiser's brand or a near-spelling of it or of an offer word, not a
     word of any lexicon, not a place, not an ordinary word in English, German or Spanish, and it comes with the
-    category words in at least `min_queries` distinct queries and in most of the queries that hold it.
+    category words in at least `min_queries` distinct queries and in most of the queries that hold it. `own_words`
+    are more of the advertiser's words (those of its keywords, say): never a competitor.
     """
     category = _offer_words(profile)
     if not category:
@@ -249,6 +322,7 @@ def infer_competitors(
     lexicons, places = load_lexicons(), load_gazetteer()
     excluded = set().union(*lexicons.vocabulary.values()) | {w for phrase in places for w in phrase}
     excluded |= {w for name in (*profile.brand_terms, *profile.offers, *profile.not_offered) for w in tokens(name)}
+    excluded |= {w for text in own_words for w in tokens(text)}
     own_words = {w for name in (*profile.brand_terms, *profile.offers) for w in tokens(name)} | category
     near_names = [w for w in own_words if len(w) >= 4]
     with_category: Counter[str] = Counter()
@@ -315,6 +389,8 @@ class _Classifier:
         self.languages = tuple(profile.languages)
         self.places = load_gazetteer()
         self.served, self.around_served = self._served_places(profile.locations)
+        self.cue_lengths = sorted({len(p) for p in self.cues}, reverse=True)
+        self.place_lengths = sorted({len(p) for p in self.places}, reverse=True)
 
     def _served_places(self, locations: Sequence[str]) -> tuple[set[str], set[str]]:
         """The served places' names, and the regions that hold a served city (named alone, they are in area)."""
@@ -331,18 +407,25 @@ class _Classifier:
                 around.update({place.region, place.country} - {place.name})
         return served, around
 
-    def judge(self, query: str) -> _Judgement | None:
-        words = tokens(query)
+    def judge_all(self, queries: Sequence[str]) -> list[_Judgement | None]:
+        """A judgement per query, or None where only the offer similarity can tell."""
+        words = [tokens(q) for q in queries]
+        brand = self.brand.find_all(words)
+        competitor = self.seed_competitors.find_all(words)
+        return [self._judge(*row) for row in zip(words, brand, competitor, strict=True)]
+
+    def _judge(self, words: Phrase, brand: NameMatch | None, competitor: NameMatch | None) -> _Judgement | None:
         if not words:
             return _Judgement(Intent.UNKNOWN, 0.0, "no words")
-        for judge in (self._theme, self._not_offered, self._language, self._area, self._names):
+        for judge in (self._theme, self._not_offered, self._language, self._area):
             found = judge(words)
             if found:
                 return found
-        return None  # left to the offer similarity
+        return self._names(words, brand, competitor)
 
     def _theme(self, words: Phrase) -> _Judgement | None:
-        hits: list[Cue] = [cue for _, phrase in find_phrases(words, self.cues) for cue in self.cues[phrase]]
+        found = find_phrases(words, self.cues, self.cue_lengths)
+        hits: list[Cue] = [cue for _, phrase in found for cue in self.cues[phrase]]
         for word in words:
             hits.extend(
                 cue for head, cue in self.lexicons.compound_heads if word.endswith(head) and len(word) >= len(head) + 3
@@ -368,7 +451,7 @@ class _Classifier:
             return None
         own, foreign = 0, []
         for word in words:
-            languages = self._word_languages(word)
+            languages = word_languages(word, self.languages)
             if languages & set(self.languages):
                 own += 1
             elif languages:
@@ -382,23 +465,10 @@ class _Classifier:
             Intent.OTHER_LANGUAGE, confidence, f"{shown} read as {language}, not {'/'.join(self.languages)}"
         )
 
-    def _word_languages(self, word: str) -> frozenset[str]:
-        """The languages a word belongs to: the data's word lists first, else wordfreq's frequencies."""
-        vocabulary = self.lexicons.vocabulary
-        listed = frozenset(lang for lang, words in vocabulary.items() if word in words)
-        if listed or len(word) < 3 or not word.isalpha():
-            return listed
-        candidates = set(vocabulary) | set(self.languages)
-        frequency = {lang: word_frequency(word, lang) for lang in candidates}
-        best = max(frequency.values())
-        if best < COMMON_WORD_ZIPF:
-            return frozenset()  # rare everywhere: a name, a typo or a place, no evidence of language
-        return frozenset(lang for lang, z in frequency.items() if z >= best - 1.0)
-
     def _area(self, words: Phrase) -> _Judgement | None:
         if not self.profile.locations:
             return None
-        named = [self.places[phrase] for _, phrase in find_phrases(words, self.places)]
+        named = [self.places[phrase] for _, phrase in find_phrases(words, self.places, self.place_lengths)]
         if not named or any(self._is_served(place) for place in named):
             return None
         place = named[0]
@@ -408,33 +478,63 @@ class _Classifier:
     def _is_served(self, place: Place) -> bool:
         return bool({place.name, place.region, place.country} & self.served) or place.name in self.around_served
 
-    def _names(self, words: Phrase) -> _Judgement | None:
-        if found := self.brand.find(words):
-            name, how, score = found
+    def _names(self, words: Phrase, brand: NameMatch | None, competitor: NameMatch | None) -> _Judgement | None:
+        if brand:
+            name, how, score = brand
             return _Judgement(Intent.BRAND, round(0.95 * score, 2), f'{how} the brand "{name}"')
-        if found := self.seed_competitors.find(words):
-            name, how, score = found
+        if competitor:
+            name, how, score = competitor
             return _Judgement(Intent.COMPETITOR, round(0.9 * score, 2), f'{how} the competitor "{name}"')
         for word in words:
-            if competitor := self.inferred.get(word):
+            if inferred := self.inferred.get(word):
                 return _Judgement(
                     Intent.COMPETITOR,
                     0.7,
-                    f'"{word}" looks like another brand ({competitor.queries} queries with offer words, not a '
+                    f'"{word}" looks like another brand ({inferred.queries} queries with offer words, not a '
                     "dictionary word)",
                 )
         return None
 
 
-def _share_held(offer_words: set[str], query_words: set[str]) -> float:
-    """The share of an offer's words the query holds, a word also held by its derivations ("roofer" for "roof")."""
+def _offer_cover(queries: Sequence[str], offers: Sequence[str]) -> np.ndarray:
+    """(queries x offers) share of each offer's words the query holds; a word is also held by its derivations
+    ("roofer", "roofing" hold "roof"). Sparse products, so that it stays fast on hundreds of thousands of queries."""
+    query_words = [_content_words(q) for q in queries]
+    offer_words = [_content_words(o) for o in offers]
+    vocabulary = {w: i for i, w in enumerate(sorted(set().union(*query_words)))}
+    needed = {w: i for i, w in enumerate(sorted(set().union(*offer_words)))}
 
-    def held(word: str) -> bool:
-        return word in query_words or (
-            len(word) >= 4 and any(q.startswith(word) or (len(q) >= 4 and word.startswith(q)) for q in query_words)
-        )
-
-    return sum(map(held, offer_words)) / len(offer_words)
+    ordered = sorted(vocabulary)
+    pairs: list[tuple[int, int]] = []
+    for word, j in needed.items():
+        held_by = {word} & vocabulary.keys()
+        if len(word) >= 4:
+            start = bisect.bisect_left(ordered, word)  # longer words that start with it
+            while start < len(ordered) and ordered[start].startswith(word):
+                held_by.add(ordered[start])
+                start += 1
+            held_by.update(w for k in range(4, len(word)) if (w := word[:k]) in vocabulary)  # its stems
+        pairs.extend((vocabulary[w], j) for w in held_by)
+    holders = sparse.csr_matrix(
+        (np.ones(len(pairs)), ([i for i, _ in pairs], [j for _, j in pairs])), shape=(len(vocabulary), len(needed))
+    )
+    rows = [i for i, words in enumerate(query_words) for _ in words]
+    present = sparse.csr_matrix(
+        (np.ones(len(rows)), (rows, [vocabulary[w] for words in query_words for w in words])),
+        shape=(len(queries), len(vocabulary)),
+    )
+    held = (present @ holders).minimum(1)
+    weights = sparse.csr_matrix(
+        (
+            [1 / len(words) for words in offer_words for _ in words],
+            (
+                [needed[w] for words in offer_words for w in words],
+                [j for j, words in enumerate(offer_words) for _ in words],
+            ),
+        ),
+        shape=(len(needed), len(offers)),
+    )
+    return np.asarray((held @ weights).todense()).reshape(len(queries), len(offers))
 
 
 def _offer_scores(
@@ -450,11 +550,8 @@ def _offer_scores(
     else:
         matrix = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(variant)
         similarity = (matrix[: len(queries)] @ matrix[len(queries) :].T).toarray()
-    offer_words = [_content_words(offer) or {"\0"} for offer in offers]
     # The share of an offer's own words a query holds is the most legible evidence; similarity covers the rest.
-    cover = np.array([[_share_held(ws, _content_words(q)) for ws in offer_words] for q in queries]).reshape(
-        len(queries), len(offers)
-    )
+    cover = _offer_cover(queries, offers)
     scores = np.maximum(similarity, np.where(cover > 0, 0.4 + 0.5 * cover, 0.0))
     best = scores.argmax(axis=1)
     return best, scores[np.arange(len(queries)), best]
@@ -465,8 +562,12 @@ def classify_intents(
     profile: AdvertiserProfile | None,
     *,
     backend: Literal["tfidf", "embeddings"] = "tfidf",
+    own_words: Iterable[str] = (),
 ) -> IntentClassification:
-    """The intent of each distinct search term (a frame with `search_term`, or the terms themselves)."""
+    """The intent of each distinct search term (a frame with `search_term`, or the terms themselves).
+
+    `own_words`: texts of the advertiser's own (its keywords, say), whose words are never read as a competitor.
+    """
     raw = terms["search_term"] if isinstance(terms, pd.DataFrame) else pd.Series(list(terms), dtype=object)
     queries = list(dict.fromkeys(str(q) for q in raw))
     notices = []
@@ -475,9 +576,9 @@ def classify_intents(
         profile = AdvertiserProfile()
     elif not profile.offers:
         notices.append("the profile lists no offers: no query can be judged on-offer")
-    competitors = infer_competitors(queries, profile)
+    competitors = infer_competitors(queries, profile, own_words=own_words)
     classifier = _Classifier(profile, competitors)
-    judgements = [classifier.judge(q) for q in queries]
+    judgements = classifier.judge_all(queries)
     open_rows = [i for i, j in enumerate(judgements) if j is None]
     if open_rows and profile.offers:
         best, score = _offer_scores([queries[i] for i in open_rows], profile.offers, backend)
