@@ -4,7 +4,8 @@ What it reads, and how:
 - brand terms: the words most keywords of the brand campaigns share (a campaign whose name says "brand");
 - competitors: the words every keyword of an ad group in a competitor campaign shares, and brand-like words
   the queries hold together with the category words (`query_intent.infer_competitors`);
-- offers: the names of the other search ad groups, else the keywords, else the landing pages' paths;
+- offers: the names of the other search ad groups, else the keywords, else the landing pages' paths, else
+  the campaigns' names;
 - landing pages: each offer's most common final URL, tracking parameters removed;
 - locations: places that campaign names name; languages: the languages the queries are written in.
 Nothing here is what the business *is*: it is what the account says, and a person corrects it.
@@ -45,13 +46,14 @@ def _campaign_words(name: str) -> set[str]:
     return set(tokens(name))
 
 
-def _shared_phrases(texts: Sequence[str], min_share: float) -> list[str]:
-    """The phrases (1-3 words) at least `min_share` of the texts hold, minus any a longer one covers as often."""
+def _shared_phrases(texts: Sequence[str], min_share: float, min_count: int = 1) -> list[str]:
+    """The phrases (1-3 words) at least `min_share` (and `min_count`) of the texts hold, minus any a longer one
+    covers as often."""
     counts: Counter[tuple[str, ...]] = Counter()
     for text in texts:
         words = tokens(text)
         counts.update({words[i : i + n] for n in (1, 2, 3) for i in range(len(words) - n + 1)})
-    kept = {phrase: n for phrase, n in counts.items() if n >= min_share * len(texts)}
+    kept = {phrase: n for phrase, n in counts.items() if n >= max(min_count, min_share * len(texts))}
     covered = {
         phrase
         for phrase, n in kept.items()
@@ -95,7 +97,7 @@ def infer_profile(structure: AccountStructure, terms: pd.DataFrame) -> DraftProf
         keywords_of.setdefault(keyword.ad_group_id, []).append(keyword.text)
 
     brand_keywords = [k for g, ks in keywords_of.items() if group_kind.get(g) == "brand" for k in ks]
-    brand_terms = _shared_phrases(brand_keywords, 0.5) if brand_keywords else []
+    brand_terms = _shared_phrases(brand_keywords, 0.5, min_count=2) if brand_keywords else []
     if brand_terms:
         evidence["brand_terms"] = f"shared by most of {len(brand_keywords)} keywords of the brand campaigns"
     elif structure.account.brand_terms:
@@ -117,6 +119,11 @@ def infer_profile(structure: AccountStructure, terms: pd.DataFrame) -> DraftProf
         if url:
             urls.setdefault(ad.ad_group_id, Counter())[_without_tracking(url)] += 1
 
+    themes = _unique(
+        " ".join(w for w in tokens(c.name) if w not in STRUCTURE_WORDS)
+        for c in structure.campaigns
+        if kinds[c.id] == "generic" and c.channel != "meta"
+    )
     offer_groups = [
         g
         for g in structure.ad_groups
@@ -137,6 +144,8 @@ def infer_profile(structure: AccountStructure, terms: pd.DataFrame) -> DraftProf
             offers = _unique(_path_offer(u) for counter in urls.values() for u in counter)[:30]
             if offers:
                 evidence["offers"] = f"{len(offers)} landing-page paths (no ad groups or keywords)"
+            elif offers := themes[:30]:
+                evidence["offers"] = f"{len(offers)} campaign names (no ad groups, keywords or landing pages)"
     if landing_pages:
         evidence["landing_pages"] = f"the most common final URL of {len(landing_pages)} offer ad groups"
 
@@ -163,11 +172,6 @@ def infer_profile(structure: AccountStructure, terms: pd.DataFrame) -> DraftProf
         evidence["competitors"] = (
             f"{len(competitors)} from competitor campaigns' keywords, {len(inferred)} inferred from the queries"
         )
-    themes = _unique(
-        " ".join(w for w in tokens(c.name) if w not in STRUCTURE_WORDS)
-        for c in structure.campaigns
-        if kinds[c.id] == "generic" and c.channel != "meta"
-    )
     name = _printable(re.sub(r"\s*\((google ads|meta)\)$", "", structure.account.display_name, flags=re.I))
     business = f"{name}: {', '.join(t for t in themes if t)}" if themes else name
     profile = AdvertiserProfile(

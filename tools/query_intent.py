@@ -588,7 +588,7 @@ def classify_intents(
             judgements[row] = (
                 _Judgement(Intent.ON_OFFER, round(float(value), 2), f'close to the offer "{offer}"', offer)
                 if value >= threshold
-                else _Judgement(Intent.UNKNOWN, round(1 - float(value), 2), f'closest offer "{offer}" only {value:.2f}')
+                else _Judgement(Intent.UNKNOWN, 0.0, f'closest offer "{offer}" only {value:.2f}')
             )
     judged = [j or _Judgement(Intent.UNKNOWN, 0.0, "no cue, and no offers to compare with") for j in judgements]
     frame = pd.DataFrame(

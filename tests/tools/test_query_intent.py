@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from ads.account_plan import AdvertiserProfile
+from tools.query_embeddings import embeddings_available
 from tools.query_intent import (
     NO_PROFILE_NOTICE,
     Intent,
@@ -158,3 +159,10 @@ def test_summary_counts_cost_per_class_most_expensive_first() -> None:
     assert [(s.intent, s.queries, s.cost) for s in summaries] == [("on_offer", 1, 4000), ("jobs", 2, 550)]
     assert [q["search_term"] for q in summaries[1].top] == ["roofing jobs", "roofer salary"]
     assert summaries[1].clicks == 6 and summaries[0].conversions == 2.0
+
+
+@pytest.mark.skipif(not embeddings_available(), reason="the embeddings extra is not installed")
+def test_the_embeddings_backend_judges_closeness_to_the_offers_too() -> None:
+    frame = classify_intents(["metal roofing contractor", "pizza delivery"], ROOFING, backend="embeddings").intents
+    assert list(frame["intent"]) == ["on_offer", "unknown"]
+    assert frame["confidence"].iloc[1] == 0.0 and frame["reason"].iloc[1].startswith('closest offer "')
