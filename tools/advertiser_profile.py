@@ -24,7 +24,14 @@ from pydantic import BaseModel
 from ads.account_plan import AdvertiserProfile
 from ads.entities import AccountStructure, MetaAdCopy, ResponsiveSearchAdCopy
 from ads.keyword_matching import normalise, tokens
-from tools.query_intent import InferredCompetitor, find_phrases, infer_competitors, load_gazetteer, query_languages
+from tools.query_intent import (
+    InferredCompetitor,
+    contains_phrase,
+    find_phrases,
+    infer_competitors,
+    load_gazetteer,
+    query_languages,
+)
 
 BRAND_CAMPAIGN_WORDS = frozenset({"brand", "branded", "marke", "marken", "markenbegriffe", "marca"})
 COMPETITOR_CAMPAIGN_WORDS = frozenset(
@@ -42,10 +49,6 @@ class DraftProfile(BaseModel):
     inferred_competitors: list[InferredCompetitor]
 
 
-def _campaign_words(name: str) -> set[str]:
-    return set(tokens(name))
-
-
 def _shared_phrases(texts: Sequence[str], min_share: float, min_count: int = 1) -> list[str]:
     """The phrases (1-3 words) at least `min_share` (and `min_count`) of the texts hold, minus any a longer one
     covers as often."""
@@ -58,14 +61,14 @@ def _shared_phrases(texts: Sequence[str], min_share: float, min_count: int = 1) 
         phrase
         for phrase, n in kept.items()
         for longer, m in kept.items()
-        if len(longer) > len(phrase) and m >= n and find_phrases(longer, {phrase: True})
+        if len(longer) > len(phrase) and m >= n and contains_phrase(longer, phrase)
     }
     return sorted((" ".join(p) for p in kept if p not in covered), key=lambda p: (-kept[tuple(p.split())], p))
 
 
 def _without_tracking(url: str) -> str:
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    return _printable(urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")))
 
 
 def _path_offer(url: str) -> str:
@@ -82,7 +85,7 @@ def infer_profile(structure: AccountStructure, terms: pd.DataFrame) -> DraftProf
     evidence: dict[str, str] = {}
     kinds = {}
     for campaign in structure.campaigns:
-        words = _campaign_words(campaign.name)
+        words = set(tokens(campaign.name))
         kinds[campaign.id] = (
             "brand"
             if words & BRAND_CAMPAIGN_WORDS

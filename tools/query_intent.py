@@ -146,20 +146,20 @@ def load_gazetteer() -> dict[Phrase, Place]:
     data = _data("gazetteer.yaml")
     places: dict[Phrase, Place] = {}
 
-    def add(names: Iterable[str], place_of: Any) -> None:
-        for text in names:
+    def add(texts: Iterable[str], name: str | None, region: str, country: str) -> None:
+        for text in texts:
             phrase = tokens(text)
-            places.setdefault(phrase, place_of(len(phrase) == 1 and len(phrase[0]) <= 3))
+            short = name is not None and len(phrase) == 1 and len(phrase[0]) <= 3  # "tx", "nrw"; not cities
+            places.setdefault(phrase, Place(name or text.title(), region, country, short))
 
     for country, names in data["countries"].items():
-        add(names, lambda short, country=country: Place(country, "", country, short))
+        add(names, country, "", country)
     for country, regions in data["regions"].items():
         for region, names in regions.items():
-            add(names, lambda short, region=region, country=country: Place(region, region, country, short))
+            add(names, region, region, country)
     for country, regions in data["cities"].items():
         for region, cities in regions.items():
-            for city in cities:
-                add([city], lambda short, city=city, region=region, country=country: Place(city, region, country))
+            add(cities, None, region, country)
     return places
 
 
@@ -181,7 +181,8 @@ def find_phrases(
     return sorted(found)
 
 
-def _contains(words: Phrase, phrase: Phrase) -> bool:
+def contains_phrase(words: Phrase, phrase: Phrase) -> bool:
+    """Whether `phrase` appears in `words`, contiguous and in order."""
     n = len(phrase)
     return any(words[i : i + n] == phrase for i in range(len(words) - n + 1))
 
@@ -380,7 +381,7 @@ class _Classifier:
         self.cues = {
             phrase: cues
             for phrase, cues in self.lexicons.cues.items()
-            if not any(_contains(offer, phrase) for offer in offer_phrases)
+            if not any(contains_phrase(offer, phrase) for offer in offer_phrases)
         }
         self.not_offered = [(text, tuple(map(close_variant, tokens(text)))) for text in profile.not_offered]
         self.brand = NameMatcher(profile.brand_terms)
@@ -442,7 +443,7 @@ class _Classifier:
     def _not_offered(self, words: Phrase) -> _Judgement | None:
         variants = tuple(map(close_variant, words))
         for text, phrase in self.not_offered:
-            if phrase and _contains(variants, phrase):
+            if phrase and contains_phrase(variants, phrase):
                 return _Judgement(Intent.NOT_OFFERED, 0.9, f'names "{text}", which the profile says is not offered')
         return None
 

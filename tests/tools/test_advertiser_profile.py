@@ -42,7 +42,7 @@ def test_ad_groups_keywords_and_urls_give_offers_brand_and_landing_pages() -> No
     assert profile.brand_terms == ("acme roofing",)
     assert profile.offers == ("roof repair",)  # the placeholder ad group is no offer
     assert profile.landing_pages == {"roof repair": "https://acme.example/repair"}  # tracking removed
-    assert profile.locations == ("columbus",) and profile.languages == ("en",)
+    assert profile.locations == ("Columbus",) and profile.languages == ("en",)
     assert profile.business == "Acme Roofing: roofing columbus"
     assert [c.name for c in draft.inferred_competitors] == ["zorbex"] and "zorbex" in profile.competitors
 
