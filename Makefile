@@ -37,6 +37,7 @@ test: $(TEST)
 bench: $(TEST)
 	$(BIN)/python benchmarks/clustering.py
 	$(BIN)/python benchmarks/negatives.py
+	$(BIN)/python benchmarks/intent.py
 	$(BIN)/python benchmarks/ad_groups.py
 	$(BIN)/python benchmarks/creatives.py
 	$(BIN)/python benchmarks/pacing.py

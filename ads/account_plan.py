@@ -1,12 +1,20 @@
-"""What a marketer knows about an account that the platforms do not store: brand terms, monthly targets, a cap.
+"""What a marketer knows about an account that the platforms do not store.
 
-Google Ads and Meta hold daily budgets, not monthly plans, and no list of the advertiser's brand terms.
-An accounts file (YAML, `ADPILOT_ACCOUNTS`) supplies them; amounts are in the account's currency:
+Google Ads and Meta hold daily budgets, not monthly plans, and nothing of what the business sells, where,
+or under which names. An accounts file (YAML, `ADPILOT_ACCOUNTS`) supplies both: the advertiser's profile,
+which the intent of every search query is judged against, and the plan; amounts are in the account's currency:
 
     google-ads:1234567890:
-      brand_terms: [trailhead, trailhead outfitters]
+      business: "Roofing contractor: roof replacement, repairs, inspections, gutters"
+      offers: [roof replacement, roof repair, roof inspection, gutter installation]
+      not_offered: [skylights]      # what people search for that the business does not sell
+      locations: [Ohio, Indiana]    # served regions or cities; queries naming others are out of area
+      languages: [en]               # ISO 639-1 codes
+      brand_terms: [acme roofing]
+      competitors: [bestroof]       # a seed list; more are inferred from the queries
+      landing_pages: {roof repair: "https://acme.example/repair"}   # theme or ad group name -> final URL
       monthly_budget_cap: 30000
-      campaign_targets:            # campaign name or id -> planned monthly spend
+      campaign_targets:             # campaign name or id -> planned monthly spend
         "Search | Tents": 4800
 """
 
@@ -14,18 +22,43 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from ads.entities import UNITS_PER_CURRENCY, AccountStructure
 from ads.errors import ConfigurationError
 
+Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LanguageCode = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z]{2}$")]
+Url = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://[^\s/]+\S*$")]
 
-class AccountPlan(BaseModel):
+
+class AdvertiserProfile(BaseModel):
+    """What the business sells, where, to whom and under which names: what a specialist learns first."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    brand_terms: tuple[str, ...] = ()
+    business: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    offers: tuple[Term, ...] = ()
+    not_offered: tuple[Term, ...] = ()
+    locations: tuple[Term, ...] = ()
+    languages: tuple[LanguageCode, ...] = ()
+    brand_terms: tuple[Term, ...] = ()
+    competitors: tuple[Term, ...] = ()
+    landing_pages: dict[Term, Url] = Field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(getattr(self, name) for name in AdvertiserProfile.model_fields)
+
+    def profile(self) -> AdvertiserProfile:
+        """Only the profile's fields (an `AccountPlan` also holds budgets)."""
+        return AdvertiserProfile.model_validate(self.model_dump(include=set(AdvertiserProfile.model_fields)))
+
+
+class AccountPlan(AdvertiserProfile):
     monthly_budget_cap: Decimal | None = Field(default=None, gt=0)
     campaign_targets: dict[str, Decimal] = Field(default_factory=dict)
 

@@ -590,6 +590,70 @@ def search_term_negatives(account: AccountOption = SANDBOX_ACCOUNT, as_json: Jso
             console.print(f"  {label} blocks: {blocked}{more}", highlight=False, markup=False)
 
 
+# ---- the advertiser's profile ------------------------------------------------------------------
+
+profile_app = typer.Typer(
+    cls=AdpilotGroup, no_args_is_help=True, help="What the business sells, where, under which names."
+)
+app.add_typer(profile_app, name="profile")
+
+
+def _profile_yaml(account: str, profile: dict[str, Any], comments: list[str]) -> str:
+    import yaml
+
+    body = yaml.safe_dump({account: profile}, sort_keys=False, allow_unicode=True, width=100)
+    return "".join(f"# {line}\n" for line in comments) + body
+
+
+@profile_app.command("show")
+def profile_show(account: AccountOption = SANDBOX_ACCOUNT, as_json: JsonFlag = False) -> None:
+    """The profile in force for an account, from the accounts file (ADPILOT_ACCOUNTS)."""
+    from ads.account_plan import load_account_plans
+
+    path = load_settings().accounts_path
+    plan = load_account_plans(path).get(account) if path else None
+    profile = plan.profile() if plan else None
+    notice = None
+    if profile is None or profile.is_empty:
+        where = f"in {path}" if path else "(ADPILOT_ACCOUNTS names no accounts file)"
+        notice = f"no profile for {account} {where}; draft one with `adpilot profile infer --account {account}`"
+        profile = None
+    if as_json:
+        shown = profile.model_dump(mode="json") if profile else None
+        _print_json({"account": account, "source": str(path) if path else None, "profile": shown, "notice": notice})
+        return
+    if profile is None:
+        console.print(escape(f"No profile: {notice}."), highlight=False)
+        return
+    filled = {k: v for k, v in profile.model_dump(mode="json").items() if v}
+    sys.stdout.write(_profile_yaml(account, filled, [f"profile in force, from {path}"]))
+
+
+@profile_app.command("infer")
+def profile_infer(account: AccountOption = SANDBOX_ACCOUNT, as_json: JsonFlag = False) -> None:
+    """Draft a profile from the account itself (keywords, ad groups, campaigns, landing pages, queries)."""
+    session = _session()
+    draft = session.draft_profile(account)
+    profile = draft.profile.model_dump(mode="json")
+    if as_json:
+        _print_json(
+            {
+                "account": account,
+                "profile": profile,
+                "evidence": draft.evidence,
+                "inferred_competitors": [c.model_dump() for c in draft.inferred_competitors],
+            }
+        )
+        return
+    comments = [
+        f"A draft read from the account {account}: check it, correct it, and save it in the accounts file",
+        "(ADPILOT_ACCOUNTS). not_offered and locations cannot be read from an account: fill them in.",
+        *(f"{field}: {source}" for field, source in draft.evidence.items()),
+        *(f"competitor {c.name}: {c.queries} queries with offer words" for c in draft.inferred_competitors),
+    ]
+    sys.stdout.write(_profile_yaml(account, profile, comments))
+
+
 def main() -> None:
     app()
 

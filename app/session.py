@@ -45,6 +45,7 @@ from sandbox.generator import generate_sandbox
 from sandbox.imported import ImportSummary, import_search_term_report
 from sandbox.store import SandboxAccount, SandboxStore
 from tools.account_reports import Window
+from tools.advertiser_profile import DraftProfile, infer_profile
 from tools.query_clusters import ClusteringResult
 from tools.registry import ToolResult
 
@@ -361,6 +362,11 @@ class Session:
                 raise
             self.change_log.settle_answer(item.change.hash)
         return item, outcome
+
+    def draft_profile(self, account: str) -> DraftProfile:
+        """A draft advertiser profile read from the account's structure and last 90 days of search terms."""
+        tools = self.context(account).tools
+        return infer_profile(tools.structure(), tools.search_terms(Window.LAST_90_DAYS.period(tools.today)))
 
 
 def _proposal_state(values: dict[str, Any]) -> ProposalState:

@@ -28,6 +28,7 @@ from tools.creatives import CopyWriter, propose_creative_variants
 from tools.negatives import mine_negatives
 from tools.pacing import PacingReport, pace_budgets, propose_budget_changes
 from tools.query_clusters import ClusteringResult, cluster_queries
+from tools.query_intent import classify_intents, summarise_intents
 
 # What a model sees of one tool result; longer results keep their most important rows (the rest stay in the artifact).
 MAX_CONTENT_CHARS = 12_000
@@ -174,6 +175,12 @@ class AdGroupArgs(BaseModel):
     granularity: float = Field(default=1.0, ge=0.25, le=4.0)
 
 
+class IntentArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    window: Window = Field(default=Window.LAST_90_DAYS)
+    top: int = Field(default=5, ge=1, le=20, description="How many of the most expensive queries to show per class.")
+
+
 class NoArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -279,6 +286,28 @@ def _negatives(ctx: ToolContext, args: NegativeArgs) -> ToolResult:
     return ToolResult(tool="mine_negative_keywords", summary=summary, proposals=list(changes))
 
 
+def _intents(ctx: ToolContext, args: IntentArgs) -> ToolResult:
+    period = args.window.period(ctx.today)
+    terms = ctx.search_terms(period)
+    keywords = [k.text for k in ctx.structure().keywords]
+    result = classify_intents(terms, ctx.plan.profile() if ctx.plan else None, own_words=keywords)
+    classes = summarise_intents(result, terms, top=args.top)
+    lines = [f"{c.intent.replace('_', ' ')} {c.queries:,} ({ctx.money(c.cost)})" for c in classes]
+    summary = (
+        f"The intent of {len(result.intents):,} distinct search terms from {period.start} to {period.end}: "
+        + "; ".join(lines)
+        + "."
+        + "".join(f" Note: {notice}." for notice in result.notices)
+    )
+    data = {
+        "classes": [c.model_dump() for c in classes],
+        "competitors": [c.model_dump() for c in result.competitors],
+        "notices": result.notices,
+        "lexicon_version": result.lexicon_version,
+    }
+    return ToolResult(tool="classify_search_intent", summary=summary, data=data)
+
+
 def _ad_groups(ctx: ToolContext, args: AdGroupArgs) -> ToolResult:
     period = args.window.period(ctx.today)
     clusters = ctx.clusters(period, args.granularity, "tfidf")
@@ -335,6 +364,13 @@ REGISTRY: dict[str, ToolSpec] = {
         ),
         ToolSpec(
             "cluster_search_queries", "Group the search terms into themes, biggest first.", ClusterArgs, _clusters
+        ),
+        ToolSpec(
+            "classify_search_intent",
+            "The intent of every search term (on offer, brand, competitor, jobs, free, DIY, out of area, ...): "
+            "queries and cost per class, with the most expensive queries and why.",
+            IntentArgs,
+            _intents,
         ),
         ToolSpec(
             "mine_negative_keywords",

@@ -49,3 +49,42 @@ def test_a_bad_accounts_file_names_the_problem(tmp_path: Path, text: str, messag
     with pytest.raises(ConfigurationError, match=message) as error:
         load_account_plans(path)
     assert str(error.value).startswith(str(path))
+
+
+def test_the_profile_fields_load_typed_and_apart_from_the_plan(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.yaml"
+    path.write_text(
+        "acme-roofing:\n"
+        '  business: "Roofing contractor"\n'
+        "  offers: [roof replacement, ' roof repair ']\n"
+        "  not_offered: [skylights]\n"
+        "  locations: [Ohio, Indiana]\n"
+        "  languages: [EN]\n"
+        "  brand_terms: [acme roofing]\n"
+        "  competitors: [bestroof]\n"
+        '  landing_pages: {roof repair: "https://acme.example/repair"}\n'
+        "  monthly_budget_cap: 9000\n"
+    )
+    plan = load_account_plans(path)["acme-roofing"]
+    profile = plan.profile()
+    assert profile.offers == ("roof replacement", "roof repair") and profile.languages == ("en",)
+    assert profile.landing_pages == {"roof repair": "https://acme.example/repair"}
+    assert "monthly_budget_cap" not in profile.model_dump() and not profile.is_empty
+    assert AccountPlan(monthly_budget_cap=5).profile().is_empty
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("acme:\n  languages: [english]\n", "acme: languages.0: String should match pattern"),
+        ("acme:\n  offers: roof repair\n", "acme: offers: Input should be a valid tuple"),
+        ("acme:\n  landing_pages: {repair: acme.example}\n", "acme: landing_pages.repair: String should match"),
+        ("acme:\n  offers: ['']\n", "acme: offers.0: String should have at least 1 character"),
+    ],
+)
+def test_a_malformed_profile_names_file_account_and_field(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "accounts.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigurationError, match=message) as error:
+        load_account_plans(path)
+    assert str(error.value).startswith(f"{path}: ") and "\n" not in str(error.value)
