@@ -101,7 +101,10 @@ def _run_with_progress(label: str, steps: tuple[str, ...], run: Any, quiet: bool
 
 
 def _proposal_table(rows: list[dict[str, Any]], title: str) -> Table:
-    # Summaries and reasons hold search terms and names typed by strangers: escaped, never read as markup.
+    # Summaries and reasons hold search terms and names typed by strangers: masked, and escaped, never markup.
+    from policies.screening import mask_sensitive
+
+    rows = mask_sensitive(rows)
     table = Table(title=escape(title), show_lines=True, expand=True)
     table.add_column("id", style="cyan", no_wrap=True)
     table.add_column("change", ratio=3, overflow="fold")
@@ -120,8 +123,11 @@ def _proposal_table(rows: list[dict[str, Any]], title: str) -> Table:
 
 
 def _audit_document(session: Session, outcome: RunOutcome) -> dict[str, Any]:
+    """A run's proposals as `--json` prints them, with secrets and personal data masked."""
+    from policies.screening import mask_sensitive
+
     account = session.open_account(outcome.values["account"]).account
-    rows = proposal_rows(outcome.values, account.money)
+    rows = mask_sensitive(proposal_rows(outcome.values, account.money))
     return {
         "model": session.model.label,
         "account": account.name,
@@ -233,6 +239,8 @@ def chat(
 @approvals_app.command("list")
 def approvals_list(as_json: JsonFlag = False) -> None:
     """Every change waiting for a person, across audits and chats."""
+    from policies.screening import mask_sensitive
+
     session = _session()
     pending = session.pending_approvals()
     if as_json:
@@ -244,8 +252,8 @@ def approvals_list(as_json: JsonFlag = False) -> None:
                     "kind": p.change.kind,
                     "account": p.account,
                     "thread": p.thread_id,
-                    "summary": p.change.summary(),
-                    "reason": p.decision.get("reason"),
+                    "summary": mask_sensitive(p.change.summary()),
+                    "reason": mask_sensitive(p.decision.get("reason")),
                 }
                 for p in pending
             ]
@@ -258,7 +266,8 @@ def approvals_list(as_json: JsonFlag = False) -> None:
     for column in ("id", "account", "change", "why it waits"):
         table.add_column(column, overflow="fold")
     for p in pending:
-        table.add_row(p.change.id, escape(p.account), escape(p.change.summary()), escape(p.decision.get("reason", "")))
+        summary, reason = mask_sensitive(p.change.summary()), mask_sensitive(p.decision.get("reason", ""))
+        table.add_row(p.change.id, escape(p.account), escape(summary), escape(reason))
     console.print(table)
 
 

@@ -63,15 +63,17 @@ def test_no_artifact_holds_a_raw_secret_or_live_markup(home: Path, tmp_path: Pat
     _plant(home)
     assert run("import", "search-terms", str(_csv(tmp_path / "hostile.csv")), "--account", "acme")[0] == 0
     reports = []
+    artifacts: dict[str, str] = {}
     for account in (GOOGLE_ACCOUNT, "acme"):
         code, out, _ = run("audit", "--account", account, "--json")
         assert code == 0
         reports.append(json.loads(out)["report"])
+        artifacts[f"audit --account {account} --json"] = out
+    artifacts["approvals list --json"] = run("approvals", "list", "--json")[1]
     # the planted terms did reach the audit: negatives were proposed from them, and some wait for a person
     pending = json.loads(run("approvals", "list", "--json")[1])
     assert pending and all(run("approvals", "approve", p["id"], "--by", "maria")[0] == 0 for p in pending[:3])
 
-    artifacts: dict[str, str] = {}
     for report in reports:
         for path in (Path(report), Path(report).with_suffix(".json")):
             artifacts[str(path)] = path.read_text(encoding="utf-8")
