@@ -43,6 +43,7 @@ bench: $(TEST)
 	$(BIN)/python benchmarks/pacing.py
 	$(BIN)/python benchmarks/search_terms_scale.py
 	$(BIN)/python benchmarks/malformed_imports.py
+	$(BIN)/python benchmarks/races.py --rounds 3
 
 clean:
 	rm -rf $(VENV) .adpilot
