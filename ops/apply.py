@@ -113,85 +113,73 @@ def apply_changes(
     `gate` decides a change again, on the account's current data and the policy in force.
     """
     with log.exclusive(f"apply-{account.account.name}", what=f"applying changes to {account.account.name}"):
-        return _apply_locked(account, changes, decided_by=decided_by, log=log, gate=gate, tracing=tracing)
-
-
-def _apply_locked(
-    account: AdAccount,
-    changes: Sequence[Change],
-    *,
-    decided_by: dict[str, str],
-    log: ChangeLog,
-    gate: Callable[[Change], Decision],
-    tracing: Tracing | None,
-) -> list[ApplyResult]:
-    reconcile(account, log)
-    run_due_queue(account, log, tracing)
-    trace_id = tracing.trace_id() if tracing else None
-    results: dict[str, ApplyResult] = {}
-    to_apply: list[Change] = []
-    for change in changes:
-        refusal = _refusal(change, gate(change), decided_by.get(change.hash, "unknown"))
-        if refusal is not None:
-            results[change.hash] = refusal
-        # The account is the truth, not the log: a change rolled back since can be applied again.
-        elif account.read_back(change).present:
-            results[change.hash] = ApplyResult(
-                change_hash=change.hash, status="already_applied", message="already in the account; nothing sent"
-            )
-        else:
-            to_apply.append(change)
-
-    validated = {r.change_hash: r for r in account.apply(to_apply, validate_only=True)} if to_apply else {}
-    valid = [c for c in to_apply if validated[c.hash].status == "validated"]
-    for change in to_apply:
-        if validated[change.hash].status != "validated":
-            results[change.hash] = validated[change.hash]
-    for change in valid:
-        log.append(change, "intent", decided_by=decided_by.get(change.hash, "unknown"), trace_id=trace_id)
-
-    for result in account.apply(valid, validate_only=False) if valid else []:
-        results[result.change_hash] = result
-    for change in valid:
-        result = results[change.hash]
-        if result.status == "applied":
-            back = account.read_back(change)
-            if not back.present:
-                result = result.model_copy(
-                    update={
-                        "status": "failed",
-                        "message": "the platform accepted the change but the read-back does not show it",
-                    }
+        reconcile(account, log)
+        run_due_queue(account, log, tracing)
+        trace_id = tracing.trace_id() if tracing else None
+        results: dict[str, ApplyResult] = {}
+        to_apply: list[Change] = []
+        for change in changes:
+            refusal = _refusal(change, gate(change), decided_by.get(change.hash, "unknown"))
+            if refusal is not None:
+                results[change.hash] = refusal
+            # The account is the truth, not the log: a change rolled back since can be applied again.
+            elif account.read_back(change).present:
+                results[change.hash] = ApplyResult(
+                    change_hash=change.hash, status="already_applied", message="already in the account; nothing sent"
                 )
             else:
-                result = result.model_copy(
-                    update={
-                        "after": back.state or result.after,
-                        "resource_names": result.resource_names or back.resource_names,
-                    }
-                )
-            results[change.hash] = result
+                to_apply.append(change)
 
-    sent = {c.hash for c in valid}
-    for change in changes:
-        result = results[change.hash]
-        # An already-applied change is logged once, the first time adpilot sees it in the account.
-        if change.hash in sent or not log.is_applied(change.hash):
-            assert result.status != "validated"  # only a validate_only apply answers that
-            log.append(
-                change,
-                result.status,
-                decided_by=decided_by.get(change.hash, "unknown"),
-                before=result.before,
-                after=result.after,
-                resource_names=result.resource_names,
-                trace_id=trace_id,
-                message=result.message,
-            )
-        if tracing:
-            tracing.event(
-                f"change.{result.status}",
-                input={"change": change, "decided_by": decided_by.get(change.hash)},
-                output=result,
-            )
-    return [results[c.hash] for c in changes]
+        validated = {r.change_hash: r for r in account.apply(to_apply, validate_only=True)} if to_apply else {}
+        valid = [c for c in to_apply if validated[c.hash].status == "validated"]
+        for change in to_apply:
+            if validated[change.hash].status != "validated":
+                results[change.hash] = validated[change.hash]
+        for change in valid:
+            log.append(change, "intent", decided_by=decided_by.get(change.hash, "unknown"), trace_id=trace_id)
+
+        for result in account.apply(valid, validate_only=False) if valid else []:
+            results[result.change_hash] = result
+        for change in valid:
+            result = results[change.hash]
+            if result.status == "applied":
+                back = account.read_back(change)
+                if not back.present:
+                    result = result.model_copy(
+                        update={
+                            "status": "failed",
+                            "message": "the platform accepted the change but the read-back does not show it",
+                        }
+                    )
+                else:
+                    result = result.model_copy(
+                        update={
+                            "after": back.state or result.after,
+                            "resource_names": result.resource_names or back.resource_names,
+                        }
+                    )
+                results[change.hash] = result
+
+        sent = {c.hash for c in valid}
+        for change in changes:
+            result = results[change.hash]
+            # An already-applied change is logged once, the first time adpilot sees it in the account.
+            if change.hash in sent or not log.is_applied(change.hash):
+                assert result.status != "validated"  # only a validate_only apply answers that
+                log.append(
+                    change,
+                    result.status,
+                    decided_by=decided_by.get(change.hash, "unknown"),
+                    before=result.before,
+                    after=result.after,
+                    resource_names=result.resource_names,
+                    trace_id=trace_id,
+                    message=result.message,
+                )
+            if tracing:
+                tracing.event(
+                    f"change.{result.status}",
+                    input={"change": change, "decided_by": decided_by.get(change.hash)},
+                    output=result,
+                )
+        return [results[c.hash] for c in changes]
