@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, computed_field, field_validator
@@ -59,10 +60,24 @@ class KeywordSpec(BaseModel):
     match_type: MatchType
 
 
-class NegativeSpec(KeywordSpec):
-    """A negative keyword together with the exact search terms it would block."""
+class NegativeBasis(StrEnum):
+    """Why a negative is proposed: what the query means, what it did, both, or to send it elsewhere."""
 
+    INTENT = "intent"
+    PERFORMANCE = "performance"
+    BOTH = "both"
+    ROUTING = "routing"
+
+
+class NegativeSpec(KeywordSpec):
+    """A negative keyword, why it is proposed, the search terms it would block and what speaks against it."""
+
+    basis: NegativeBasis = NegativeBasis.PERFORMANCE
+    intent: str | None = Field(default=None, description="The intent class of what it blocks, e.g. 'competitor'.")
     blocks: tuple[QueryEvidence, ...] = ()
+    counter_evidence: tuple[QueryEvidence, ...] = Field(
+        default=(), description="Converting search terms that share its words (not blocked by it), with conversions."
+    )
 
     @field_validator("match_type")
     @classmethod

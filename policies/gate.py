@@ -23,6 +23,7 @@ from ads.changes import (
     AddNegativeKeywords,
     Change,
     CreateAdGroup,
+    NegativeBasis,
     QueryEvidence,
     SetBudget,
 )
@@ -373,6 +374,15 @@ def _negatives(change: AddNegativeKeywords, policy: NegativesPolicy, context: Ga
             reason=f"{len(change.keywords)} keywords exceed the shared list limit of {policy.shared_list_max_keywords}",
         )
     target = change.target_name or change.target_id
+    unproven = next((n for n in change.keywords if n.basis in (NegativeBasis.INTENT, NegativeBasis.ROUTING)), None)
+    if unproven is not None:
+        # What a query means, or where it should go, is a judgment; only its own performance is evidence.
+        return Verdict(
+            outcome="needs_approval",
+            rule=f"negatives.{unproven.basis.value}_only",
+            reason=f'"{unproven.text}" rests on {unproven.basis.value}, not on its own performance; '
+            "a person should confirm it",
+        )
     for negative in change.keywords:
         # Sharing any word with a brand term may cut brand traffic, the cheapest there is.
         brand = next((b for b in account.brand_terms if set(tokens(b)) & set(tokens(negative.text))), None)

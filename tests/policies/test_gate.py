@@ -16,6 +16,7 @@ from ads.changes import (
     AddNegativeKeywords,
     CreateAdGroup,
     KeywordSpec,
+    NegativeBasis,
     NegativeSpec,
     PauseEntity,
     QueryEvidence,
@@ -137,6 +138,25 @@ CASES = [
         "auto_apply",
         "negatives.auto_apply",
         ["2 exact/phrase", "20 clicks", "5.00 USD"],
+    ),
+    (
+        "negatives on intent alone",
+        negatives(
+            negative("shoe repair"),
+            negative("jobs", MatchType.PHRASE).model_copy(update={"basis": NegativeBasis.INTENT}),
+        ),
+        None,
+        "needs_approval",
+        "negatives.intent_only",
+        ['"jobs" rests on intent'],
+    ),
+    (
+        "negatives for routing",
+        negatives(negative("trail shoes").model_copy(update={"basis": NegativeBasis.ROUTING})),
+        None,
+        "needs_approval",
+        "negatives.routing_only",
+        ["rests on routing"],
     ),
     (
         "negatives shared list",
