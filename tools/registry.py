@@ -18,7 +18,7 @@ from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, ConfigDict, Field
 
 from ads.account import AdAccount
-from ads.account_plan import AccountPlan
+from ads.account_plan import AccountPlan, AdvertiserProfile
 from ads.changes import Change
 from ads.entities import AccountStructure, ReportPeriod
 from tools import account_reports
@@ -28,7 +28,7 @@ from tools.creatives import CopyWriter, propose_creative_variants
 from tools.negatives import mine_negatives
 from tools.pacing import PacingReport, pace_budgets, propose_budget_changes
 from tools.query_clusters import ClusteringResult, cluster_queries
-from tools.query_intent import classify_intents, summarise_intents
+from tools.query_intent import IntentClassification, classify_intents, summarise_intents
 
 # What a model sees of one tool result; longer results keep their most important rows (the rest stay in the artifact).
 MAX_CONTENT_CHARS = 12_000
@@ -70,6 +70,16 @@ class ToolContext:
         return self._cached(
             key, lambda: cluster_queries(self.search_terms(period), backend=backend, granularity=granularity)
         )
+
+    def profile(self) -> AdvertiserProfile | None:
+        return self.plan.profile() if self.plan else None
+
+    def intents(self, period: ReportPeriod) -> IntentClassification:
+        def load() -> IntentClassification:
+            keywords = [k.text for k in self.structure().keywords]
+            return classify_intents(self.search_terms(period), self.profile(), own_words=keywords)
+
+        return self._cached(("intents", period), load)
 
     def pacing(self) -> PacingReport:
         # Pacing needs the whole month so far plus a week of run-rate, which may reach into last month.
@@ -289,8 +299,7 @@ def _negatives(ctx: ToolContext, args: NegativeArgs) -> ToolResult:
 def _intents(ctx: ToolContext, args: IntentArgs) -> ToolResult:
     period = args.window.period(ctx.today)
     terms = ctx.search_terms(period)
-    keywords = [k.text for k in ctx.structure().keywords]
-    result = classify_intents(terms, ctx.plan.profile() if ctx.plan else None, own_words=keywords)
+    result = ctx.intents(period)
     classes = summarise_intents(result, terms, top=args.top)
     lines = [f"{c.intent.replace('_', ' ')} {c.queries:,} ({ctx.money(c.cost)})" for c in classes]
     summary = (
