@@ -274,20 +274,24 @@ def approvals_list(as_json: JsonFlag = False) -> None:
 @approvals_app.command("show")
 def approvals_show(change_id: str, as_json: JsonFlag = False) -> None:
     """One pending change in full: what it does, why, the evidence and the gate's reason."""
+    from policies.screening import mask_sensitive
+
     session = _session()
     item = session.find_pending(change_id)
     if as_json:
-        _print_json(
-            {"change": item.change.model_dump(mode="json"), "decision": item.decision, "thread": item.thread_id}
-        )
+        document = {"change": item.change.model_dump(mode="json"), "decision": item.decision, "thread": item.thread_id}
+        _print_json(mask_sensitive(document))
         return
     change = item.change
-    console.print(f"[bold]{escape(change.summary())}[/]  [dim](id {change.id}, hash {change.hash[:16]}…)[/]")
-    console.print(f"Why: {escape(change.rationale)}")
-    console.print(f"Gate: {escape(str(item.decision.get('reason')))} [dim]({item.decision.get('rule')})[/]")
+    summary, rationale = mask_sensitive(change.summary()), mask_sensitive(change.rationale)
+    console.print(f"[bold]{escape(summary)}[/]  [dim](id {change.id}, hash {change.hash[:16]}…)[/]")
+    console.print(f"Why: {escape(rationale)}")
+    console.print(
+        f"Gate: {escape(mask_sensitive(str(item.decision.get('reason'))))} [dim]({item.decision.get('rule')})[/]"
+    )
     for line in change.evidence.lines(session.open_account(item.account).account.money):
-        console.print(f"  {escape(line)}")
-    console.print_json(json.dumps(change.model_dump(mode="json", exclude={"evidence"}), default=str))
+        console.print(f"  {escape(mask_sensitive(line))}")
+    console.print_json(json.dumps(mask_sensitive(change.model_dump(mode="json", exclude={"evidence"})), default=str))
 
 
 def _answer(change_id: str, response: dict[str, Any], reviewer: str, as_json: bool) -> None:

@@ -32,6 +32,7 @@ from ads.errors import PolicyError
 from ads.keyword_matching import KeywordMatcher, tokens
 from ads.limits import PLATFORM_LIMITS
 from policies.copy_rules import check_ad_copy
+from policies.screening import mask_sensitive
 
 Outcome = Literal["auto_apply", "needs_approval", "blocked"]
 DEFAULT_POLICY_NAME = "default.yaml"
@@ -351,6 +352,13 @@ def _negatives(change: AddNegativeKeywords, policy: NegativesPolicy, context: Ga
         )
     change = account_blocks(change, context)
     for negative in change.keywords:
+        if mask_sensitive(negative.text) != negative.text:
+            # A stranger's email, phone or card number typed as a query is no keyword, and may not be shown.
+            return Verdict(
+                outcome="blocked",
+                rule="negatives.personal_data",
+                reason=f'"{mask_sensitive(negative.text)}" holds personal data or a secret; it is never added',
+            )
         if len(tokens(negative.text)) > policy.max_words:
             return Verdict(
                 outcome="blocked",

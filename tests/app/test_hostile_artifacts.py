@@ -72,6 +72,9 @@ def test_no_artifact_holds_a_raw_secret_or_live_markup(home: Path, tmp_path: Pat
     artifacts["approvals list --json"] = run("approvals", "list", "--json")[1]
     # the planted terms did reach the audit: negatives were proposed from them, and some wait for a person
     pending = json.loads(run("approvals", "list", "--json")[1])
+    for item in pending:
+        for args in (("approvals", "show", item["id"]), ("approvals", "show", item["id"], "--json")):
+            artifacts[" ".join(args)] = run(*args)[1]
     assert pending and all(run("approvals", "approve", p["id"], "--by", "maria")[0] == 0 for p in pending[:3])
 
     for report in reports:

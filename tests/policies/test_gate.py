@@ -140,6 +140,14 @@ CASES = [
         ["2 exact/phrase", "20 clicks", "5.00 USD"],
     ),
     (
+        "negatives holding personal data",
+        negatives(negative("boots mail jane.doe@example.com")),
+        None,
+        "blocked",
+        "negatives.personal_data",
+        ['"boots mail [email]" holds personal data'],
+    ),
+    (
         "negatives on intent alone",
         negatives(
             negative("shoe repair"),
