@@ -84,8 +84,20 @@ def span_record(span: ReadableSpan) -> dict[str, Any]:
         "type": (span.attributes or {}).get("langfuse.observation.type", "span"),
         "start": span.start_time,
         "end": span.end_time,
+        "status": {"code": span.status.status_code.name, "description": span.status.description},
         "attributes": dict(span.attributes or {}),
     }
+
+
+class MaskingCallbackHandler(CallbackHandler):
+    """Langfuse's LangChain handler, with each error's status message masked where it is made.
+
+    The SDK copies that message into the OpenTelemetry span status, which no export-stage hook can patch,
+    so an exception quoting a search term would otherwise leave unmasked."""
+
+    def _get_error_level_and_status_message(self, error: BaseException) -> tuple[Any, str]:
+        level, message = super()._get_error_level_and_status_message(error)
+        return level, mask_sensitive(message)
 
 
 @dataclass
@@ -95,7 +107,7 @@ class Tracing:
     destination: str
 
     def callbacks(self) -> list[BaseCallbackHandler]:
-        return [CallbackHandler(public_key=self.public_key)]
+        return [MaskingCallbackHandler(public_key=self.public_key)]
 
     def event(self, name: str, *, input: Any = None, output: Any = None, metadata: Any = None) -> None:
         self.client.create_event(name=name, input=_jsonable(input), output=_jsonable(output), metadata=metadata)

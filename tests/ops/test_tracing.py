@@ -90,3 +90,31 @@ def test_an_interrupt_payload_is_masked_in_the_span_status_message(tmp_path: Pat
     assert "boots" in status and "[secret]" in status and "[email]" in status
     text = json.dumps(records)
     assert "sk-proj-Abc123def456GHI789jkl" not in text and "jane.doe@example.com" not in text
+
+
+def test_an_error_quoting_a_search_term_is_masked_in_the_span_status(tmp_path: Path) -> None:
+    from typing import TypedDict
+
+    from langgraph.graph import END, START, StateGraph
+
+    class State(TypedDict, total=False):
+        answer: str
+
+    def load(state: State) -> State:
+        raise ValueError("bad row: 'boots mail jane.doe@example.com'")
+
+    builder = StateGraph(State)
+    builder.add_node("load", load)
+    builder.add_edge(START, "load")
+    builder.add_edge("load", END)
+    tracing = configure_tracing(tmp_path)
+    with pytest.raises(ValueError):
+        builder.compile().invoke({}, config={"callbacks": tracing.callbacks()})
+    tracing.flush()
+
+    records = [
+        json.loads(line) for path in (tmp_path / "traces").glob("*.jsonl") for line in path.read_text().splitlines()
+    ]
+    span = next(r for r in records if r["name"] == "load")
+    assert span["status"]["code"] == "ERROR" and "boots mail [email]" in span["status"]["description"]
+    assert "jane.doe@example.com" not in json.dumps(records)
