@@ -555,7 +555,7 @@ def local_no_conversions(seed: int = 7, rows: int = 6_000, today: dt.date = dt.d
         # a query naming one served city is often matched by another city's broad keywords
         if q.place in TOWING_CITIES and rng.random() < 0.3:
             served_city = str(rng.choice([c for c in TOWING_CITIES if c != q.place]))
-        belongs[q.text] = q.place if q.place in TOWING_CITIES else ""
+        belongs[q.text] = q.place if q.place in TOWING_CITIES and not q.family.waste else ""
         group = "Lockout" if "lock" in q.text else "Roadside" if "tire" in q.text or "jump" in q.text else "Towing"
         m = metrics.loc[i]
         writer.writerow(
@@ -764,17 +764,18 @@ def ecommerce(
     )
 
 
+DEFAULT_ROWS = {"lead-gen": 30_000, "null": 30_000, "local-no-conversions": 6_000, "pmax": 8_000, "ecommerce": 24_000}
+
+
 def generate_archetype(name: str, *, seed: int, rows: int | None, today: dt.date, work_dir: Path) -> Archetype:
     """The archetype `name` (one of ARCHETYPES); `rows` None takes its usual size."""
-    sized = {} if rows is None else {"rows": rows}
-    if name == "lead-gen":
-        return lead_gen(seed, today=today, **sized)
-    if name == "null":
-        return lead_gen(seed, today=today, null=True, **sized)
+    if name not in DEFAULT_ROWS:
+        raise ValueError(f"unknown archetype '{name}'; one of {', '.join(ARCHETYPES)}")
+    size = rows or DEFAULT_ROWS[name]
+    if name in {"lead-gen", "null"}:
+        return lead_gen(seed, size, today, null=name == "null")
     if name == "local-no-conversions":
-        return local_no_conversions(seed, today=today, **sized)
+        return local_no_conversions(seed, size, today)
     if name == "pmax":
-        return pmax(seed, today=today, **sized)
-    if name == "ecommerce":
-        return ecommerce(seed, today=today, store_dir=work_dir, **sized)
-    raise ValueError(f"unknown archetype '{name}'; one of {', '.join(ARCHETYPES)}")
+        return pmax(seed, size, today)
+    return ecommerce(seed, size, today, store_dir=work_dir)
