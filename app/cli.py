@@ -465,6 +465,40 @@ def sandbox_create(
     console.print(f"Created {', '.join(names)} in {settings.sandbox_path} (seed {seed}, {rows:,} search-term rows).")
 
 
+@sandbox_app.command("archetype")
+def sandbox_archetype(
+    name: Annotated[str, typer.Argument(help="lead-gen, local-no-conversions, pmax, ecommerce or null.")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the export, profile.yaml and labels.csv.")],
+    seed: Annotated[int, typer.Option("--seed", help="Seeds from 100 on are the held-out family.")] = 7,
+    rows: Annotated[int | None, typer.Option("--rows", min=100, help="About this many distinct queries.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Write an account archetype as a user has it: a search-term export, its profile and a specialist's labels."""
+    import tempfile
+
+    from sandbox.archetypes import ARCHETYPES, generate_archetype
+
+    if name not in ARCHETYPES:
+        raise AdpilotError(f"unknown archetype '{name}'; one of {', '.join(ARCHETYPES)}")
+    with tempfile.TemporaryDirectory() as work_dir:
+        archetype = generate_archetype(
+            name, seed=seed, rows=rows, today=_session().settings.today, work_dir=Path(work_dir)
+        )
+    paths = archetype.write(out)
+    if as_json:
+        _print_json({"archetype": name, "account": archetype.account, **{k: str(v) for k, v in paths.items()}})
+        return
+    console.print(
+        f"Wrote {escape(str(paths['export']))} ({len(archetype.labels):,} distinct queries), "
+        f"{escape(str(paths['profile']))} and {escape(str(paths['labels']))}."
+    )
+    console.print(
+        f"Try: ADPILOT_ACCOUNTS={escape(str(paths['profile']))} adpilot import search-terms "
+        f"{escape(str(paths['export']))} --account {archetype.account}",
+        highlight=False,
+    )
+
+
 @sandbox_app.command("serve")
 def sandbox_serve(
     host: Annotated[str, typer.Option("--host", help="A loopback address.")] = "127.0.0.1",

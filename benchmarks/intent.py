@@ -1,6 +1,6 @@
 """Intent classes: accuracy per class on the hand-labelled table and on the sandbox's ground truth; time, memory.
 
-    .venv/bin/python benchmarks/intent.py [--seed 7] [--rows 24000] [--today 2026-11-20]
+    .venv/bin/python benchmarks/intent.py [--seed 7] [--rows 24000] [--today 2026-11-20] [--archetype-rows 6000]
 
 1. `tests/tools/intent_labelled_queries.yaml`: each profile's queries classified together; accuracy per expected
    class, on the rows the lexicons were written against (`tune`) and on the held-out rows apart.
@@ -10,6 +10,9 @@
    wrong_product to not_offered or adult_unrelated, brand queries to brand or existing_customer, every other
    query (the converting ones) to on_offer; injection queries are left out. "converting queries given a waste
    class" counts the sandbox queries with conversions classified as a negative theme their truth does not have.
+3. The account archetypes (`sandbox.archetypes`): each one's queries classified with its profile, accuracy per
+   labelled class, on seed 7 (tuning) and on seed 101 (the held-out family: other competitor names, cities and
+   modifiers) apart. The classifier sees only the query texts and the profile, as after an import.
 Time is one plain run of the classifier; peak memory is tracemalloc's peak over a second run (Python and NumPy
 allocations). Brand queries the account bids on in its competitor campaign count as competitor; converting
 themes no ad group names ("uncovered") are listed apart, since a draft profile cannot know them.
@@ -31,6 +34,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ads.account_plan import AdvertiserProfile
+from sandbox.archetypes import HELD_OUT_SEEDS, generate_archetype
 from sandbox.generator import generate_sandbox
 from sandbox.store import SandboxStore
 from sandbox.themes import UNCOVERED_THEMES
@@ -130,16 +134,34 @@ def sandbox(seed: int, rows: int, today: dt.date) -> None:
         print(f"  inferred competitors: {', '.join(f'{c.name} ({c.queries})' for c in result.competitors)}")
 
 
+def archetypes(rows: int, today: dt.date) -> None:
+    for name in ("lead-gen", "local-no-conversions", "pmax", "ecommerce"):
+        for seed in (7, HELD_OUT_SEEDS + 1):
+            with tempfile.TemporaryDirectory() as tmp:
+                archetype = generate_archetype(name, seed=seed, rows=rows, today=today, work_dir=Path(tmp))
+            profile = AdvertiserProfile.model_validate(archetype.profile)
+            labels = archetype.labels[archetype.labels["intent"] != "unknown"]
+            start = time.perf_counter()
+            predicted = classify_intents(labels["search_term"].tolist(), profile).intents.set_index("search_term")
+            seconds = time.perf_counter() - start
+            split = "held-out" if seed >= HELD_OUT_SEEDS else "tuning"
+            pairs = zip(labels["search_term"], labels["intent"], strict=True)
+            scored = [(intent, {intent}, predicted.loc[query, "intent"]) for query, intent in pairs]
+            table(scored, f"archetype {name}, seed {seed} ({split}; {seconds:.2f} s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rows", type=int, default=24_000)
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date(2026, 11, 20))
+    parser.add_argument("--archetype-rows", type=int, default=6000, help="distinct queries per archetype")
     args = parser.parse_args()
     start = time.perf_counter()
     labelled_table()
     print(f"  ({time.perf_counter() - start:.2f} s, the lexicons and wordfreq loaded once)")
     sandbox(args.seed, args.rows, args.today)
+    archetypes(args.archetype_rows, args.today)
 
 
 if __name__ == "__main__":

@@ -1,162 +1,215 @@
-"""Negative mining against the sandbox's planted waste: precision, recall, money recovered, safety, cost.
+"""Negative keywords on the account archetypes, through the CLI as a user runs it: quality, time, peak memory, FDR.
 
-    .venv/bin/python benchmarks/negatives.py [--seed 7] [--rows 24000] [--today 2026-11-20]
+    .venv/bin/python benchmarks/negatives.py [--archetypes lead-gen,local-no-conversions,pmax,ecommerce,sandbox]
+        [--seeds 7,101] [--rows N] [--nulls 20] [--null-rows 5000]
 
-Builds `sandbox:trailhead` in a temporary directory, runs `mine_negatives` on its whole search-term
-period and scores the distinct search terms the proposed negatives block (each within its own scope:
-its ad group, its campaign, or — for a shared list — every campaign) against the ground truth's
-`is_waste`, overall and per waste kind. "waste cost recovered" is the blocked share of the planted waste's
-spend. Time is one plain run; peak memory is tracemalloc's peak over a second run (Python and NumPy allocations).
+For each archetype and seed (seeds from 100 on are the held-out family, `sandbox.archetypes.HELD_OUT_SEEDS`),
+in a fresh `ADPILOT_HOME`, each command a fresh process: `adpilot sandbox archetype` writes the export, profile
+and labels; then `adpilot import search-terms` and, with `ADPILOT_ACCOUNTS` pointing at the profile,
+`adpilot search-terms negatives --json`. `sandbox` is the sandbox account itself (`adpilot sandbox create`, then
+`search-terms negatives --account sandbox:trailhead`), scored against its planted truth.
+
+Each proposed negative is matched against the stored report rows in its own scope (ad group, campaign, or every
+campaign for a shared list) with `ads.keyword_matching`, not taken from the proposal's own claims. Figures:
+- precision by cost: the blocked spend on queries labelled waste / all blocked spend;
+- recall by cost: the blocked spend on waste / all spend on waste;
+- converting queries blocked (must be 0);
+- negatives by `basis` ("absent" when the engine does not set the field); routing negatives are scored apart:
+  the share of their blocked spend on queries naming another served city than their campaign's;
+- whether `notices` say the report has no conversions (the local archetype's export has no such column);
+- time and peak RSS of each command (the child's own `ru_maxrss`, from `os.wait4`).
+False-discovery rate: over `--nulls` seeded null accounts (lead-gen's queries, all converting at one rate), the
+share of runs with any performance-based negative (basis performance or both; every negative when the field is
+absent).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ads.changes import AddNegativeKeywords
+from ads.entities import MatchType
 from ads.keyword_matching import KeywordMatcher
-from sandbox.generator import generate_sandbox
+from sandbox import GOOGLE_ACCOUNT
+from sandbox.archetypes import HELD_OUT_SEEDS, sandbox_labels
 from sandbox.store import SandboxStore
-from tools.negatives import NegativeMiningSettings, mine_negatives
 
-ACCOUNT = "sandbox:trailhead"
+ROOT = Path(__file__).resolve().parents[1]
+TODAY = "2026-12-01"
+PERFORMANCE_BASES = {"performance", "both", "absent"}
 
 
-def blocked_rows(terms: pd.DataFrame, changes: list[AddNegativeKeywords]) -> list[tuple[str, np.ndarray]]:
-    """For each proposed negative, its text and the report rows it blocks, within its own scope."""
+@dataclass
+class Command:
+    seconds: float
+    peak_mib: float
+    stdout: str
+
+
+@dataclass
+class Run:
+    """One archetype, one seed: the commands' costs and the negatives proposed."""
+
+    commands: dict[str, Command] = field(default_factory=dict)
+    proposals: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def adpilot(args: list[str], home: Path, *, accounts: Path | None = None) -> Command:
+    """`adpilot ARGS` in a fresh process; exits this script with the command's own error line if it fails."""
+    env = {**os.environ, "ADPILOT_HOME": str(home), "ADPILOT_TODAY": TODAY, "PYTHONPATH": str(ROOT)}
+    env.pop("ADPILOT_ACCOUNTS", None)
+    if accounts is not None:
+        env["ADPILOT_ACCOUNTS"] = str(accounts)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-m", "app", *args], stdout=out, stderr=err, env=env, cwd=ROOT)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        if process.returncode:
+            sys.exit(f"adpilot {' '.join(args)} failed ({process.returncode}): {err.read().strip()}")
+        return Command(seconds, usage.ru_maxrss / 1024, out.read())
+
+
+def run_archetype(name: str, seed: int, rows: int | None, home: Path) -> tuple[Run, pd.DataFrame, pd.DataFrame]:
+    """The run, the stored report rows (with ids) and the labels."""
+    run = Run()
+    out = home / "archetype"
+    size = [] if rows is None else ["--rows", str(rows)]
+    if name == "sandbox":
+        run.commands["create"] = adpilot(["sandbox", "create", "--seed", str(seed), *size], home)
+        account, profile = GOOGLE_ACCOUNT, None
+    else:
+        made = adpilot(["sandbox", "archetype", name, "--out", str(out), "--seed", str(seed), *size, "--json"], home)
+        written = json.loads(made.stdout)
+        account, profile = written["account"], Path(written["profile"])
+        run.commands["import"] = adpilot(["import", "search-terms", written["export"], "--account", account], home)
+    negatives = adpilot(["search-terms", "negatives", "--account", account, "--json"], home, accounts=profile)
+    run.commands["negatives"] = negatives
+    result = json.loads(negatives.stdout)
+    run.proposals, run.notices = result["proposals"], list(result.get("notices", []))
+    store = SandboxStore.create(home / "sandbox.sqlite")
+    stored = store.open_account(account)
+    period = stored.search_term_period()
+    assert period is not None
+    terms = stored.search_terms(period.start, period.end)
+    names = {c.id: c.name for c in stored.structure().campaigns}
+    terms["campaign_name"] = terms["campaign_id"].astype(str).map(names).astype(object).fillna("")
+    if name == "sandbox":
+        labels = sandbox_labels(store.ground_truth(GOOGLE_ACCOUNT))
+    else:
+        labels = pd.read_csv(out / "labels.csv", keep_default_na=False, dtype={"waste": str})
+        labels["waste"] = labels["waste"] == "True"
+    return run, terms, labels
+
+
+def blocked_rows(terms: pd.DataFrame, proposals: list[dict[str, Any]], bases: set[str] | None) -> np.ndarray:
+    """Report rows the proposed negatives (of `bases`, or all) block, each within its own scope."""
     texts = terms["search_term"].astype(str).tolist()
-    blocks = []
-    for change in changes:
-        scope = {
-            "campaign": terms["campaign_id"] == change.target_id,
-            "ad_group": terms["ad_group_id"] == change.target_id,
-        }.get(change.level, pd.Series(True, terms.index))
-        rows = np.flatnonzero(scope.to_numpy())
-        for keyword in change.keywords:
-            matched = KeywordMatcher([(keyword.text, keyword.match_type)], negative=True).matched(
-                [texts[i] for i in rows]
-            )
-            blocked = np.zeros(len(terms), dtype=bool)
-            blocked[rows[matched]] = True
-            blocks.append((keyword.text, blocked))
-    return blocks
+    blocked = np.zeros(len(terms), dtype=bool)
+    for change in proposals:
+        scope = {"campaign": terms["campaign_id"], "ad_group": terms["ad_group_id"]}.get(change["level"])
+        rows = np.flatnonzero((scope == change["target_id"]).to_numpy()) if scope is not None else np.arange(len(terms))
+        for keyword in change["keywords"]:
+            if bases is not None and keyword.get("basis", "absent") not in bases:
+                continue
+            matcher = KeywordMatcher([(keyword["text"], MatchType(keyword["match_type"]))], negative=True)
+            blocked[rows[matcher.matched([texts[i] for i in rows])]] = True
+    return blocked
 
 
-def per_kind(terms: pd.DataFrame, blocks: list[tuple[str, np.ndarray]], kinds: pd.Series) -> pd.DataFrame:
-    """Recall per waste kind, and the precision of the negatives aimed at it (the kind most of a negative's
-    blocked waste is of; "none" for negatives that block no waste at all)."""
-    kind_of_row = terms["search_term"].map(kinds).fillna("").to_numpy()
-    aimed: dict[str, np.ndarray] = {}
-    for _, blocked in blocks:
-        hit = pd.Series(kind_of_row[blocked])
-        hit = hit[hit != ""]
-        kind = hit.mode().iloc[0] if len(hit) else "none"
-        aimed[kind] = aimed.get(kind, np.zeros(len(terms), dtype=bool)) | blocked
-    blocked_any = np.logical_or.reduce([b for _, b in blocks]) if blocks else np.zeros(len(terms), dtype=bool)
-    table = []
-    for kind in [*sorted(set(kinds) - {""}), "none"]:
-        mine = aimed.get(kind, np.zeros(len(terms), dtype=bool))
-        of_kind = kind_of_row == kind
-        table.append(
-            {
-                "kind": kind,
-                "terms": int(of_kind.sum()),
-                "blocked": int((of_kind & blocked_any).sum()),
-                "recall": (of_kind & blocked_any).sum() / of_kind.sum() if of_kind.any() else np.nan,
-                "negatives' blocks": int(mine.sum()),
-                "precision": (mine & (kind_of_row != "")).sum() / mine.sum() if mine.any() else np.nan,
-            }
-        )
-    return pd.DataFrame(table).set_index("kind")
+def score(run: Run, terms: pd.DataFrame, labels: pd.DataFrame) -> dict[str, Any]:
+    label = labels.set_index("search_term")
+    bases = Counter(k.get("basis", "absent") for c in run.proposals for k in c["keywords"])
+    not_routing = set(bases) - {"routing"}
+    rows = terms.assign(
+        blocked=blocked_rows(terms, run.proposals, not_routing),
+        routed=blocked_rows(terms, run.proposals, {"routing"}),
+        waste=terms["search_term"].map(label["waste"]).fillna(False).astype(bool),
+        belongs_to=terms["search_term"].map(label["belongs_to"]).fillna(""),
+    )
+    per_term = rows.groupby("search_term").agg(
+        blocked=("blocked", "any"), cost=("cost", "sum"), conversions=("conversions", "sum"), waste=("waste", "any")
+    )
+    blocked_cost = per_term.loc[per_term["blocked"], "cost"].sum()
+    waste_cost = per_term.loc[per_term["waste"], "cost"].sum()
+    hit = per_term.loc[per_term["blocked"] & per_term["waste"], "cost"].sum()
+    misrouted = (rows["belongs_to"] != "") & ~rows.apply(
+        lambda r: str(r["campaign_name"]).lower().endswith(str(r["belongs_to"])), axis=1
+    )
+    routed_cost = rows.loc[rows["routed"], "cost"].sum()
+    return {
+        "terms": len(per_term),
+        "waste terms": int(per_term["waste"].sum()),
+        "waste share of spend": waste_cost / max(per_term["cost"].sum(), 1),
+        "negatives": sum(bases.values()),
+        "by basis": dict(sorted(bases.items())),
+        "precision by cost": hit / blocked_cost if blocked_cost else float("nan"),
+        "recall by cost": hit / waste_cost if waste_cost else float("nan"),
+        "converting blocked": int((per_term["blocked"] & (per_term["conversions"] > 0)).sum()),
+        "routing precision by cost": rows.loc[rows["routed"] & misrouted, "cost"].sum() / routed_cost
+        if routed_cost
+        else float("nan"),
+        "notice of no conversions": any("conversion" in notice.lower() for notice in run.notices),
+    }
+
+
+def null_false_discoveries(runs: int, rows: int, home_root: Path) -> tuple[int, list[float]]:
+    """Runs (of `runs` seeded null accounts) with any performance-based negative, and each run's seconds."""
+    flagged, seconds = 0, []
+    for i in range(runs):
+        home = home_root / f"null-{i}"
+        run, _, _ = run_archetype("null", 1000 + i, rows, home)
+        seconds.append(sum(c.seconds for name, c in run.commands.items()))
+        performance = [k for c in run.proposals for k in c["keywords"] if k.get("basis", "absent") in PERFORMANCE_BASES]
+        flagged += bool(performance)
+        print(f"  null seed {1000 + i}: {len(performance)} performance-based negatives", flush=True)
+    return flagged, seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--rows", type=int, default=24_000)
-    parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date(2026, 11, 20))
-    parser.add_argument(
-        "--cpa-multiple",
-        type=float,
-        default=NegativeMiningSettings().cpa_multiple,
-        help="query-level waste bar, × target CPA",
-    )
+    parser.add_argument("--archetypes", default="lead-gen,local-no-conversions,pmax,ecommerce,sandbox")
+    parser.add_argument("--seeds", default=f"7,{HELD_OUT_SEEDS + 1}", help="seeds from 100 on are held out")
+    parser.add_argument("--rows", type=int, default=None, help="distinct queries; each archetype's own size if unset")
+    parser.add_argument("--nulls", type=int, default=20, help="seeded null accounts for the false-discovery rate")
+    parser.add_argument("--null-rows", type=int, default=5000)
     args = parser.parse_args()
-    settings = NegativeMiningSettings(cpa_multiple=args.cpa_multiple)
 
-    with tempfile.TemporaryDirectory() as workdir:
-        store = SandboxStore.create(Path(workdir) / "sandbox.sqlite")
-        generate_sandbox(store, seed=args.seed, rows=args.rows, today=args.today)
-        account = store.open_account(ACCOUNT)
-        period = account.search_term_period()
-        terms = account.search_terms(period.start, period.end)
-        structure = account.structure()
-        truth = store.ground_truth(ACCOUNT)
-
-    start = time.perf_counter()
-    changes = mine_negatives(terms, structure, period=period, settings=settings)
-    seconds = time.perf_counter() - start
-    tracemalloc.start()
-    mine_negatives(terms, structure, period=period, settings=settings)
-    peak_mib = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-
-    blocks = blocked_rows(terms, changes)
-    terms = terms.assign(blocked=np.logical_or.reduce([b for _, b in blocks]) if blocks else False)
-    per_term = terms.groupby("search_term").agg(
-        blocked=("blocked", "any"), cost=("cost", "sum"), clicks=("clicks", "sum"), conversions=("conversions", "sum")
-    )
-    per_term["waste"] = per_term.index.map(truth.set_index("search_term")["is_waste"]).fillna(0).astype(bool)
-    blocked, waste = per_term["blocked"], per_term["waste"]
-    true_positive = (blocked & waste).sum()
-    spent_waste = waste & (per_term["cost"] > 0)
-    waste_cost = terms.loc[terms["search_term"].map(waste), "cost"]
-    blocked_waste_cost = terms.loc[terms["search_term"].map(waste) & terms["blocked"], "cost"].sum()
-    keywords = Counter((c.level, str(k.match_type)) for c in changes for k in c.keywords)
-
-    print(
-        f"sandbox: seed {args.seed}, {args.rows:,} rows, today {args.today}; {len(terms):,} report rows, "
-        f"{len(per_term):,} distinct search terms ({waste.sum():,} waste), period {period.start}..{period.end}"
-    )
-    print(
-        f"proposals: {len(changes)} changes, {sum(keywords.values())} negatives "
-        + ", ".join(f"{n} {level}/{match}" for (level, match), n in sorted(keywords.items()))
-    )
-    print(
-        f"precision (blocked terms that are waste):  {true_positive / max(blocked.sum(), 1):.3f} "
-        f"({true_positive:,} of {blocked.sum():,})"
-    )
-    blocked_cost = per_term.loc[blocked, "cost"].sum()
-    print(
-        f"precision by cost (blocked spend on waste): {blocked_waste_cost / max(blocked_cost, 1):.3f} "
-        f"({structure.account.money(int(blocked_cost - blocked_waste_cost))} of blocked spend is not waste)"
-    )
-    print(
-        f"recall (waste terms blocked):             {true_positive / max(waste.sum(), 1):.3f} "
-        f"({true_positive:,} of {waste.sum():,}); with spend: "
-        f"{(blocked & spent_waste).sum() / max(spent_waste.sum(), 1):.3f}"
-    )
-    print(
-        f"waste cost recovered:                     {blocked_waste_cost / max(waste_cost.sum(), 1):.3f} "
-        f"({structure.account.money(int(blocked_waste_cost))} of {structure.account.money(int(waste_cost.sum()))})"
-    )
-    print(f"converting terms blocked (must be 0):     {(blocked & (per_term['conversions'] > 0)).sum()}")
-    kinds = truth.set_index("search_term")["waste_kind"].where(truth.set_index("search_term")["is_waste"], "")
-    print("per waste kind (precision: of the negatives aimed at the kind, the blocked terms that are waste):")
-    print(per_kind(terms, blocks, kinds).to_string(float_format=lambda x: f"{x:.3f}"))
-    print(f"time: {seconds:.2f} s; peak traced memory: {peak_mib:.1f} MiB")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.archetypes.split(","):
+            for seed in (int(s) for s in args.seeds.split(",")):
+                split = "held-out" if seed >= HELD_OUT_SEEDS else "tuning"
+                run, terms, labels = run_archetype(name, seed, args.rows, Path(tmp) / f"{name}-{seed}")
+                figures = score(run, terms, labels)
+                costs = ", ".join(f"{c} {r.seconds:.1f} s / {r.peak_mib:.0f} MiB" for c, r in run.commands.items())
+                print(f"\n{name}, seed {seed} ({split}): {figures.pop('terms'):,} distinct terms; {costs}")
+                for key, value in figures.items():
+                    print(f"  {key:<28} {value:.3f}" if isinstance(value, float) else f"  {key:<28} {value}")
+        if args.nulls:
+            print(f"\nnull accounts: {args.nulls} seeds from 1000, {args.null_rows:,} distinct queries each")
+            flagged, seconds = null_false_discoveries(args.nulls, args.null_rows, Path(tmp))
+            print(
+                f"false-discovery rate: {flagged}/{args.nulls} = {flagged / args.nulls:.2f} of runs proposed a "
+                f"performance-based negative (target: at most 0.05); {np.mean(seconds):.1f} s a run"
+            )
 
 
 if __name__ == "__main__":
