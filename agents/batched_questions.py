@@ -20,22 +20,26 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import var_child_runnable_config
-from pydantic import AfterValidator, BaseModel, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ValidationError
 
 from agents.llm_cache import AnswerCache
 
 CHARS_PER_TOKEN = 3  # fewer than the ~4 of English text, so the estimate errs on the high side
 
 
+MAX_TEXT_CHARS = 300
+
+
 def _printable(value: str) -> str:
     value = " ".join(value.split())
-    if not value.isprintable():
-        raise ValueError("holds characters that do not print")
+    if not value.isprintable() or len(value) > MAX_TEXT_CHARS:
+        raise ValueError(f"is not one printable line of at most {MAX_TEXT_CHARS} characters")
     return value
 
 
-# A model's words shown to people: one printable line (markup is escaped where it is shown).
-ModelText = Annotated[str, StringConstraints(max_length=300), AfterValidator(_printable)]
+# A model's words shown to people: one printable line (markup is escaped where it is shown). Checked here
+# rather than as a schema `maxLength`, which OpenAI's strict structured outputs refuse.
+ModelText = Annotated[str, AfterValidator(_printable)]
 
 
 class ScreenedText(Protocol):
@@ -112,7 +116,8 @@ def ask_in_batches(
     """Answers to `questions` (rows for a data block), each cached under its key in `keys`.
 
     `reply_schema` is the structured output asked for: a model whose `answers` field is a list of
-    `answer_schema`, each with the `index` of its row in the batch."""
+    `answer_schema`, each with the `index` of its row in the batch; both forbid extra fields and leave none
+    optional, as strict structured outputs require."""
     cached = access.cache.get_many(kind, keys)
     answers: dict[int, Answer] = {}
     for position, key in enumerate(keys):
@@ -124,7 +129,10 @@ def ask_in_batches(
     from_cache = len(answers)
     pending = [position for position in range(len(questions)) if position not in answers]
     outcome: BatchOutcome[Answer] = BatchOutcome(answers, from_cache, 0, 0, 0)
-    structured = access.model.with_structured_output(reply_schema, include_raw=True)
+    # The schema goes to the server as JSON, so the reply is parsed without validation and each answer is
+    # validated alone below (given the pydantic class, the client would reject a whole batch for one bad answer).
+    schema = {"name": reply_schema.__name__, "schema": reply_schema.model_json_schema(), "strict": True}
+    structured = access.model.with_structured_output(schema, method="json_schema", include_raw=True)
     for start in range(0, len(pending), batch_size):
         batch = pending[start : start + batch_size]
         rows = [{"index": index, **questions[position]} for index, position in enumerate(batch)]

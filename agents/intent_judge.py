@@ -9,7 +9,7 @@ waits for a person in the gate.
 from __future__ import annotations
 
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ads.account_plan import AdvertiserProfile
 from agents.batched_questions import ModelAccess, ModelText, ask_in_batches
@@ -41,14 +41,18 @@ def is_unsure(intents: pd.DataFrame) -> pd.Series:
 
 
 class JudgedQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     index: int = Field(ge=0)
     intent: Intent
     confidence: float = Field(ge=0, le=1)
     reason: ModelText
-    offer: str = ""
+    offer: str  # one of the profile's offers, or empty
 
 
 class JudgedBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     answers: list[JudgedQuery]
 
 
