@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -268,6 +269,32 @@ def test_a_configured_session_judges_intents_and_traces_the_calls(home: Path, mo
     assert server.requests and any("stub-model relabelled" in n for n in result.data["notices"])
     traced = [json.loads(line) for path in (home / "traces").glob("*.jsonl") for line in path.read_text().splitlines()]
     assert any(span["name"] == "intent_judge" for span in traced)
+
+
+def test_a_configured_session_names_themes_with_the_model(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    server = ModelServer(lambda row: {"index": row["index"], "name": f"Theme {row['index']}"}, label="cluster_namer")
+    with serve(server.handle) as base_url:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        monkeypatch.setenv("OPENAI_BASE_URL", f"{base_url}/v1")
+        result = Session(load_settings()).clusters(SANDBOX_ACCOUNT, backend="tfidf", granularity=1.0)
+
+    assert result.clusters and server.requests
+    assert all(c.name.startswith("Theme ") for c in result.clusters)
+
+
+def test_two_writers_share_the_cache(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    writers = [AnswerCache(path), AnswerCache(path)]
+    threads = [
+        threading.Thread(target=cache.put_many, args=("k", {f"{n}-{i}": {"n": i} for i in range(300)}))
+        for n, cache in enumerate(writers)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    keys = [f"{n}-{i}" for n in range(2) for i in range(300)]
+    assert len(AnswerCache(path).get_many("k", keys)) == 600
 
 
 def test_offline_the_classification_is_the_offline_classifier_s(home: Path) -> None:
