@@ -27,7 +27,11 @@ from ads.changes import Change
 from ads.errors import AdpilotError, SandboxMissingError, StaleApprovalError, UnknownAccountError
 from ads.search_term_reports import read_search_term_report
 from ads.statuses import APPLIED_STATUSES
+from agents.batched_questions import ModelAccess, TokenBudget
+from agents.cluster_namer import ClusterNamer
 from agents.copy_writer import LLMCopyWriter
+from agents.intent_judge import IntentJudge
+from agents.llm_cache import AnswerCache
 from agents.models import ModelChoice, select_model
 from app.settings import Settings
 from graphs.approval import edit_fields, edited_change, gate_context, pending_approval
@@ -39,7 +43,7 @@ from graphs.state import ProposalState
 from ops.change_log import AlreadyAnsweredError, ChangeLog
 from ops.tracing import Tracing, configure_tracing
 from policies.gate import Policy, load_policy
-from policies.screening import data_block
+from policies.screening import data_block, screen
 from sandbox import GOOGLE_ACCOUNT, META_ACCOUNT
 from sandbox.generator import generate_sandbox
 from sandbox.imported import ImportSummary, import_search_term_report
@@ -210,6 +214,22 @@ class Session:
             reviewer=reviewer,
             plan=self.plans.get(opened.account.name, self.plans.get(account)),
             copy_writer=None if self.model.offline else LLMCopyWriter(self.model.model, data_block),
+            intent_judge=IntentJudge(access) if (access := self._model_access()) else None,
+            cluster_namer=ClusterNamer(access) if access else None,
+        )
+
+    def _model_access(self) -> ModelAccess | None:
+        """A configured model's cache and a fresh token budget, shared by the intent judge and the cluster namer."""
+        if self.model.offline:
+            return None
+        return ModelAccess(
+            model=self.model.model,
+            model_name=self.settings.openai_model,
+            cache=AnswerCache(self.settings.llm_cache_path),
+            budget=TokenBudget(self.settings.model_token_budget),
+            render_data=data_block,
+            screen=screen,
+            callbacks=self.tracing.callbacks,
         )
 
     def run_tool(self, account: str, name: str, arguments: dict[str, Any] | None = None) -> ToolResult:

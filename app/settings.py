@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
     openai_model: str = Field(default="gpt-4.1-mini", validation_alias="OPENAI_MODEL")
+    # Tokens one run (an audit, a command) may spend judging queries and naming themes: ~25 batches of 50.
+    model_token_budget: int = Field(default=100_000, ge=0, validation_alias="ADPILOT_MODEL_TOKEN_BUDGET")
     langfuse_public_key: str | None = Field(default=None, validation_alias="LANGFUSE_PUBLIC_KEY")
     langfuse_secret_key: str | None = Field(default=None, validation_alias="LANGFUSE_SECRET_KEY")
     langfuse_base_url: str | None = Field(default=None, validation_alias="LANGFUSE_BASE_URL")
@@ -41,6 +43,10 @@ class Settings(BaseSettings):
     @property
     def change_log_path(self) -> Path:
         return self.home / "changes.sqlite"
+
+    @property
+    def llm_cache_path(self) -> Path:
+        return self.home / "llm_cache.sqlite"
 
     @property
     def reports_dir(self) -> Path:

@@ -30,6 +30,11 @@ from tools.pacing import PacingReport, pace_budgets, propose_budget_changes
 from tools.query_clusters import ClusteringResult, cluster_queries
 from tools.query_intent import IntentClassification, classify_intents, summarise_intents
 
+# A configured model's second opinion on the queries the offline classifier is unsure of (agents.intent_judge),
+# and its names for query themes (agents.cluster_namer). Offline, neither is set.
+IntentJudge = Callable[[IntentClassification, pd.DataFrame, AdvertiserProfile | None], IntentClassification]
+ClusterNamer = Callable[[ClusteringResult], ClusteringResult]
+
 # What a model sees of one tool result; longer results keep their most important rows (the rest stay in the artifact).
 MAX_CONTENT_CHARS = 12_000
 
@@ -42,6 +47,8 @@ class ToolContext:
     today: dt.date
     copy_writer: CopyWriter | None = None
     plan: AccountPlan | None = None  # brand terms and monthly targets the platform does not store
+    intent_judge: IntentJudge | None = None
+    cluster_namer: ClusterNamer | None = None
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
     # Analyses run in parallel graph branches; one lock keeps account reads serial and done once.
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -66,10 +73,11 @@ class ToolContext:
         return self._cached(("terms", period), lambda: self.account.search_terms(period.start, period.end))
 
     def clusters(self, period: ReportPeriod, granularity: float, backend: str) -> ClusteringResult:
-        key = ("clusters", period, granularity, backend)
-        return self._cached(
-            key, lambda: cluster_queries(self.search_terms(period), backend=backend, granularity=granularity)
-        )
+        def load() -> ClusteringResult:
+            result = cluster_queries(self.search_terms(period), backend=backend, granularity=granularity)
+            return self.cluster_namer(result) if self.cluster_namer else result
+
+        return self._cached(("clusters", period, granularity, backend), load)
 
     def profile(self) -> AdvertiserProfile | None:
         return self.plan.profile() if self.plan else None
@@ -77,7 +85,9 @@ class ToolContext:
     def intents(self, period: ReportPeriod) -> IntentClassification:
         def load() -> IntentClassification:
             keywords = [k.text for k in self.structure().keywords]
-            return classify_intents(self.search_terms(period), self.profile(), own_words=keywords)
+            terms, profile = self.search_terms(period), self.profile()
+            result = classify_intents(terms, profile, own_words=keywords)
+            return self.intent_judge(result, terms, profile) if self.intent_judge else result
 
         return self._cached(("intents", period), load)
 
