@@ -20,7 +20,7 @@ from ops.change_log import ChangeLog
 from ops.tracing import Tracing
 from policies.gate import Policy
 from tools.creatives import CopyWriter
-from tools.registry import ToolContext, ToolResult, run_tool
+from tools.registry import DerivedCache, ToolContext, ToolResult, run_tool
 
 
 @dataclass
@@ -35,10 +35,13 @@ class RunContext:
     copy_writer: CopyWriter | None = None
     plan: AccountPlan | None = None
     reviewer: str = "a person"
+    derived: DerivedCache | None = None
     tools: ToolContext = field(init=False)
 
     def __post_init__(self) -> None:
-        self.tools = ToolContext(account=self.account, today=self.today, copy_writer=self.copy_writer, plan=self.plan)
+        self.tools = ToolContext(
+            account=self.account, today=self.today, copy_writer=self.copy_writer, plan=self.plan, derived=self.derived
+        )
 
     def run_tool(self, name: str, arguments: dict[str, Any]) -> ToolResult:
         """A whitelisted tool called by a graph node, traced as a tool observation like the chat's calls."""
