@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.control import strip_control_codes
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -569,8 +570,14 @@ def search_term_clusters(
     for c in clusters.clusters:
         table.add_row(str(c.id), escape(c.name), f"{c.size:,}", f"{c.clicks:,}", money(c.cost), f"{c.conversions:,.1f}")
     console.print(table)
-    for term, cluster_id in clusters.assignments.itertuples(index=False):
-        console.print(f"{int(cluster_id):>4}  {names[int(cluster_id)][:40]:<40}  {term}", highlight=False, markup=False)
+    # One write: a console.print per line costs ~0.2 ms, a minute for a million-row export's 300k terms.
+    # Control codes are stripped as Rich does, so a search term cannot move the cursor or recolour the terminal.
+    console.file.write(
+        "".join(
+            strip_control_codes(f"{int(cluster_id):>4}  {names[int(cluster_id)][:40]:<40}  {term}") + "\n"
+            for term, cluster_id in clusters.assignments.itertuples(index=False)
+        )
+    )
 
 
 @search_terms_app.command("negatives")
