@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 console = Console()
 errors = Console(stderr=True)
 
+CONTROL_CHARACTERS = dict.fromkeys([*range(32), 127])
 AUDIT_STEPS = ("load_account", "search_terms", "creatives", "pacing", "gate", "apply_auto", "write_report")
 
 
@@ -607,8 +608,14 @@ def search_term_clusters(
     for c in clusters.clusters:
         table.add_row(str(c.id), escape(c.name), f"{c.size:,}", f"{c.clicks:,}", money(c.cost), f"{c.conversions:,.1f}")
     console.print(table)
-    for term, cluster_id in clusters.assignments.itertuples(index=False):
-        console.print(f"{int(cluster_id):>4}  {names[int(cluster_id)][:40]:<40}  {term}", highlight=False, markup=False)
+    # One write: a console.print per line costs ~0.2 ms, a minute for a million-row export's 300k terms.
+    # Control characters (ESC included, which Rich lets through) go, so a term cannot move or recolour the terminal.
+    console.file.write(
+        "".join(
+            f"{int(cluster_id):>4}  {names[int(cluster_id)][:40]:<40}  {term}".translate(CONTROL_CHARACTERS) + "\n"
+            for term, cluster_id in clusters.assignments.itertuples(index=False)
+        )
+    )
 
 
 @search_terms_app.command("negatives")

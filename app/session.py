@@ -45,6 +45,7 @@ from ops.tracing import Tracing, configure_tracing
 from policies.gate import Policy, load_policy
 from policies.screening import data_block, screen
 from sandbox import GOOGLE_ACCOUNT, META_ACCOUNT
+from sandbox.derived import DerivedStore
 from sandbox.generator import generate_sandbox
 from sandbox.imported import ImportSummary, import_search_term_report
 from sandbox.store import SandboxAccount, SandboxStore
@@ -201,8 +202,12 @@ class Session:
     def context(self, account: str, *, reviewer: str = "a person") -> RunContext:
         opened = self.open_account(account)
         today = self.settings.today
-        if isinstance(opened, SandboxAccount) and opened.account.read_only and (period := opened.search_term_period()):
-            today = period.end  # an imported report is analysed as of its own last day
+        derived = None
+        if isinstance(opened, SandboxAccount) and opened.account.read_only:
+            # an imported report keeps what each command derives from it, for the next command to reuse
+            derived = DerivedStore(opened.store, opened.account.name)
+            if period := opened.search_term_period():
+                today = period.end  # an imported report is analysed as of its own last day
         return RunContext(
             account=opened,
             policy=self.policy,
@@ -216,6 +221,7 @@ class Session:
             copy_writer=None if self.model.offline else LLMCopyWriter(self.model.model, data_block),
             intent_judge=IntentJudge(access) if (access := self._model_access()) else None,
             cluster_namer=ClusterNamer(access) if access else None,
+            derived=derived,
         )
 
     def _model_access(self) -> ModelAccess | None:

@@ -1,41 +1,27 @@
-"""Scale benchmark: a Google Ads UI search-term export at 10k / 100k / 1M rows through import and the analyses.
+"""Scale benchmark: the CLI path a user runs on a generated Google Ads UI search-term export.
 
-    .venv/bin/python benchmarks/search_terms_scale.py [--sizes 10000,100000,1000000] [--workdir DIR]
+    .venv/bin/python benchmarks/search_terms_scale.py [--sizes 1000000] [--workdir DIR]
 
-Each stage runs in a fresh Python process. "peak" is that process's ru_maxrss, so it includes the stage's
-inputs (loaded from a pickle the previous stage wrote), and "before" is the peak RSS just before the stage
-started: peak - before is what the stage itself added. Wall time covers the stage call only.
-Targets: the pipeline (import + clustering + negatives + ad groups) at 1M rows in ≤ 60 s and ≤ 2.5 GiB.
+`adpilot import search-terms FILE`, then `search-terms clusters`, then `search-terms negatives`, each a fresh
+`python -m app` process on one ADPILOT_HOME, output to a file as a user's redirect would. Seconds are wall time
+of the whole process (start-up included); peak is that process's own ru_maxrss (from wait4).
+Then clusters and negatives run once more: the derived data the first runs stored is reused.
+Targets (issue 8 §5): the first three commands at 1M rows in <= 60 s in all and <= 2.5 GiB peak each.
+Timings depend on the machine's load: the load average is printed before and after.
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
-import json
-import pickle
-import resource
+import os
 import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from ads.entities import (  # noqa: E402
-    Account,
-    AccountStructure,
-    AdGroup,
-    Campaign,
-    Keyword,
-    MatchType,
-    Platform,
-)
 
 SEED = 20240117
 UNIQUE_SHARE = 0.30  # distinct queries / rows
@@ -45,32 +31,32 @@ THEMES = {
     "boots": (
         "101",
         (
-            ("1011", "Hiking boots", "hiking boots", MatchType.PHRASE),
-            ("1012", "Winter boots", "winter boots", MatchType.BROAD),
+            ("1011", "Hiking boots", "hiking boots", "phrase"),
+            ("1012", "Winter boots", "winter boots", "broad"),
         ),
         ("boots", "hiking boots", "winter boots", "trail boots", "walking boots", "snow boots"),
     ),
     "tents": (
         "102",
         (
-            ("1021", "Camping tents", "camping tent", MatchType.PHRASE),
-            ("1022", "Ultralight tents", "ultralight tent", MatchType.EXACT),
+            ("1021", "Camping tents", "camping tent", "phrase"),
+            ("1022", "Ultralight tents", "ultralight tent", "exact"),
         ),
         ("tent", "camping tent", "backpacking tent", "2 person tent", "family tent", "ultralight tent"),
     ),
     "backpacks": (
         "103",
         (
-            ("1031", "Hiking backpacks", "hiking backpack", MatchType.PHRASE),
-            ("1032", "Daypacks", "daypack", MatchType.BROAD),
+            ("1031", "Hiking backpacks", "hiking backpack", "phrase"),
+            ("1032", "Daypacks", "daypack", "broad"),
         ),
         ("backpack", "hiking backpack", "daypack", "rucksack", "travel backpack", "65l backpack"),
     ),
     "jackets": (
         "104",
         (
-            ("1041", "Rain jackets", "rain jacket", MatchType.PHRASE),
-            ("1042", "Down jackets", "down jacket", MatchType.BROAD),
+            ("1041", "Rain jackets", "rain jacket", "phrase"),
+            ("1042", "Down jackets", "down jacket", "broad"),
         ),
         ("jacket", "rain jacket", "down jacket", "softshell jacket", "hardshell jacket", "fleece jacket"),
     ),
@@ -140,25 +126,6 @@ QUALIFIERS = (
     "gore tex",
 )
 WASTE = ("jobs", "free", "diy", "how to make", "repair manual", "rental", "used", "wikipedia", "career", "drawing")
-
-
-def build_structure() -> AccountStructure:
-    account = Account(
-        name="bench:outdoor",
-        id="1234567890",
-        display_name="Outdoor gear (benchmark)",
-        platform=Platform.GOOGLE_ADS,
-        currency="USD",
-    )
-    campaigns, ad_groups, keywords = [], [], []
-    for theme, (campaign_id, groups, _) in THEMES.items():
-        campaigns.append(Campaign(id=campaign_id, name=f"Search - {theme.title()}", channel="search"))
-        for group_id, name, text, match_type in groups:
-            ad_groups.append(AdGroup(id=group_id, campaign_id=campaign_id, name=name))
-            keywords.append(Keyword(id=f"{group_id}1", ad_group_id=group_id, text=text, match_type=match_type))
-    return AccountStructure(
-        account=account, campaigns=tuple(campaigns), ad_groups=tuple(ad_groups), keywords=tuple(keywords)
-    )
 
 
 def _query_pool(size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -259,110 +226,74 @@ def write_report(path: Path, rows: int, seed: int = SEED) -> None:
         pd.concat([frame, pd.DataFrame([total])]).to_csv(out, index=False, lineterminator="\n")
 
 
-# -- stages, each run in its own process ---------------------------------------------------------
+# -- the CLI path, each command a fresh process --------------------------------------------------
+
+LIMIT_SECONDS = 60.0
+LIMIT_MIB = 2.5 * 1024
+ACCOUNT = "bench-outdoor"
+PATH = (
+    ("import", ("import", "search-terms", "{csv}", "--account", ACCOUNT)),
+    ("clusters", ("search-terms", "clusters", "--account", ACCOUNT)),
+    ("negatives", ("search-terms", "negatives", "--account", ACCOUNT)),
+)
+REUSE = (("clusters (again)", PATH[1][1]), ("negatives (again)", PATH[2][1]))
 
 
-def _stage(name: str, csv_path: Path, work: Path) -> dict:
-    structure = build_structure()
-    frame_pickle, clustering_pickle = work / "frame.pkl", work / "clustering.pkl"
-    if name == "pandas_floor":
-        run = lambda: pd.read_csv(csv_path, skiprows=2)  # noqa: E731
-    elif name == "import":
-        from ads.search_term_reports import read_search_term_report
-
-        run = lambda: read_search_term_report(csv_path).frame  # noqa: E731
-    else:
-        frame = pd.read_pickle(frame_pickle)
-        if name == "clustering":
-            from tools.query_clusters import cluster_queries
-
-            kwargs = {"backend": "tfidf"} if "backend" in inspect.signature(cluster_queries).parameters else {}
-            run = lambda: cluster_queries(frame, **kwargs)  # noqa: E731
-        elif name == "negatives":
-            from tools.negatives import mine_negatives
-
-            run = lambda: mine_negatives(frame, structure)  # noqa: E731
-        else:
-            from tools.ad_groups import propose_ad_groups
-
-            clustering = pickle.loads(clustering_pickle.read_bytes())
-            run = lambda: propose_ad_groups(frame, clustering, structure)  # noqa: E731
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-        result = run()
-    seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    if name == "import":
-        result.to_pickle(frame_pickle)
-    elif name == "clustering":
-        clustering_pickle.write_bytes(pickle.dumps(result))
-    return {"seconds": seconds, "before_mib": before / 1024, "peak_mib": peak / 1024}
-
-
-STAGES = ("pandas_floor", "import", "clustering", "negatives", "ad_groups")
-PIPELINE = ("import", "clustering", "negatives", "ad_groups")
-
-
-def _run_stage(name: str, csv_path: Path, work: Path) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, "--stage", name, "--csv", str(csv_path), "--workdir", str(work)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"error": last[:110]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def run_command(args: tuple[str, ...], home: Path, out: Path) -> tuple[float, float, int]:
+    """(seconds, peak MiB, exit code) of `python -m app ARGS` in a fresh process."""
+    env = {**os.environ, "ADPILOT_HOME": str(home), "ADPILOT_TODAY": "2026-12-01", "COLUMNS": "200"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH")]))
+    with out.open("w") as stdout, out.with_suffix(".err").open("w") as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-m", "app", *args], env=env, stdout=stdout, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return seconds, usage.ru_maxrss / 1024, process.returncode
 
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated row counts")
-    parser.add_argument("--workdir", type=Path, help="where the CSVs go (default: a temporary directory)")
-    parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
+    parser.add_argument("--sizes", default="1000000", help="comma-separated row counts")
+    parser.add_argument("--workdir", type=Path, help="where the CSVs and homes go (default: a temporary directory)")
     parser.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.stage:
-        print(json.dumps(_stage(args.stage, args.csv, args.workdir)))
-        return
     if args.generate:
         write_report(args.csv, args.generate)
         return
 
     with tempfile.TemporaryDirectory() as tmp:
         base = args.workdir or Path(tmp)
-        print(__doc__.split("\n\n")[2].replace("\n", " "))
-        print(f"{'rows':>9} {'stage':<13} {'seconds':>8} {'before MiB':>11} {'peak MiB':>9}")
+        print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+        print(f"{'rows':>9} {'command':<18} {'seconds':>8} {'peak MiB':>9}")
         for rows in (int(size) for size in args.sizes.split(",")):
             work = base / f"rows_{rows}"
             work.mkdir(parents=True, exist_ok=True)
             csv_path = work / "search_terms.csv"
-            start = time.perf_counter()
-            # in a child too: Linux carries a parent's peak RSS into ru_maxrss of the children it starts
-            subprocess.run([sys.executable, __file__, "--generate", str(rows), "--csv", str(csv_path)], check=True)
+            if not csv_path.exists():
+                # in a child: Linux carries a parent's peak RSS into ru_maxrss of the children it starts
+                subprocess.run([sys.executable, __file__, "--generate", str(rows), "--csv", str(csv_path)], check=True)
+            home = work / "home"
+            subprocess.run(["rm", "-rf", str(home)], check=True)
+            home.mkdir()
+            total, peak, failed = 0.0, 0.0, []
+            for name, command in (*PATH, *REUSE):
+                command = tuple(part.format(csv=csv_path) for part in command)
+                seconds, mib, code = run_command(command, home, work / f"{name.split()[0]}.out")
+                if code != 0:
+                    failed.append(name)
+                if name in dict(PATH):
+                    total, peak = total + seconds, max(peak, mib)
+                status = "" if code == 0 else f"  exit {code}, see {work / name.split()[0]}.err"
+                print(f"{rows:>9,} {name:<18} {seconds:>8.2f} {mib:>9.0f}{status}", flush=True)
+            verdict = "PASS" if total <= LIMIT_SECONDS and peak <= LIMIT_MIB and not failed else "FAIL"
+            failures = f"; failed: {', '.join(failed)}" if failed else ""
             print(
-                f"{rows:>9,} {'(generate)':<13} {time.perf_counter() - start:>8.2f}"
-                f"   {csv_path.stat().st_size / 2**20:.1f} MiB CSV"
+                f"{rows:>9,} {'path (first 3)':<18} {total:>8.2f} {peak:>9.0f}   {verdict} "
+                f"(limits {LIMIT_SECONDS:.0f} s, {LIMIT_MIB:.0f} MiB{failures})"
             )
-            results = {}
-            for stage in STAGES:
-                results[stage] = result = _run_stage(stage, csv_path, work)
-                if "error" in result:
-                    print(f"{rows:>9,} {stage:<13} not run: {result['error']}")
-                else:
-                    print(
-                        f"{rows:>9,} {stage:<13} {result['seconds']:>8.2f} {result['before_mib']:>11.0f}"
-                        f" {result['peak_mib']:>9.0f}"
-                    )
-            ran = [results[s] for s in PIPELINE if "error" not in results[s]]
-            if ran:
-                print(
-                    f"{rows:>9,} {'pipeline':<13} {sum(r['seconds'] for r in ran):>8.2f} {'':>11}"
-                    f" {max(r['peak_mib'] for r in ran):>9.0f}   ({len(ran)} of {len(PIPELINE)} stages ran)"
-                )
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

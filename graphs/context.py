@@ -20,7 +20,7 @@ from ops.change_log import ChangeLog
 from ops.tracing import Tracing
 from policies.gate import Policy
 from tools.creatives import CopyWriter
-from tools.registry import ClusterNamer, IntentJudge, ToolContext, ToolResult, run_tool
+from tools.registry import ClusterNamer, DerivedCache, IntentJudge, ToolContext, ToolResult, run_tool
 
 
 @dataclass
@@ -37,6 +37,7 @@ class RunContext:
     cluster_namer: ClusterNamer | None = None
     plan: AccountPlan | None = None
     reviewer: str = "a person"
+    derived: DerivedCache | None = None
     tools: ToolContext = field(init=False)
 
     def __post_init__(self) -> None:
@@ -47,6 +48,7 @@ class RunContext:
             plan=self.plan,
             intent_judge=self.intent_judge,
             cluster_namer=self.cluster_namer,
+            derived=self.derived,
         )
 
     def run_tool(self, name: str, arguments: dict[str, Any]) -> ToolResult:

@@ -32,7 +32,10 @@ class ImportSummary(BaseModel):
 
 
 def _stable_id(prefix: str, name: pd.Series) -> pd.Series:
-    return name.map(lambda n: f"{prefix}{hashlib.sha1(n.encode()).hexdigest()[:12]}" if n else "")
+    # hashed once per distinct name: a million rows name a few hundred campaigns
+    codes, names = pd.factorize(name, use_na_sentinel=False)
+    ids = [f"{prefix}{hashlib.sha1(n.encode()).hexdigest()[:12]}" if n else "" for n in names]
+    return pd.Series(pd.Index(ids, dtype=object).take(codes), index=name.index, dtype=object)
 
 
 def _structure(account: Account, frame: pd.DataFrame) -> AccountStructure:

@@ -7,11 +7,13 @@ as data (`ToolResult.proposals`); only the gate and the apply path in graphs/ ac
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import importlib.resources
 import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 import pandas as pd
 from langchain_core.tools import StructuredTool
@@ -37,6 +39,15 @@ ClusterNamer = Callable[[ClusteringResult], ClusteringResult]
 
 # What a model sees of one tool result; longer results keep their most important rows (the rest stay in the artifact).
 MAX_CONTENT_CHARS = 12_000
+T = TypeVar("T")
+
+
+class DerivedCache(Protocol):
+    """Where results derived from an account's search terms outlive the process (`sandbox.derived.DerivedStore`)."""
+
+    def get_or_compute(
+        self, kind: str, parameters: tuple[Any, ...], compute: Callable[[], T], *, code: Callable[..., Any]
+    ) -> T: ...
 
 
 @dataclass
@@ -49,6 +60,7 @@ class ToolContext:
     plan: AccountPlan | None = None  # brand terms and monthly targets the platform does not store
     intent_judge: IntentJudge | None = None
     cluster_namer: ClusterNamer | None = None
+    derived: DerivedCache | None = None  # search terms, clusters and intents kept across processes
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
     # Analyses run in parallel graph branches; one lock keeps account reads serial and done once.
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -58,6 +70,11 @@ class ToolContext:
             if key not in self._cache:
                 self._cache[key] = load()
             return self._cache[key]
+
+    def _derived(self, kind: str, parameters: tuple[Any, ...], compute: Callable[[], T], code: Callable[..., Any]) -> T:
+        if self.derived is None:
+            return compute()
+        return self.derived.get_or_compute(kind, parameters, compute, code=code)
 
     def structure(self) -> AccountStructure:
         def load() -> AccountStructure:
@@ -70,11 +87,20 @@ class ToolContext:
         return self._cached(("metrics", period), lambda: self.account.daily_metrics(period.start, period.end))
 
     def search_terms(self, period: ReportPeriod) -> pd.DataFrame:
-        return self._cached(("terms", period), lambda: self.account.search_terms(period.start, period.end))
+        def load() -> pd.DataFrame:
+            read = self.account.search_terms
+            return self._derived("search_terms", (period,), lambda: read(period.start, period.end), read)
+
+        return self._cached(("terms", period), load)
 
     def clusters(self, period: ReportPeriod, granularity: float, backend: str) -> ClusteringResult:
         def load() -> ClusteringResult:
-            result = cluster_queries(self.search_terms(period), backend=backend, granularity=granularity)
+            result = self._derived(
+                "clusters",
+                (period, granularity, backend),
+                lambda: cluster_queries(self.search_terms(period), backend=backend, granularity=granularity),
+                cluster_queries,
+            )
             return self.cluster_namer(result) if self.cluster_namer else result
 
         return self._cached(("clusters", period, granularity, backend), load)
@@ -85,9 +111,15 @@ class ToolContext:
     def intents(self, period: ReportPeriod) -> IntentClassification:
         def load() -> IntentClassification:
             keywords = [k.text for k in self.structure().keywords]
-            terms, profile = self.search_terms(period), self.profile()
-            result = classify_intents(terms, profile, own_words=keywords)
-            return self.intent_judge(result, terms, profile) if self.intent_judge else result
+            profile = self.profile()
+            parameters = (period, profile.model_dump_json() if profile else None, sorted(keywords), _lexicons_digest())
+            result = self._derived(
+                "intents",
+                parameters,
+                lambda: classify_intents(self.search_terms(period), profile, own_words=keywords),
+                classify_intents,
+            )
+            return self.intent_judge(result, self.search_terms(period), profile) if self.intent_judge else result
 
         return self._cached(("intents", period), load)
 
@@ -99,6 +131,12 @@ class ToolContext:
 
     def money(self, amount: int) -> str:
         return self.structure().account.money(amount)
+
+
+def _lexicons_digest() -> str:
+    """The intent lexicons and gazetteer are data files: a change to them changes every intent."""
+    files = sorted(importlib.resources.files("tools").joinpath("data").iterdir(), key=lambda f: f.name)
+    return hashlib.sha256(b"".join(f.read_bytes() for f in files if f.is_file())).hexdigest()
 
 
 class ToolResult(BaseModel):

@@ -121,6 +121,16 @@ def test_a_formula_like_term_is_stored_as_data_and_shown_as_text(home: Path, tmp
     assert code == 0 and term in {t["search_term"] for t in json.loads(out)["terms"]}
 
 
+def test_a_term_with_terminal_escapes_is_listed_without_them(home: Path, tmp_path: Path) -> None:
+    term = "boots \x1b[2J\x1b[31mred\x07 sale"
+    path = tmp_path / "report.csv"
+    path.write_text(HEADER + ROW + _row(term, cost="40.00"), encoding="utf-8")
+    assert run("import", "search-terms", str(path), "--account", "acme")[0] == 0
+    code, out, _ = run("search-terms", "clusters", "--account", "acme")
+    assert code == 0 and "\x1b" not in out and "\x07" not in out
+    assert "boots [2J[31mred sale" in out  # the text stays, only the control characters go
+
+
 def test_import_is_idempotent_and_reports_period_and_currency(home: Path) -> None:
     code, out, _ = run("import", "search-terms", str(FIXTURES / "google_ui_en.csv"), "--account", "acme", "--json")
     assert code == 0
