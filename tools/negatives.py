@@ -325,15 +325,21 @@ def _ngram_members(texts: pd.DataFrame, settings: NegativeMiningSettings) -> tup
     max_n = settings.max_ngram_words
     gram_sets = [
         {" ".join(words[i : i + n]) for n in range(1, max_n + 1) for i in range(len(words) - n + 1)}
-        for words in (texts.index[t].split(" ") for t in spent)
+        for words in (text.split(" ") for text in texts.index.to_numpy()[spent])
     ]
     counts = np.fromiter(map(len, gram_sets), dtype=np.int64, count=len(gram_sets))
     codes, grams = pd.factorize(pd.Series(list(chain.from_iterable(gram_sets)), dtype=object))
     owners = np.repeat(spent, counts)
     frequent = np.bincount(codes, minlength=len(grams)) >= settings.min_ngram_queries
-    edges = pd.Index(grams).str.split(" ")
-    connective = edges.str[0].isin(CONNECTIVES) | edges.str[-1].isin(CONNECTIVES) | (pd.Index(grams).str.len() < 2)
-    keep = np.flatnonzero(frequent & ~np.asarray(connective))
+    frequent_ids = np.flatnonzero(frequent)
+    keep = np.array(
+        [
+            k
+            for k, words in zip(frequent_ids, (str(grams[k]).split(" ") for k in frequent_ids), strict=True)
+            if words[0] not in CONNECTIVES and words[-1] not in CONNECTIVES and len(grams[k]) >= 2
+        ],
+        dtype=np.int64,
+    )
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(grams) + 1))
     return [str(grams[k]) for k in keep], [owners[order[bounds[k] : bounds[k + 1]]] for k in keep]
@@ -357,7 +363,7 @@ def _add_performance(
     theme_members = [np.flatnonzero((classes["intent"] == t).to_numpy()) for t in themes]
     candidates = [
         *((gram, MatchType.PHRASE) for gram in grams),
-        *((texts.index[t], MatchType.EXACT) for t in query_ids),
+        *((text, MatchType.EXACT) for text in texts.index.to_numpy()[query_ids]),
     ]
     members = [*gram_members, *(np.array([t]) for t in query_ids), *theme_members]
     evidence = _candidate_evidence(texts, members)
