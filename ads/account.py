@@ -10,7 +10,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from ads.changes import Change
-from ads.entities import Account, AccountStructure
+from ads.entities import Account, AccountStructure, ReportPeriod
 from ads.statuses import ApplyStatus
 
 
@@ -54,6 +54,16 @@ class AdAccount(Protocol):
     def apply(self, changes: Sequence[Change], *, validate_only: bool) -> list[ApplyResult]: ...
 
     def read_back(self, change: Change) -> ReadBack: ...
+
+
+@runtime_checkable
+class ImportedSearchTerms(Protocol):
+    """An account whose search terms come from exported files: their real period, and whether they held
+    conversions (the platforms' APIs always report both, so their readers need not say)."""
+
+    def search_term_period(self) -> ReportPeriod | None: ...
+
+    def search_terms_have_conversions(self) -> bool: ...
 
 
 @runtime_checkable

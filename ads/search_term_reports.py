@@ -143,6 +143,7 @@ class ImportedReport(BaseModel):
     currency: CurrencyCode | None = None
     skipped: list[SkippedRow] = Field(default_factory=list)
     source_sha256: str = Field(description="Of the file's bytes, so that importing the same file twice adds nothing.")
+    has_conversions: bool = Field(default=True, description="Whether the file had a conversions column.")
 
 
 class _Header(NamedTuple):
@@ -251,6 +252,7 @@ def read_search_term_report(path: Path, *, skip_bad_rows: bool = False) -> Impor
         currency=currency,
         skipped=problems.skipped,
         source_sha256=hashlib.sha256(raw).hexdigest(),
+        has_conversions="conversions" in header.columns,
     )
 
 

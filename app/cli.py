@@ -142,6 +142,7 @@ def _audit_document(session: Session, outcome: RunOutcome) -> dict[str, Any]:
         "blocked": [r["id"] for r in rows if r["decision"] == "blocked"],
         "failed": [r["id"] for r in rows if r["status"] == "failed"],
         "report": outcome.values.get("report", {}).get("html"),
+        "notices": outcome.values.get("findings", {}).get("search_terms", {}).get("notices", []),
     }
 
 
@@ -155,7 +156,13 @@ def _audit(account: str, as_json: bool, *, demo: bool) -> None:
     outcome = _run_with_progress(f"Auditing {account}", AUDIT_STEPS, lambda step: session.audit(account, step), as_json)
     document = _show_run(session, outcome, "Proposals for {account}", as_json)
     if not as_json:
+        _print_notices(document["notices"])
         console.print(f"Report: {document['report']}")
+
+
+def _print_notices(notices: list[str]) -> None:
+    for notice in notices:
+        console.print(f"[yellow]Note:[/] {escape(notice)}")
 
 
 def _show_run(session: Session, outcome: RunOutcome, title: str, as_json: bool) -> dict[str, Any]:
@@ -628,20 +635,26 @@ def search_term_negatives(account: AccountOption = SANDBOX_ACCOUNT, as_json: Jso
             {
                 "account": account,
                 "summary": result.summary,
+                "notices": result.data["notices"],
                 "proposals": [c.model_dump(mode="json") for c in result.proposals],
             }
         )
         return
     money = session.open_account(account).account.money
     console.print(escape(result.summary))
+    _print_notices(result.data["notices"])
     for change in result.proposals:
         console.print(f"\n[bold]{escape(change.summary())}[/]  [dim]({change.id})[/]")
         assert isinstance(change, AddNegativeKeywords)  # the tool proposes negatives only
         for keyword in change.keywords:
             label = f"[{keyword.text}]" if keyword.match_type.value == "exact" else f'"{keyword.text}"'
+            why = keyword.basis.value + (f", {keyword.intent.replace('_', ' ')}" if keyword.intent else "")
             blocked = ", ".join(f"{q.search_term} ({money(q.cost)})" for q in keyword.blocks[:6])
             more = f" … +{len(keyword.blocks) - 6}" if len(keyword.blocks) > 6 else ""
-            console.print(f"  {label} blocks: {blocked}{more}", highlight=False, markup=False)
+            console.print(f"  {label} ({why}) blocks: {blocked}{more}", highlight=False, markup=False)
+            if keyword.counter_evidence:
+                spared = ", ".join(f"{q.search_term} ({q.conversions:g} conv.)" for q in keyword.counter_evidence)
+                console.print(f"    spares converting: {spared}", highlight=False, markup=False)
 
 
 # ---- the advertiser's profile ------------------------------------------------------------------

@@ -62,6 +62,7 @@ def analyse_search_terms(state: AuditState, runtime: Runtime[RunContext]) -> dic
                 "period": period.model_dump(mode="json"),
                 "clusters": clusters.data,
                 "summaries": [clusters.summary, negatives.summary, ad_groups.summary],
+                "notices": negatives.data["notices"],
             }
         },
     }

@@ -115,7 +115,9 @@ def import_search_term_report(
                 }
                 | {"account": account.model_copy(update={"brand_terms": brand_terms or old.account.brand_terms})}
             )
-        rows = store.save_account(new).add_search_terms(frame, period.start, period.end, source=report.source_sha256)
+        rows = store.save_account(new).add_search_terms(
+            frame, period.start, period.end, source=report.source_sha256, has_conversions=report.has_conversions
+        )
     return ImportSummary(
         account=name,
         rows=rows,

@@ -84,7 +84,8 @@ CREATE TABLE IF NOT EXISTS search_terms (
 );
 CREATE INDEX IF NOT EXISTS search_terms_by_period ON search_terms (account, start, "end");
 CREATE TABLE IF NOT EXISTS search_term_sources (
-    account TEXT NOT NULL, source TEXT NOT NULL, rows INTEGER NOT NULL, PRIMARY KEY (account, source)
+    account TEXT NOT NULL, source TEXT NOT NULL, rows INTEGER NOT NULL,
+    has_conversions INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (account, source)
 );
 CREATE TABLE IF NOT EXISTS ground_truth (
     account TEXT NOT NULL, search_term TEXT NOT NULL, theme TEXT NOT NULL, is_waste INTEGER NOT NULL,
@@ -374,6 +375,14 @@ class SandboxAccount:
             }
         )
 
+    def search_terms_have_conversions(self) -> bool:
+        """False when an imported report had no conversions column: its zeros say nothing."""
+        with self._store._connection() as conn:
+            missing = conn.execute(
+                "SELECT 1 FROM search_term_sources WHERE account = ? AND has_conversions = 0", (self._account.name,)
+            ).fetchone()
+        return missing is None
+
     def search_term_period(self) -> ReportPeriod | None:
         with self._store._connection() as conn:
             first, last = conn.execute(
@@ -418,10 +427,13 @@ class SandboxAccount:
                 rows,
             )
 
-    def add_search_terms(self, frame: pd.DataFrame, start: dt.date, end: dt.date, source: str = "") -> int:
+    def add_search_terms(
+        self, frame: pd.DataFrame, start: dt.date, end: dt.date, source: str = "", *, has_conversions: bool = True
+    ) -> int:
         """Adds rows covering [start, end]. A non-empty `source` already added adds nothing. Returns rows added.
 
-        Columns missing from `frame` (other than search_term) are stored empty or zero."""
+        Columns missing from `frame` (other than search_term) are stored empty or zero; `has_conversions` False
+        records that the source's zero conversions mean "not reported"."""
         if end < start:
             raise ValueError(f"search-term period ends ({end}) before it starts ({start})")
         if "search_term" not in frame.columns:
@@ -438,7 +450,8 @@ class SandboxAccount:
                 if seen:
                     return 0
                 conn.execute(
-                    "INSERT INTO search_term_sources VALUES (?, ?, ?)", (self._account.name, source, len(rows))
+                    "INSERT INTO search_term_sources (account, source, rows, has_conversions) VALUES (?, ?, ?, ?)",
+                    (self._account.name, source, len(rows), int(has_conversions)),
                 )
             conn.executemany(
                 f'INSERT INTO search_terms (account, start, "end", source, {", ".join(SEARCH_TERM_COLUMNS)}) '

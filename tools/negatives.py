@@ -1,125 +1,103 @@
-"""Negative keywords mined from a search-term report: what wasted money, and where each negative goes.
+"""Negative keywords mined from a search-term report: what the searches mean, what they did, and where each goes.
 
-Waste is money spent on something that converted nothing where a conversion was to be expected. Zero
-conversions only mean something with enough clicks: with the conversion rate p of the campaign a click
-came from (its conversions / clicks over the report), the chance that c clicks bring no conversion by
-bad luck alone is P(0) = (1 - p)^c (the product over campaigns when clicks came from several). A query or
-an n-gram is waste only when all of these hold:
-- it converted nothing;
-- P(0) < `significance` (5 %): its zero is unlikely to be chance;
-- it cost at least `cpa_multiple` × target CPA (target CPA defaults to cost / conversions over the report):
-  it is worth a negative.
-A campaign that converted nothing gives no p, so nothing in it is waste by this test.
+Two kinds of evidence, each named in the negative's `basis`:
 
-- Query level → an exact negative of the query, unless the query is on theme for an ad group that served it
-  (it holds, as close variants and in any order, every word of one of that ad group's keywords): an on-theme
-  query that does not convert is a bid or landing-page problem, not irrelevant traffic. Irrelevant words
-  inside such a query are the n-gram rule's business.
-- N-gram level → a phrase negative of a 1–3 word n-gram, judged by all the queries (at least
-  `min_ngram_queries`) that contain it ("jobs", "free", "diy", "how to make"). N-grams that begin or end
-  with a connective word ("for", "with", "near", …) are not candidates: the word adds nothing. Thousands
-  of n-grams are tested at once, yet few relevant ones pass by chance: the test needs zero conversions
-  over enough clicks *and* the spend bar, and nested n-grams share their queries.
+**Intent.** A query whose intent class (`tools.query_intent`, the classification in force for the profile) is
+one a business never pays for — competitor, jobs, free, DIY, informational, not offered, out of area, other
+language, existing customer, adult or unrelated — becomes a negative in its narrowest safe form: the cue words
+that made it off-intent ("park ranger", "how to make", the competitor's or the city's name), phrase match,
+shared by every query of the theme that holds them. Informational cues only in their narrow, multi-word forms
+("how to make", never "how"). When no safe cue exists (another language, a cue that would block a converting
+query), each unconverted query gets an exact negative.
 
-Safety, decided by `ads.keyword_matching`, never by string equality: a negative may not block a query
-that converted, a brand term, or the text of an existing positive keyword — nor a plural/singular variant
-of one of them. So no n-gram that is a word or phrase of a keyword or brand term is ever proposed.
-Shorter n-grams are preferred; a longer n-gram or a query is kept only for waste the ones already chosen
-do not block, and only if that remaining waste passes the test on its own. Search terms are data here:
-they are counted and matched, never read as instructions.
+**Performance, Bayesian with false-discovery control.** Each candidate — an n-gram of 1-3 words, a query, an
+intent theme pooled — has clicks n, conversions x (fractional ones included) and λ, the conversions its
+clicks would have brought at the conversion rate of the campaigns they came from (each campaign's rate shrunk
+towards the account's by `prior_conversions` conversions' worth of clicks). Its own rate has the prior
+Beta(a, a (1 - p) / p), p = λ / n, a = `prior_conversions` (2: as much as two conversions would say, so a
+handful of zero-conversion clicks moves it little and a theme with many expected conversions decides for
+itself). Blocking it loses, in expectation, n × (a + x) / (a / p + n) = λ (a + x) / (a + λ) conversions, each
+worth the value of a conversion V (the target CPA, or the conversion value per conversion when the report has
+values). It is waste when the spend saved beats that by at least `min_saving_cpa` × V, and when the chance of
+so few conversions at the baseline rate, P(X ≤ x | λ) (Poisson, continuous in x: a fraction is not a
+conversion), survives Benjamini-Hochberg at `false_discovery_rate` across every candidate that could pass at
+all (its p-value at zero conversions and its saving bar do not depend on x: Tarone's rule for discrete tests,
+so untestable candidates do not dilute the others). Where every query converts at one rate, BH holds the chance
+of any performance negative at about `false_discovery_rate`.
 
-Placement: waste seen in two or more campaigns → the account's shared negative list; in one campaign →
-that campaign; in one ad group of a campaign with several ad groups → that ad group.
+Safety, decided by `ads.keyword_matching`: no negative blocks a converting query, a brand query (fuzzy variants
+included, the classifier's brand class), a brand term or the text of an account keyword, nor a plural/singular
+variant of one. Converting queries that share a negative's words are its `counter_evidence`. A query on theme
+for an ad group that served it gets no exact negative from performance: that is a bid or landing-page matter.
+Search terms are data here: counted and matched, never read as instructions.
+
+Placement: an intent theme seen in several campaigns, or in a report without campaigns, goes to a shared list
+named by the theme ("Competitors", "Jobs", …); performance waste in several campaigns to the account's shared
+negative list; waste in one campaign to that campaign, in one ad group of a campaign with several to that ad group.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from itertools import chain
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
+from scipy.special import gammaincc
+from scipy.stats import false_discovery_control
 
-from ads.changes import AddNegativeKeywords, Evidence, NegativeSpec, QueryEvidence
-from ads.entities import (
-    AccountStructure,
-    MatchType,
-    ReportPeriod,
-    SharedNegativeList,
-    Status,
-)
+from ads.changes import AddNegativeKeywords, Evidence, NegativeBasis, NegativeSpec, QueryEvidence
+from ads.entities import AccountStructure, MatchType, ReportPeriod, SharedNegativeList, Status
 from ads.errors import ReportFormatError
-from ads.keyword_matching import KeywordMatcher, keyword_problems, normalise
+from ads.keyword_matching import KeywordMatcher, keyword_problems, normalise, tokens
 from ads.limits import limit
+from tools.query_intent import Intent
 
 REQUIRED_COLUMNS = ("search_term", "campaign_id", "ad_group_id", "impressions", "clicks", "cost", "conversions")
 METRICS = ("impressions", "clicks", "cost", "conversions")
 # Connective words: an n-gram starting or ending with one says no more than the n-gram without it.
 CONNECTIVES = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "can",
-        "do",
-        "does",
-        "for",
-        "from",
-        "i",
-        "in",
-        "is",
-        "it",
-        "me",
-        "my",
-        "near",
-        "of",
-        "on",
-        "or",
-        "the",
-        "this",
-        "to",
-        "with",
-        "you",
-        "your",
-    ]
+    "a an and are as at be by can do does for from i in is it me my near of on or the this to with you your".split()
+)
+# The intent classes a business never pays for, each with the shared list its account-wide negatives go to.
+NEGATIVE_THEMES: dict[str, str] = {
+    Intent.COMPETITOR: "Competitors",
+    Intent.JOBS: "Jobs",
+    Intent.FREE: "Free and grants",
+    Intent.DIY: "DIY and parts",
+    Intent.INFORMATIONAL: "Informational",
+    Intent.NOT_OFFERED: "Not offered",
+    Intent.OUT_OF_AREA: "Out of area",
+    Intent.OTHER_LANGUAGE: "Other languages",
+    Intent.EXISTING_CUSTOMER: "Existing customers",
+    Intent.ADULT_UNRELATED: "Adult and unrelated",
+}
+NO_CONVERSIONS_NOTICE = (
+    "the search-term report has no conversions column: negatives rest on what the searches mean (intent) "
+    "alone, and none is proposed on performance"
 )
 Level = Literal["campaign", "ad_group", "shared_list"]
 
 
 class NegativeMiningSettings(BaseModel):
-    """Thresholds for calling a query or an n-gram waste."""
+    """How strong the evidence for a negative must be."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    cpa_multiple: float = Field(default=1.5, gt=0, description="Waste costs at least this × target CPA.")
-    significance: float = Field(
-        default=0.05,
-        gt=0,
-        lt=1,
-        description="Waste only if its clicks had less than this chance of bringing no conversion by bad luck.",
+    false_discovery_rate: float = Field(default=0.05, gt=0, lt=1, description="Benjamini-Hochberg level.")
+    prior_conversions: float = Field(default=2.0, gt=0, description="Prior strength, in conversions' worth.")
+    min_saving_cpa: float = Field(
+        default=1.0, ge=0, description="Expected spend saved, net of conversions lost, in values of a conversion."
     )
+    min_intent_confidence: float = Field(default=0.6, ge=0, le=1)
     max_ngram_words: int = Field(default=3, ge=1, le=5)
     min_ngram_queries: int = Field(default=2, ge=2, description="An n-gram in fewer queries is a query candidate.")
     max_blocks_listed: int = Field(default=50, ge=1, description="Blocked search terms stored per keyword.")
+    max_counter_evidence: int = Field(default=5, ge=0)
     shared_list_name: str = "adpilot negatives"
-
-
-class _Thresholds(BaseModel):
-    """From which spend, and below which log-chance of no conversion, something that converted nothing is waste."""
-
-    cost: float
-    log_p_zero: float
-
-    def reached(self, cost: np.ndarray | float, log_p_zero: np.ndarray | float) -> np.ndarray | bool:
-        return (cost >= self.cost) & (log_p_zero < self.log_p_zero)
 
 
 class _Target(BaseModel):
@@ -130,26 +108,46 @@ class _Target(BaseModel):
     target_name: str
 
 
+@dataclass
+class _Negative:
+    text: str
+    match_type: MatchType
+    basis: NegativeBasis
+    intent: str | None
+    blocks: np.ndarray  # text ids
+    reason: str = ""  # the classifier's, for one example query
+
+
 def mine_negatives(
     terms: pd.DataFrame,
     structure: AccountStructure,
     *,
+    intents: pd.DataFrame | None = None,
     period: ReportPeriod | None = None,
     target_cpa: int | None = None,
+    has_conversions: bool = True,
     settings: NegativeMiningSettings | None = None,
 ) -> list[AddNegativeKeywords]:
-    """Exact and phrase negatives for the report's waste, grouped into one change per target, biggest first."""
+    """Intent and performance negatives for the report, grouped into one change per target, biggest first.
+
+    `intents`: `classify_intents(...).intents` for these terms (search_term, intent, confidence, reason, cue);
+    without it only performance negatives are possible. `has_conversions` False: the report had no conversions
+    column, so its zeros mean nothing and only intent negatives are proposed."""
     settings = settings or NegativeMiningSettings()
     rows = search_term_rows(terms)
-    if rows.empty or rows["conversions"].sum() <= 0:
-        return []  # with no conversion anywhere, nothing tells waste from bad luck
-    if target_cpa is None:
-        target_cpa = round(rows["cost"].sum() / rows["conversions"].sum())
-    # log P(0 conversions) of each row's clicks at its campaign's conversion rate; sums over rows and queries.
-    campaigns = rows.groupby("campaign_id")[["clicks", "conversions"]].sum()
-    rate = (campaigns["conversions"] / campaigns["clicks"].where(campaigns["clicks"] > 0)).fillna(0)
-    rows["log_p_zero"] = rows["clicks"] * np.log1p(-rows["campaign_id"].map(rate).clip(upper=1 - 1e-12))
-    columns = [*METRICS, "log_p_zero"]
+    rows["conversion_value"] = (
+        pd.to_numeric(terms["conversion_value"], errors="coerce").fillna(0).to_numpy()
+        if "conversion_value" in terms.columns
+        else 0.0
+    )
+    if rows.empty:
+        return []
+    conversions = float(rows["conversions"].sum()) if has_conversions else 0.0
+    if not has_conversions:
+        rows["conversions"] = 0.0
+    value = _conversion_value(rows, target_cpa)
+    rows["expected"] = rows["clicks"] * _baseline_rates(rows, settings) if conversions > 0 else 0.0
+    columns = [*METRICS, "expected"]
 
     queries = rows.groupby("search_term", sort=False)[columns].sum()
     queries["text"] = [normalise(term) for term in queries.index]
@@ -159,30 +157,17 @@ def mine_negatives(
         return []
     queries["text_id"] = texts.index.get_indexer(queries["text"])
     rows["text_id"] = queries["text_id"].reindex(rows["search_term"]).fillna(-1).astype(np.int64).to_numpy()
+    classes = _text_intents(texts, queries, intents, settings)
 
-    bar = _Thresholds(cost=settings.cpa_multiple * target_cpa, log_p_zero=np.log(settings.significance))
-    candidates = [
-        *_ngram_candidates(texts, bar, settings),
-        *_query_candidates(texts, bar, _on_theme(texts, rows, structure)),
-    ]
-    if not candidates:
+    protected = _protected_texts(texts, structure, classes)
+    negatives = _intent_negatives(texts, classes, protected)
+    if conversions > 0 and value > 0:
+        negatives = _add_performance(negatives, texts, classes, rows, structure, protected, value, settings)
+    if not negatives:
         return []
-    matcher = KeywordMatcher(candidates, negative=True)
-    protected = _protected_texts(texts, structure)
-    # Also unsafe: blocking a plural/singular variant of a protected text ("boot" next to keyword "hiking
-    # boots"), since Google serves that variant on the keyword and the negative would then stop it.
-    unsafe = {
-        *matcher.pairs(protected)[1].tolist(),
-        *KeywordMatcher(candidates, negative=False).pairs(protected)[1].tolist(),
-    }
-    blocked_by = matcher.matched_by(list(texts.index))
-    chosen = _choose(candidates, blocked_by, unsafe, texts, bar)
-    if not chosen:
-        return []
-
-    targets = _place(chosen, blocked_by, rows, structure, settings)
-    report = _Report(queries, structure, period, int(target_cpa), settings)
-    return report.changes(candidates, blocked_by, targets)
+    targets = _place(negatives, rows, structure, settings)
+    report = _Report(queries, texts, rows, structure, period, value, has_conversions, settings)
+    return report.changes(negatives, targets)
 
 
 def search_term_rows(terms: pd.DataFrame) -> pd.DataFrame:
@@ -207,37 +192,229 @@ def search_term_rows(terms: pd.DataFrame) -> pd.DataFrame:
     return rows.reset_index(drop=True)
 
 
-def _ngram_candidates(
-    texts: pd.DataFrame, thresholds: _Thresholds, settings: NegativeMiningSettings
-) -> list[tuple[str, MatchType]]:
-    """Phrase candidates: n-grams with no conversion whose queries together pass the bar, shortest first."""
-    spent = texts[(texts["clicks"] > 0) | (texts["cost"] > 0) | (texts["conversions"] > 0)]
+def _conversion_value(rows: pd.DataFrame, target_cpa: int | None) -> float:
+    """What one conversion is worth: the target CPA, else the value per conversion, else the account's CPA."""
+    conversions = float(rows["conversions"].sum())
+    if target_cpa is not None:
+        return float(target_cpa)
+    if conversions <= 0:
+        return 0.0
+    values = float(rows["conversion_value"].sum())
+    # Conversion values are in currency units, costs in micros.
+    return values * 1_000_000 / conversions if values > 0 else float(rows["cost"].sum()) / conversions
+
+
+def _baseline_rates(rows: pd.DataFrame, settings: NegativeMiningSettings) -> np.ndarray:
+    """Per row, its campaign's conversion rate, shrunk towards the account's by `prior_conversions` conversions."""
+    account_rate = rows["conversions"].sum() / max(rows["clicks"].sum(), 1)
+    campaigns = rows.groupby("campaign_id")[["clicks", "conversions"]].sum()
+    weight = settings.prior_conversions / account_rate  # clicks that many conversions are worth
+    rate = (campaigns["conversions"] + weight * account_rate) / (campaigns["clicks"] + weight)
+    return rows["campaign_id"].map(rate).clip(upper=1 - 1e-9).to_numpy(float)
+
+
+def _text_intents(
+    texts: pd.DataFrame, queries: pd.DataFrame, intents: pd.DataFrame | None, settings: NegativeMiningSettings
+) -> pd.DataFrame:
+    """Per text: intent, cue and reason of its costliest query; intent "" where the classification is unsure."""
+    frame = pd.DataFrame({"intent": "", "cue": "", "reason": ""}, index=texts.index)
+    if intents is None or intents.empty:
+        return frame
+    judged = intents.set_index("search_term")
+    per_query = queries[["text", "cost"]].join(judged[["intent", "cue", "confidence", "reason"]], how="inner")
+    per_query = per_query.sort_values("cost", ascending=False, kind="stable").drop_duplicates("text")
+    per_query = per_query.set_index("text")
+    sure = per_query["confidence"] >= settings.min_intent_confidence
+    per_query.loc[~sure & (per_query["intent"] != Intent.BRAND), "intent"] = ""
+    frame.update(per_query[["intent", "cue", "reason"]].astype(str))
+    return frame
+
+
+def _protected_texts(texts: pd.DataFrame, structure: AccountStructure, classes: pd.DataFrame) -> list[str]:
+    """What no negative may block: converting and brand queries, brand terms, the account's own keywords."""
+    live_groups = {g.id for g in structure.ad_groups if g.status is not Status.REMOVED}
+    keywords = [
+        k.text
+        for k in structure.keywords
+        if k.status is not Status.REMOVED and (k.ad_group_id in live_groups or not structure.ad_groups)
+    ]
+    brand = texts.index[(classes["intent"] == Intent.BRAND).to_numpy()]
+    return [*texts.index[texts["conversions"] > 0], *brand, *structure.account.brand_terms, *keywords]
+
+
+def _safe(candidates: list[tuple[str, MatchType]], protected: list[str]) -> np.ndarray:
+    """Per candidate: blocks no protected text, nor a plural/singular variant of one (which Google serves on
+    the keyword, so that the negative would stop it)."""
+    unsafe = np.zeros(len(candidates), dtype=bool)
+    if candidates and protected:
+        unsafe[KeywordMatcher(candidates, negative=True).pairs(protected)[1]] = True
+        unsafe[KeywordMatcher(candidates, negative=False).pairs(protected)[1]] = True
+    return ~unsafe & np.array([not keyword_problems(text) for text, _ in candidates], dtype=bool)
+
+
+def _intent_negatives(texts: pd.DataFrame, classes: pd.DataFrame, protected: list[str]) -> list[_Negative]:
+    """The theme's cue as a phrase negative where safe, else an exact negative per unconverted query."""
+    spent = ((texts["clicks"] > 0) | (texts["cost"] > 0)).to_numpy()
+    wanted = classes["intent"].isin(list(NEGATIVE_THEMES)).to_numpy() & spent & (texts["conversions"] <= 0).to_numpy()
+    themed = classes[wanted].assign(text_id=np.flatnonzero(wanted))
+    if themed.empty:
+        return []
+    themed["phrase"] = [
+        normalise(cue) if cue and (intent != Intent.INFORMATIONAL or len(tokens(cue)) >= 2) else ""
+        for intent, cue in zip(themed["intent"], themed["cue"], strict=True)
+    ]
+    cues = themed.loc[themed["phrase"] != "", ["phrase", "intent"]].drop_duplicates("phrase")
+    phrases = [(text, MatchType.PHRASE) for text in cues["phrase"]]
+    safe = _safe(phrases, protected)
+    negatives: list[_Negative] = []
+    covered = np.zeros(len(texts), dtype=bool)
+    if phrases:
+        blocked_by = KeywordMatcher(phrases, negative=True).matched_by(list(texts.index))
+        for (text, match_type), intent, ok, blocks in zip(phrases, cues["intent"], safe, blocked_by, strict=True):
+            if ok and blocks.size:
+                reason = themed.loc[themed["phrase"] == text, "reason"].iloc[0]
+                negatives.append(_Negative(text, match_type, NegativeBasis.INTENT, str(intent), blocks, reason))
+                covered[blocks] = True
+    rest = themed[~covered[themed["text_id"].to_numpy()]]
+    exact = [(text, MatchType.EXACT) for text in rest.index]
+    for (text, match_type), ok, (intent, reason, text_id) in zip(
+        exact, _safe(exact, protected), rest[["intent", "reason", "text_id"]].itertuples(index=False), strict=True
+    ):
+        if ok:
+            ids = np.array([text_id], dtype=np.int64)
+            negatives.append(_Negative(text, match_type, NegativeBasis.INTENT, str(intent), ids, str(reason)))
+    return negatives
+
+
+class _Evidence(BaseModel):
+    """Per candidate: clicks, conversions, expected conversions at baseline, cost: the Bayesian decision."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    clicks: np.ndarray
+    conversions: np.ndarray
+    expected: np.ndarray
+    cost: np.ndarray
+
+    def saving(self, value: float, prior: float, conversions: np.ndarray | None = None) -> np.ndarray:
+        """Spend saved minus the expected value of the conversions lost, under the Beta posterior."""
+        x = self.conversions if conversions is None else conversions
+        lost = self.expected * (prior + x) / (prior + self.expected)
+        return np.asarray(self.cost - value * lost)
+
+    def p_values(self) -> np.ndarray:
+        """P(X <= x) for X ~ Poisson(expected): the chance of so few conversions at the baseline rate."""
+        return np.asarray(gammaincc(self.conversions + 1, np.maximum(self.expected, 1e-12)))
+
+
+def _candidate_evidence(texts: pd.DataFrame, members: list[np.ndarray]) -> _Evidence:
+    sizes = np.fromiter(map(len, members), dtype=np.int64, count=len(members))
+    owner = np.repeat(np.arange(len(members)), sizes)
+    ids = np.concatenate(members) if members else np.zeros(0, dtype=np.int64)
+    sums = {
+        column: np.bincount(owner, weights=texts[column].to_numpy(float)[ids], minlength=len(members))
+        for column in ("clicks", "conversions", "expected", "cost")
+    }
+    return _Evidence(**sums)
+
+
+def _ngram_members(texts: pd.DataFrame, settings: NegativeMiningSettings) -> tuple[list[str], list[np.ndarray]]:
+    """Each n-gram of 1-`max_ngram_words` words (not starting or ending with a connective) held by at least
+    `min_ngram_queries` texts that had clicks, and the ids of those texts."""
+    spent = np.flatnonzero((texts["clicks"] > 0).to_numpy())
     max_n = settings.max_ngram_words
     gram_sets = [
         {" ".join(words[i : i + n]) for n in range(1, max_n + 1) for i in range(len(words) - n + 1)}
-        for words in (text.split(" ") for text in spent.index)
+        for words in (text.split(" ") for text in texts.index.to_numpy()[spent])
     ]
     counts = np.fromiter(map(len, gram_sets), dtype=np.int64, count=len(gram_sets))
     codes, grams = pd.factorize(pd.Series(list(chain.from_iterable(gram_sets)), dtype=object))
-    per_gram = {
-        column: np.bincount(codes, weights=np.repeat(spent[column].to_numpy(float), counts), minlength=len(grams))
-        for column in ("cost", "conversions", "log_p_zero")
-    }
-    per_gram["queries"] = np.bincount(codes, minlength=len(grams))
-    table = pd.DataFrame(per_gram, index=pd.Index(grams, dtype=object))
-    words = table.index.str.count(" ") + 1
-    waste = (
-        (table["conversions"] <= 0)
-        & (table["queries"] >= settings.min_ngram_queries)
-        & thresholds.reached(table["cost"], table["log_p_zero"])
+    owners = np.repeat(spent, counts)
+    frequent = np.bincount(codes, minlength=len(grams)) >= settings.min_ngram_queries
+    frequent_ids = np.flatnonzero(frequent)
+    keep = np.array(
+        [
+            k
+            for k, words in zip(frequent_ids, (str(grams[k]).split(" ") for k in frequent_ids), strict=True)
+            if words[0] not in CONNECTIVES and words[-1] not in CONNECTIVES and len(grams[k]) >= 2
+        ],
+        dtype=np.int64,
     )
-    edges = table.index.str.split(" ")
-    connective = edges.str[0].isin(CONNECTIVES) | edges.str[-1].isin(CONNECTIVES) | (table.index.str.len() < 2)
-    table = table[waste & ~connective].assign(words=words[waste & ~connective])
-    table = table.rename_axis("gram").sort_values(
-        ["words", "cost", "queries", "gram"], ascending=[True, False, False, True]
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(grams) + 1))
+    return [str(grams[k]) for k in keep], [owners[order[bounds[k] : bounds[k + 1]]] for k in keep]
+
+
+def _add_performance(
+    negatives: list[_Negative],
+    texts: pd.DataFrame,
+    classes: pd.DataFrame,
+    rows: pd.DataFrame,
+    structure: AccountStructure,
+    protected: list[str],
+    value: float,
+    settings: NegativeMiningSettings,
+) -> list[_Negative]:
+    """Performance candidates tested together (BH); themes that pass turn their intent negatives into `both`."""
+    grams, gram_members = _ngram_members(texts, settings)
+    on_theme = _on_theme(texts, rows, structure)
+    query_ids = np.flatnonzero(((texts["clicks"] > 0) & ~on_theme).to_numpy())
+    themes = [t for t in NEGATIVE_THEMES if (classes["intent"] == t).any()]
+    theme_members = [np.flatnonzero((classes["intent"] == t).to_numpy()) for t in themes]
+    candidates = [
+        *((gram, MatchType.PHRASE) for gram in grams),
+        *((text, MatchType.EXACT) for text in texts.index.to_numpy()[query_ids]),
+    ]
+    members = [*gram_members, *(np.array([t]) for t in query_ids), *theme_members]
+    evidence = _candidate_evidence(texts, members)
+    prior, q = settings.prior_conversions, settings.false_discovery_rate
+    bar = settings.min_saving_cpa * value
+    # Could pass at all, whatever its conversions: the p-value at zero and the saving at zero (Tarone).
+    testable = (np.exp(-evidence.expected) <= q) & (evidence.saving(value, prior, np.zeros(len(members))) >= bar)
+    passed = np.zeros(len(members), dtype=bool)
+    if testable.any():
+        adjusted = false_discovery_control(evidence.p_values()[testable], method="bh")
+        passed[np.flatnonzero(testable)] = (adjusted <= q) & (evidence.saving(value, prior)[testable] >= bar)
+    proven_themes = {t for t, ok in zip(themes, passed[len(candidates) :], strict=True) if ok}
+
+    blocked = np.zeros(len(texts), dtype=bool)
+    existing: dict[tuple[str, MatchType], _Negative] = {}
+    for negative in negatives:
+        if negative.intent in proven_themes:
+            negative.basis = NegativeBasis.BOTH
+        blocked[negative.blocks] = True
+        existing[(negative.text, negative.match_type)] = negative
+    winners = np.flatnonzero(passed[: len(candidates)])
+    if not winners.size:
+        return negatives
+    chosen = [candidates[i] for i in winners]
+    safe = _safe(chosen, protected)
+    blocked_by = KeywordMatcher(chosen, negative=True).matched_by(list(texts.index))
+    # Shortest first, costliest first: a longer n-gram or a query is kept only for waste not yet blocked.
+    order = sorted(
+        range(len(chosen)),
+        key=lambda i: (chosen[i][1] is MatchType.EXACT, len(chosen[i][0].split()), -float(evidence.cost[winners[i]])),
     )
-    return [(gram, MatchType.PHRASE) for gram in table.index if not keyword_problems(gram)]
+    for i in order:
+        if (same := existing.get(chosen[i])) is not None:
+            same.basis = NegativeBasis.BOTH
+            continue
+        ids = blocked_by[i]
+        if not ids.size or blocked[ids].all():
+            continue
+        if safe[i]:
+            blocked[ids] = True
+            negatives.append(_Negative(chosen[i][0], chosen[i][1], NegativeBasis.PERFORMANCE, None, ids))
+            continue
+        # It would block a converting query: its theme's evidence stands, the narrower exact negatives carry it.
+        rest = ids[~blocked[ids] & (texts["conversions"].to_numpy()[ids] <= 0)]
+        exact = [(texts.index[t], MatchType.EXACT) for t in rest]
+        for (text, match_type), text_id, ok in zip(exact, rest, _safe(exact, protected), strict=True):
+            if not ok:
+                continue
+            blocked[text_id] = True
+            negatives.append(_Negative(text, match_type, NegativeBasis.PERFORMANCE, None, np.array([text_id])))
+    return negatives
 
 
 def _on_theme(texts: pd.DataFrame, rows: pd.DataFrame, structure: AccountStructure) -> np.ndarray:
@@ -255,59 +432,14 @@ def _on_theme(texts: pd.DataFrame, rows: pd.DataFrame, structure: AccountStructu
     return on_theme
 
 
-def _query_candidates(
-    texts: pd.DataFrame, thresholds: _Thresholds, on_theme: np.ndarray
-) -> list[tuple[str, MatchType]]:
-    waste = (texts["conversions"] <= 0) & thresholds.reached(texts["cost"], texts["log_p_zero"]) & ~on_theme
-    ordered = texts[waste].sort_values("cost", ascending=False, kind="stable")
-    return [(text, MatchType.EXACT) for text in ordered.index if not keyword_problems(text)]
-
-
-def _protected_texts(texts: pd.DataFrame, structure: AccountStructure) -> list[str]:
-    """What no negative may block: converting queries, brand terms, the account's own keywords."""
-    live_groups = {g.id for g in structure.ad_groups if g.status is not Status.REMOVED}
-    keywords = [
-        k.text
-        for k in structure.keywords
-        if k.status is not Status.REMOVED and (k.ad_group_id in live_groups or not structure.ad_groups)
-    ]
-    return [*texts.index[texts["conversions"] > 0], *structure.account.brand_terms, *keywords]
-
-
-def _choose(
-    candidates: Sequence[tuple[str, MatchType]],
-    blocked_by: list[np.ndarray],
-    unsafe: set[int],
-    texts: pd.DataFrame,
-    bar: _Thresholds,
-) -> list[int]:
-    """Safe candidates in order, each kept only if the waste it adds to those kept so far passes the bar."""
-    cost, log_p_zero = texts["cost"].to_numpy(float), texts["log_p_zero"].to_numpy(float)
-    blocked = np.zeros(len(texts), dtype=bool)
-    chosen = []
-    for index in range(len(candidates)):
-        if index in unsafe:
-            continue
-        ids = blocked_by[index]
-        new = ids[~blocked[ids]]
-        if new.size and bar.reached(cost[new].sum(), log_p_zero[new].sum()):
-            chosen.append(index)
-            blocked[ids] = True
-    return chosen
-
-
 def _place(
-    chosen: list[int],
-    blocked_by: list[np.ndarray],
-    rows: pd.DataFrame,
-    structure: AccountStructure,
-    settings: NegativeMiningSettings,
+    negatives: list[_Negative], rows: pd.DataFrame, structure: AccountStructure, settings: NegativeMiningSettings
 ) -> dict[int, _Target]:
-    """Where each chosen negative goes, from the campaigns and ad groups its queries ran in."""
+    """Where each negative goes, from the campaigns and ad groups its queries ran in."""
     pairs = pd.DataFrame(
         {
-            "candidate": np.repeat(chosen, [blocked_by[c].size for c in chosen]),
-            "text_id": np.concatenate([blocked_by[c] for c in chosen]),
+            "candidate": np.repeat(np.arange(len(negatives)), [n.blocks.size for n in negatives]),
+            "text_id": np.concatenate([n.blocks for n in negatives]),
         }
     )
     ran_in = pairs.merge(rows[["text_id", "campaign_id", "ad_group_id"]].drop_duplicates(), on="text_id")
@@ -325,10 +457,12 @@ def _place(
             groups_per_campaign[group.campaign_id] += 1
 
     targets: dict[int, _Target] = {}
-    shared: list[int] = []
+    shared: dict[str, list[int]] = defaultdict(list)  # list name -> negatives
     for candidate, where in spread.iterrows():
+        negative = negatives[int(candidate)]
         if where["campaigns"] > 1 or where["campaign_id"] == "":
-            shared.append(int(candidate))
+            name = NEGATIVE_THEMES.get(negative.intent or "", settings.shared_list_name)
+            shared[name].append(int(candidate))
         elif where["ad_groups"] == 1 and where["ad_group_id"] and groups_per_campaign[where["campaign_id"]] > 1:
             targets[int(candidate)] = _Target(
                 level="ad_group", target_id=where["ad_group_id"], target_name=group_names.get(where["ad_group_id"], "")
@@ -340,70 +474,91 @@ def _place(
                 target_name=campaign_names.get(where["campaign_id"], ""),
             )
     if shared:
-        campaigns = set(ran_in.loc[ran_in["candidate"].isin(shared), "campaign_id"])
-        targets |= _shared_targets(shared, campaigns, structure, settings)
+        targets |= _shared_targets(shared, ran_in, structure, settings)
     return targets
 
 
 def _shared_targets(
-    shared: list[int], campaigns: set[str], structure: AccountStructure, settings: NegativeMiningSettings
+    shared: dict[str, list[int]], ran_in: pd.DataFrame, structure: AccountStructure, settings: NegativeMiningSettings
 ) -> dict[int, _Target]:
-    """The existing list used by most of the waste's campaigns, then new lists while the account may hold them."""
-    capacity, max_lists = limit("shared_negative_list_max_keywords"), limit("shared_negative_lists_per_account")
+    """Per list name: the existing list of that name (for performance waste: the one most of its campaigns use),
+    then new lists of that name while the account may hold more lists."""
+    capacity = limit("shared_negative_list_max_keywords")
+    free_lists = limit("shared_negative_lists_per_account") - len(structure.shared_lists)
     held: defaultdict[str, int] = defaultdict(int)
     for negative in structure.negatives:
         if negative.level == "shared_list":
             held[negative.owner_id] += 1
-
-    def preference(shared_list: SharedNegativeList) -> tuple[int, bool]:
-        return len(campaigns & set(shared_list.campaign_ids)), shared_list.name == settings.shared_list_name
-
-    lists: list[tuple[_Target, int]] = []
-    if structure.shared_lists:
-        best = max(structure.shared_lists, key=preference)
-        lists.append((_Target(level="shared_list", target_id=best.id, target_name=best.name), capacity - held[best.id]))
-    for number in range(max_lists - len(structure.shared_lists)):
-        name = settings.shared_list_name if number == 0 else f"{settings.shared_list_name} {number + 1}"
-        lists.append((_Target(level="shared_list", target_id="", target_name=name), capacity))
     targets: dict[int, _Target] = {}
-    remaining = iter(shared)
-    for target, room in lists:
-        for candidate in (c for _, c in zip(range(max(room, 0)), remaining, strict=False)):
-            targets[candidate] = target
+    for name, candidates in shared.items():
+        campaigns = set(ran_in.loc[ran_in["candidate"].isin(candidates), "campaign_id"])
+
+        def preference(shared_list: SharedNegativeList, campaigns: set[str] = campaigns) -> tuple[int, bool]:
+            return len(campaigns & set(shared_list.campaign_ids)), shared_list.name == settings.shared_list_name
+
+        named = [s for s in structure.shared_lists if normalise(s.name) == normalise(name)]
+        if not named and name == settings.shared_list_name and structure.shared_lists:
+            named = [max(structure.shared_lists, key=preference)]
+        lists = [
+            (_Target(level="shared_list", target_id=s.id, target_name=s.name), capacity - held[s.id]) for s in named
+        ]
+        remaining = iter(candidates)
+        number = 0
+        while True:
+            for target, room in lists:
+                for candidate in (c for _, c in zip(range(max(room, 0)), remaining, strict=False)):
+                    targets[candidate] = target
+            lists = []
+            if free_lists <= 0 or all(c in targets for c in candidates):
+                break
+            number += 1
+            free_lists -= 1
+            lists = [
+                (
+                    _Target(level="shared_list", target_id="", target_name=name if number == 1 else f"{name} {number}"),
+                    capacity,
+                )
+            ]
     return targets  # beyond 20 full lists the rest stays unplaced: 100,000 negatives is not a proposal
 
 
 class _Report:
-    """Turns chosen negatives and their targets into changes with evidence and plain-words rationale."""
+    """Turns negatives and their targets into changes with evidence and a rationale saying only what the data does."""
 
     def __init__(
         self,
         queries: pd.DataFrame,
+        texts: pd.DataFrame,
+        rows: pd.DataFrame,
         structure: AccountStructure,
         period: ReportPeriod | None,
-        target_cpa: int,
+        value: float,
+        has_conversions: bool,
         settings: NegativeMiningSettings,
     ) -> None:
         self.queries = queries.sort_values("cost", ascending=False, kind="stable")
         self.by_text = self.queries.groupby("text_id", sort=False).indices
+        self.texts = texts
+        self.rows = rows[["text_id", "campaign_id"]]
         self.structure = structure
         self.period = period
-        self.target_cpa = target_cpa
+        self.value = value
+        self.has_conversions = has_conversions
         self.settings = settings
         self.existing = {(n.level, n.owner_id, normalise(n.text), n.match_type) for n in structure.negatives}
+        converting = np.flatnonzero((texts["conversions"] > 0).to_numpy())
+        self.converting_by_word: dict[str, list[int]] = defaultdict(list)
+        for text_id in converting:
+            for word in set(texts.index[text_id].split(" ")) - CONNECTIVES:
+                self.converting_by_word[word].append(int(text_id))
 
-    def changes(
-        self, candidates: Sequence[tuple[str, MatchType]], blocked_by: list[np.ndarray], targets: dict[int, _Target]
-    ) -> list[AddNegativeKeywords]:
-        per_target: dict[_Target, list[int]] = defaultdict(list)
-        for candidate, target in targets.items():
-            text, match_type = candidates[candidate]
-            if (target.level, target.target_id, text, match_type) not in self.existing:
-                per_target[target].append(candidate)
-        changes = [
-            self._change(target, [(candidates[c], blocked_by[c]) for c in chosen])
-            for target, chosen in per_target.items()
-        ]
+    def changes(self, negatives: list[_Negative], targets: dict[int, _Target]) -> list[AddNegativeKeywords]:
+        per_target: dict[_Target, list[_Negative]] = defaultdict(list)
+        for index, target in targets.items():
+            negative = negatives[index]
+            if (target.level, target.target_id, negative.text, negative.match_type) not in self.existing:
+                per_target[target].append(negative)
+        changes = [self._change(target, chosen) for target, chosen in per_target.items()]
         return sorted(
             changes, key=lambda change: (-change.evidence.metrics["cost"], change.target_id, change.target_name)
         )
@@ -414,8 +569,8 @@ class _Report:
         positions = np.concatenate([self.by_text[t] for t in text_ids.tolist() if t in self.by_text])
         return self.queries.iloc[np.sort(positions)]  # sorted positions keep the cost order
 
-    def _evidence(self, blocked: pd.DataFrame) -> tuple[QueryEvidence, ...]:
-        top = blocked.head(self.settings.max_blocks_listed)
+    def _evidence(self, blocked: pd.DataFrame, limit_to: int) -> tuple[QueryEvidence, ...]:
+        top = blocked.head(limit_to)
         return tuple(
             QueryEvidence(
                 search_term=term,
@@ -427,15 +582,42 @@ class _Report:
             for term, row in zip(top.index, top.itertuples(index=False), strict=False)
         )
 
-    def _change(self, target: _Target, keywords: list[tuple[tuple[str, MatchType], np.ndarray]]) -> AddNegativeKeywords:
+    def _counter_evidence(self, negative: _Negative) -> tuple[QueryEvidence, ...]:
+        """Converting queries (it does not block them) that hold at least half of its content words: most words
+        shared, then most conversions, first."""
+        words = set(negative.text.split(" ")) - CONNECTIVES
+        shared = Counter(t for word in words for t in self.converting_by_word.get(word, ()))
+        needed = max(1, (len(words) + 1) // 2)
+        ids = [t for t, n in shared.items() if n >= needed]
+        if not ids or not self.settings.max_counter_evidence:
+            return ()
+        found = self.texts.iloc[ids].assign(shared=[shared[t] for t in ids], text_id=ids)
+        found = found.sort_values(["shared", "conversions", "cost"], ascending=False, kind="stable")
+        top = found["text_id"].to_numpy()[: self.settings.max_counter_evidence]
+        queries = self._blocked_queries(top).sort_values(["conversions", "cost"], ascending=False, kind="stable")
+        return self._evidence(queries, self.settings.max_counter_evidence)
+
+    def _change(self, target: _Target, negatives: list[_Negative]) -> AddNegativeKeywords:
         specs, costs = [], []
-        for (text, match_type), text_ids in keywords:
-            blocked = self._blocked_queries(text_ids)
-            specs.append(NegativeSpec(text=text, match_type=match_type, blocks=self._evidence(blocked)))
+        for negative in negatives:
+            blocked = self._blocked_queries(negative.blocks)
+            specs.append(
+                NegativeSpec(
+                    text=negative.text,
+                    match_type=negative.match_type,
+                    basis=negative.basis,
+                    intent=negative.intent,
+                    blocks=self._evidence(blocked, self.settings.max_blocks_listed),
+                    counter_evidence=self._counter_evidence(negative),
+                )
+            )
             costs.append(int(blocked["cost"].sum()))
         order = sorted(range(len(specs)), key=lambda i: -costs[i])
-        specs, costs = [specs[i] for i in order], [costs[i] for i in order]
-        everything = self._blocked_queries(np.unique(np.concatenate([ids for _, ids in keywords])))
+        specs, costs, negatives = [specs[i] for i in order], [costs[i] for i in order], [negatives[i] for i in order]
+        ids = np.unique(np.concatenate([n.blocks for n in negatives]))
+        everything = self._blocked_queries(ids)
+        blocked_texts = self.texts.iloc[ids]
+        expected = float(blocked_texts["expected"].sum())
         metrics = {
             "keywords": float(len(specs)),
             "blocked_terms": float(len(everything)),
@@ -443,50 +625,79 @@ class _Report:
             "clicks": float(everything["clicks"].sum()),
             "impressions": float(everything["impressions"].sum()),
             "conversions": float(everything["conversions"].sum()),
-            "target_cpa": float(self.target_cpa),
         }
-        chance = float(np.exp(everything["log_p_zero"].sum()))
+        if self.has_conversions and self.value > 0:
+            metrics["value_per_conversion"] = round(self.value)
+            metrics["expected_conversions"] = round(expected, 2)
         return AddNegativeKeywords(
             account=self.structure.account.name,
             level=target.level,
             target_id=target.target_id,
             target_name=target.target_name,
             keywords=tuple(specs),
-            rationale=self._rationale(target, specs, costs, metrics, chance),
+            rationale=self._rationale(target, negatives, costs, metrics, ids),
             evidence=Evidence(
                 period_start=self.period.start.isoformat() if self.period else None,
                 period_end=self.period.end.isoformat() if self.period else None,
                 metrics=metrics,
-                queries=self._evidence(everything),
+                queries=self._evidence(everything, self.settings.max_blocks_listed),
             ),
         )
 
     def _rationale(
-        self, target: _Target, specs: list[NegativeSpec], costs: list[int], metrics: dict[str, float], chance: float
+        self,
+        target: _Target,
+        negatives: list[_Negative],
+        costs: list[int],
+        metrics: dict[str, float],
+        text_ids: np.ndarray,
     ) -> str:
         money = self.structure.account.money
+        campaigns = set(self.rows.loc[self.rows["text_id"].isin(text_ids), "campaign_id"]) - {""}
+        new = "" if target.target_id else " (a new list)"
         where = {
-            "shared_list": f"the shared negative list '{target.target_name}'"
-            + ("" if target.target_id else " (a new list)")
-            + ", because this waste ran in several campaigns",
+            "shared_list": f"the shared negative list '{target.target_name}'{new}, "
+            + (
+                f"because these searches ran in {len(campaigns)} campaigns"
+                if len(campaigns) > 1
+                else "because the report does not say which campaign they ran in"
+            ),
             "campaign": f"campaign '{target.target_name or target.target_id}'",
             "ad_group": f"ad group '{target.target_name or target.target_id}'",
         }[target.level]
         when = f" between {self.period.start} and {self.period.end}" if self.period else ""
-        biggest = ", ".join(f"{_label(spec)} ({money(cost)})" for spec, cost in zip(specs[:3], costs[:3], strict=False))
-        return (
-            f"Add {len(specs)} negative keyword(s) to {where}. The {int(metrics['blocked_terms'])} search terms they "
-            f"block cost {money(int(metrics['cost']))} for {int(metrics['clicks'])} clicks{when} and brought no "
-            f"conversion, while the account paid {money(self.target_cpa)} per conversion; at their campaigns' "
-            f"conversion rates, that many clicks bring none by bad luck {_percent(chance)} of the time. "
-            f"Biggest: {biggest}. "
-            f"None of them blocks a search term that converted, a brand term or one of your keywords."
-        )
+        parts = [
+            f"Add {len(negatives)} negative keyword(s) to {where}. The {int(metrics['blocked_terms'])} search terms "
+            f"they block cost {money(int(metrics['cost']))} for {int(metrics['clicks'])} clicks{when}"
+        ]
+        if self.has_conversions:
+            parts[0] += f" and brought {metrics['conversions']:g} conversions"
+            if "expected_conversions" in metrics:
+                worth = money(int(metrics["value_per_conversion"]))
+                parts[0] += (
+                    ", where the conversion rate of their campaigns would have brought about "
+                    f"{metrics['expected_conversions']:g} (a conversion is worth {worth})"
+                )
+        parts[0] += "."
+        themes = sorted({n.intent for n in negatives if n.intent})
+        if themes:
+            labels = ", ".join(t.replace("_", " ") for t in themes)
+            example = next(n for n in negatives if n.intent)
+            parts.append(f"By what the searches mean: {labels} (for example {_label(example)}: {example.reason}).")
+        proven = [n for n in negatives if n.basis in (NegativeBasis.PERFORMANCE, NegativeBasis.BOTH)]
+        if proven:
+            parts.append(
+                f"{len(proven)} of them also rest on performance: far fewer conversions than expected, "
+                f"tested together with every other candidate at a {self.settings.false_discovery_rate:.0%} "
+                "false-discovery rate, and the spend saved outweighs the expected conversions lost."
+            )
+        if not self.has_conversions:
+            parts.append("The report has no conversions column, so they rest on intent alone.")
+        biggest = ", ".join(f"{_label(n)} ({money(cost)})" for n, cost in zip(negatives[:3], costs[:3], strict=False))
+        parts.append(f"Biggest: {biggest}.")
+        parts.append("None of them blocks a search term that converted, a brand search or one of your keywords.")
+        return " ".join(parts)
 
 
-def _percent(chance: float) -> str:
-    return "under 0.1 %" if chance < 0.001 else f"{chance:.1%}".replace("%", " %")
-
-
-def _label(spec: NegativeSpec) -> str:
-    return f"[{spec.text}]" if spec.match_type is MatchType.EXACT else f'"{spec.text}"'
+def _label(negative: _Negative) -> str:
+    return f"[{negative.text}]" if negative.match_type is MatchType.EXACT else f'"{negative.text}"'

@@ -227,7 +227,7 @@ def query_languages(queries: Iterable[str]) -> Counter[str]:
 # ---- names: brand and competitors ---------------------------------------------------------------
 
 
-NameMatch = tuple[str, str, float]  # the name, how the query names it, a score 0-1
+NameMatch = tuple[str, str, float, str]  # the name, how the query names it, a score 0-1, the words it used
 
 
 class NameMatcher:
@@ -247,7 +247,7 @@ class NameMatcher:
         for size in self.phrase_sizes:
             for i in range(len(words) - size + 1):
                 if name := self.phrases.get(words[i : i + size]):
-                    return name, "names", 1.0
+                    return name, "names", 1.0, " ".join(words[i : i + size])
         for size in self.sizes:
             for i in range(len(words) - size + 1):
                 window = "".join(words[i : i + size])
@@ -255,7 +255,8 @@ class NameMatcher:
                 if name is None and size == 1 and window.startswith(self.prefixes):
                     name = next(n for c, n in self.fuzzy if window.startswith(c))
                 if name:
-                    return name, f'"{" ".join(words[i : i + size])}" is a spacing variant of', 0.9
+                    shown = " ".join(words[i : i + size])
+                    return name, f'"{shown}" is a spacing variant of', 0.9, shown
         return None
 
     def find_all(self, queries: Sequence[Phrase]) -> list[NameMatch | None]:
@@ -286,7 +287,7 @@ class NameMatcher:
             if window[:1] == compact[:1] and ratio > best.get(query, (0.0, "", ""))[0] and not is_common_word(window):
                 best[query] = (ratio, name, shown)
         for query, (ratio, name, shown) in best.items():
-            found[query] = (name, f'"{shown}" looks like a misspelling of', round(0.85 * ratio / 100, 2))
+            found[query] = (name, f'"{shown}" looks like a misspelling of', round(0.85 * ratio / 100, 2), shown)
         return found
 
 
@@ -354,7 +355,8 @@ def infer_competitors(
 
 
 class IntentClassification(BaseModel):
-    """One row per distinct search term: `search_term`, `intent`, `offer`, `confidence`, `reason`."""
+    """One row per distinct search term: `search_term`, `intent`, `offer`, `confidence`, `reason`, and `cue`: the
+    query's words that decided it (empty when the whole query did, as for another language or an offer)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -370,6 +372,7 @@ class _Judgement:
     confidence: float
     reason: str
     offer: str = ""
+    cue: str = ""  # the words of the query that decided it, when a few words did ("park ranger", a city's name)
 
 
 class _Classifier:
@@ -426,25 +429,34 @@ class _Classifier:
 
     def _theme(self, words: Phrase) -> _Judgement | None:
         found = find_phrases(words, self.cues, self.cue_lengths)
-        hits: list[Cue] = [cue for _, phrase in found for cue in self.cues[phrase]]
+        hits: list[tuple[Cue, str]] = [(cue, " ".join(phrase)) for _, phrase in found for cue in self.cues[phrase]]
         for word in words:
             hits.extend(
-                cue for head, cue in self.lexicons.compound_heads if word.endswith(head) and len(word) >= len(head) + 3
+                (cue, word)
+                for head, cue in self.lexicons.compound_heads
+                if word.endswith(head) and len(word) >= len(head) + 3
             )
         # "free roof inspection" is a lead as much as "free inspection": an exception holds in any order.
         present = set(words)
-        hits = [cue for cue in hits if not any(set(p) <= present for p in self.lexicons.unless.get(cue.theme, ()))]
+        hits = [hit for hit in hits if not any(set(p) <= present for p in self.lexicons.unless.get(hit[0].theme, ()))]
         if not hits:
             return None
-        cue = min(hits, key=lambda c: (THEME_ORDER.index(c.theme), -c.confidence))
+        cue, shown = min(hits, key=lambda hit: (THEME_ORDER.index(hit[0].theme), -hit[0].confidence))
         label = cue.theme.value.replace("_", " ")
-        return _Judgement(cue.theme, cue.confidence, f'matched "{cue.text}" ({label} lexicon, {cue.language})')
+        return _Judgement(
+            cue.theme, cue.confidence, f'matched "{cue.text}" ({label} lexicon, {cue.language})', cue=shown
+        )
 
     def _not_offered(self, words: Phrase) -> _Judgement | None:
         variants = tuple(map(close_variant, words))
         for text, phrase in self.not_offered:
             if phrase and contains_phrase(variants, phrase):
-                return _Judgement(Intent.NOT_OFFERED, 0.9, f'names "{text}", which the profile says is not offered')
+                return _Judgement(
+                    Intent.NOT_OFFERED,
+                    0.9,
+                    f'names "{text}", which the profile says is not offered',
+                    cue=" ".join(tokens(text)),
+                )
         return None
 
     def _language(self, words: Phrase) -> _Judgement | None:
@@ -469,23 +481,26 @@ class _Classifier:
     def _area(self, words: Phrase) -> _Judgement | None:
         if not self.profile.locations:
             return None
-        named = [self.places[phrase] for _, phrase in find_phrases(words, self.places, self.place_lengths)]
+        found = find_phrases(words, self.places, self.place_lengths)
+        named = [self.places[phrase] for _, phrase in found]
         if not named or any(self._is_served(place) for place in named):
             return None
         place = named[0]
         confidence = 0.65 if place.abbreviation else 0.85
-        return _Judgement(Intent.OUT_OF_AREA, confidence, f'names "{place.name}", not a served location')
+        return _Judgement(
+            Intent.OUT_OF_AREA, confidence, f'names "{place.name}", not a served location', cue=" ".join(found[0][1])
+        )
 
     def _is_served(self, place: Place) -> bool:
         return bool({place.name, place.region, place.country} & self.served) or place.name in self.around_served
 
     def _names(self, words: Phrase, brand: NameMatch | None, competitor: NameMatch | None) -> _Judgement | None:
         if brand:
-            name, how, score = brand
-            return _Judgement(Intent.BRAND, round(0.95 * score, 2), f'{how} the brand "{name}"')
+            name, how, score, shown = brand
+            return _Judgement(Intent.BRAND, round(0.95 * score, 2), f'{how} the brand "{name}"', cue=shown)
         if competitor:
-            name, how, score = competitor
-            return _Judgement(Intent.COMPETITOR, round(0.9 * score, 2), f'{how} the competitor "{name}"')
+            name, how, score, shown = competitor
+            return _Judgement(Intent.COMPETITOR, round(0.9 * score, 2), f'{how} the competitor "{name}"', cue=shown)
         for word in words:
             if inferred := self.inferred.get(word):
                 return _Judgement(
@@ -493,6 +508,7 @@ class _Classifier:
                     0.7,
                     f'"{word}" looks like another brand ({inferred.queries} queries with offer words, not a '
                     "dictionary word)",
+                    cue=word,
                 )
         return None
 
@@ -599,6 +615,7 @@ def classify_intents(
             "offer": [j.offer for j in judged],
             "confidence": [j.confidence for j in judged],
             "reason": [j.reason for j in judged],
+            "cue": [j.cue for j in judged],
         }
     )
     return IntentClassification(

@@ -11,6 +11,7 @@ import hashlib
 import importlib.resources
 import json
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
@@ -19,7 +20,7 @@ import pandas as pd
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, ConfigDict, Field
 
-from ads.account import AdAccount
+from ads.account import AdAccount, ImportedSearchTerms
 from ads.account_plan import AccountPlan, AdvertiserProfile
 from ads.changes import Change
 from ads.entities import AccountStructure, ReportPeriod
@@ -27,7 +28,7 @@ from tools import account_reports
 from tools.account_reports import Window
 from tools.ad_groups import propose_ad_groups
 from tools.creatives import CopyWriter, propose_creative_variants
-from tools.negatives import mine_negatives
+from tools.negatives import NO_CONVERSIONS_NOTICE, mine_negatives
 from tools.pacing import PacingReport, pace_budgets, propose_budget_changes
 from tools.query_clusters import ClusteringResult, cluster_queries
 from tools.query_intent import IntentClassification, classify_intents, summarise_intents
@@ -122,6 +123,20 @@ class ToolContext:
             return self.intent_judge(result, self.search_terms(period), profile) if self.intent_judge else result
 
         return self._cached(("intents", period), load)
+
+    def search_terms_have_conversions(self) -> bool:
+        """False when an imported report had no conversions column (the platforms' APIs always report them)."""
+        return not isinstance(self.account, ImportedSearchTerms) or self.account.search_terms_have_conversions()
+
+    def search_term_period(self, window: ReportPeriod) -> ReportPeriod | None:
+        """What the search terms really cover within `window`: an imported report's own period, else the window."""
+        if not isinstance(self.account, ImportedSearchTerms):
+            return window
+        covered = self.account.search_term_period()
+        if covered is None:
+            return window
+        start, end = max(covered.start, window.start), min(covered.end, window.end)
+        return ReportPeriod(start=start, end=end) if start <= end else None
 
     def pacing(self) -> PacingReport:
         # Pacing needs the whole month so far plus a week of run-rate, which may reach into last month.
@@ -324,7 +339,13 @@ def _clusters(ctx: ToolContext, args: ClusterArgs) -> ToolResult:
 def _negatives(ctx: ToolContext, args: NegativeArgs) -> ToolResult:
     period = args.window.period(ctx.today)
     terms = ctx.search_terms(period)
-    changes = mine_negatives(terms, ctx.structure(), period=period)
+    intents = ctx.intents(period)
+    has_conversions = ctx.search_terms_have_conversions()
+    notices = [*intents.notices] + ([] if has_conversions else [NO_CONVERSIONS_NOTICE])
+    evidence_period = ctx.search_term_period(period)
+    changes = mine_negatives(
+        terms, ctx.structure(), intents=intents.intents, period=evidence_period, has_conversions=has_conversions
+    )
     if args.campaign:
         wanted = set(account_reports.find_campaigns(ctx.structure(), args.campaign))
         ad_group_campaign = {g.id: g.campaign_id for g in ctx.structure().ad_groups}
@@ -336,12 +357,18 @@ def _negatives(ctx: ToolContext, args: NegativeArgs) -> ToolResult:
     keywords = sum(len(c.keywords) for c in changes)
     wasted = sum(int(c.evidence.metrics.get("cost", 0)) for c in changes)
     shared = sum(len(c.keywords) for c in changes if c.level == "shared_list")
+    by_basis = Counter(k.basis.value for c in changes for k in c.keywords)
+    bases = ", ".join(f"{n} on {basis}" for basis, n in sorted(by_basis.items()))
+    when = f"between {evidence_period.start} and {evidence_period.end}" if evidence_period else "in the report"
     summary = (
         f"{keywords} negative keywords in {len(changes)} proposal(s) would block search terms that cost "
-        f"{ctx.money(wasted)} with no conversions between {period.start} and {period.end}"
+        f"{ctx.money(wasted)}{' with no conversions' if has_conversions else ''} {when}"
+        + (f" ({bases})" if bases else "")
         + (f"; {shared} of them go to a shared list and apply account-wide." if shared else ".")
     )
-    return ToolResult(tool="mine_negative_keywords", summary=summary, proposals=list(changes))
+    return ToolResult(
+        tool="mine_negative_keywords", summary=summary, data={"notices": notices}, proposals=list(changes)
+    )
 
 
 def _intents(ctx: ToolContext, args: IntentArgs) -> ToolResult:
