@@ -25,6 +25,7 @@ from tools import account_reports
 from tools.account_reports import Window
 from tools.ad_groups import propose_ad_groups
 from tools.creatives import CopyWriter, propose_creative_variants
+from tools.negative_routing import report_period, route_negatives
 from tools.negatives import mine_negatives
 from tools.pacing import PacingReport, pace_budgets, propose_budget_changes
 from tools.query_clusters import ClusteringResult, cluster_queries
@@ -277,6 +278,13 @@ def _negatives(ctx: ToolContext, args: NegativeArgs) -> ToolResult:
     period = args.window.period(ctx.today)
     terms = ctx.search_terms(period)
     changes = mine_negatives(terms, ctx.structure(), period=period)
+    changes += route_negatives(
+        terms,
+        ctx.structure(),
+        ctx.intents(period),
+        profile=ctx.profile(),
+        period=report_period(period, getattr(ctx.account, "search_term_period", lambda: None)()),
+    )
     if args.campaign:
         wanted = set(account_reports.find_campaigns(ctx.structure(), args.campaign))
         ad_group_campaign = {g.id: g.campaign_id for g in ctx.structure().ad_groups}
