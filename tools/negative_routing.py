@@ -3,8 +3,11 @@
 A specialist reads a search-term report for queries served in the wrong place, not only for waste:
 - **sculpting**: a query served by an ad group other than the one whose keywords fit it best (the keyword that
   holds most of the query's words, exact before phrase before broad, matched by `ads.keyword_matching`) gets an
-  exact negative in the serving ad group, so the better ad group serves it. Only when that ad group is live, in a
-  campaign of the same channel and not for another city, and the query converted nothing where it ran;
+  exact negative in the serving ad group, so the better ad group serves it. Only when a keyword of the serving ad
+  group also holds the query (else Google matched it by meaning, and how well it fits there is unknown), the
+  better ad group is live, in a campaign of the same channel and not for another city, none of the account's
+  negatives stops the query there, the query reads as on-offer or unknown (waste is `tools.negatives`' business)
+  and it converted nothing where it ran;
 - **geo campaigns**: a query naming a served city (profile `locations`, `data/gazetteer.yaml`) that ran in the
   campaign for another served city (campaigns named after a city) gets a phrase negative of the city in that
   campaign, or exact negatives of the queries when the phrase would block something it must not;
@@ -90,6 +93,7 @@ class _Report:
         rows["text"] = text_of.reindex(rows["search_term"]).to_numpy()
         rows = rows[rows["text"] != ""]
         self.texts = pd.Index(sorted(rows["text"].unique()))
+        self.text = np.array(self.texts, dtype=object)
         rows["text_id"] = self.texts.get_indexer(rows["text"])
         metrics = ["impressions", "clicks", "cost", "conversions"]
         self.served = rows.groupby(["text_id", "campaign_id", "ad_group_id"], as_index=False)[metrics].sum()
@@ -117,6 +121,9 @@ class _Report:
         self.served_places = _served_places(profile)
         self.cities = _campaign_cities(self)
         self.existing = {(n.level, n.owner_id, normalise(n.text), n.match_type) for n in structure.negatives}
+
+    def text_list(self, text_ids: np.ndarray | pd.Series) -> list[str]:
+        return self.text[np.asarray(text_ids, dtype=np.int64)].tolist()
 
     def campaign_name(self, campaign_id: str) -> str:
         campaign = self.campaigns.get(campaign_id)
@@ -165,7 +172,7 @@ class _Report:
             for n in negatives
         ]
         matcher = KeywordMatcher([(n.text, n.match_type) for n in negatives], negative=True)
-        query_index, negative_index = matcher.pairs([str(t) for t in self.texts[text_ids]])
+        query_index, negative_index = matcher.pairs(self.text_list(text_ids))
         return {
             (int(text_ids[q]), group) for q, n in zip(query_index, negative_index, strict=True) for group in reach[n]
         }
@@ -174,7 +181,7 @@ class _Report:
         top = frame.sort_values(["cost", "clicks"], ascending=False, kind="stable").head(limit)
         return tuple(
             QueryEvidence(
-                search_term=str(self.texts[row.text_id]),
+                search_term=self.text[row.text_id],
                 clicks=int(row.clicks),
                 impressions=int(row.impressions),
                 cost=int(row.cost),
@@ -216,7 +223,7 @@ def _fit(report: _Report, text_ids: np.ndarray) -> pd.DataFrame:
     """(text_id, ad_group_id, fit, keyword) for every live ad group a keyword of which matches the query."""
     keywords = report.keywords
     matcher = KeywordMatcher([(k.text, k.match_type) for k in keywords], negative=False)
-    query_index, keyword_index = matcher.pairs([str(t) for t in report.texts[text_ids]])
+    query_index, keyword_index = matcher.pairs(report.text_list(text_ids))
     fit = np.array([4 * len(tokens(k.text)) + MATCH_TIGHTNESS[k.match_type] for k in keywords], dtype=np.int64)
     pairs = pd.DataFrame(
         {
@@ -239,7 +246,9 @@ def _sculpt(report: _Report, settings: RoutingSettings) -> list[_Proposal]:
     runner_up = ranked.nth(1).set_index("text_id")["fit"]
     best = best[best["fit"] > runner_up.reindex(best.index).fillna(-1)]  # one ad group fits best, no tie
     frame = served.merge(fits[["text_id", "ad_group_id", "fit"]], on=["text_id", "ad_group_id"], how="left")
-    frame["fit"] = frame["fit"].fillna(0)
+    # Where none of the serving ad group's keywords holds the query, Google matched it by meaning (broad match,
+    # misspellings): how well it fits there is unknown, so it is not moved.
+    frame = frame[frame["fit"].notna()]
     frame = frame.join(best.add_prefix("best_"), on="text_id", how="inner")
     frame = frame[(frame["best_ad_group_id"] != frame["ad_group_id"]) & (frame["best_fit"] > frame["fit"])]
     # Only queries worth serving are routed: off-offer ones are waste, the brand has its own rule.
@@ -256,19 +265,21 @@ def _sculpt(report: _Report, settings: RoutingSettings) -> list[_Proposal]:
     cities = report.cities
     same_area = [cities.get(a) == cities.get(b) for a, b in zip(frame["campaign_id"], best_campaign, strict=True)]
     frame = frame.assign(best_campaign_id=best_campaign.to_numpy())[np.array(same_channel) & np.array(same_area)]
-    there = report.served.set_index(["text_id", "ad_group_id"])[["clicks", "cost", "conversions"]]
+    there = report.served[["text_id", "ad_group_id", "clicks", "conversions"]].rename(
+        columns={"ad_group_id": "best_ad_group_id", "clicks": "clicks_there", "conversions": "conversions_there"}
+    )
+    frame = frame.merge(there, on=["text_id", "best_ad_group_id"], how="left")
     proposals = []
     for (group_id, campaign_id), rows in frame.groupby(["ad_group_id", "campaign_id"], sort=False):
-        negatives = [(str(report.texts[t]), MatchType.EXACT) for t in rows["text_id"]]
+        negatives = [(text, MatchType.EXACT) for text in report.text_list(rows["text_id"])]
         safe = report.safe(negatives, str(campaign_id))
         for row, (text, _), ok in zip(rows.itertuples(index=False), negatives, safe, strict=True):
             if not ok:
                 continue
             target = str(row.best_ad_group_id)
-            elsewhere = there.loc[(row.text_id, target)] if (row.text_id, target) in there.index else None
             did_there = (
-                f"{int(elsewhere.clicks)} clicks and {elsewhere.conversions:g} conversions there"
-                if elsewhere is not None
+                f"{int(row.clicks_there)} clicks and {row.conversions_there:g} conversions there"
+                if not pd.isna(row.clicks_there)
                 else "it did not run there in the period"
             )
             where = (
@@ -373,7 +384,7 @@ def _geo(report: _Report, profile: AdvertiserProfile | None, settings: RoutingSe
                 )
                 continue
             wrong = wrong[wrong["conversions"] <= 0]
-            negatives = [(str(report.texts[t]), MatchType.EXACT) for t in wrong["text_id"]]
+            negatives = [(text, MatchType.EXACT) for text in report.text_list(wrong["text_id"])]
             for (text, match_type), text_id, ok in zip(
                 negatives, wrong["text_id"], report.safe(negatives, campaign_id), strict=True
             ):
@@ -399,45 +410,40 @@ def _brand_out_of_generic(report: _Report, profile: AdvertiserProfile | None) ->
     if rows.empty:
         return []
     text_ids = np.unique(rows["text_id"].to_numpy())
-    found = dict(
-        zip(text_ids.tolist(), report.brand.find_all([tokens(str(report.texts[t])) for t in text_ids]), strict=True)
-    )
-    proposals = []
+    found = report.brand.find_all([tokens(text) for text in report.text_list(text_ids)])
+    name_of = {match.text: match.name for match in found if match is not None}  # as typed -> the brand term
+    if not name_of:
+        return []
+    negatives = [(variant, MatchType.PHRASE) for variant in sorted(name_of)]
+    query_index, negative_index = KeywordMatcher(negatives, negative=True).pairs(report.text_list(text_ids))
+    hits = rows.merge(pd.DataFrame({"text_id": text_ids[query_index], "negative": negative_index}), on="text_id")
     brand_campaigns = ", ".join(
         f"'{report.campaign_name(c)}'" for c in sorted(report.live_campaigns) if kind[c] == "brand"
     )
-    for campaign_id, here in rows.groupby("campaign_id", sort=True):
-        variants = sorted({m.text for t in here["text_id"] if (m := found[t]) is not None})
-        if not variants:
+    safe: dict[str, np.ndarray] = {}
+    proposals = []
+    for (index, campaign_id), blocked in hits.groupby(["negative", "campaign_id"], sort=True):
+        variant, match_type = negatives[int(index)]
+        if str(campaign_id) not in safe:
+            safe[str(campaign_id)] = report.safe(negatives, str(campaign_id), brand_ok=True)
+        if not safe[str(campaign_id)][int(index)] or blocked["conversions"].sum() > 0:
             continue
-        negatives = [(variant, MatchType.PHRASE) for variant in variants]
-        matcher = KeywordMatcher(negatives, negative=True)
-        blocked_by = matcher.matched_by([str(report.texts[t]) for t in here["text_id"]])
-        safe = report.safe(negatives, str(campaign_id), brand_ok=True)
-        for (variant, match_type), positions, ok in zip(negatives, blocked_by, safe, strict=True):
-            blocked = here.iloc[positions]
-            if not ok or blocked.empty or blocked["conversions"].sum() > 0:
-                continue
-            name = found[int(blocked["text_id"].iloc[0])]
-            how = (
-                "the brand"
-                if name is None or name.text == normalise(name.name)
-                else f'a variant of the brand "{name.name}"'
+        name = name_of[variant]
+        how = "the brand" if variant == normalise(name) else f'a variant of the brand "{name}"'
+        proposals.append(
+            _Proposal(
+                "campaign",
+                str(campaign_id),
+                variant,
+                match_type,
+                blocked["text_id"].to_numpy(),
+                f'"{variant}" ({how}): {len(blocked)} search term(s) cost '
+                f"{report.money(int(blocked['cost'].sum()))} "
+                f"in campaign '{report.campaign_name(str(campaign_id))}', a non-brand campaign; the profile keeps "
+                f"the brand out of generic campaigns and {brand_campaigns} serves it",
+                Intent.BRAND.value,
             )
-            proposals.append(
-                _Proposal(
-                    "campaign",
-                    str(campaign_id),
-                    variant,
-                    match_type,
-                    blocked["text_id"].to_numpy(),
-                    f'"{variant}" ({how}): {len(blocked)} search term(s) cost '
-                    f"{report.money(int(blocked['cost'].sum()))} "
-                    f"in campaign '{report.campaign_name(str(campaign_id))}', a non-brand campaign; the profile keeps "
-                    f"the brand out of generic campaigns and {brand_campaigns} serves it",
-                    Intent.BRAND.value,
-                )
-            )
+        )
     return proposals
 
 
@@ -468,7 +474,7 @@ def _consistency(report: _Report) -> list[_Proposal]:
     rows = rows[rows["cost"] > 0]
     text_ids = np.unique(rows["text_id"].to_numpy())
     matcher = KeywordMatcher([(text, match_type) for text, match_type, _, _ in negatives], negative=True)
-    query_index, negative_index = matcher.pairs([str(report.texts[t]) for t in text_ids])
+    query_index, negative_index = matcher.pairs(report.text_list(text_ids))
     pairs = pd.DataFrame({"text_id": text_ids[query_index], "negative": negative_index})
     hits = rows.merge(pairs, on="text_id")
     proposals = []
@@ -583,4 +589,10 @@ def _changes(
 
 
 def _label(text: str, match_type: MatchType) -> str:
-    return f"[{text}]" if match_type is MatchType.EXACT else f'"{text}"' if match_type is MatchType.PHRASE else text
+    return (
+        f"[{text}]"
+        if match_type is MatchType.EXACT
+        else f'"{text}"'
+        if match_type is MatchType.PHRASE
+        else f"{text} (broad)"
+    )
