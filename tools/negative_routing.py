@@ -88,19 +88,24 @@ class _Report:
         profile: AdvertiserProfile | None,
     ) -> None:
         rows = search_term_rows(terms)
-        distinct = pd.Series(rows["search_term"].unique())
-        text_of = pd.Series([normalise(t) for t in distinct], index=distinct)
-        rows["text"] = text_of.reindex(rows["search_term"]).to_numpy()
-        rows = rows[rows["text"] != ""]
-        self.texts = pd.Index(sorted(rows["text"].unique()))
-        self.text = np.array(self.texts, dtype=object)
-        rows["text_id"] = self.texts.get_indexer(rows["text"])
+        term_codes, distinct = pd.factorize(rows["search_term"])
+        words_of = [tokens(t) for t in distinct]
+        texts, text_codes = np.unique(np.array([" ".join(w) for w in words_of], dtype=object), return_inverse=True)
+        rows["text_id"] = text_codes[term_codes]
+        rows = rows[texts[rows["text_id"].to_numpy()] != ""]
+        self.texts = pd.Index(texts)
+        self.text = texts
+        self.words: list[frozenset[str]] = [frozenset(t.split()) for t in texts.tolist()]
         metrics = ["impressions", "clicks", "cost", "conversions"]
-        self.served = rows.groupby(["text_id", "campaign_id", "ad_group_id"], as_index=False)[metrics].sum()
-        self.by_campaign = rows.groupby(["text_id", "campaign_id"], as_index=False)[metrics].sum()
-        intent_of = intents.intents.set_index("search_term")["intent"]
-        first_term = rows.drop_duplicates("text_id").set_index("text_id")["search_term"]
-        self.intent = intent_of.reindex(first_term.sort_index()).fillna(Intent.UNKNOWN.value).to_numpy()
+        keys = rows[["text_id", "campaign_id", "ad_group_id"]].astype(
+            {"campaign_id": "category", "ad_group_id": "category"}
+        )
+        grouped = rows[metrics].groupby([keys["text_id"], keys["campaign_id"], keys["ad_group_id"]], observed=True)
+        self.served = grouped.sum().reset_index().astype({"campaign_id": str, "ad_group_id": str})
+        self.by_campaign = self.served.groupby(["text_id", "campaign_id"], as_index=False, sort=False)[metrics].sum()
+        intent_of = intents.intents.drop_duplicates("search_term").set_index("search_term")["intent"]
+        self.intent = np.full(len(texts), Intent.UNKNOWN.value, dtype=object)
+        self.intent[text_codes] = intent_of.reindex(distinct).fillna(Intent.UNKNOWN.value).to_numpy()
 
         self.structure = structure
         self.campaigns = {c.id: c for c in structure.campaigns}
@@ -121,6 +126,11 @@ class _Report:
         self.served_places = _served_places(profile)
         self.cities = _campaign_cities(self)
         self.existing = {(n.level, n.owner_id, normalise(n.text), n.match_type) for n in structure.negatives}
+
+    def holding_any(self, text_ids: np.ndarray, phrases: Iterable[str]) -> np.ndarray:
+        """The texts of `text_ids` that hold a word of `phrases`: a cheap cut before the matcher."""
+        needed = {w for phrase in phrases for w in tokens(phrase)}
+        return text_ids[[not needed.isdisjoint(self.words[t]) for t in text_ids.tolist()]]
 
     def text_list(self, text_ids: np.ndarray | pd.Series) -> list[str]:
         return self.text[np.asarray(text_ids, dtype=np.int64)].tolist()
@@ -258,7 +268,7 @@ def _sculpt(report: _Report, settings: RoutingSettings) -> list[_Proposal]:
         return []
     stopped = report.excluded(np.unique(frame["text_id"].to_numpy()))
     frame = frame[[(t, g) not in stopped for t, g in zip(frame["text_id"], frame["best_ad_group_id"], strict=True)]]
-    best_campaign = frame["best_ad_group_id"].map(lambda g: report.groups[g].campaign_id)
+    best_campaign = frame["best_ad_group_id"].map({g: group.campaign_id for g, group in report.groups.items()})
     same_channel = [
         report.channel(a) == report.channel(b) for a, b in zip(frame["campaign_id"], best_campaign, strict=True)
     ]
@@ -401,12 +411,10 @@ def _brand_out_of_generic(report: _Report, profile: AdvertiserProfile | None) ->
         return []
     kind = {c.id: campaign_kind(c) for c in report.structure.campaigns}
     brand_channels = {report.channel(c) for c in report.live_campaigns if kind[c] == "brand"}
-    rows = report.by_campaign[
-        report.by_campaign["campaign_id"].map(
-            lambda c: kind.get(c, "generic") != "brand" and c in report.live_campaigns
-        )
-    ]
-    rows = rows[rows["campaign_id"].map(report.channel).isin(brand_channels)]
+    generic = {c for c in report.live_campaigns if kind.get(c) != "brand" and report.channel(c) in brand_channels}
+    rows = report.by_campaign[report.by_campaign["campaign_id"].isin(generic)]
+    if profile.brand_terms:  # the intent classifier has already found the brand, variants included
+        rows = rows[report.intent[rows["text_id"].to_numpy()] == Intent.BRAND.value]
     if rows.empty:
         return []
     text_ids = np.unique(rows["text_id"].to_numpy())
@@ -415,6 +423,7 @@ def _brand_out_of_generic(report: _Report, profile: AdvertiserProfile | None) ->
     if not name_of:
         return []
     negatives = [(variant, MatchType.PHRASE) for variant in sorted(name_of)]
+    text_ids = report.holding_any(text_ids, name_of)
     query_index, negative_index = KeywordMatcher(negatives, negative=True).pairs(report.text_list(text_ids))
     hits = rows.merge(pd.DataFrame({"text_id": text_ids[query_index], "negative": negative_index}), on="text_id")
     brand_campaigns = ", ".join(
@@ -472,7 +481,7 @@ def _consistency(report: _Report) -> list[_Proposal]:
         return []
     rows = report.by_campaign[report.by_campaign["campaign_id"].isin(report.live_campaigns)]
     rows = rows[rows["cost"] > 0]
-    text_ids = np.unique(rows["text_id"].to_numpy())
+    text_ids = report.holding_any(np.unique(rows["text_id"].to_numpy()), [text for text, _, _, _ in negatives])
     matcher = KeywordMatcher([(text, match_type) for text, match_type, _, _ in negatives], negative=True)
     query_index, negative_index = matcher.pairs(report.text_list(text_ids))
     pairs = pd.DataFrame({"text_id": text_ids[query_index], "negative": negative_index})
