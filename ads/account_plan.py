@@ -48,10 +48,15 @@ class AdvertiserProfile(BaseModel):
     brand_terms: tuple[Term, ...] = ()
     competitors: tuple[Term, ...] = ()
     landing_pages: dict[Term, Url] = Field(default_factory=dict)
+    brand_in_generic: bool = Field(
+        default=True,
+        description="False keeps the brand and its variants out of generic (non-brand) campaigns, for the brand "
+        "campaign to serve them.",
+    )
 
     @property
     def is_empty(self) -> bool:
-        return not any(getattr(self, name) for name in AdvertiserProfile.model_fields)
+        return self.profile() == AdvertiserProfile()
 
     def profile(self) -> AdvertiserProfile:
         """Only the profile's fields (an `AccountPlan` also holds budgets)."""

@@ -31,6 +31,7 @@ from ads.entities import Account, MatchType, Platform, SharedNegativeList, from_
 from ads.errors import PolicyError
 from ads.keyword_matching import KeywordMatcher, tokens
 from ads.limits import PLATFORM_LIMITS
+from ads.name_matching import NameMatcher
 from policies.copy_rules import check_ad_copy
 from policies.screening import mask_sensitive
 
@@ -391,9 +392,12 @@ def _negatives(change: AddNegativeKeywords, policy: NegativesPolicy, context: Ga
             reason=f'"{unproven.text}" rests on {unproven.basis.value}, not on its own performance; '
             "a person should confirm it",
         )
+    brand_names = NameMatcher(account.brand_terms)
     for negative in change.keywords:
-        # Sharing any word with a brand term may cut brand traffic, the cheapest there is.
-        brand = next((b for b in account.brand_terms if set(tokens(b)) & set(tokens(negative.text))), None)
+        # Sharing a word with a brand term, or naming it misspelt or spaced apart, may cut brand traffic,
+        # the cheapest there is.
+        shared = next((b for b in account.brand_terms if set(tokens(b)) & set(tokens(negative.text))), None)
+        brand = shared or (found.name if (found := brand_names.find(negative.text)) else None)
         if brand is not None:
             return Verdict(
                 outcome="needs_approval",

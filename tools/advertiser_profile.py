@@ -16,13 +16,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import pandas as pd
 from pydantic import BaseModel
 
 from ads.account_plan import AdvertiserProfile
-from ads.entities import AccountStructure, MetaAdCopy, ResponsiveSearchAdCopy
+from ads.entities import AccountStructure, Campaign, MetaAdCopy, ResponsiveSearchAdCopy
 from ads.keyword_matching import normalise, tokens
 from tools.query_intent import (
     InferredCompetitor,
@@ -80,19 +81,16 @@ def _printable(text: str) -> str:
     return " ".join("".join(ch for ch in text if ch.isprintable()).split())
 
 
+def campaign_kind(campaign: Campaign) -> Literal["brand", "competitor", "generic"]:
+    """What a campaign bids on, as its name says: the brand, competitors' names, or the generic category."""
+    words = set(tokens(campaign.name))
+    return "brand" if words & BRAND_CAMPAIGN_WORDS else "competitor" if words & COMPETITOR_CAMPAIGN_WORDS else "generic"
+
+
 def infer_profile(structure: AccountStructure, terms: pd.DataFrame) -> DraftProfile:
     """A draft profile from the account's structure and its search terms (a frame with `search_term`)."""
     evidence: dict[str, str] = {}
-    kinds = {}
-    for campaign in structure.campaigns:
-        words = set(tokens(campaign.name))
-        kinds[campaign.id] = (
-            "brand"
-            if words & BRAND_CAMPAIGN_WORDS
-            else "competitor"
-            if words & COMPETITOR_CAMPAIGN_WORDS
-            else "generic"
-        )
+    kinds = {campaign.id: campaign_kind(campaign) for campaign in structure.campaigns}
     group_kind = {g.id: kinds.get(g.campaign_id, "generic") for g in structure.ad_groups}
     channel = {c.id: c.channel for c in structure.campaigns}
     keywords_of: dict[str, list[str]] = {}

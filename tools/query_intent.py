@@ -34,13 +34,13 @@ import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
-from wordfreq import zipf_frequency
 
 from ads.account_plan import AdvertiserProfile
 from ads.keyword_matching import close_variant, tokens
+from ads.name_matching import COMMON_WORD_ZIPF, NameMatch, NameMatcher, is_common_word, word_frequency
 
 
 class Intent(StrEnum):
@@ -69,8 +69,6 @@ THEME_ORDER: tuple[Intent, ...] = (
     Intent.INFORMATIONAL,
 )
 OFFER_THRESHOLD = {"tfidf": 0.45, "embeddings": 0.55}
-BRAND_FUZZY_RATIO = 85  # rapidfuzz ratio (0-100) above which a word is read as a misspelling of a name
-COMMON_WORD_ZIPF = 2.5  # wordfreq Zipf frequency from which a word is an ordinary word, not a name
 NO_PROFILE_NOTICE = (
     "no advertiser profile for this account: only the reusable lexicons were used, so on-offer, brand, "
     "competitor, location and language judgments are missing (draft one with `adpilot profile infer`)"
@@ -188,15 +186,6 @@ def contains_phrase(words: Phrase, phrase: Phrase) -> bool:
 
 
 @functools.lru_cache(maxsize=200_000)
-def word_frequency(word: str, language: str) -> float:
-    return zipf_frequency(word, language)
-
-
-def is_common_word(word: str, languages: Iterable[str] = ("en", "de", "es")) -> bool:
-    return any(word_frequency(word, language) >= COMMON_WORD_ZIPF for language in languages)
-
-
-@functools.lru_cache(maxsize=200_000)
 def word_languages(word: str, extra: tuple[str, ...] = ()) -> frozenset[str]:
     """The languages a word belongs to: the data's word lists first, else wordfreq's frequencies.
 
@@ -225,70 +214,6 @@ def query_languages(queries: Iterable[str]) -> Counter[str]:
 
 
 # ---- names: brand and competitors ---------------------------------------------------------------
-
-
-NameMatch = tuple[str, str, float, str]  # the name, how the query names it, a score 0-1, the words it used
-
-
-class NameMatcher:
-    """Finds names (brand terms, competitors) in queries: exact, spacing variants ("trail head", "trailheadstore")
-    and misspellings (rapidfuzz ratio over windows of the query's words, all queries in one `cdist` call)."""
-
-    def __init__(self, names: Iterable[str]) -> None:
-        self.names = [(name, tokens(name)) for name in dict.fromkeys(names) if tokens(name)]
-        self.compact = {"".join(phrase): name for name, phrase in self.names}
-        self.fuzzy = [(compact, name) for compact, name in self.compact.items() if len(compact) >= 5]
-        self.sizes = sorted({n for _, p in self.names for n in (len(p), len(p) + 1, max(1, len(p) - 1))})
-        self.phrases = {phrase: name for name, phrase in reversed(self.names)}  # the first listed name wins
-        self.phrase_sizes = sorted({len(p) for p in self.phrases})
-        self.prefixes = tuple(c for c, _ in self.fuzzy)
-
-    def _exact(self, words: Phrase) -> NameMatch | None:
-        for size in self.phrase_sizes:
-            for i in range(len(words) - size + 1):
-                if name := self.phrases.get(words[i : i + size]):
-                    return name, "names", 1.0, " ".join(words[i : i + size])
-        for size in self.sizes:
-            for i in range(len(words) - size + 1):
-                window = "".join(words[i : i + size])
-                name = self.compact.get(window)
-                if name is None and size == 1 and window.startswith(self.prefixes):
-                    name = next(n for c, n in self.fuzzy if window.startswith(c))
-                if name:
-                    shown = " ".join(words[i : i + size])
-                    return name, f'"{shown}" is a spacing variant of', 0.9, shown
-        return None
-
-    def find_all(self, queries: Sequence[Phrase]) -> list[NameMatch | None]:
-        """For each query (as its words), the best name it holds, or None."""
-        found: list[NameMatch | None] = [self._exact(words) if self.names else None for words in queries]
-        windows: list[tuple[int, str, str]] = [
-            (q, "".join(words[i : i + size]), " ".join(words[i : i + size]))
-            for q, words in enumerate(queries)
-            if found[q] is None and self.fuzzy
-            for size in self.sizes
-            for i in range(len(words) - size + 1)
-        ]
-        if not windows:
-            return found
-        scores = process.cdist(
-            [w for _, w, _ in windows],
-            [c for c, _ in self.fuzzy],
-            scorer=fuzz.ratio,
-            score_cutoff=BRAND_FUZZY_RATIO,
-            dtype=np.uint8,
-            workers=1,
-        )
-        best: dict[int, tuple[float, str, str]] = {}
-        for row, column in zip(*np.nonzero(scores), strict=True):
-            query, window, shown = windows[row]
-            compact, name = self.fuzzy[column]
-            ratio = float(scores[row, column])
-            if window[:1] == compact[:1] and ratio > best.get(query, (0.0, "", ""))[0] and not is_common_word(window):
-                best[query] = (ratio, name, shown)
-        for query, (ratio, name, shown) in best.items():
-            found[query] = (name, f'"{shown}" looks like a misspelling of', round(0.85 * ratio / 100, 2), shown)
-        return found
 
 
 class InferredCompetitor(BaseModel):

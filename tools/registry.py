@@ -28,6 +28,7 @@ from tools import account_reports
 from tools.account_reports import Window
 from tools.ad_groups import propose_ad_groups
 from tools.creatives import CopyWriter, propose_creative_variants
+from tools.negative_routing import route_negatives
 from tools.negatives import NO_CONVERSIONS_NOTICE, mine_negatives
 from tools.pacing import PacingReport, pace_budgets, propose_budget_changes
 from tools.query_clusters import ClusteringResult, cluster_queries
@@ -346,6 +347,7 @@ def _negatives(ctx: ToolContext, args: NegativeArgs) -> ToolResult:
     changes = mine_negatives(
         terms, ctx.structure(), intents=intents.intents, period=evidence_period, has_conversions=has_conversions
     )
+    changes += route_negatives(terms, ctx.structure(), intents, profile=ctx.profile(), period=evidence_period)
     if args.campaign:
         wanted = set(account_reports.find_campaigns(ctx.structure(), args.campaign))
         ad_group_campaign = {g.id: g.campaign_id for g in ctx.structure().ad_groups}
