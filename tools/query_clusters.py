@@ -31,7 +31,6 @@ Search terms are strangers' text: they are only counted and vectorised here, nev
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Literal
 
 import numpy as np
@@ -271,7 +270,7 @@ def _name_clusters(
     vocabulary = counts.get_feature_names_out()
     phrase_words = np.array([phrase.count(" ") + 1 for phrase in vocabulary])
     members_of = pd.Series(np.arange(len(texts))).groupby(cluster_ids).agg(list)
-    named = []
+    named: list[tuple[str, list[str]]] = []
     for cluster_id in range(n_clusters):
         row = scores.getrow(cluster_id)
         if row.nnz == 0:
@@ -311,13 +310,14 @@ def _phrases(text: str) -> list[str]:
 def _as_typed(phrase: str, members: list[str], weight: np.ndarray) -> str | None:
     """The phrase the way the theme's queries spell it most (by weight): "roofers near", not "roofer near"."""
     wanted = tuple(phrase.split())
-    spelled: Counter[str] = Counter()
+    spelled: dict[str, float] = {}
     for text, query_weight in zip(members, weight, strict=False):
         words = tokens(text)
         variants = tuple(close_variant(word) for word in words)
         for start in range(len(words) - len(wanted) + 1):
             if variants[start : start + len(wanted)] == wanted:
-                spelled[" ".join(words[start : start + len(wanted)])] += float(query_weight)
+                key = " ".join(words[start : start + len(wanted)])
+                spelled[key] = spelled.get(key, 0.0) + float(query_weight)
                 break
     return max(sorted(spelled), key=spelled.__getitem__) if spelled else None
 
