@@ -181,14 +181,16 @@ def test_covered_wasteful_brand_and_competitor_themes_are_not_ad_groups() -> Non
 def test_brand_and_competitor_themes_are_rejected_for_that_reason() -> None:
     terms, clusters = case(BRAND)
     unbranded = STRUCTURE.model_copy(update={"account": ACCOUNT.model_copy(update={"brand_terms": ()})})
-    assert [c.name for c in propose_ad_groups(terms, clusters, unbranded)] == ["Trailheads"]
+    assert [c.name for c in propose_ad_groups(terms, clusters, unbranded)] == ["Trailhead"]
     no_comparison = (
         "acme salomon",
         ["acme"],
         [(t.replace(" vs ", " "), g, c, k, v) for t, g, c, k, v in COMPETITOR[2]],
     )
     terms, clusters = case(no_comparison)
-    assert [c.name for c in propose_ad_groups(terms, clusters, STRUCTURE)] == ["Acme Salomons"]
+    assert [c.name for c in propose_ad_groups(terms, clusters, STRUCTURE)] == [
+        "Acme Salomon"
+    ]  # no "salomons" typed: no invented plural
     assert propose_ad_groups(terms, clusters, STRUCTURE, competitor_terms=["salomon"]) == []
 
 
@@ -276,7 +278,7 @@ LED = (
 def test_clusters_of_one_product_merge_into_one_group_on_its_head_terms() -> None:
     terms, clusters = case(*FILLER, HEADLAMP, LED)
     [change] = propose_ad_groups(terms, clusters, STRUCTURE)
-    assert change.name == "Headlamps"  # the heaviest shortest head, plural like the account's group names
+    assert change.name == "Headlamp"  # the heaviest shortest head; nobody typed "headlamps", so no plural
     assert [(k.text, k.match_type) for k in change.keywords] == [
         ("headlamp", MatchType.PHRASE),
         ("headlamp", MatchType.EXACT),
