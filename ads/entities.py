@@ -74,6 +74,9 @@ class Account(Entity):
     )
     brand_terms: tuple[str, ...] = ()
     read_only: bool = False
+    final_url: str | None = Field(
+        default=None, description="Where new ads lead when no ad of the account names one (an imported report's)."
+    )
 
     @property
     def money_unit(self) -> MoneyUnit:

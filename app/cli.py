@@ -552,11 +552,16 @@ def import_search_terms(
     brand: Annotated[
         list[str] | None, typer.Option("--brand", help="A brand term negatives must never block (repeatable).")
     ] = None,
+    final_url: Annotated[
+        str | None, typer.Option("--final-url", help="Where new ad groups' ads lead (the report names no URL).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Load a search-term report as a read-only account; analyses and audits then run on it."""
     session = _session()
-    summary = session.import_report(file, account, skip_bad_rows=skip_bad_rows, brand_terms=tuple(brand or ()))
+    summary = session.import_report(
+        file, account, skip_bad_rows=skip_bad_rows, brand_terms=tuple(brand or ()), final_url=final_url
+    )
     if as_json:
         _print_json(
             {

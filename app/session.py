@@ -188,7 +188,13 @@ class Session:
             ) from None
 
     def import_report(
-        self, path: Path, account: str, *, skip_bad_rows: bool, brand_terms: tuple[str, ...]
+        self,
+        path: Path,
+        account: str,
+        *,
+        skip_bad_rows: bool,
+        brand_terms: tuple[str, ...],
+        final_url: str | None = None,
     ) -> ImportSummary:
         report = read_search_term_report(path, skip_bad_rows=skip_bad_rows)
         return import_search_term_report(
@@ -197,6 +203,7 @@ class Session:
             report,
             today=self.settings.today,
             brand_terms=brand_terms,
+            final_url=final_url,
         )
 
     def context(self, account: str, *, reviewer: str = "a person") -> RunContext:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 
 import pandas as pd
 from pydantic import BaseModel
@@ -19,6 +20,7 @@ from ads.search_term_reports import ImportedReport, SkippedRow
 from sandbox.store import SandboxStore
 
 RESERVED_PREFIXES = ("sandbox:", "google-ads:", "meta:")
+FINAL_URL = re.compile(r"https?://[^\s/]+\S*")
 
 
 class ImportSummary(BaseModel):
@@ -77,10 +79,13 @@ def import_search_term_report(
     *,
     today: dt.date,
     brand_terms: tuple[str, ...] = (),
+    final_url: str | None = None,
 ) -> ImportSummary:
     """Add a report to the read-only account `name` (created if new) in one transaction; re-imports add nothing."""
     if not name or name.startswith(RESERVED_PREFIXES):
         raise AdpilotError(f"account name '{name}' is reserved; pick a name without {', '.join(RESERVED_PREFIXES)}")
+    if final_url is not None and not FINAL_URL.fullmatch(final_url):
+        raise AdpilotError(f"--final-url '{final_url}' is not an http(s) URL such as https://example.com/roofing")
     frame = report.frame.copy()
     frame["campaign_id"] = frame["campaign_id"].where(
         frame["campaign_id"] != "", _stable_id("c", frame["campaign_name"])
@@ -97,6 +102,7 @@ def import_search_term_report(
         currency=report.currency or "USD",
         brand_terms=brand_terms,
         read_only=True,
+        final_url=final_url,
     )
     with store.transaction():
         try:
@@ -113,7 +119,14 @@ def import_search_term_report(
                     field: tuple({e.id: e for e in (*getattr(old, field), *getattr(new, field))}.values())
                     for field in ("campaigns", "ad_groups", "keywords")
                 }
-                | {"account": account.model_copy(update={"brand_terms": brand_terms or old.account.brand_terms})}
+                | {
+                    "account": account.model_copy(
+                        update={
+                            "brand_terms": brand_terms or old.account.brand_terms,
+                            "final_url": final_url or old.account.final_url,
+                        }
+                    )
+                }
             )
         rows = store.save_account(new).add_search_terms(
             frame, period.start, period.end, source=report.source_sha256, has_conversions=report.has_conversions

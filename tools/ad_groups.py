@@ -4,9 +4,10 @@ A theme is one product word, not one cluster: clustering (`tools.query_clusters`
 - Shopping modifiers ("best", "sale", "near me", …) are the words found in more than half of the
   clusters (with at least `MIN_CLUSTERS_FOR_MODIFIERS` clusters; a smaller report has none): people add
   them to any product, so they never name a theme nor make a keyword.
-- Each cluster nominates its core word: the word (not a modifier, stop word, number, brand or competitor
-  term) carried by the most of its uncovered queries' weight (share of cost plus share of impressions);
-  among equals the later one, since English puts the head noun last ("water *filter*").
+- Each cluster nominates its core word: the word (not a modifier, stop word, "near"-like word, place of
+  the gazetteer, number, brand or competitor term) carried by the most of its uncovered queries' weight
+  (share of cost plus share of impressions); among equals the later one, since English puts the head noun
+  last ("water *filter*").
 - The theme of a core word is every non-brand, non-competitor query of the report that contains it, so
   clusters sharing a core word merge into one theme and queries another cluster took are not lost.
 
@@ -19,30 +20,36 @@ A theme becomes a `CreateAdGroup` when:
 - existing keywords cover little of it: less than `max_covered_share` of its cost is on queries some
   keyword matches (positive semantics of `ads.keyword_matching`, a lower bound of Google's matching);
 - its keywords do not cannibalise an existing ad group (or one proposed before it): at most
-  `max_keyword_overlap` of the new keywords match an existing group's keywords or the other way round, and
-  its name is not already an ad group's name (plural and singular alike).
+  `max_keyword_overlap` of the new keywords match an existing group's keywords or the other way round
+  (close variants included, `ads.keyword_matching`), and its name is not an ad group's name nor one a typo or
+  word order away (rapidfuzz token sort ratio ≥ `NAME_SIMILARITY` on singular forms);
+- its name says more than places, stop words and "near" ("houston", "near me" are never ad groups).
 
 Heads: each uncovered query's stem — the query without the modifiers and stop words around it ("best
 led headlamp near me" -> "led headlamp") — is a head term; the shortest heads contain no other head.
 Name: the shortest head carried by the most weight ("trekking poles", "water filter"), in Title Case and,
-when most of the account's ad group names end in a plural, with its last word in the plural ("Headlamps").
+when most of the account's ad group names end in a plural, with its last word in the plural its queries use
+("Headlamps"; singular when nobody typed a plural).
 Keywords (5–20, `max_keywords`): exact match for the heads some of whose queries converted, most conversions
 first, plus phrase match for the shortest heads, so the group bids on what people type and not on its long
 tail; none covered, blocked by a negative of the campaign, or longer than Google allows.
 Campaign: a live, non-brand search campaign whose name shares a word with the ad group's name; else
 the one that carried most of the theme's cost, and the rationale says so. The draft RSA comes from
-`tools.creatives.write_rsa`, with final URL `final_url` or the one the campaign's ads use most; with
-neither, the theme is skipped.
+`tools.creatives.write_rsa`. Its final URL: the profile's landing page whose key (a theme or ad group name)
+best fits the name (rapidfuzz token set ratio ≥ `LANDING_PAGE_SIMILARITY`), else `final_url`, else the
+account's (`adpilot import search-terms --final-url`), else the one the campaign's ads use most; with none,
+the theme is skipped.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import fuzz, process
 from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -64,6 +71,7 @@ from ads.keyword_matching import (
 )
 from tools.creatives import write_rsa
 from tools.negatives import METRICS, search_term_rows
+from tools.query_intent import find_phrases, load_gazetteer
 
 if TYPE_CHECKING:
     from tools.query_clusters import ClusteringResult
@@ -76,6 +84,12 @@ MODIFIER_CLUSTER_SHARE = 0.5
 # Below this many clusters a word's spread says nothing: the report has no modifiers.
 MIN_CLUSTERS_FOR_MODIFIERS = 8
 MIN_CORE_LETTERS = 3
+# Words people add to any local search; with places and stop words they never make an ad group on their own.
+NEARBY_WORDS = frozenset({"near", "nearby", "me", "local", "closest", "around", "nearest"})
+# rapidfuzz scores (0-100) on singular-form names: at or above, two names are the same ad group.
+NAME_SIMILARITY = 90
+# At or above, a landing page keyed by this theme or ad group name fits the new ad group.
+LANDING_PAGE_SIMILARITY = 80
 
 
 def propose_ad_groups(
@@ -84,6 +98,7 @@ def propose_ad_groups(
     structure: AccountStructure,
     *,
     final_url: str | None = None,
+    landing_pages: Mapping[str, str] | None = None,
     min_clicks: int = 20,
     min_conversions: float = 2.0,
     max_cpa_multiple: float = 2.0,
@@ -115,7 +130,9 @@ def propose_ad_groups(
     words = _Vocabulary(
         queries, excluded={w for t in (*structure.account.brand_terms, *competitor_terms) for w in variant_tokens(t)}
     )
-    planner = _Planner(rows, structure, coverage, words, final_url, max_keywords, max_keyword_overlap, competitor_terms)
+    planner = _Planner(
+        rows, structure, coverage, words, final_url, landing_pages, max_keywords, max_keyword_overlap, competitor_terms
+    )
     proposals: list[CreateAdGroup] = []
     # A word that ends a keyword is a product the account already sells ("tent" in "ultralight tent"): its
     # uncovered queries are keywords missing from those ad groups, not a new ad group.
@@ -189,16 +206,6 @@ def _containment(heads: list[tuple[str, ...]], queries: list[tuple[str, ...]]) -
     return sparse.csr_matrix((np.ones(len(pairs)), (rows, cols)), shape=(len(heads), len(queries)))
 
 
-def _plural(word: str) -> str:
-    if close_variant(word) != word or not word.isalpha():
-        return word  # already plural (or not a word to inflect)
-    if word.endswith("y") and word[-2:-1] not in tuple("aeiou"):
-        return word[:-1] + "ies"
-    if word.endswith(("s", "x", "z", "ch", "sh")):
-        return word + "es"
-    return word + "s"
-
-
 class _Vocabulary:
     """The words of the report's queries: which are modifiers, which core word each cluster nominates."""
 
@@ -230,9 +237,23 @@ class _Vocabulary:
             word.isalpha()
             and len(word) >= MIN_CORE_LETTERS
             and word not in ENGLISH_STOP_WORDS
+            and word not in NEARBY_WORDS
+            and (word,) not in load_gazetteer()
             and word not in self.modifiers
             and word not in self.excluded
         )
+
+    def names_a_product(self, words: Sequence[str]) -> bool:
+        """Whether a name says more than places, stop words and "near": "houston", "near" or "near me" is no product."""
+        found = find_phrases(tuple(words), load_gazetteer())
+        in_place = {start + offset for start, phrase in found for offset in range(len(phrase))}
+        return any(i not in in_place and self.is_product_word(close_variant(w)) for i, w in enumerate(words))
+
+    def plural_as_typed(self, word: str, queries: Iterable[str]) -> str:
+        """The plural of `word` the theme's queries use ("headlamps"), else `word`: no inflection rule of our own."""
+        singular = close_variant(word)
+        plurals = Counter(w for text in queries for w in tokens(text) if w != singular and close_variant(w) == singular)
+        return plurals.most_common(1)[0][0] if plurals else word
 
     def cores(self) -> list[str]:
         """Each cluster's core word (see the module docstring), heaviest theme first, each once."""
@@ -296,6 +317,7 @@ class _Planner:
         coverage: KeywordMatcher,
         words: _Vocabulary,
         final_url: str | None,
+        landing_pages: Mapping[str, str] | None,
         max_keywords: int,
         max_keyword_overlap: float,
         competitor_terms: Sequence[str],
@@ -304,7 +326,8 @@ class _Planner:
         self.structure = structure
         self.coverage = coverage
         self.words = words
-        self.final_url = final_url
+        self.final_url = final_url or structure.account.final_url
+        self.landing_pages = {" ".join(variant_tokens(key)): url for key, url in (landing_pages or {}).items()}
         self.max_keywords = max_keywords
         self.max_overlap = max_keyword_overlap
         live_groups = [g for g in structure.ad_groups if g.status is not Status.REMOVED]
@@ -313,7 +336,7 @@ class _Planner:
         for keyword in _live_keywords(structure):
             keywords_by_group.setdefault(keyword.ad_group_id, []).append((keyword.text, keyword.match_type))
         self.groups: list[list[tuple[str, MatchType]]] = list(keywords_by_group.values())
-        self.names = {variant_tokens(g.name) for g in live_groups}
+        self.names = [" ".join(variant_tokens(g.name)) for g in live_groups]
         last_words = [tokens(g.name)[-1] for g in live_groups if tokens(g.name)]
         self.plural_names = sum(close_variant(w) != w for w in last_words) > len(last_words) / 2
         self.campaigns = self._eligible_campaigns(keywords_by_group, competitor_terms)
@@ -345,18 +368,20 @@ class _Planner:
         if heads.empty:
             return None
         words = heads.loc[heads["shortest"], "coverage"].idxmax().split()
-        name = " ".join(
-            w[:1].upper() + w[1:] for w in [*words[:-1], _plural(words[-1]) if self.plural_names else words[-1]]
-        )[:255]
+        if not self.words.names_a_product(words):
+            return None
+        if self.plural_names:
+            words[-1] = self.words.plural_as_typed(words[-1], members.index)
+        name = " ".join(w[:1].upper() + w[1:] for w in words)[:255]
         campaign, fits = self._campaign(members, name)
-        url = self.final_url or (self._final_url(campaign.id) if campaign else None)
-        if campaign is None or url is None or variant_tokens(name) in self.names:
+        url = self._landing_page(name) or self.final_url or (self._final_url(campaign.id) if campaign else None)
+        if campaign is None or url is None or self._name_taken(name):
             return None
         keywords = self._keywords(heads, campaign)
         if len(keywords) < MIN_KEYWORDS or self._overlaps(keywords):
             return None
         self.groups.append([(k.text, k.match_type) for k in keywords])
-        self.names.add(variant_tokens(name))
+        self.names.append(" ".join(variant_tokens(name)))
         brand = self.structure.account.brand_terms[0] if self.structure.account.brand_terms else None
         ad = write_rsa(name, [k.text for k in keywords], url, brand)
         return CreateAdGroup(
@@ -386,6 +411,18 @@ class _Planner:
         )
         best = next((c for c in ranked if name_words & set(variant_tokens(c.name)) or c.id in spent.index), None)
         return best, best is not None and bool(name_words & set(variant_tokens(best.name)))
+
+    def _name_taken(self, name: str) -> bool:
+        """Whether an existing or proposed ad group already has this name, or one a typo or word order away."""
+        wanted = " ".join(variant_tokens(name))
+        return any(fuzz.token_sort_ratio(wanted, taken) >= NAME_SIMILARITY for taken in self.names)
+
+    def _landing_page(self, name: str) -> str | None:
+        """The profile's landing page whose theme or ad group name best fits the new ad group's name."""
+        if not self.landing_pages:
+            return None
+        best = process.extractOne(" ".join(variant_tokens(name)), list(self.landing_pages), scorer=fuzz.token_set_ratio)
+        return self.landing_pages[best[0]] if best and best[1] >= LANDING_PAGE_SIMILARITY else None
 
     def _final_url(self, campaign_id: str) -> str | None:
         groups_in = {g.id for g in self.structure.ad_groups if g.campaign_id == campaign_id}

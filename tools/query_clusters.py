@@ -1,4 +1,4 @@
-"""Group search queries into themes, biggest first, each named by its most distinctive words.
+"""Group search queries into themes, biggest first, each named by its head phrase.
 
 Pipeline (both backends share it; only the vectors differ):
 
@@ -8,19 +8,23 @@ Pipeline (both backends share it; only the vectors differ):
    - `tfidf`: TF-IDF over word 1–2-grams and char_wb 3–5-grams, fitted on a sample, reduced with
      TruncatedSVD to 100 dimensions (at most one per 6 queries) and re-normalised;
    - `embeddings`: all-MiniLM-L6-v2 sentence embeddings (optional extra, see `tools.query_embeddings`).
-3. Choose the number of themes on a sample of at most `WARD_SAMPLE` queries with Ward linkage.
-   Criterion: the smallest k whose mean squared distance of a query to its theme centroid is at
-   most `MAX_SPREAD[backend]`. With unit vectors this is a homogeneity target independent of how
-   many queries there are (a bigger account gets more themes only if it is more diverse). The sum
-   of squared distances for every k falls out of the Ward merge heights (each merge adds h²/2), so
-   the whole sweep costs one linkage. `granularity` then scales k (0.5 coarser, 2 finer).
-   The thresholds were set once per backend on the public WANDS and banking77 sets
-   (`benchmarks/clustering.py`); no labels are used here.
+3. Choose the number of themes on a sample of at most `WARD_SAMPLE` queries with Ward linkage, at
+   the knee of its merge costs. Each Ward merge adds h²/2 to the within-theme sum of squares; merges
+   inside a theme are cheap and merges of two themes expensive, so the merges sorted by cost bend
+   sharply where themes start to merge. The knee is the merge farthest below the chord of the
+   normalised cost curve (Kneedle, Satopää et al. 2011): no threshold, no label, and it scales with
+   the account's own spread. The whole sweep costs one linkage. `granularity` then scales k.
+   Checked on the public WANDS and banking77 sets (`benchmarks/clustering.py`).
 4. Refine the Ward centroids with KMeans on a larger sample, weighted by impressions and cost
    (log-damped, so one huge query does not own a centroid), and assign every query to its nearest
    centroid. Samples are drawn with probability proportional to that weight, so big queries are in.
-5. Name each theme by class-based TF-IDF (c-TF-IDF, as in BERTopic) over word 1–2-grams of the
-   weighted sample, and order themes by their share of impressions plus their share of cost.
+5. Name each theme by its head phrase: of the word 1–4-grams of its queries (singular and plural as
+   one, `ads.keyword_matching.close_variant`; no stop word at either end), score each by the weighted
+   share of the theme's queries that hold it times how rare it is in other themes (class-based
+   TF-IDF, as in BERTopic); the name is the longest phrase around the best one that at least half of
+   the best one's queries hold ("roof repair" around "repair"), as people typed it most often, so it
+   is always part of a real query. Themes are
+   ordered by their share of impressions plus their share of cost.
 
 Search terms are strangers' text: they are only counted and vectorised here, never interpreted.
 """
@@ -36,17 +40,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.cluster import KMeans
 from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 from sklearn.preprocessing import normalize
 
 from ads.errors import ConfigurationError, ReportFormatError
+from ads.keyword_matching import close_variant, tokens, variant_tokens
 
 Backend = Literal["tfidf", "embeddings"]
 BACKENDS: tuple[str, ...] = ("tfidf", "embeddings")
 
-# Mean squared distance of a unit query vector to its theme centroid that a theme may have.
-MAX_SPREAD: dict[str, float] = {"tfidf": 0.40, "embeddings": 0.27}
 WARD_SAMPLE = 4_000  # Ward needs O(n²) memory: 4,000 queries is ~64 MB of distances
 KMEANS_SAMPLE = 30_000  # queries the weighted KMeans refinement is fitted on
 VECTORIZER_SAMPLE = 30_000  # queries the TF-IDF vocabulary and SVD are fitted on
@@ -55,7 +58,9 @@ SVD_DIMENSIONS = 100
 # near-synonyms and every theme looks spread out.
 QUERIES_PER_DIMENSION = 6
 TOP_TERMS = 8
-NAME_TERMS = 3
+NAME_WORDS = 4
+# A longer phrase names the theme when at least this share of the best phrase's queries hold it.
+NAME_SHARE = 0.5
 METRIC_COLUMNS: tuple[str, ...] = ("impressions", "clicks", "cost", "conversions")
 
 
@@ -102,7 +107,7 @@ def cluster_queries(
     fit_weight = 1.0 + np.log1p(len(queries) * theme_weight / theme_weight.sum())
     order = _weighted_sample_order(fit_weight, np.random.default_rng(random_state))
     vectors = _vectorise(texts, backend, order[:VECTORIZER_SAMPLE], random_state)
-    labels = _cluster_vectors(vectors, fit_weight, order, MAX_SPREAD[backend], granularity, random_state)
+    labels = _cluster_vectors(vectors, fit_weight, order, granularity, random_state)
     return _summarise(queries, labels, theme_weight, fit_weight, order[:KMEANS_SAMPLE], backend)
 
 
@@ -170,7 +175,6 @@ def _cluster_vectors(
     vectors: np.ndarray,
     fit_weight: np.ndarray,
     order: np.ndarray,
-    max_spread: float,
     granularity: float,
     random_state: int,
 ) -> np.ndarray:
@@ -179,7 +183,7 @@ def _cluster_vectors(
         return np.zeros(1, dtype=int)
     ward_rows = order[:WARD_SAMPLE]
     tree = linkage(vectors[ward_rows].astype(np.float64), method="ward")
-    k = max(1, min(len(ward_rows), round(_themes_needed(tree, len(ward_rows), max_spread) * granularity)))
+    k = max(1, min(len(ward_rows), round(_themes_at_knee(tree) * granularity)))
     ward_labels = fcluster(tree, k, criterion="maxclust")
     centroids = np.vstack([vectors[ward_rows][ward_labels == label].mean(axis=0) for label in np.unique(ward_labels)])
     fit_rows = order[:KMEANS_SAMPLE]
@@ -188,12 +192,16 @@ def _cluster_vectors(
     return kmeans.predict(vectors)
 
 
-def _themes_needed(tree: np.ndarray, n: int, max_spread: float) -> int:
-    """Smallest k whose mean squared distance to the theme centroid is within max_spread (see module docstring)."""
-    # After m merges the within-theme sum of squares is the sum of h²/2 over those merges; k = n - m.
-    sum_of_squares = np.concatenate([[0.0], np.cumsum(tree[:, 2] ** 2 / 2)])
-    mean_spread_by_k = sum_of_squares[::-1] / n  # index k-1 -> k themes
-    return int(np.argmax(mean_spread_by_k <= max_spread)) + 1
+def _themes_at_knee(tree: np.ndarray) -> int:
+    """Themes left before the knee of the Ward merge costs (see the module docstring)."""
+    n = len(tree) + 1
+    cost = np.sort(tree[:, 2] ** 2)
+    spread = cost[-1] - cost[0]
+    if spread <= 1e-12 * max(cost[-1], 1.0):  # every merge costs the same: no theme stands out
+        return 1 if cost[-1] <= 1e-12 else n
+    along = np.linspace(0.0, 1.0, len(cost)) if len(cost) > 1 else np.ones(1)
+    merges_done = int(np.argmax(along - (cost - cost[0]) / spread)) + 1
+    return n - merges_done
 
 
 def _summarise(
@@ -244,9 +252,9 @@ def _summarise(
 def _name_clusters(
     texts: list[str], cluster_ids: np.ndarray, n_clusters: int, weight: np.ndarray
 ) -> list[tuple[str, list[str]]]:
-    """(name, top terms) per cluster id by c-TF-IDF: term frequency in the theme × log(1 + A / frequency overall)."""
+    """(name, top terms) per cluster id: the head phrase (see the module docstring) and the best-scoring phrases."""
     try:
-        counts = CountVectorizer(ngram_range=(1, 2), stop_words="english").fit(texts)
+        counts = CountVectorizer(analyzer=_phrases, binary=True).fit(texts)
     except ValueError:  # every query is stop words or single characters: no vocabulary to rank
         counts = None
     fallback = _heaviest_query(texts, cluster_ids, n_clusters, weight)
@@ -254,31 +262,64 @@ def _name_clusters(
         return [(query, []) for query in fallback]
     membership = sp.csr_matrix((weight, (cluster_ids, np.arange(len(texts)))), shape=(n_clusters, len(texts)))
     class_terms = sp.csr_matrix(membership @ counts.transform(texts))
-    term_frequency = normalize(class_terms, norm="l1")
-    average_words = class_terms.sum() / n_clusters
-    idf = np.log1p(average_words / np.maximum(np.asarray(class_terms.sum(axis=0)).ravel(), 1e-12))
-    scores = sp.csr_matrix(term_frequency.multiply(idf[np.newaxis, :]))
+    class_weight = np.asarray(membership.sum(axis=1)).ravel()
+    share = sp.csr_matrix(sp.diags(1.0 / np.maximum(class_weight, 1e-12)) @ class_terms)
+    average_weight = class_weight.sum() / n_clusters
+    idf = np.log1p(average_weight / np.maximum(np.asarray(class_terms.sum(axis=0)).ravel(), 1e-12))
+    scores = sp.csr_matrix(share.multiply(idf[np.newaxis, :]))
     vocabulary = counts.get_feature_names_out()
-    named = []
+    phrase_words = np.array([phrase.count(" ") + 1 for phrase in vocabulary])
+    members_of = pd.Series(np.arange(len(texts))).groupby(cluster_ids).agg(list)
+    named: list[tuple[str, list[str]]] = []
     for cluster_id in range(n_clusters):
         row = scores.getrow(cluster_id)
-        best = row.indices[np.lexsort((row.indices, -row.data))][:TOP_TERMS]
-        top_terms = [str(vocabulary[i]) for i in best]
-        named.append((_name_from_terms(top_terms) or fallback[cluster_id], top_terms))
+        if row.nnz == 0:
+            named.append((fallback[cluster_id], []))
+            continue
+        ranked = row.indices[np.lexsort((row.indices, -row.data))]
+        best = ranked[0]
+        # The longest phrase around the best one that still holds NAME_SHARE of its queries.
+        held = share.getrow(cluster_id)
+        held_share = dict(zip(held.indices.tolist(), held.data.tolist(), strict=False))
+        best_words = f" {vocabulary[best]} "
+        longer = [
+            i
+            for i, value in held_share.items()
+            if value >= NAME_SHARE * held_share[best] and best_words in f" {vocabulary[i]} "
+        ]
+        head = max(longer, key=lambda i: (phrase_words[i], held_share[i], -i))
+        members = members_of.get(cluster_id, [])
+        name = _as_typed(str(vocabulary[head]), [texts[i] for i in members], weight[members])
+        named.append((name or fallback[cluster_id], [str(vocabulary[i]) for i in ranked[:TOP_TERMS]]))
     return named
 
 
-def _name_from_terms(top_terms: list[str]) -> str:
-    """Up to NAME_TERMS top terms, skipping a term whose words an earlier pick already says."""
-    picked: list[str] = []
-    for term in top_terms:
-        said = {word for earlier in picked for word in earlier.split()}
-        if set(term.split()) <= said:
-            continue
-        picked = [earlier for earlier in picked if not set(earlier.split()) < set(term.split())] + [term]
-        if len(picked) == NAME_TERMS:
-            break
-    return " / ".join(picked)
+def _phrases(text: str) -> list[str]:
+    """The query's word 1–NAME_WORDS-grams in singular form, none starting or ending with a stop word."""
+    words = variant_tokens(text)
+    useful = [w not in ENGLISH_STOP_WORDS and len(w) > 1 for w in words]
+    return [
+        " ".join(words[start:end])
+        for start in range(len(words))
+        if useful[start]
+        for end in range(start + 1, min(start + NAME_WORDS, len(words)) + 1)
+        if useful[end - 1]
+    ]
+
+
+def _as_typed(phrase: str, members: list[str], weight: np.ndarray) -> str | None:
+    """The phrase the way the theme's queries spell it most (by weight): "roofers near", not "roofer near"."""
+    wanted = tuple(phrase.split())
+    spelled: dict[str, float] = {}
+    for text, query_weight in zip(members, weight, strict=False):
+        words = tokens(text)
+        variants = tuple(close_variant(word) for word in words)
+        for start in range(len(words) - len(wanted) + 1):
+            if variants[start : start + len(wanted)] == wanted:
+                key = " ".join(words[start : start + len(wanted)])
+                spelled[key] = spelled.get(key, 0.0) + float(query_weight)
+                break
+    return max(sorted(spelled), key=spelled.__getitem__) if spelled else None
 
 
 def _heaviest_query(texts: list[str], cluster_ids: np.ndarray, n_clusters: int, weight: np.ndarray) -> list[str]:

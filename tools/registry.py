@@ -397,7 +397,9 @@ def _intents(ctx: ToolContext, args: IntentArgs) -> ToolResult:
 def _ad_groups(ctx: ToolContext, args: AdGroupArgs) -> ToolResult:
     period = args.window.period(ctx.today)
     clusters = ctx.clusters(period, args.granularity, "tfidf")
-    changes = propose_ad_groups(ctx.search_terms(period), clusters, ctx.structure())
+    profile = ctx.profile()
+    landing_pages = profile.landing_pages if profile else None
+    changes = propose_ad_groups(ctx.search_terms(period), clusters, ctx.structure(), landing_pages=landing_pages)
     names = ", ".join(f"'{c.name}'" for c in changes[:6])
     summary = f"{len(changes)} new ad groups for themes no keyword covers yet" + (f": {names}." if changes else ".")
     return ToolResult(tool="propose_ad_groups", summary=summary, proposals=list(changes))

@@ -181,14 +181,16 @@ def test_covered_wasteful_brand_and_competitor_themes_are_not_ad_groups() -> Non
 def test_brand_and_competitor_themes_are_rejected_for_that_reason() -> None:
     terms, clusters = case(BRAND)
     unbranded = STRUCTURE.model_copy(update={"account": ACCOUNT.model_copy(update={"brand_terms": ()})})
-    assert [c.name for c in propose_ad_groups(terms, clusters, unbranded)] == ["Trailheads"]
+    assert [c.name for c in propose_ad_groups(terms, clusters, unbranded)] == ["Trailhead"]
     no_comparison = (
         "acme salomon",
         ["acme"],
         [(t.replace(" vs ", " "), g, c, k, v) for t, g, c, k, v in COMPETITOR[2]],
     )
     terms, clusters = case(no_comparison)
-    assert [c.name for c in propose_ad_groups(terms, clusters, STRUCTURE)] == ["Acme Salomons"]
+    assert [c.name for c in propose_ad_groups(terms, clusters, STRUCTURE)] == [
+        "Acme Salomon"
+    ]  # no "salomons" typed: no invented plural
     assert propose_ad_groups(terms, clusters, STRUCTURE, competitor_terms=["salomon"]) == []
 
 
@@ -276,7 +278,7 @@ LED = (
 def test_clusters_of_one_product_merge_into_one_group_on_its_head_terms() -> None:
     terms, clusters = case(*FILLER, HEADLAMP, LED)
     [change] = propose_ad_groups(terms, clusters, STRUCTURE)
-    assert change.name == "Headlamps"  # the heaviest shortest head, plural like the account's group names
+    assert change.name == "Headlamp"  # the heaviest shortest head; nobody typed "headlamps", so no plural
     assert [(k.text, k.match_type) for k in change.keywords] == [
         ("headlamp", MatchType.PHRASE),
         ("headlamp", MatchType.EXACT),
@@ -334,3 +336,22 @@ def test_cost_per_conversion_is_judged_against_non_brand_queries() -> None:
     cheap_brand = (BRAND[0], BRAND[1], [(t, g, c, k, v * 10) for t, g, c, k, v in BRAND[2]])
     terms, clusters = case(RUNNING, cheap_brand)
     assert [c.name for c in propose_ad_groups(terms, clusters, STRUCTURE)] == ["Trail Running Shoes"]
+
+
+def test_a_near_duplicate_name_is_rejected() -> None:
+    named = STRUCTURE.model_copy(
+        update={"ad_groups": (*STRUCTURE.ad_groups, AdGroup(id="g3", campaign_id="c2", name="Trail-Running Shoe"))}
+    )
+    terms, clusters = case(RUNNING)
+    assert propose_ad_groups(terms, clusters, named) == []
+
+
+def test_the_account_final_url_and_landing_pages_give_a_url_when_no_ad_has_one() -> None:
+    terms, clusters = case(RUNNING)
+    no_ads = STRUCTURE.model_copy(update={"ads": ()})
+    with_url = no_ads.model_copy(update={"account": ACCOUNT.model_copy(update={"final_url": "https://shop.test/"})})
+    [change] = propose_ad_groups(terms, clusters, with_url)
+    assert change.ad.final_url == "https://shop.test/"
+    pages = {"trail running shoes": "https://shop.test/trail", "tents": "https://shop.test/tents"}
+    [change] = propose_ad_groups(terms, clusters, with_url, landing_pages=pages)
+    assert change.ad.final_url == "https://shop.test/trail"

@@ -117,17 +117,49 @@ def default_result() -> ClusteringResult:
 
 def test_tfidf_recovers_obvious_themes(default_result: ClusteringResult) -> None:
     assert default_result.backend == "tfidf"
-    assert v_measure(default_result) >= 0.8
+    # The knee also keeps small cross-cutting themes ("online", "cheap"), so purity is not perfect.
+    assert v_measure(default_result) >= 0.65
     assert 4 <= len(default_result.clusters) <= 12
+    biggest = default_result.clusters[:4]
+    assert {theme_of_cluster(default_result, c.id) for c in biggest} == set(THEMES)
+    assert {c.name for c in biggest} == {"running shoes", "pizza delivery", "car insurance", "yoga classes"}
 
 
-def test_names_carry_the_theme_words(default_result: ClusteringResult) -> None:
-    theme_words = {"shoes": "running", "pizza": "pizza", "insurance": "insurance", "yoga": "yoga"}
+def test_names_are_phrases_people_typed(default_result: ClusteringResult) -> None:
     for cluster in default_result.clusters:
-        word = theme_words[theme_of_cluster(default_result, cluster.id)]
-        assert word in cluster.name
-        assert word in " ".join(cluster.top_terms)
+        members = default_result.assignments.loc[default_result.assignments["cluster_id"] == cluster.id]
+        assert " / " not in cluster.name
+        assert any(f" {cluster.name} " in f" {query} " for query in members["search_term"])
         assert 1 <= len(cluster.top_terms) <= 8
+
+
+SEPARATE_THEMES = {
+    "roofing": ["roof repair", "roof repair cost", "emergency roof repair", "roof leak repair", "flat roof repair"],
+    "gutters": ["gutter cleaning", "gutter cleaning service", "gutter cleaning cost", "seamless gutter cleaning"],
+    "plumbing": ["plumber", "emergency plumber", "local plumber", "plumber 24 hours", "licensed plumber"],
+    "windows": ["window replacement", "window replacement cost", "double pane window replacement"],
+    "painting": ["house painting", "exterior house painting", "house painting cost", "interior house painting"],
+    "locks": ["locksmith", "car locksmith", "emergency locksmith", "locksmith open now"],
+}
+
+
+def test_the_number_of_themes_is_chosen_from_the_data() -> None:
+    truth = {query: theme for theme, queries in SEPARATE_THEMES.items() for query in queries}
+    result = cluster_queries(pd.DataFrame({"search_term": list(truth)}))
+    assigned = result.assignments.set_index("search_term")["cluster_id"]
+    assert 5 <= len(result.clusters) <= 9
+    assert v_measure_score([truth[q] for q in assigned.index], assigned.to_numpy()) >= 0.8
+
+
+def test_singular_and_plural_are_one_theme_named_as_typed() -> None:
+    queries = ["roofers near me", "roofers near", "roofer near me", "roofers near me cheap", "roofer near"]
+    queries += ["pizza delivery", "pizza delivery tonight", "pizza deliveries", "late pizza delivery"]
+    result = cluster_queries(pd.DataFrame({"search_term": queries, "impressions": [50, 40, 30, 5, 1, 9, 9, 9, 9]}))
+    theme = result.assignments.set_index("search_term")["cluster_id"]
+    assert theme["roofers near me"] == theme["roofer near"] == theme["roofer near me"]
+    names = {c.id: c.name for c in result.clusters}
+    assert names[theme["roofers near me"]] == "roofers near"
+    assert names[theme["pizza deliveries"]] == "pizza delivery"
 
 
 def test_sums_and_sizes_cover_every_query(default_result: ClusteringResult) -> None:
@@ -174,7 +206,7 @@ def test_a_frame_with_only_search_terms_counts_rows_as_impressions() -> None:
     assert len(result.assignments) == len(TRUTH)
     assert sum(c.impressions for c in result.clusters) == len(frame)
     assert sum(c.cost for c in result.clusters) == 0
-    assert v_measure(result) >= 0.8
+    assert v_measure(result) >= 0.65
 
 
 def test_repeated_rows_are_aggregated_per_query() -> None:
