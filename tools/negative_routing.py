@@ -40,7 +40,7 @@ from ads.entities import AccountStructure, MatchType, ReportPeriod, Status
 from ads.keyword_matching import KeywordMatcher, normalise, tokens
 from ads.name_matching import NameMatcher
 from tools.advertiser_profile import campaign_kind
-from tools.negatives import search_term_rows
+from tools.negatives import blocked_metrics, search_term_rows
 from tools.query_intent import Intent, IntentClassification, Place, find_phrases, load_gazetteer
 
 # How tightly a keyword holds a query, after how many of its words it holds.
@@ -556,14 +556,7 @@ def _changes(
         order = sorted(range(len(specs)), key=lambda i: -costs[i])[: settings.max_keywords_per_change]
         specs = [specs[i] for i in order]
         everything = here[here["text_id"].isin(np.unique(np.concatenate([p.text_ids for p in chosen])))]
-        metrics = {
-            "keywords": float(len(specs)),
-            "blocked_terms": float(len(everything)),
-            "cost": float(everything["cost"].sum()),
-            "clicks": float(everything["clicks"].sum()),
-            "impressions": float(everything["impressions"].sum()),
-            "conversions": float(everything["conversions"].sum()),
-        }
+        metrics = blocked_metrics(len(specs), everything)
         target_name = report.group_name(target_id) if level == "ad_group" else report.campaign_name(target_id)
         shown = "; ".join(dict.fromkeys(notes[i] for i in order[:3]))
         more = f" ({len(specs) - 3} more)" if len(specs) > 3 else ""

@@ -170,6 +170,15 @@ def mine_negatives(
     return report.changes(negatives, targets)
 
 
+def blocked_metrics(keywords: int, blocked: pd.DataFrame) -> dict[str, float]:
+    """A negatives change's evidence metrics: how many keywords, and what the search terms they block did."""
+    return {
+        "keywords": float(keywords),
+        "blocked_terms": float(len(blocked)),
+        **{column: float(blocked[column].sum()) for column in ("cost", "clicks", "impressions", "conversions")},
+    }
+
+
 def search_term_rows(terms: pd.DataFrame) -> pd.DataFrame:
     """The report's rows with the columns the analyses need: ids as text, metrics as numbers (checked)."""
     missing = [column for column in REQUIRED_COLUMNS if column not in terms.columns]
@@ -618,14 +627,7 @@ class _Report:
         everything = self._blocked_queries(ids)
         blocked_texts = self.texts.iloc[ids]
         expected = float(blocked_texts["expected"].sum())
-        metrics = {
-            "keywords": float(len(specs)),
-            "blocked_terms": float(len(everything)),
-            "cost": float(everything["cost"].sum()),
-            "clicks": float(everything["clicks"].sum()),
-            "impressions": float(everything["impressions"].sum()),
-            "conversions": float(everything["conversions"].sum()),
-        }
+        metrics = blocked_metrics(len(specs), everything)
         if self.has_conversions and self.value > 0:
             metrics["value_per_conversion"] = round(self.value)
             metrics["expected_conversions"] = round(expected, 2)
