@@ -84,6 +84,27 @@ def variant_tokens(text: str) -> tuple[str, ...]:
     return tuple(close_variant(token) for token in tokens(text))
 
 
+class TokenisedTexts:
+    """Texts tokenised once in both forms, so that many keyword sets can be matched against them cheaply."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.plain = [tokens(text) for text in texts]
+        self.variant = [tuple(close_variant(token) for token in words) for words in self.plain]
+        self._variant_set: set[tuple[str, ...]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.plain)
+
+    def as_matched(self, *, negative: bool) -> list[tuple[str, ...]]:
+        return self.plain if negative else self.variant
+
+    def has_variant_of(self, text: str) -> bool:
+        """Would an exact keyword `text` match one of the texts, close variants included (a set lookup)?"""
+        if self._variant_set is None:
+            self._variant_set = set(self.variant)
+        return variant_tokens(text) in self._variant_set
+
+
 def _contains_in_order(query: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     n = len(phrase)
     return any(query[i : i + n] == phrase for i in range(len(query) - n + 1))
@@ -133,13 +154,16 @@ class KeywordMatcher:
     def _tokens(self, text: str) -> tuple[str, ...]:
         return tokens(text) if self.negative else variant_tokens(text)
 
-    def pairs(self, queries: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def pairs(self, queries: Sequence[str] | TokenisedTexts) -> tuple[np.ndarray, np.ndarray]:
         """Every (query index, keyword index) that matches, as two aligned integer arrays."""
         query_index: list[int] = []
         keyword_index: list[int] = []
         exact, phrase, broad, lengths = self._exact, self._phrase, self._broad, self._phrase_lengths
-        for q, text in enumerate(queries):
-            words = self._tokens(text)
+        if isinstance(queries, TokenisedTexts):
+            token_lists: Iterable[tuple[str, ...]] = queries.as_matched(negative=self.negative)
+        else:
+            token_lists = map(self._tokens, queries)
+        for q, words in enumerate(token_lists):
             found: set[int] = set(exact.get(words, ()))
             for n in lengths:
                 if n > len(words):

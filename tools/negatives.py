@@ -52,7 +52,7 @@ from scipy.stats import false_discovery_control
 from ads.changes import AddNegativeKeywords, Evidence, NegativeBasis, NegativeSpec, QueryEvidence
 from ads.entities import AccountStructure, MatchType, ReportPeriod, SharedNegativeList, Status
 from ads.errors import ReportFormatError
-from ads.keyword_matching import KeywordMatcher, keyword_problems, normalise, tokens
+from ads.keyword_matching import KeywordMatcher, TokenisedTexts, keyword_problems, normalise, tokens
 from ads.limits import limit
 from tools.query_intent import Intent
 
@@ -239,7 +239,7 @@ def _text_intents(
     return frame
 
 
-def _protected_texts(texts: pd.DataFrame, structure: AccountStructure, classes: pd.DataFrame) -> list[str]:
+def _protected_texts(texts: pd.DataFrame, structure: AccountStructure, classes: pd.DataFrame) -> TokenisedTexts:
     """What no negative may block: converting and brand queries, brand terms, the account's own keywords."""
     live_groups = {g.id for g in structure.ad_groups if g.status is not Status.REMOVED}
     keywords = [
@@ -248,20 +248,26 @@ def _protected_texts(texts: pd.DataFrame, structure: AccountStructure, classes: 
         if k.status is not Status.REMOVED and (k.ad_group_id in live_groups or not structure.ad_groups)
     ]
     brand = texts.index[(classes["intent"] == Intent.BRAND).to_numpy()]
-    return [*texts.index[texts["conversions"] > 0], *brand, *structure.account.brand_terms, *keywords]
+    return TokenisedTexts([*texts.index[texts["conversions"] > 0], *brand, *structure.account.brand_terms, *keywords])
 
 
-def _safe(candidates: list[tuple[str, MatchType]], protected: list[str]) -> np.ndarray:
+def _safe(candidates: list[tuple[str, MatchType]], protected: TokenisedTexts) -> np.ndarray:
     """Per candidate: blocks no protected text, nor a plural/singular variant of one (which Google serves on
-    the keyword, so that the negative would stop it)."""
+    the keyword, so that the negative would stop it). Exact candidates are set lookups: the miner asks about
+    them a few at a time, and a scan of every protected text per question grows with the square of the report."""
     unsafe = np.zeros(len(candidates), dtype=bool)
-    if candidates and protected:
-        unsafe[KeywordMatcher(candidates, negative=True).pairs(protected)[1]] = True
-        unsafe[KeywordMatcher(candidates, negative=False).pairs(protected)[1]] = True
+    if candidates and len(protected):
+        exact = np.array([match_type is MatchType.EXACT for _, match_type in candidates], dtype=bool)
+        unsafe[exact] = [protected.has_variant_of(candidates[i][0]) for i in np.flatnonzero(exact)]
+        wider = np.flatnonzero(~exact)
+        if wider.size:
+            others = [candidates[i] for i in wider]
+            unsafe[wider[KeywordMatcher(others, negative=True).pairs(protected)[1]]] = True
+            unsafe[wider[KeywordMatcher(others, negative=False).pairs(protected)[1]]] = True
     return ~unsafe & np.array([not keyword_problems(text) for text, _ in candidates], dtype=bool)
 
 
-def _intent_negatives(texts: pd.DataFrame, classes: pd.DataFrame, protected: list[str]) -> list[_Negative]:
+def _intent_negatives(texts: pd.DataFrame, classes: pd.DataFrame, protected: TokenisedTexts) -> list[_Negative]:
     """The theme's cue as a phrase negative where safe, else an exact negative per unconverted query."""
     spent = ((texts["clicks"] > 0) | (texts["cost"] > 0)).to_numpy()
     wanted = classes["intent"].isin(list(NEGATIVE_THEMES)).to_numpy() & spent & (texts["conversions"] <= 0).to_numpy()
@@ -360,7 +366,7 @@ def _add_performance(
     classes: pd.DataFrame,
     rows: pd.DataFrame,
     structure: AccountStructure,
-    protected: list[str],
+    protected: TokenisedTexts,
     value: float,
     settings: NegativeMiningSettings,
 ) -> list[_Negative]:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from ads.entities import MatchType
 from ads.keyword_matching import (
     KeywordMatcher,
+    TokenisedTexts,
     close_variant,
     keyword_problems,
     matches,
@@ -138,10 +139,19 @@ PHRASES = st.lists(WORDS, min_size=1, max_size=4).map(" ".join)
 )
 def test_vectorised_matcher_agrees_with_the_specification(queries, keywords, negative) -> None:
     expected = np.array([[matches(q, text, kind, negative=negative) for text, kind in keywords] for q in queries])
-    query_index, keyword_index = KeywordMatcher(keywords, negative=negative).pairs(queries)
-    got = np.zeros_like(expected)
-    got[query_index, keyword_index] = True
-    assert (got == expected).all()
+    matcher = KeywordMatcher(keywords, negative=negative)
+    for given_as in (queries, TokenisedTexts(queries)):
+        query_index, keyword_index = matcher.pairs(given_as)
+        got = np.zeros_like(expected)
+        got[query_index, keyword_index] = True
+        assert (got == expected).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts=st.lists(PHRASES, max_size=8), text=PHRASES)
+def test_exact_variant_lookup_agrees_with_positive_exact_matching(texts, text) -> None:
+    expected = any(matches(t, text, MatchType.EXACT, negative=False) for t in texts)
+    assert TokenisedTexts(texts).has_variant_of(text) is expected
 
 
 def test_keyword_problems_follow_the_limits_table() -> None:
