@@ -337,9 +337,11 @@ def approvals_show(change_id: str, as_json: JsonFlag = False) -> None:
     change = record.change
     money = session.open_account(change.account).account.money
 
-    def line(text: str, style: str = "") -> None:
+    def line(text: str, style: str = "", *, one_line: bool = False) -> None:
         # Summaries, terms and copy are typed by strangers: masked, and printed as text, never as markup.
-        console.print(mask_sensitive(text), style=style, markup=False, highlight=False, overflow="ellipsis", crop=True)
+        console.print(
+            mask_sensitive(text), style=style, markup=False, highlight=False, no_wrap=one_line, overflow="ellipsis"
+        )
 
     line(f"{change.summary()}  (id {change.id})", "bold")
     line(_standing(record))
@@ -351,8 +353,8 @@ def approvals_show(change_id: str, as_json: JsonFlag = False) -> None:
     period = f" {evidence.period_start} to {evidence.period_end}" if evidence.period_start else ""
     if evidence.metrics:
         line(f"Evidence{period}: " + " · ".join(evidence.lines(money)))
-    for text in change_lines(change, money):
-        line(f"  {text}")
+    for text in change_lines(change, money, limit=6):
+        line(f"  {text}", one_line=True)  # one screen: each negative or asset on one line, --json has the rest
     applied = next((e for e in record.entries if e.status in APPLIED_STATUSES and e.after), None)
     if applied is not None:
         line("Read back from the account:")

@@ -129,9 +129,10 @@ def change_lines(change: Change, money: Callable[[int], str], limit: int = 8) ->
                 clicks = sum(q.clicks for q in keyword.blocks)
                 conversions = sum(q.conversions for q in keyword.blocks)
                 first = f"; e.g. {keyword.blocks[0].search_term}" if keyword.blocks else ""
+                terms = f"{len(keyword.blocks):,} term{'s' if len(keyword.blocks) != 1 else ''}"
                 lines.append(
-                    f"{keyword_label(keyword)} ({keyword.basis.value}): blocks {len(keyword.blocks):,} terms, "
-                    f"{clicks:,} clicks, {money(cost)}, {format_count(conversions)} conv.{first}"
+                    f"{keyword_label(keyword)} ({keyword.basis.value}): blocks {terms}, "
+                    f"{money(cost)}, {clicks:,} clicks, {format_count(conversions)} conv.{first}"
                 )
             lines += _more(len(change.keywords) - limit, "negatives")
         case RemoveNegativeKeywords():
