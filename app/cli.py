@@ -275,6 +275,7 @@ def approvals_list(
                     "thread": p.thread_id,
                     "summary": mask_sensitive(p.change.summary()),
                     "reason": mask_sensitive(p.decision.get("reason")),
+                    "change": mask_sensitive(p.change.model_dump(mode="json")),
                 }
                 for p in pending
             ]
