@@ -31,8 +31,28 @@ class QueryEvidence(BaseModel):
     conversions: float = 0.0
 
 
-# Evidence metrics under these names are money, in the account's money unit; the rest are counts or ratios.
-MONEY_METRICS = frozenset({"cost", "cpa", "target_cpa", "account_cpa", "mtd", "target", "projected", "run_rate"})
+# Evidence metrics and read-back fields under these names are money, in the account's money unit; the rest are
+# counts or ratios.
+MONEY_METRICS = frozenset(
+    {
+        "cost",
+        "cpa",
+        "target_cpa",
+        "account_cpa",
+        "mtd",
+        "target",
+        "projected",
+        "run_rate",
+        "value_per_conversion",
+        "daily_amount",
+        "daily_budget",
+    }
+)
+
+
+def format_count(value: float) -> str:
+    """A count or a ratio as a person reads it: 26,305 and 36.5, not 2.63e+04."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
 
 
 class Evidence(BaseModel):
@@ -48,7 +68,7 @@ class Evidence(BaseModel):
     def lines(self, money: Callable[[int], str]) -> list[str]:
         """Each metric as a person reads it: money as currency, counts with separators."""
         return [
-            f"{name.replace('_', ' ')}: {money(round(value)) if name in MONEY_METRICS else f'{value:,.4g}'}"
+            f"{name.replace('_', ' ')}: {money(round(value)) if name in MONEY_METRICS else format_count(value)}"
             for name, value in self.metrics.items()
         ]
 
@@ -125,7 +145,7 @@ class AddNegativeKeywords(ChangeBase):
     keywords: tuple[NegativeSpec, ...] = Field(min_length=1)
 
     def summary(self) -> str:
-        words = ", ".join(_keyword_label(k) for k in self.keywords[:4])
+        words = ", ".join(keyword_label(k) for k in self.keywords[:4])
         more = f" (+{len(self.keywords) - 4} more)" if len(self.keywords) > 4 else ""
         target = f"{self.level.replace('_', ' ')} {self.target_name or self.target_id}"
         return f"Add {len(self.keywords)} negative(s) to {target}: {words}{more}"
@@ -190,7 +210,7 @@ class RemoveNegativeKeywords(ChangeBase):
     keywords: tuple[KeywordSpec, ...] = Field(min_length=1)
 
     def summary(self) -> str:
-        words = ", ".join(_keyword_label(k) for k in self.keywords[:4])
+        words = ", ".join(keyword_label(k) for k in self.keywords[:4])
         more = f" (+{len(self.keywords) - 4} more)" if len(self.keywords) > 4 else ""
         return (
             f"Remove {len(self.keywords)} negative(s) from {self.level.replace('_', ' ')} "
@@ -224,7 +244,7 @@ def parse_change(data: dict[str, Any] | str) -> Change:
     return change_adapter.validate_python({k: v for k, v in fields.items() if k not in ("hash", "id")})
 
 
-def _keyword_label(keyword: KeywordSpec) -> str:
+def keyword_label(keyword: KeywordSpec) -> str:
     return f"[{keyword.text}]" if keyword.match_type is MatchType.EXACT else f'"{keyword.text}"'
 
 

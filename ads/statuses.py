@@ -28,5 +28,9 @@ EntryStatus = Literal[
 # Where a proposal stands in a run: its apply status, else the review's, else the gate's.
 ProposalStatus = Literal[ApplyStatus, "pending", "approved", "edited", "rejected", "blocked", "undecided"]
 
+# Where an item of the approval queue stands (`ops.change_log`): `open` waits for a person; `superseded`: the same
+# content was proposed again and the newer version took its place; the rest close it the way the log says.
+QueueStatus = Literal["open", "superseded", "applied", "rejected", "edited", "failed", "queued", "blocked"]
+
 # The account holds the change: applied now, found already there, or confirmed after a crash.
 APPLIED_STATUSES: frozenset[str] = frozenset({"applied", "already_applied", "reconciled"})

@@ -143,6 +143,10 @@ def _audit_document(session: Session, outcome: RunOutcome) -> dict[str, Any]:
         "failed": [r["id"] for r in rows if r["status"] == "failed"],
         "report": outcome.values.get("report", {}).get("html"),
         "notices": outcome.values.get("findings", {}).get("search_terms", {}).get("notices", []),
+        # Proposals not made again: already in the account, or rejected and cooling off.
+        "left_out": mask_sensitive(
+            [line for finding in outcome.values.get("findings", {}).values() for line in finding.get("left_out", [])]
+        ),
     }
 
 
@@ -180,6 +184,8 @@ def _show_run(session: Session, outcome: RunOutcome, title: str, as_json: bool) 
         f"[red]{len(document['blocked'])} blocked[/]"
         + (f" · [red]{len(document['failed'])} failed[/]" if document["failed"] else "")
     )
+    for line in document["left_out"]:
+        console.print(f"[dim]Not proposed again: {escape(line)}[/]", highlight=False)
     if document["pending"]:
         console.print(
             "Review them with [bold]adpilot approvals list[/], then "
@@ -244,13 +250,20 @@ def chat(
         thread = turn(text, thread)
 
 
+KindOption = Annotated[str | None, typer.Option("--kind", help="Only this kind, e.g. add_negative_keywords.")]
+
+
 @approvals_app.command("list")
-def approvals_list(as_json: JsonFlag = False) -> None:
-    """Every change waiting for a person, across audits and chats."""
+def approvals_list(
+    account: Annotated[str | None, typer.Option("--account", "-a", help="Only this account.")] = None,
+    kind: KindOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Every change waiting for a person, across audits and chats (each once, with its newest evidence)."""
     from policies.screening import mask_sensitive
 
     session = _session()
-    pending = session.pending_approvals()
+    pending = session.pending_approvals(account=account, kind=kind)
     if as_json:
         _print_json(
             [
@@ -262,6 +275,7 @@ def approvals_list(as_json: JsonFlag = False) -> None:
                     "thread": p.thread_id,
                     "summary": mask_sensitive(p.change.summary()),
                     "reason": mask_sensitive(p.decision.get("reason")),
+                    "change": mask_sensitive(p.change.model_dump(mode="json")),
                 }
                 for p in pending
             ]
@@ -279,30 +293,98 @@ def approvals_list(as_json: JsonFlag = False) -> None:
     console.print(table)
 
 
+def _record_document(record: Any) -> dict[str, Any]:
+    """`approvals show --json`: the change in full with where it stands, its versions and its log entries."""
+    queued = record.queued
+    return {
+        "change": record.change.model_dump(mode="json"),
+        "status": record.status,
+        "decision": queued.decision if queued else None,
+        "thread": queued.thread_id if queued else None,
+        "versions": [
+            v.model_dump(
+                mode="json",
+                include={
+                    "change_id",
+                    "change_hash",
+                    "thread_id",
+                    "proposed_at",
+                    "proposed_on",
+                    "status",
+                    "closed_at",
+                    "closed_by",
+                    "reason",
+                    "replaced_by",
+                },
+            )
+            for v in record.versions
+        ],
+        "log": [e.model_dump(mode="json", exclude={"change"}) for e in record.entries],
+    }
+
+
 @approvals_app.command("show")
 def approvals_show(change_id: str, as_json: JsonFlag = False) -> None:
-    """One pending change in full: what it does, why, the evidence and the gate's reason."""
+    """One change on one screen, pending or answered: what it does, why, its evidence, the gate and what became of
+    it. --json prints all of it."""
+    from ops.proposal_rows import change_lines, state_lines
     from policies.screening import mask_sensitive
 
     session = _session()
-    item = session.find_pending(change_id)
+    record = session.change_record(change_id)
     if as_json:
-        document = {"change": item.change.model_dump(mode="json"), "decision": item.decision, "thread": item.thread_id}
-        _print_json(mask_sensitive(document))
+        _print_json(mask_sensitive(_record_document(record)))
         return
-    change = item.change
-    summary, rationale = mask_sensitive(change.summary()), mask_sensitive(change.rationale)
-    console.print(f"[bold]{escape(summary)}[/]  [dim](id {change.id}, hash {change.hash[:16]}…)[/]")
-    console.print(f"Why: {escape(rationale)}")
-    console.print(
-        f"Gate: {escape(mask_sensitive(str(item.decision.get('reason'))))} [dim]({item.decision.get('rule')})[/]"
-    )
-    for line in change.evidence.lines(session.open_account(item.account).account.money):
-        console.print(f"  {escape(mask_sensitive(line))}")
-    console.print_json(json.dumps(mask_sensitive(change.model_dump(mode="json", exclude={"evidence"})), default=str))
+    change = record.change
+    money = session.open_account(change.account).account.money
+
+    def line(text: str, style: str = "", *, one_line: bool = False) -> None:
+        # Summaries, terms and copy are typed by strangers: masked, and printed as text, never as markup.
+        console.print(
+            mask_sensitive(text), style=style, markup=False, highlight=False, no_wrap=one_line, overflow="ellipsis"
+        )
+
+    line(f"{change.summary()}  (id {change.id})", "bold")
+    line(_standing(record))
+    line(f"Why: {change.rationale}")
+    if record.queued is not None:
+        decision = record.queued.decision
+        line(f"Gate: {decision.get('reason')} ({decision.get('rule')})")
+    evidence = change.evidence
+    period = f" {evidence.period_start} to {evidence.period_end}" if evidence.period_start else ""
+    if evidence.metrics:
+        line(f"Evidence{period}: " + " · ".join(evidence.lines(money)))
+    for text in change_lines(change, money, limit=6):
+        line(f"  {text}", one_line=True)  # one screen: each negative or asset on one line, --json has the rest
+    applied = next((e for e in record.entries if e.status in APPLIED_STATUSES and e.after), None)
+    if applied is not None:
+        line("Read back from the account:")
+        for text in state_lines(applied.after, money)[:6]:
+            line(f"  {text}")
+    console.print(f"[dim]All of it: adpilot approvals show {change.id} --json[/]", highlight=False)
+
+
+def _standing(record: Any) -> str:
+    """Where a change stands, in one line: waiting since when, or what the change log last recorded, by whom."""
+    versions = record.versions
+    again = f"; proposed {len(versions)} times since {versions[0].proposed_on}" if len(versions) > 1 else ""
+    if record.status in ("pending", "being answered") and record.queued is not None:
+        waiting = "waiting for a person" if record.status == "pending" else record.status
+        return f"Status: {waiting}, proposed {record.queued.proposed_on}{again}"
+    entry = next((e for e in record.entries if e.status != "intent"), None)
+    if entry is not None:
+        by = entry.decided_by.removeprefix("person:")
+        note = f": {entry.message}" if entry.message else ""
+        when = f"{entry.recorded_at:%Y-%m-%d %H:%M} UTC"
+        return f"Status: {entry.status.replace('_', ' ')} by {by} at {when}{note}{again}"
+    if record.queued is not None and record.queued.replaced_by:
+        return f"Status: proposed again as {record.queued.replaced_by[:10]} with fresh evidence{again}"
+    return f"Status: {record.status.replace('_', ' ')}{again}"
 
 
 def _answer(change_id: str, response: dict[str, Any], reviewer: str, as_json: bool) -> None:
+    from ops.proposal_rows import state_lines
+
     session = _session()
     item, outcome = session.answer(change_id, response, reviewer=reviewer)
     review = outcome.values.get("reviews", {}).get(item.change.hash, {})
@@ -331,7 +413,9 @@ def _answer(change_id: str, response: dict[str, Any], reviewer: str, as_json: bo
         console.print(f"  {escape(result['message'])}")
     if result.get("after"):
         console.print("  read back from the account:")
-        console.print_json(json.dumps(result["after"], default=str))
+        money = session.open_account(item.account).account.money
+        for text in state_lines(result["after"], money):
+            console.print(f"    {escape(text)}", highlight=False)
 
 
 def _edit_file(path: Path) -> dict[str, Any]:
@@ -409,7 +493,7 @@ def changes_log(
         console.print("The change log is empty.")
         return
     table = Table(title="Change log")
-    for column in ("#", "when (UTC)", "account", "change", "status", "decided by"):
+    for column in ("#", "when (UTC)", "account", "change", "status", "decided by", "reason / note"):
         table.add_column(column, overflow="fold")
     for e in entries:
         summary = e.parsed_change().summary()
@@ -420,6 +504,7 @@ def changes_log(
             f"{e.change_id} {escape(mask_sensitive(summary))}",
             e.status,
             escape(mask_sensitive(e.decided_by)),
+            escape(mask_sensitive(e.message)),
         )
     console.print(table)
 

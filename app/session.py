@@ -40,7 +40,7 @@ from graphs.chat import build_chat_graph
 from graphs.context import RunContext
 from graphs.rollback import build_rollback_graph, inverse_changes
 from graphs.state import ProposalState
-from ops.change_log import AlreadyAnsweredError, ChangeLog
+from ops.change_log import AlreadyAnsweredError, ChangeLog, LogEntry, QueueItem
 from ops.tracing import Tracing, configure_tracing
 from policies.gate import Policy, load_policy
 from policies.screening import data_block, screen
@@ -64,6 +64,17 @@ class PendingApproval:
     account: str
     change: Change
     decision: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    """One change as `approvals show` shows it, whatever became of it."""
+
+    change: Change
+    status: str  # pending, being answered, the change log's latest status for it, or the queue's (superseded)
+    queued: QueueItem | None  # its row in the queue, when it waited for a person
+    versions: list[QueueItem]  # every version of its content that waited for a person, oldest first
+    entries: list[LogEntry]  # newest first
 
 
 @dataclass
@@ -317,20 +328,13 @@ class Session:
 
     # ---- approvals --------------------------------------------------------------------------
 
-    def pending_approvals(self) -> list[PendingApproval]:
-        """Changes waiting for a person, newest run first. A change proposed again by a later run is listed
-        once, and one that a person answered, or that is already in the account, not at all."""
-        found: dict[str, PendingApproval] = {}
-        answered = self.change_log.answered()
-        for thread in self.change_log.threads():
-            values = self.graphs[thread.graph].get_state(self._config(thread.thread_id, thread.graph)).values
-            for change in pending_approval(_proposal_state(values)):
-                if change.hash in found or change.hash in answered or self.change_log.is_applied(change.hash):
-                    continue
-                found[change.hash] = PendingApproval(
-                    thread.thread_id, thread.graph, thread.account, change, values["decisions"][change.hash]
-                )
-        return list(found.values())
+    def pending_approvals(self, *, account: str | None = None, kind: str | None = None) -> list[PendingApproval]:
+        """Changes waiting for a person, newest first, from the change log's queue: each content once (a change
+        proposed again took the older one's place), none that a person is answering, none already applied."""
+        return [
+            PendingApproval(item.thread_id, item.graph, item.account, item.parsed_change(), item.decision)
+            for item in self.change_log.open_items(account=account, kind=kind)
+        ]
 
     def find_pending(self, change_ref: str) -> PendingApproval:
         """The pending change whose id (or full hash) is `change_ref`.
@@ -338,14 +342,16 @@ class Session:
         An id is the start of the change's content hash, so an approval can only ever reach the exact
         content a person reviewed: a change that was edited or re-proposed differently has another id.
         """
-        for item in self.pending_approvals():
-            if change_ref in (item.change.id, item.change.hash):
-                return item
-        raise self._not_pending(change_ref)
+        item = self.change_log.queue_item(change_ref)
+        if item is None or item.status != "open" or self.change_log.answer(item.change_hash) is not None:
+            raise self._not_pending(change_ref)
+        return PendingApproval(item.thread_id, item.graph, item.account, item.parsed_change(), item.decision)
 
     def _not_pending(self, change_ref: str) -> StaleApprovalError:
         if (answer := self.change_log.answer(change_ref)) is not None:
             return AlreadyAnsweredError(f"change {answer.change_id} is {answer.describe()}")
+        if (queued := self.change_log.queue_item(change_ref)) is not None and queued.status != "open":
+            return StaleApprovalError(f"change {queued.change_id} {queued.describe()}")
         for entry in self.change_log.entries(change=change_ref, limit=1):
             if entry.status in APPLIED_STATUSES:
                 return StaleApprovalError(f"change {change_ref} is already applied; nothing to approve")
@@ -353,6 +359,27 @@ class Session:
         return StaleApprovalError(
             f"no pending change '{change_ref}' (see `adpilot approvals list`; an edited or "
             "re-proposed change has a new id)"
+        )
+
+    def change_record(self, change_ref: str) -> ChangeRecord:
+        """Everything known about one change, pending or not: where it stands, every version of its content that
+        waited for a person, and the change log's entries for it."""
+        item = self.change_log.queue_item(change_ref)
+        entries = self.change_log.entries(change=item.change_hash if item else change_ref)
+        if item is None and not entries:
+            raise AdpilotError(f"no change '{change_ref}' in the queue or the change log (see `adpilot changes log`)")
+        change = item.parsed_change() if item else entries[0].parsed_change()
+        logged = next((e.status for e in entries if e.status != "intent"), None)
+        if item is not None and item.status == "open":
+            status = "pending" if self.change_log.answer(item.change_hash) is None else "being answered"
+        else:
+            status = logged or (item.status if item else entries[0].status)
+        return ChangeRecord(
+            change=change,
+            status=status,
+            queued=item,
+            versions=self.change_log.history(change.account, change.content_key()),
+            entries=entries,
         )
 
     def answer(self, change_ref: str, response: dict[str, Any], *, reviewer: str) -> tuple[PendingApproval, RunOutcome]:
@@ -365,8 +392,8 @@ class Session:
         with self.change_log.exclusive(f"thread-{item.thread_id}", what=f"run {item.thread_id}"):
             graph = self.graphs[item.graph]
             config = self._config(item.thread_id, item.graph)
-            # Read again under the lock: another answer may have moved the run on while we waited.
-            if item.change.hash not in {
+            # Read again under the lock: another answer, or a newer run, may have moved it on while we waited.
+            if item.change.hash not in self.change_log.open_hashes(item.thread_id) or item.change.hash not in {
                 c.hash for c in pending_approval(_proposal_state(graph.get_state(config).values))
             }:
                 raise self._not_pending(item.change.hash)

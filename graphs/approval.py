@@ -3,6 +3,10 @@
 `await_approval` interrupts with one Agent Inbox request per pending change. A person may answer
 some of them; the step applies what was accepted, records what was rejected, sends edited
 changes back through the gate as new changes, and interrupts again for whatever is still open.
+
+One queue across runs: what the gate holds for a person goes into the change log's queue, where it takes the
+place of an equal change another run (or an earlier chat turn) left waiting. A run asks only about its changes
+that are still open there; one with nothing open is marked finished.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
@@ -22,6 +27,7 @@ from graphs.context import RunContext
 from graphs.state import ProposalState
 from ops.apply import apply_changes, by_person
 from policies.gate import Decision, GateContext, account_blocks, decide
+from policies.reproposal import reproposal
 from tools.account_reports import Window
 
 AUTO_APPLY, NEEDS_APPROVAL = "auto_apply", "needs_approval"
@@ -61,23 +67,67 @@ def gate_context(ctx: RunContext) -> GateContext:
     )
 
 
-def gate(state: ProposalState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    ctx = runtime.context
-    undecided = [c for key, c in proposals(state).items() if key not in state.get("decisions", {})]
-    if not undecided:
-        return {}
-    context = gate_context(ctx)
-    decisions: dict[str, dict[str, Any]] = {}
-    for change in undecided:
-        decision = decide(change, context)
-        decisions[change.hash] = decision.model_dump(mode="json")
-        ctx.event(
-            "gate.decision",
-            input={"change_id": change.id, "kind": change.kind, "summary": change.summary()},
-            output=decision,
-            metadata={"rule": decision.rule},
-        )
-    return {"decisions": decisions}
+def unrepeated(ctx: RunContext, changes: list[Change]) -> tuple[list[Change], list[str]]:
+    """The changes worth proposing, and one line for each left out: one the account already holds (read back),
+    and one a person rejected that is still cooling off under the policy."""
+    kept: list[Change] = []
+    left_out: list[str] = []
+    for change in changes:
+        if ctx.account.read_back(change).present:
+            left_out.append(f"{change.summary()}: already in the account")
+            continue
+        rejected = ctx.change_log.last_rejection(change.account, change.content_key())
+        if rejected is not None:
+            verdict = reproposal(
+                rejected.parsed_change().evidence,
+                rejected.closed_on or rejected.proposed_on,
+                change.evidence,
+                ctx.today,
+                ctx.policy.reproposal,
+            )
+            if not verdict.allowed:
+                by = rejected.closed_by.removeprefix("person:")
+                left_out.append(f"{change.summary()}: rejected by {by} on {rejected.closed_on}; {verdict.why}")
+                continue
+        kept.append(change)
+    return kept, left_out
+
+
+def make_gate(graph: str):
+    """The gate step of the graph called `graph`: it decides each new proposal, and queues what waits for a person
+    under this run's thread."""
+
+    def gate(state: ProposalState, runtime: Runtime[RunContext], config: RunnableConfig) -> dict[str, Any]:
+        ctx = runtime.context
+        undecided = [c for key, c in proposals(state).items() if key not in state.get("decisions", {})]
+        if not undecided:
+            return {}
+        context = gate_context(ctx)
+        decisions: dict[str, dict[str, Any]] = {}
+        for change in undecided:
+            decision = decide(change, context)
+            decisions[change.hash] = decision.model_dump(mode="json")
+            ctx.event(
+                "gate.decision",
+                input={"change_id": change.id, "kind": change.kind, "summary": change.summary()},
+                output=decision,
+                metadata={"rule": decision.rule},
+            )
+            if decision.outcome == NEEDS_APPROVAL:
+                replaced = ctx.change_log.enqueue(
+                    change, decisions[change.hash], thread_id=_thread_id(config), graph=graph, today=ctx.today
+                )
+                if replaced is not None:
+                    ctx.event(
+                        "queue.refreshed", input={"change_id": change.id}, output={"replaces": replaced.change_id}
+                    )
+        return {"decisions": decisions}
+
+    return gate
+
+
+def _thread_id(config: RunnableConfig) -> str:
+    return str(config.get("configurable", {})["thread_id"])
 
 
 def apply_with_gate(ctx: RunContext, changes: list[Change], decided_by: dict[str, str]) -> dict[str, Any]:
@@ -169,9 +219,13 @@ def approval_request(change: Change, decision: dict[str, Any], money: Callable[[
 def make_await_approval(*, done: str, after_answer: str):
     """The approval step: it goes to `done` once no change waits, and to `after_answer` after each answer."""
 
-    def await_approval(state: ProposalState, runtime: Runtime[RunContext]) -> Command:
-        open_changes = pending_approval(state)
+    def await_approval(state: ProposalState, runtime: Runtime[RunContext], config: RunnableConfig) -> Command:
+        thread_id = _thread_id(config)
+        # A change another run proposed again since waits there now; this run no longer asks about it.
+        still_open = runtime.context.change_log.open_hashes(thread_id)
+        open_changes = [c for c in pending_approval(state) if c.hash in still_open]
         if not open_changes:
+            runtime.context.change_log.finish_thread(thread_id)
             return Command(goto=done)
         decisions = state.get("decisions", {})
         money = runtime.context.tools.structure().account.money
@@ -215,11 +269,13 @@ def _act_on(
                 continue
             edited.append(edit.model_dump(mode="json"))
             reviews[key] = {"type": "edit", "by": by, "replaced_by": edit.hash}
-            ctx.change_log.append(change, "edited", decided_by=by_person(by), message=f"edited into {edit.id}")
+            ctx.change_log.append(
+                change, "edited", decided_by=by_person(by), message=f"edited into {edit.id}", on=ctx.today
+            )
         else:  # ignore, respond or reject: rejected, with the person's words
             reason = str(response.get("message") or response.get("reason") or response.get("args") or "")
             reviews[key] = {"type": "reject", "by": by, "reason": reason}
-            ctx.change_log.append(change, "rejected", decided_by=by_person(by), message=reason)
+            ctx.change_log.append(change, "rejected", decided_by=by_person(by), message=reason, on=ctx.today)
             ctx.event("change.rejected", input={"change_id": change.id}, output=reviews[key])
     update: dict[str, Any] = {"reviews": reviews, "proposals": edited}
     if accepted:
@@ -228,14 +284,16 @@ def _act_on(
     return Command(update=update, goto="gate" if edited else after_answer)
 
 
-def add_approval_steps(builder: StateGraph[Any, RunContext, Any, Any], *, report: str | None = None) -> None:
-    """Add gate → apply_auto → [report →] await_approval → END to a graph.
+def add_approval_steps(
+    builder: StateGraph[Any, RunContext, Any, Any], *, graph: str, report: str | None = None
+) -> None:
+    """Add gate → apply_auto → [report →] await_approval → END to the graph called `graph`.
 
     With a `report` node, the report is written before the run waits for people and again after
     each answer, so it always shows the current state of every proposal.
     """
     after_answer = report or "await_approval"
-    builder.add_node("gate", gate)
+    builder.add_node("gate", make_gate(graph))
     builder.add_node("apply_auto", apply_auto)
     builder.add_node(
         "await_approval",

@@ -2,6 +2,10 @@
 
 START → load_account → {search_terms, creatives, pacing} → gate → apply_auto → write_report → await_approval → END
 (each answer to await_approval rewrites the report)
+
+A daily audit proposes much of what yesterday's did: what the account already holds, and what a person rejected
+and is still cooling off, is left out (and listed in each analysis's `left_out`); what still waits is refreshed in
+the queue by the gate rather than added twice.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from langgraph.runtime import Runtime
 
 from ads.changes import Change
 from ads.entities import UNITS_PER_CURRENCY, ReportPeriod
-from graphs.approval import add_approval_steps
+from graphs.approval import add_approval_steps, unrepeated
 from graphs.context import RunContext
 from graphs.state import AuditInput, AuditState
 from ops.report import write_report
@@ -23,9 +27,11 @@ from tools.pacing import daily_spend_series
 from tools.registry import ToolResult
 
 
-def _proposed(*results: ToolResult) -> list[dict[str, Any]]:
+def _proposed(ctx: RunContext, *results: ToolResult) -> tuple[list[dict[str, Any]], list[str]]:
+    """The analyses' proposals worth making (as state holds them) and a line for each left out."""
     changes: list[Change] = [c for r in results for c in r.proposals]
-    return [c.model_dump(mode="json") for c in changes]
+    kept, left_out = unrepeated(ctx, changes)
+    return [c.model_dump(mode="json") for c in kept], left_out
 
 
 def load_account(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -55,14 +61,16 @@ def analyse_search_terms(state: AuditState, runtime: Runtime[RunContext]) -> dic
     clusters = ctx.run_tool("cluster_search_queries", {"window": Window.LAST_90_DAYS})
     negatives = ctx.run_tool("mine_negative_keywords", {"window": Window.LAST_90_DAYS})
     ad_groups = ctx.run_tool("propose_ad_groups", {"window": Window.LAST_90_DAYS})
+    proposed, left_out = _proposed(ctx, negatives, ad_groups)
     return {
-        "proposals": _proposed(negatives, ad_groups),
+        "proposals": proposed,
         "findings": {
             "search_terms": {
                 "period": period.model_dump(mode="json"),
                 "clusters": clusters.data,
                 "summaries": [clusters.summary, negatives.summary, ad_groups.summary],
                 "notices": negatives.data["notices"],
+                "left_out": left_out,
             }
         },
     }
@@ -70,16 +78,20 @@ def analyse_search_terms(state: AuditState, runtime: Runtime[RunContext]) -> dic
 
 def analyse_creatives(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     creatives = runtime.context.run_tool("propose_creative_variants", {})
-    return {"proposals": _proposed(creatives), "findings": {"creatives": {"summaries": [creatives.summary]}}}
+    proposed, left_out = _proposed(runtime.context, creatives)
+    return {"proposals": proposed, "findings": {"creatives": {"summaries": [creatives.summary], "left_out": left_out}}}
 
 
 def analyse_pacing(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     pacing = ctx.run_tool("budgets_and_pacing", {})
     budgets = ctx.run_tool("propose_budget_changes", {})
+    proposed, left_out = _proposed(ctx, budgets)
     return {
-        "proposals": _proposed(budgets),
-        "findings": {"pacing": {"report": pacing.data, "summaries": [pacing.summary, budgets.summary]}},
+        "proposals": proposed,
+        "findings": {
+            "pacing": {"report": pacing.data, "summaries": [pacing.summary, budgets.summary], "left_out": left_out}
+        },
     }
 
 
@@ -121,6 +133,6 @@ def build_audit_graph() -> StateGraph[AuditState, RunContext, AuditInput, AuditS
         builder.add_edge("load_account", name)
     builder.add_edge(START, "load_account")
     builder.add_node("write_report", report)
-    add_approval_steps(builder, report="write_report")
+    add_approval_steps(builder, graph="audit", report="write_report")
     builder.add_edge(list(analyses), "gate")
     return builder

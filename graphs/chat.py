@@ -13,8 +13,9 @@ from langgraph.graph import START, StateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 
+from ads.changes import parse_change
 from agents.prompts import system_prompt
-from graphs.approval import add_approval_steps
+from graphs.approval import add_approval_steps, unrepeated
 from graphs.context import RunContext
 from graphs.state import ChatState
 from policies.screening import data_block, screen
@@ -60,7 +61,11 @@ def tools(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, Any]:
                 }
             )
         )
-    return {"messages": screened, "proposals": proposals}
+    # What the account holds, or a person rejected and is cooling off, is not proposed again in a later turn.
+    kept, left_out = unrepeated(ctx, [parse_change(p) for p in proposals])
+    for line in left_out:
+        ctx.event("proposal.left_out", output={"why": line})
+    return {"messages": screened, "proposals": [c.model_dump(mode="json") for c in kept]}
 
 
 def _as_data(content: Any) -> dict[str, Any] | str:
@@ -87,5 +92,5 @@ def build_chat_graph() -> StateGraph[ChatState, RunContext, ChatState, ChatState
     builder.add_edge(START, "agent")
     builder.add_conditional_edges("agent", route_after_agent)
     builder.add_edge("tools", "agent")
-    add_approval_steps(builder)
+    add_approval_steps(builder, graph="chat")
     return builder

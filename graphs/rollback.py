@@ -76,6 +76,6 @@ def inverse_changes(entry: LogEntry, account: AdAccount) -> list[Change]:
 
 def build_rollback_graph() -> StateGraph[ProposalState, RunContext, ProposalState, ProposalState]:
     builder = StateGraph(ProposalState, context_schema=RunContext)
-    add_approval_steps(builder)
+    add_approval_steps(builder, graph="rollback")
     builder.add_edge(START, "gate")
     return builder

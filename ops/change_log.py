@@ -5,8 +5,11 @@ a result row after the read-back, so a crash in between is found and reconciled 
 Each intent holds a lease naming its process, so a reconcile never settles another live run's intent.
 
 Beside the log: `answers`, one row per change hash that a person answered (claimed before the run
-resumes, settled after), so two people cannot both answer one change; and lock files for the
-per-thread and per-account critical sections (`ops.locks`).
+resumes, settled after), so two people cannot both answer one change; `queue`, the index of what waits
+for a person (one row per proposed version, at most one open per account and content: a change proposed
+again while an equal one waits takes that one's place, and the older row stays as its history; the log's
+entries close rows in the same transaction); and lock files for the per-thread and per-account critical
+sections (`ops.locks`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pydantic import BaseModel
 
 from ads.changes import Change, parse_change
 from ads.errors import AdpilotError, StaleApprovalError
-from ads.statuses import APPLIED_STATUSES, EntryStatus
+from ads.statuses import APPLIED_STATUSES, EntryStatus, QueueStatus
 from ops.locks import exclusive, lock_path, owner_alive, process_owner
 
 SCHEMA = """
@@ -71,7 +74,47 @@ CREATE TABLE IF NOT EXISTS answers (
     owner TEXT NOT NULL,
     settled INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL,
+    content_key TEXT NOT NULL,
+    change_hash TEXT NOT NULL,
+    change_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    graph TEXT NOT NULL,
+    change_json TEXT NOT NULL,
+    decision_json TEXT NOT NULL,
+    proposed_at TEXT NOT NULL,
+    proposed_on TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open',
+    closed_at TEXT,
+    closed_on TEXT,
+    closed_by TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT '',
+    replaced_by TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS queue_one_open ON queue (account, content_key) WHERE status = 'open';
+CREATE INDEX IF NOT EXISTS queue_status ON queue (status, id);
+CREATE INDEX IF NOT EXISTS queue_content ON queue (account, content_key, id);
+CREATE INDEX IF NOT EXISTS queue_hash ON queue (change_hash, id);
+CREATE INDEX IF NOT EXISTS queue_change_id ON queue (change_id, id);
+CREATE INDEX IF NOT EXISTS queue_thread ON queue (thread_id, status);
 """
+
+# How a log entry closes the open queue row it answers: (the row's status, whether every open row with the
+# change's content closes, not only this version). Applying, rejecting or editing settles the content, whichever
+# version was answered; a failure, a platform queue or a refusal concerns the version sent.
+QUEUE_CLOSES: dict[str, tuple[QueueStatus, bool]] = {
+    "applied": ("applied", True),
+    "already_applied": ("applied", True),
+    "reconciled": ("applied", True),
+    "rejected": ("rejected", True),
+    "edited": ("edited", True),
+    "failed": ("failed", False),
+    "queued": ("queued", False),
+    "blocked": ("blocked", False),
+}
 
 # An intent's lease: long enough for one batch of API calls; past it another process may settle the intent.
 INTENT_LEASE = dt.timedelta(minutes=15)
@@ -122,6 +165,43 @@ class ThreadRecord(BaseModel):
     graph: str
     account: str
     started_at: dt.datetime
+    finished_at: dt.datetime | None = None  # set once nothing in the thread waits for a person
+
+
+class QueueItem(BaseModel):
+    """One proposed version of a change that waited, or waits, for a person."""
+
+    id: int
+    account: str
+    content_key: str
+    change_hash: str
+    change_id: str
+    kind: str
+    thread_id: str
+    graph: str
+    change: dict[str, Any]
+    decision: dict[str, Any]
+    proposed_at: dt.datetime
+    proposed_on: dt.date  # the run's "today", which ADPILOT_TODAY may fix
+    status: QueueStatus
+    closed_at: dt.datetime | None
+    closed_on: dt.date | None  # the answering run's "today"
+    closed_by: str
+    reason: str
+    replaced_by: str | None
+
+    def parsed_change(self) -> Change:
+        return parse_change(self.change)
+
+    def describe(self) -> str:
+        """Why this version cannot be answered any more, as the tail of "change ID …"."""
+        if self.status == "superseded" and self.replaced_by:
+            return f"was proposed again as {self.replaced_by[:10]} with fresh evidence; answer that one"
+        if self.status == "applied":
+            return "is already applied; nothing to answer"
+        by = f" by {self.closed_by.removeprefix('person:')}" if self.closed_by else ""
+        when = f" at {self.closed_at:%Y-%m-%d %H:%M:%S} UTC" if self.closed_at else ""
+        return f"is no longer pending (it was {self.status}{by}{when})"
 
 
 class ChangeLog:
@@ -133,8 +213,15 @@ class ChangeLog:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60.0)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(SCHEMA)
+            if not self._has_finished_column():  # a log from before threads were marked finished gains the column
+                with self.transaction() as db:
+                    if not self._has_finished_column():
+                        db.execute("ALTER TABLE threads ADD COLUMN finished_at TEXT")
         except sqlite3.DatabaseError as error:
             raise AdpilotError(f"{path}: not a readable change log ({error})") from error
+
+    def _has_finished_column(self) -> bool:
+        return "finished_at" in {row[1] for row in self._db.execute("PRAGMA table_info(threads)")}
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -157,8 +244,10 @@ class ChangeLog:
         resource_names: tuple[str, ...] | list[str] = (),
         trace_id: str | None = None,
         message: str = "",
+        on: dt.date | None = None,
     ) -> int:
-        """Append one entry; an `intent` also takes a lease for this process. Returns the entry id."""
+        """Append one entry; an `intent` also takes a lease for this process, and a result closes the queue row it
+        settles (see QUEUE_CLOSES), on the run's day `on`. Returns the entry id."""
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO entries (recorded_at, account, change_id, change_hash, kind, status, decided_by,"
@@ -187,7 +276,29 @@ class ChangeLog:
                     "INSERT INTO leases (entry_id, owner, expires_at) VALUES (?,?,?)",
                     (entry_id, process_owner(), expires.isoformat()),
                 )
+            self._close_queued(db, change, status, decided_by=decided_by, reason=message, on=on)
         return entry_id
+
+    def _close_queued(
+        self, db: sqlite3.Connection, change: Change, status: str, *, decided_by: str, reason: str, on: dt.date | None
+    ) -> None:
+        if status not in QUEUE_CLOSES:
+            return
+        closed, whole_content = QUEUE_CLOSES[status]
+        where, params = (
+            ("account = ? AND content_key = ?", [change.account, change.content_key()])
+            if whole_content
+            else ("change_hash = ?", [change.hash])
+        )
+        threads = {
+            row[0] for row in db.execute(f"SELECT thread_id FROM queue WHERE status = 'open' AND {where}", params)
+        }
+        db.execute(
+            f"UPDATE queue SET status = ?, closed_at = ?, closed_on = ?, closed_by = ?, reason = ?"
+            f" WHERE status = 'open' AND {where}",
+            [closed, _now(), on.isoformat() if on else None, decided_by, reason, *params],
+        )
+        _finish_idle(db, threads)
 
     def entries(
         self, *, account: str | None = None, change: str | None = None, limit: int | None = None
@@ -248,17 +359,105 @@ class ChangeLog:
 
     def register_thread(self, thread_id: str, graph: str, account: str) -> None:
         with self.transaction() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO threads (thread_id, graph, account, started_at) VALUES (?,?,?,?)",
-                (thread_id, graph, account, dt.datetime.now(dt.UTC).isoformat()),
-            )
+            _register_thread(db, thread_id, graph, account)
 
-    def threads(self, graph: str | None = None) -> list[ThreadRecord]:
-        sql = "SELECT thread_id, graph, account, started_at FROM threads"
-        rows = self._db.execute(
-            sql + (" WHERE graph = ?" if graph else "") + " ORDER BY started_at DESC", (graph,) if graph else ()
+    def threads(self, graph: str | None = None, *, finished: bool | None = None) -> list[ThreadRecord]:
+        sql, params = "SELECT thread_id, graph, account, started_at, finished_at FROM threads WHERE 1=1", list[str]()
+        if graph:
+            sql, params = sql + " AND graph = ?", [graph]
+        if finished is not None:
+            sql += " AND finished_at IS NOT NULL" if finished else " AND finished_at IS NULL"
+        rows = self._db.execute(sql + " ORDER BY started_at DESC", params)
+        keys = ("thread_id", "graph", "account", "started_at", "finished_at")
+        return [ThreadRecord(**dict(zip(keys, row, strict=True))) for row in rows]
+
+    def finish_thread(self, thread_id: str) -> None:
+        """Mark the thread finished if nothing in it waits for a person."""
+        with self.transaction() as db:
+            _finish_idle(db, {thread_id})
+
+    # ---- the queue ------------------------------------------------------------------------
+
+    def enqueue(
+        self, change: Change, decision: dict[str, Any], *, thread_id: str, graph: str, today: dt.date
+    ) -> QueueItem | None:
+        """Put a change that waits for a person in the queue, in `thread_id`'s run. The open version with the same
+        content (in any run) is superseded by it: this one takes its place, with the fresh evidence, and the older
+        row stays as history. Returns the superseded version, if any."""
+        now = _now()
+        with self.transaction() as db:
+            _register_thread(db, thread_id, graph, change.account)
+            previous = self._queue_row(
+                db,
+                "account = ? AND content_key = ? AND status = 'open'",
+                (change.account, change.content_key()),
+            )
+            if previous is not None:
+                db.execute(
+                    "UPDATE queue SET status = 'superseded', closed_at = ?, replaced_by = ? WHERE id = ?",
+                    (now, change.hash, previous.id),
+                )
+            # A version answered before and proposed again (its cooling-off over, or rolled back since) is open again.
+            db.execute("DELETE FROM answers WHERE change_hash = ? AND settled = 1", (change.hash,))
+            db.execute(
+                "INSERT INTO queue (account, content_key, change_hash, change_id, kind, thread_id, graph, change_json,"
+                " decision_json, proposed_at, proposed_on) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    change.account,
+                    change.content_key(),
+                    change.hash,
+                    change.id,
+                    change.kind,
+                    thread_id,
+                    graph,
+                    change.model_dump_json(),
+                    json.dumps(decision, default=str),
+                    now,
+                    today.isoformat(),
+                ),
+            )
+            db.execute("UPDATE threads SET finished_at = NULL WHERE thread_id = ?", (thread_id,))
+            if previous is not None:
+                _finish_idle(db, {previous.thread_id})
+        return previous
+
+    def open_items(self, *, account: str | None = None, kind: str | None = None) -> list[QueueItem]:
+        """What waits for a person, newest first: open rows no one is answering right now."""
+        sql = (
+            "SELECT * FROM queue q WHERE status = 'open'"
+            " AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.change_hash = q.change_hash)"
         )
-        return [ThreadRecord(thread_id=r[0], graph=r[1], account=r[2], started_at=r[3]) for r in rows]
+        params: list[str] = []
+        if account:
+            sql, params = sql + " AND account = ?", [*params, account]
+        if kind:
+            sql, params = sql + " AND kind = ?", [*params, kind]
+        return [_queue_item(row) for row in self._db.execute(sql + " ORDER BY id DESC", params)]
+
+    def open_hashes(self, thread_id: str) -> set[str]:
+        rows = self._db.execute("SELECT change_hash FROM queue WHERE thread_id = ? AND status = 'open'", (thread_id,))
+        return {row[0] for row in rows}
+
+    def queue_item(self, change_ref: str) -> QueueItem | None:
+        """The newest queue row of the change whose id or full hash is `change_ref`."""
+        return self._queue_row(self._db, "change_hash = ? OR change_id = ?", (change_ref, change_ref))
+
+    def history(self, account: str, content_key: str) -> list[QueueItem]:
+        """Every version of one content that waited for a person, oldest first."""
+        rows = self._db.execute(
+            "SELECT * FROM queue WHERE account = ? AND content_key = ? ORDER BY id", (account, content_key)
+        )
+        return [_queue_item(row) for row in rows]
+
+    def last_rejection(self, account: str, content_key: str) -> QueueItem | None:
+        return self._queue_row(
+            self._db, "account = ? AND content_key = ? AND status = 'rejected'", (account, content_key)
+        )
+
+    @staticmethod
+    def _queue_row(db: sqlite3.Connection, where: str, params: tuple[str, ...]) -> QueueItem | None:
+        row = db.execute(f"SELECT * FROM queue WHERE {where} ORDER BY id DESC LIMIT 1", params).fetchone()
+        return None if row is None else _queue_item(row)
 
     # ---- answers --------------------------------------------------------------------------
 
@@ -278,13 +477,17 @@ class ChangeLog:
         self, change: Change, *, thread_id: str, type: str, answered_by: str, reason: str = ""
     ) -> AnswerRecord:
         """Record that a person answers `change`, before the run acts on it. Raises AlreadyAnsweredError when
-        someone else answered it first; an unsettled claim of a process that died is taken over."""
+        someone else answered it first, and StaleApprovalError when the queue closed it (superseded by a newer
+        version, applied); an unsettled claim of a process that died is taken over."""
         with self.transaction() as db:
             existing = self.answer(change.hash)
             if existing is not None:
                 if existing.settled or owner_alive(existing.owner):
                     raise AlreadyAnsweredError(f"change {change.id} is {existing.describe()}")
                 db.execute("DELETE FROM answers WHERE change_hash = ?", (change.hash,))
+            queued = self._queue_row(db, "change_hash = ?", (change.hash,))
+            if queued is not None and queued.status != "open":
+                raise StaleApprovalError(f"change {change.id} {queued.describe()}")
             now = dt.datetime.now(dt.UTC).isoformat()
             db.execute(
                 "INSERT INTO answers (change_hash, change_id, thread_id, type, answered_by, reason, answered_at, owner)"
@@ -304,10 +507,6 @@ class ChangeLog:
         """The run failed before acting on the answer: the change is open again."""
         with self.transaction() as db:
             db.execute("DELETE FROM answers WHERE change_hash = ? AND settled = 0", (change_hash,))
-
-    def answered(self) -> set[str]:
-        """Hashes of every change a person has answered (settled or in flight)."""
-        return {row[0] for row in self._db.execute("SELECT change_hash FROM answers")}
 
     # ---- locks ----------------------------------------------------------------------------
 
@@ -352,3 +551,49 @@ class ChangeLog:
             trace_id=trace_id,
             message=message,
         )
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _register_thread(db: sqlite3.Connection, thread_id: str, graph: str, account: str) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO threads (thread_id, graph, account, started_at) VALUES (?,?,?,?)",
+        (thread_id, graph, account, _now()),
+    )
+
+
+def _finish_idle(db: sqlite3.Connection, thread_ids: set[str]) -> None:
+    """Mark each of `thread_ids` finished once no row of it is open."""
+    for thread_id in thread_ids:
+        db.execute(
+            "UPDATE threads SET finished_at = ? WHERE thread_id = ? AND finished_at IS NULL"
+            " AND NOT EXISTS (SELECT 1 FROM queue WHERE thread_id = ? AND status = 'open')",
+            (_now(), thread_id, thread_id),
+        )
+
+
+def _queue_item(row: tuple) -> QueueItem:
+    keys = (
+        "id",
+        "account",
+        "content_key",
+        "change_hash",
+        "change_id",
+        "kind",
+        "thread_id",
+        "graph",
+        "change",
+        "decision",
+        "proposed_at",
+        "proposed_on",
+        "status",
+        "closed_at",
+        "closed_on",
+        "closed_by",
+        "reason",
+        "replaced_by",
+    )
+    fields = dict(zip(keys, row, strict=True))
+    return QueueItem(**fields | {"change": json.loads(fields["change"]), "decision": json.loads(fields["decision"])})

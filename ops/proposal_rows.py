@@ -8,7 +8,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ads.changes import parse_change
+from ads.changes import (
+    MONEY_METRICS,
+    AddCreativeVariants,
+    AddNegativeKeywords,
+    Change,
+    CreateAdGroup,
+    RemoveNegativeKeywords,
+    format_count,
+    keyword_label,
+    parse_change,
+)
+from ads.entities import ResponsiveSearchAdCopy
 from ads.statuses import ProposalStatus
 
 STATUS_ORDER: dict[ProposalStatus, int] = {
@@ -74,3 +85,77 @@ def proposal_rows(state: Mapping[str, Any], money: Callable[[int], str]) -> list
             }
         )
     return sorted(rows, key=lambda r: (STATUS_ORDER.get(r["status"], 7), r["kind"]))
+
+
+def state_lines(state: Mapping[str, Any], money: Callable[[int], str], indent: str = "") -> list[str]:
+    """A read-back's state, one field a line: money as currency, counts as counts, lists and objects indented."""
+    lines = []
+    for name, value in state.items():
+        label = f"{indent}{name.replace('_', ' ')}"
+        if isinstance(value, Mapping):
+            lines += [f"{label}:", *state_lines(value, money, indent + "  ")]
+        elif isinstance(value, list | tuple):
+            flat = all(not isinstance(v, Mapping | list | tuple) for v in value)
+            if flat:
+                lines.append(f"{label}: {', '.join(str(v) for v in value) or 'none'}")
+            else:
+                lines.append(f"{label}:")
+                for item in value:
+                    fields = item if isinstance(item, Mapping) else {"value": item}
+                    shown = ", ".join(f"{k.replace('_', ' ')} {_value(k, v, money)}" for k, v in fields.items())
+                    lines.append(f"{indent}  - {shown}")
+        else:
+            lines.append(f"{label}: {_value(name, value, money)}")
+    return lines
+
+
+def _value(name: str, value: Any, money: Callable[[int], str]) -> str:
+    # Meta answers amounts as digit strings; other strings (ids above all) are shown as they are.
+    if name in MONEY_METRICS and isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return money(round(value)) if name in MONEY_METRICS else format_count(value)
+
+
+def change_lines(change: Change, money: Callable[[int], str], limit: int = 8) -> list[str]:
+    """What a change does, in at most about `limit` lines: the negatives with what each blocks, the keywords and
+    copy of a new ad group or variant. The summary line says the rest (a budget's amounts, what a pause touches)."""
+    lines: list[str] = []
+    match change:
+        case AddNegativeKeywords():
+            for keyword in change.keywords[:limit]:
+                cost = sum(q.cost for q in keyword.blocks)
+                clicks = sum(q.clicks for q in keyword.blocks)
+                conversions = sum(q.conversions for q in keyword.blocks)
+                first = f"; e.g. {keyword.blocks[0].search_term}" if keyword.blocks else ""
+                terms = f"{len(keyword.blocks):,} term{'s' if len(keyword.blocks) != 1 else ''}"
+                lines.append(
+                    f"{keyword_label(keyword)} ({keyword.basis.value}): blocks {terms}, "
+                    f"{money(cost)}, {clicks:,} clicks, {format_count(conversions)} conv.{first}"
+                )
+            lines += _more(len(change.keywords) - limit, "negatives")
+        case RemoveNegativeKeywords():
+            lines.append(", ".join(keyword_label(k) for k in change.keywords[:limit]))
+            lines += _more(len(change.keywords) - limit, "negatives")
+        case CreateAdGroup():
+            lines.append("keywords: " + ", ".join(keyword_label(k) for k in change.keywords[:limit]))
+            lines += _more(len(change.keywords) - limit, "keywords")
+            lines += _copy_lines(change.ad)
+        case AddCreativeVariants():
+            lines += _copy_lines(change.ad)
+    return lines
+
+
+def _copy_lines(ad: Any) -> list[str]:
+    if isinstance(ad, ResponsiveSearchAdCopy):
+        return [
+            f"headlines ({len(ad.headlines)}): " + " | ".join(ad.headlines),
+            f"descriptions ({len(ad.descriptions)}): " + " | ".join(ad.descriptions),
+            f"final URL: {ad.final_url}",
+        ]
+    return [f"headline: {ad.headline}", f"primary text: {ad.primary_text}", f"link: {ad.link_url}"]
+
+
+def _more(count: int, what: str) -> list[str]:
+    return [f"… +{count:,} more {what} (--json shows all)"] if count > 0 else []

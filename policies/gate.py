@@ -33,6 +33,7 @@ from ads.keyword_matching import KeywordMatcher, tokens
 from ads.limits import PLATFORM_LIMITS
 from ads.name_matching import NameMatcher
 from policies.copy_rules import check_ad_copy
+from policies.reproposal import ReproposalPolicy
 from policies.screening import mask_sensitive
 
 Outcome = Literal["auto_apply", "needs_approval", "blocked"]
@@ -155,6 +156,8 @@ class Policy(PolicySection):
     ad_groups: CreationPolicy | None = None
     creatives: CreationPolicy | None = None
     ad_copy: CopyPolicy = CopyPolicy()
+    # Left out: a rejected change may be proposed again at the next audit.
+    reproposal: ReproposalPolicy | None = None
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

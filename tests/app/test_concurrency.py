@@ -185,3 +185,17 @@ def test_two_first_demos_in_one_empty_home_both_finish(tmp_path: Path, monkeypat
         assert "Traceback" not in err
         assert json.loads(out)["proposals"]
     assert [p.name for p in home.glob("sandbox.sqlite*")] == ["sandbox.sqlite"]
+
+
+def test_two_audits_at_once_leave_each_change_waiting_once(home: Path) -> None:
+    from ads.changes import parse_change
+
+    processes = [start(home, "audit", "--json") for _ in range(2)]
+    for code, _, err in (finish(p) for p in processes):
+        assert code == 0, err
+    pending = json.loads(run("approvals", "list", "--json")[1])
+    keys = [parse_change(p["change"]).content_key() for p in pending]
+    assert pending and len(keys) == len(set(keys))
+    # The run that queued second took the first one's place: its versions are history, not waiting twice.
+    log = ChangeLog(home / "changes.sqlite")
+    assert all(len(log.history(p["account"], key)) == 2 for p, key in zip(pending, keys, strict=True))

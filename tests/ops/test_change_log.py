@@ -39,3 +39,41 @@ def test_latest_status_intents_and_budget_counts(tmp_path: Path) -> None:
     assert log.budget_changes_since("b1", hour_ago) == 1
     assert log.budget_changes_since("other", hour_ago) == 0
     assert log.entries(change=first.id)[0].parsed_change() == first
+
+
+def test_the_queue_keeps_one_open_version_per_content_and_marks_idle_threads_finished(tmp_path: Path) -> None:
+    log = ChangeLog(tmp_path / "changes.sqlite")
+    day = dt.date(2026, 11, 20)
+    old = budget(120_000_000)
+    fresh = old.model_copy(update={"evidence": old.evidence.model_copy(update={"metrics": {"mtd": 5.0}})})
+    other = budget(130_000_000)
+    assert old.content_key() == fresh.content_key() and old.hash != fresh.hash
+    assert log.enqueue(old, {"rule": "r"}, thread_id="a", graph="audit", today=day) is None
+    log.enqueue(other, {"rule": "r"}, thread_id="a", graph="audit", today=day)
+    replaced = log.enqueue(fresh, {"rule": "r"}, thread_id="b", graph="audit", today=day + dt.timedelta(days=1))
+    assert replaced is not None and replaced.change_hash == old.hash
+    assert [i.change_hash for i in log.open_items()] == [fresh.hash, other.hash]
+    assert [(v.change_hash, v.status) for v in log.history("sandbox:x", old.content_key())] == [
+        (old.hash, "superseded"),
+        (fresh.hash, "open"),
+    ]
+    assert {t.thread_id for t in log.threads(finished=True)} == set()  # thread a still holds `other`
+
+    # A rejection of any version closes the content, on the run's day, and frees its thread.
+    log.append(other, "rejected", decided_by="person:ben", message="not now", on=day)
+    log.append(old, "applied", decided_by="person:ana")
+    assert log.open_items() == []
+    assert log.last_rejection("sandbox:x", other.content_key()).closed_on == day
+    assert log.queue_item(fresh.id).status == "applied"
+    assert {t.thread_id for t in log.threads(finished=True)} == {"a", "b"}
+
+
+def test_an_old_log_gains_the_finished_column(tmp_path: Path) -> None:
+    path = tmp_path / "changes.sqlite"
+    raw = sqlite3.connect(path)
+    raw.execute("CREATE TABLE threads (thread_id TEXT PRIMARY KEY, graph TEXT, account TEXT, started_at TEXT)")
+    raw.execute("INSERT INTO threads VALUES ('t', 'audit', 'sandbox:x', '2026-11-20T00:00:00+00:00')")
+    raw.commit()
+    raw.close()
+    [thread] = ChangeLog(path).threads()
+    assert thread.thread_id == "t" and thread.finished_at is None
