@@ -6,6 +6,7 @@ START → load_account → {search_terms, creatives, pacing} → gate → apply_
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -15,7 +16,7 @@ from langgraph.runtime import Runtime
 from ads.changes import Change
 from ads.entities import UNITS_PER_CURRENCY, ReportPeriod
 from graphs.approval import add_approval_steps
-from graphs.context import RunContext
+from graphs.context import RunContext, RunServices, ServiceFactory, services
 from graphs.state import AuditInput, AuditState
 from ops.report import write_report
 from tools.account_reports import Window
@@ -28,8 +29,9 @@ def _proposed(*results: ToolResult) -> list[dict[str, Any]]:
     return [c.model_dump(mode="json") for c in changes]
 
 
-def load_account(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    structure = runtime.context.tools.structure()
+def load_account(state: AuditState, runtime: Runtime[RunContext], factory: ServiceFactory) -> dict[str, Any]:
+    ctx = services(runtime, factory)
+    structure = ctx.tools.structure()
     account = structure.account
     return {
         "account": account.name,
@@ -41,14 +43,14 @@ def load_account(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, A
                 "currency": account.currency,
                 "campaigns": len(structure.campaigns),
                 "ad_groups": len(structure.ad_groups),
-                "today": runtime.context.today.isoformat(),
+                "today": ctx.today.isoformat(),
             }
         },
     }
 
 
-def analyse_search_terms(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    ctx = runtime.context
+def analyse_search_terms(state: AuditState, runtime: Runtime[RunContext], factory: ServiceFactory) -> dict[str, Any]:
+    ctx = services(runtime, factory)
     period = Window.LAST_90_DAYS.period(ctx.today)
     if ctx.tools.search_terms(period).empty:
         return {"findings": {"search_terms": {"note": "This account has no search-term data for the last 90 days."}}}
@@ -68,13 +70,13 @@ def analyse_search_terms(state: AuditState, runtime: Runtime[RunContext]) -> dic
     }
 
 
-def analyse_creatives(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    creatives = runtime.context.run_tool("propose_creative_variants", {})
+def analyse_creatives(state: AuditState, runtime: Runtime[RunContext], factory: ServiceFactory) -> dict[str, Any]:
+    creatives = services(runtime, factory).run_tool("propose_creative_variants", {})
     return {"proposals": _proposed(creatives), "findings": {"creatives": {"summaries": [creatives.summary]}}}
 
 
-def analyse_pacing(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    ctx = runtime.context
+def analyse_pacing(state: AuditState, runtime: Runtime[RunContext], factory: ServiceFactory) -> dict[str, Any]:
+    ctx = services(runtime, factory)
     pacing = ctx.run_tool("budgets_and_pacing", {})
     budgets = ctx.run_tool("propose_budget_changes", {})
     return {
@@ -83,7 +85,7 @@ def analyse_pacing(state: AuditState, runtime: Runtime[RunContext]) -> dict[str,
     }
 
 
-def pacing_series(ctx: RunContext) -> pd.DataFrame:
+def pacing_series(ctx: RunServices) -> pd.DataFrame:
     """Cumulative spend per day this month beside the even-pace line to the month's target, in currency units."""
     structure = ctx.tools.structure()
     metrics = ctx.tools.metrics(ReportPeriod(start=ctx.today.replace(day=1), end=ctx.today))
@@ -99,8 +101,8 @@ def pacing_series(ctx: RunContext) -> pd.DataFrame:
     )
 
 
-def report(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    ctx = runtime.context
+def report(state: AuditState, runtime: Runtime[RunContext], factory: ServiceFactory) -> dict[str, Any]:
+    ctx = services(runtime, factory)
     return {
         "report": write_report(
             state,
@@ -112,15 +114,16 @@ def report(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     }
 
 
-def build_audit_graph() -> StateGraph[AuditState, RunContext, AuditInput, AuditState]:
+def build_audit_graph(factory: ServiceFactory) -> StateGraph[AuditState, RunContext, AuditInput, AuditState]:
+    """The audit, its nodes running with the services `factory` builds from each run's context."""
     builder = StateGraph(AuditState, context_schema=RunContext, input_schema=AuditInput)
-    builder.add_node("load_account", load_account)
+    builder.add_node("load_account", partial(load_account, factory=factory))
     analyses = {"search_terms": analyse_search_terms, "creatives": analyse_creatives, "pacing": analyse_pacing}
     for name, node in analyses.items():
-        builder.add_node(name, node)
+        builder.add_node(name, partial(node, factory=factory))
         builder.add_edge("load_account", name)
     builder.add_edge(START, "load_account")
-    builder.add_node("write_report", report)
-    add_approval_steps(builder, report="write_report")
+    builder.add_node("write_report", partial(report, factory=factory))
+    add_approval_steps(builder, factory, report="write_report")
     builder.add_edge(list(analyses), "gate")
     return builder

@@ -9,17 +9,20 @@ from app.session import SANDBOX_ACCOUNT, Session
 from app.settings import load_settings
 
 
-def test_pending_changes_are_agent_inbox_requests(home: Path) -> None:
+def test_pending_changes_are_langchain_v1_action_requests(home: Path) -> None:
     session = Session(load_settings())
     outcome = session.audit(SANDBOX_ACCOUNT)
     config = {"configurable": {"thread_id": outcome.thread_id}}
     [interrupt] = session.graphs["audit"].get_state(config).interrupts
-    requests = interrupt.value
-    assert {r["change_hash"] for r in requests} == {c.hash for c in outcome.pending}
-    for request in requests:
-        assert set(request["config"]) == {"allow_accept", "allow_edit", "allow_respond", "allow_ignore"}
-        assert request["action_request"]["action"] == parse_change(request["action_request"]["args"]).kind
-        assert request["change_id"] in request["description"]
+    request = interrupt.value
+    assert set(request) == {"action_requests", "review_configs"}
+    actions, reviews = request["action_requests"], request["review_configs"]
+    assert [a["args"]["hash"] for a in actions] == [c.hash for c in outcome.pending]
+    for action, review in zip(actions, reviews, strict=True):
+        assert set(action) == {"name", "args", "description"}
+        assert action["name"] == parse_change(action["args"]).kind == review["action_name"]
+        assert review["allowed_decisions"] == ["approve", "edit", "reject"]
+        assert f"change {action['args']['id']}" in action["description"]
 
 
 def test_an_edited_change_is_a_new_change_and_goes_through_the_gate_again(home: Path) -> None:
