@@ -13,7 +13,8 @@ from ads.errors import ConfigurationError
 
 class Settings(BaseSettings):
     # Only the documented variable names are read: with field names allowed, HOME would set `home`.
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # An empty value (as in .env.example) means unset.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     home: Path = Field(default=Path(".adpilot"), validation_alias="ADPILOT_HOME")
     today_override: dt.date | None = Field(default=None, validation_alias="ADPILOT_TODAY")
