@@ -48,7 +48,7 @@ def test_a_copy_of_env_example_loads_as_no_settings(monkeypatch: pytest.MonkeyPa
     assert settings.today_override is None and settings.platform_variables("META_") == {}
 
 
-def test_a_dot_env_configures_the_meta_connector_and_its_ledger(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_dot_env_configures_meta_and_its_ledger(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from ads.meta import MetaAccount
     from app.connectors import open_platform_account
 
