@@ -16,9 +16,9 @@ $(APP): $(BIN)/python pyproject.toml
 	$(PIP) -e .
 	touch $(APP)
 
-# The embeddings extra takes torch==2.13.0, a CPU build this machine kind keeps on disk.
+# The embeddings extra takes torch==2.13.0, a CPU build this machine kind keeps on disk; studio brings `langgraph dev`.
 $(TEST): $(BIN)/python pyproject.toml
-	$(PIP) -e '.[test,embeddings]'
+	$(PIP) -e '.[test,embeddings,studio]'
 	touch $(APP) $(TEST)
 
 install: $(APP)

@@ -1,6 +1,7 @@
 """The Google Ads connector: `GoogleAdsAccount`, an `AdAccount` over the official google-ads client.
 
-Settings come from a `google-ads.yaml` file and/or `GOOGLE_ADS_*` environment variables (the variables win):
+Settings come from a `google-ads.yaml` file and/or `GOOGLE_ADS_*` variables that app.settings passes in (the
+variables win):
 developer_token, customer_id, login_customer_id (a manager account), and either client_id + client_secret +
 refresh_token (OAuth, against Google) or access_token (a token with no expiry, never refreshed); plus
 api_version (default: the newest version the installed package ships), endpoint, local_channel.
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import os
 import pkgutil
 import re
 import time
@@ -122,9 +122,10 @@ class GoogleAdsSettings(BaseModel):
     def load(
         cls, path: Path | None = None, environ: Mapping[str, str] | None = None, **overrides: Any
     ) -> GoogleAdsSettings:
-        """From `path` (or GOOGLE_ADS_CONFIGURATION_FILE_PATH), then GOOGLE_ADS_* variables, then `overrides`;
-        each overrides the one before. ConfigurationError names every missing value."""
-        environ = os.environ if environ is None else environ
+        """From `path` (or GOOGLE_ADS_CONFIGURATION_FILE_PATH), then the GOOGLE_ADS_* variables in `environ`
+        (passed in by app.settings, never read from the process here), then `overrides`; each overrides the one
+        before. ConfigurationError names every missing value."""
+        environ = environ or {}
         path = path or (
             Path(environ["GOOGLE_ADS_CONFIGURATION_FILE_PATH"])
             if environ.get("GOOGLE_ADS_CONFIGURATION_FILE_PATH")
@@ -196,8 +197,16 @@ class GoogleAdsAccount:
         self._temporary_ids = 0
 
     @classmethod
-    def from_name(cls, name: str, settings: GoogleAdsSettings | None = None, **kwargs: Any) -> GoogleAdsAccount:
-        """`google-ads:123-456-7890` → that customer; settings from google-ads.yaml / GOOGLE_ADS_* when not given."""
+    def from_name(
+        cls,
+        name: str,
+        settings: GoogleAdsSettings | None = None,
+        *,
+        variables: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> GoogleAdsAccount:
+        """`google-ads:123-456-7890` → that customer; when `settings` are not given, they are loaded from the
+        GOOGLE_ADS_* `variables` (and the google-ads.yaml they name) that app.settings passes in."""
         match = re.fullmatch(r"google-ads:(\d{3}-?\d{3}-?\d{4})", name)
         if not match:
             raise ConfigurationError(
@@ -205,7 +214,7 @@ class GoogleAdsAccount:
             )
         customer_id = match.group(1).replace("-", "")
         if settings is None:
-            settings = GoogleAdsSettings.load(customer_id=customer_id)
+            settings = GoogleAdsSettings.load(environ=variables or {}, customer_id=customer_id)
         return cls(settings.model_copy(update={"customer_id": customer_id}), **kwargs)
 
     @property

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -93,12 +92,8 @@ ENV_NAMES = {
 T = TypeVar("T")
 
 
-def _default_state_path() -> Path:
-    return Path(os.environ.get("ADPILOT_HOME", ".adpilot")) / "meta_budget_ledger.sqlite"
-
-
 class MetaSettings(BaseModel):
-    """What the connector needs; `from_env` reads the META_* variables in ENV_NAMES."""
+    """What the connector needs; `from_env` reads the META_* variables in ENV_NAMES that app.settings passes in."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -109,14 +104,14 @@ class MetaSettings(BaseModel):
     api_version: str = Field(default=DEFAULT_API_VERSION, pattern=r"^v\d+\.\d+$")
     ad_account_id: str | None = Field(default=None, pattern=r"^(act_)?\d+$")
     page_id: str | None = Field(default=None, description="The Facebook Page new ads speak for.")
-    state_path: Path = Field(default_factory=_default_state_path, description="SQLite ledger of budget changes.")
+    state_path: Path = Field(description="SQLite ledger of budget changes (app.settings: under ADPILOT_HOME).")
     conversion_action_type: str = "offsite_conversion.fb_pixel_purchase"
     timeout_seconds: float = 30.0
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> MetaSettings:
-        """Settings from META_* variables; ConfigurationError names every missing or invalid one."""
-        environ = os.environ if environ is None else environ
+    def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> MetaSettings:
+        """Settings from META_* variables (never the process's own: app.settings passes them in);
+        ConfigurationError names every missing or invalid one."""
         values = {field: environ[name] for field, name in ENV_NAMES.items() if environ.get(name)}
         values.update(overrides)
         missing = [ENV_NAMES[f] for f in ("app_id", "app_secret", "access_token") if not values.get(f)]

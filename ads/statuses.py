@@ -11,8 +11,8 @@ from typing import Literal
 # `blocked`: the gate, asked again just before sending, refused it (ops.apply).
 ApplyStatus = Literal["validated", "applied", "already_applied", "queued", "failed", "blocked"]
 # What the change log records: an intent before sending, then the result, or a person's rejection or edit
-# (`edited`: replaced by a new change); after a crash, the next run marks an intent `reconciled` (the account
-# holds it) or `abandoned`.
+# (`edited`: replaced by a new change) or comment (`commented`: the change still waits); after a crash, the
+# next run marks an intent `reconciled` (the account holds it) or `abandoned`.
 EntryStatus = Literal[
     "intent",
     "applied",
@@ -22,6 +22,7 @@ EntryStatus = Literal[
     "blocked",
     "rejected",
     "edited",
+    "commented",
     "reconciled",
     "abandoned",
 ]

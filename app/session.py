@@ -22,33 +22,26 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from ads.account import AdAccount
-from ads.account_plan import load_account_plans
 from ads.changes import Change
-from ads.errors import AdpilotError, SandboxMissingError, StaleApprovalError, UnknownAccountError
+from ads.errors import AdpilotError, StaleApprovalError
 from ads.search_term_reports import read_search_term_report
 from ads.statuses import APPLIED_STATUSES
-from agents.batched_questions import ModelAccess, TokenBudget
-from agents.cluster_namer import ClusterNamer
-from agents.copy_writer import LLMCopyWriter
-from agents.intent_judge import IntentJudge
-from agents.llm_cache import AnswerCache
-from agents.models import ModelChoice, select_model
+from agents.models import ModelChoice
+from app.services import AppServices
 from app.settings import Settings
 from graphs.approval import edit_fields, edited_change, gate_context, pending_approval
 from graphs.audit import build_audit_graph
 from graphs.chat import build_chat_graph
-from graphs.context import RunContext
+from graphs.context import RunContext, RunServices, services
 from graphs.rollback import build_rollback_graph, inverse_changes
 from graphs.state import ProposalState
-from ops.change_log import AlreadyAnsweredError, ChangeLog, LogEntry, QueueItem
-from ops.tracing import Tracing, configure_tracing
-from policies.gate import Policy, load_policy
-from policies.screening import data_block, screen
+from ops.change_log import AlreadyAnsweredError, LogEntry, QueueItem
+from ops.tracing import Tracing
+from policies.gate import Policy
 from sandbox import GOOGLE_ACCOUNT, META_ACCOUNT
-from sandbox.derived import DerivedStore
 from sandbox.generator import generate_sandbox
 from sandbox.imported import ImportSummary, import_search_term_report
-from sandbox.store import SandboxAccount, SandboxStore
+from sandbox.store import SandboxStore
 from tools.account_reports import Window
 from tools.advertiser_profile import DraftProfile, infer_profile
 from tools.query_clusters import ClusteringResult
@@ -94,33 +87,25 @@ class RunOutcome:
 class Session:
     def __init__(self, settings: Settings, *, model: ModelChoice | None = None, tracing: Tracing | None = None) -> None:
         self.settings = settings
-        settings.home.mkdir(parents=True, exist_ok=True)
-        self.policy: Policy = load_policy(settings.policy_path)
-        self.plans = load_account_plans(settings.accounts_path) if settings.accounts_path else {}
-        self.model = model or select_model(
-            api_key=settings.openai_api_key, base_url=settings.openai_base_url, model_name=settings.openai_model
-        )
-        self.tracing = tracing or configure_tracing(
-            settings.home,
-            public_key=settings.langfuse_public_key,
-            secret_key=settings.langfuse_secret_key,
-            base_url=settings.langfuse_base_url,
-        )
-        self.change_log = ChangeLog(settings.change_log_path)
-        self._accounts: dict[str, AdAccount] = {}
+        self.services = AppServices(settings, model=model, tracing=tracing)
+        self.policy: Policy = self.services.policy
+        self.plans = self.services.plans
+        self.model = self.services.model
+        self.tracing = self.services.tracing
+        self.change_log = self.services.change_log
         # Processes share the checkpoints: wait for each other's writes rather than fail with "database is locked".
         connection = sqlite3.connect(settings.checkpoints_path, check_same_thread=False, timeout=60.0)
         self.checkpointer = SqliteSaver(connection)
         self.graphs: dict[str, CompiledStateGraph[Any, RunContext, Any, Any]] = {
-            "audit": build_audit_graph().compile(checkpointer=self.checkpointer, name="audit"),
-            "chat": build_chat_graph().compile(checkpointer=self.checkpointer, name="chat"),
-            "rollback": build_rollback_graph().compile(checkpointer=self.checkpointer, name="rollback"),
+            "audit": build_audit_graph(self.services).compile(checkpointer=self.checkpointer, name="audit"),
+            "chat": build_chat_graph(self.services).compile(checkpointer=self.checkpointer, name="chat"),
+            "rollback": build_rollback_graph(self.services).compile(checkpointer=self.checkpointer, name="rollback"),
         }
 
     # ---- accounts ---------------------------------------------------------------------------
 
     def store(self) -> SandboxStore:
-        return SandboxStore(self.settings.sandbox_path)
+        return self.services.store()
 
     def create_sandbox(self, *, seed: int = 7, rows: int = 24_000) -> list[str]:
         """Generate into a new file and swap it in, so a failed run leaves the old sandbox as it was."""
@@ -178,25 +163,7 @@ class Session:
             google.stop()
 
     def open_account(self, name: str) -> AdAccount:
-        """The account called `name`, opened once per session (a platform client is slow to build)."""
-        if name not in self._accounts:
-            self._accounts[name] = self._open_account(name)
-        return self._accounts[name]
-
-    def _open_account(self, name: str) -> AdAccount:
-        if name.startswith(("google-ads:", "meta:")):
-            from app.connectors import open_platform_account  # the SDKs load only when a platform is used
-
-            return open_platform_account(name)
-        try:
-            return self.store().open_account(name)
-        except SandboxMissingError:
-            if name.startswith("sandbox:"):
-                raise
-            raise UnknownAccountError(
-                f"unknown account '{name}': no local store at {self.settings.sandbox_path} "
-                "(run `adpilot sandbox create` or `adpilot import search-terms`)"
-            ) from None
+        return self.services.open_account(name)
 
     def import_report(
         self,
@@ -217,50 +184,19 @@ class Session:
             final_url=final_url,
         )
 
-    def context(self, account: str, *, reviewer: str = "a person") -> RunContext:
-        opened = self.open_account(account)
-        today = self.settings.today
-        derived = None
-        if isinstance(opened, SandboxAccount) and opened.account.read_only:
-            # an imported report keeps what each command derives from it, for the next command to reuse
-            derived = DerivedStore(opened.store, opened.account.name)
-            if period := opened.search_term_period():
-                today = period.end  # an imported report is analysed as of its own last day
-        return RunContext(
-            account=opened,
-            policy=self.policy,
-            change_log=self.change_log,
-            today=today,
-            reports_dir=self.settings.reports_dir,
-            tracing=self.tracing,
-            model=self.model.model,
-            reviewer=reviewer,
-            plan=self.plans.get(opened.account.name, self.plans.get(account)),
-            copy_writer=None if self.model.offline else LLMCopyWriter(self.model.model, data_block),
-            intent_judge=IntentJudge(access) if (access := self._model_access()) else None,
-            cluster_namer=ClusterNamer(access) if access else None,
-            derived=derived,
-        )
+    def run_context(self, account: str, *, reviewer: str = "a person") -> RunContext:
+        """What a run on `account` is for; its services are built from it when the run starts."""
+        return RunContext(account=account, reviewer=reviewer)
 
-    def _model_access(self) -> ModelAccess | None:
-        """A configured model's cache and a fresh token budget, shared by the intent judge and the cluster namer."""
-        if self.model.offline:
-            return None
-        return ModelAccess(
-            model=self.model.model,
-            model_name=self.settings.openai_model,
-            cache=AnswerCache(self.settings.llm_cache_path),
-            budget=TokenBudget(self.settings.model_token_budget),
-            render_data=data_block,
-            screen=screen,
-            callbacks=self.tracing.callbacks,
-        )
+    def run_services(self, account: str, *, reviewer: str = "a person") -> RunServices:
+        """The services a run on `account` gets, for work done outside a graph: tools, the gate's context."""
+        return services(self.run_context(account, reviewer=reviewer), self.services)
 
     def run_tool(self, account: str, name: str, arguments: dict[str, Any] | None = None) -> ToolResult:
-        return self.context(account).run_tool(name, arguments or {})
+        return self.run_services(account).run_tool(name, arguments or {})
 
     def clusters(self, account: str, *, backend: str, granularity: float) -> ClusteringResult:
-        tools = self.context(account).tools
+        tools = self.run_services(account).tools
         return tools.clusters(Window.LAST_90_DAYS.period(tools.today), granularity, backend)
 
     # ---- runs -------------------------------------------------------------------------------
@@ -294,8 +230,8 @@ class Session:
         return RunOutcome(thread_id=thread_id, values=values, pending=pending_approval(_proposal_state(values)))
 
     def audit(self, account: str, on_step: Callable[[str], None] | None = None) -> RunOutcome:
-        context = self.context(account)
-        name = context.account.account.name
+        name = self.open_account(account).account.name
+        context = self.run_context(name)
         thread_id = f"audit-{name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         self.change_log.register_thread(thread_id, "audit", name)
         return self._run("audit", thread_id, {"account": name}, context, on_step)
@@ -308,15 +244,15 @@ class Session:
             if thread_id not in known:
                 raise AdpilotError(f"unknown chat thread '{thread_id}' (each chat prints its thread id)")
             account = known[thread_id].account
-        context = self.context(account)
-        self.change_log.register_thread(thread_id, "chat", context.account.account.name)
+        context = self.run_context(account)
+        self.change_log.register_thread(thread_id, "chat", self.open_account(account).account.name)
         return self._run("chat", thread_id, {"messages": [HumanMessage(message)], "account": account}, context)
 
     def rollback(self, entry_id: int) -> RunOutcome:
         """Propose the inverse of a logged change; it takes the gate and approval steps like any proposal."""
         entry = self.change_log.entry(entry_id)
-        context = self.context(entry.account)
-        inverse = inverse_changes(entry, context.account)
+        context = self.run_context(entry.account)
+        inverse = inverse_changes(entry, self.open_account(entry.account))
         thread_id = f"rollback-{entry_id}-{uuid.uuid4().hex[:6]}"
         self.change_log.register_thread(thread_id, "rollback", entry.account)
         return self._run(
@@ -397,9 +333,9 @@ class Session:
                 c.hash for c in pending_approval(_proposal_state(graph.get_state(config).values))
             }:
                 raise self._not_pending(item.change.hash)
-            context = self.context(item.account, reviewer=reviewer)
+            context = self.run_context(item.account, reviewer=reviewer)
             if response.get("type") == "edit":  # refuse a bad edit here, as one line, before anything is recorded
-                edited_change(item.change, edit_fields(response), gate_context(context))
+                edited_change(item.change, edit_fields(response), gate_context(services(context, self.services)))
             self.change_log.claim_answer(
                 item.change,
                 thread_id=item.thread_id,
@@ -425,7 +361,7 @@ class Session:
 
     def draft_profile(self, account: str) -> DraftProfile:
         """A draft advertiser profile read from the account's structure and last 90 days of search terms."""
-        tools = self.context(account).tools
+        tools = self.run_services(account).tools
         return infer_profile(tools.structure(), tools.search_terms(Window.LAST_90_DAYS.period(tools.today)))
 
 

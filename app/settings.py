@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ads.errors import ConfigurationError
@@ -13,7 +13,8 @@ from ads.errors import ConfigurationError
 
 class Settings(BaseSettings):
     # Only the documented variable names are read: with field names allowed, HOME would set `home`.
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # An empty value (as in .env.example) means unset.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     home: Path = Field(default=Path(".adpilot"), validation_alias="ADPILOT_HOME")
     today_override: dt.date | None = Field(default=None, validation_alias="ADPILOT_TODAY")
@@ -27,6 +28,26 @@ class Settings(BaseSettings):
     langfuse_public_key: str | None = Field(default=None, validation_alias="LANGFUSE_PUBLIC_KEY")
     langfuse_secret_key: str | None = Field(default=None, validation_alias="LANGFUSE_SECRET_KEY")
     langfuse_base_url: str | None = Field(default=None, validation_alias="LANGFUSE_BASE_URL")
+    # The platforms' connectors get these passed in (`platform_variables`); they never read the environment.
+    google_ads_configuration_file_path: Path | None = Field(
+        default=None, validation_alias="GOOGLE_ADS_CONFIGURATION_FILE_PATH"
+    )
+    google_ads_developer_token: SecretStr | None = Field(default=None, validation_alias="GOOGLE_ADS_DEVELOPER_TOKEN")
+    google_ads_client_id: str | None = Field(default=None, validation_alias="GOOGLE_ADS_CLIENT_ID")
+    google_ads_client_secret: SecretStr | None = Field(default=None, validation_alias="GOOGLE_ADS_CLIENT_SECRET")
+    google_ads_refresh_token: SecretStr | None = Field(default=None, validation_alias="GOOGLE_ADS_REFRESH_TOKEN")
+    google_ads_access_token: SecretStr | None = Field(default=None, validation_alias="GOOGLE_ADS_ACCESS_TOKEN")
+    google_ads_login_customer_id: str | None = Field(default=None, validation_alias="GOOGLE_ADS_LOGIN_CUSTOMER_ID")
+    google_ads_api_version: str | None = Field(default=None, validation_alias="GOOGLE_ADS_API_VERSION")
+    google_ads_endpoint: str | None = Field(default=None, validation_alias="GOOGLE_ADS_ENDPOINT")
+    google_ads_local_channel: bool | None = Field(default=None, validation_alias="GOOGLE_ADS_LOCAL_CHANNEL")
+    meta_app_id: str | None = Field(default=None, validation_alias="META_APP_ID")
+    meta_app_secret: SecretStr | None = Field(default=None, validation_alias="META_APP_SECRET")
+    meta_access_token: SecretStr | None = Field(default=None, validation_alias="META_ACCESS_TOKEN")
+    meta_page_id: str | None = Field(default=None, validation_alias="META_PAGE_ID")
+    meta_api_version: str | None = Field(default=None, validation_alias="META_API_VERSION")
+    meta_graph_url: str | None = Field(default=None, validation_alias="META_GRAPH_URL")
+    meta_state_path: Path | None = Field(default=None, validation_alias="META_STATE_PATH")
 
     @property
     def today(self) -> dt.date:
@@ -51,6 +72,27 @@ class Settings(BaseSettings):
     @property
     def reports_dir(self) -> Path:
         return self.home / "reports"
+
+    @property
+    def meta_ledger_path(self) -> Path:
+        """Meta's budget-change ledger (about 4 changes per ad set an hour): META_STATE_PATH, else in the home."""
+        return self.meta_state_path or self.home / "meta_budget_ledger.sqlite"
+
+    def platform_variables(self, prefix: str) -> dict[str, str]:
+        """The set variables whose names start with `prefix` (GOOGLE_ADS_ or META_), as a connector reads them."""
+        found: dict[str, str] = {}
+        for name, field in type(self).model_fields.items():
+            alias = str(field.validation_alias)
+            value = getattr(self, name)
+            if alias.startswith(prefix) and value is not None:
+                found[alias] = (
+                    value.get_secret_value()
+                    if isinstance(value, SecretStr)
+                    else str(value).lower()
+                    if isinstance(value, bool)
+                    else str(value)
+                )
+        return found
 
 
 def load_settings() -> Settings:

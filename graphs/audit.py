@@ -10,6 +10,7 @@ the queue by the gate rather than added twice.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -19,7 +20,7 @@ from langgraph.runtime import Runtime
 from ads.changes import Change
 from ads.entities import UNITS_PER_CURRENCY, ReportPeriod
 from graphs.approval import add_approval_steps, unrepeated
-from graphs.context import RunContext
+from graphs.context import RunContext, RunServices, ServiceFactory, services
 from graphs.state import AuditInput, AuditState
 from ops.report import write_report
 from tools.account_reports import Window
@@ -27,15 +28,16 @@ from tools.pacing import daily_spend_series
 from tools.registry import ToolResult
 
 
-def _proposed(ctx: RunContext, *results: ToolResult) -> tuple[list[dict[str, Any]], list[str]]:
+def _proposed(ctx: RunServices, *results: ToolResult) -> tuple[list[dict[str, Any]], list[str]]:
     """The analyses' proposals worth making (as state holds them) and a line for each left out."""
     changes: list[Change] = [c for r in results for c in r.proposals]
     kept, left_out = unrepeated(ctx, changes)
     return [c.model_dump(mode="json") for c in kept], left_out
 
 
-def load_account(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    structure = runtime.context.tools.structure()
+def load_account(state: AuditState, runtime: Runtime[RunContext], factory: ServiceFactory) -> dict[str, Any]:
+    ctx = services(runtime, factory)
+    structure = ctx.tools.structure()
     account = structure.account
     return {
         "account": account.name,
@@ -47,14 +49,14 @@ def load_account(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, A
                 "currency": account.currency,
                 "campaigns": len(structure.campaigns),
                 "ad_groups": len(structure.ad_groups),
-                "today": runtime.context.today.isoformat(),
+                "today": ctx.today.isoformat(),
             }
         },
     }
 
 
-def analyse_search_terms(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    ctx = runtime.context
+def analyse_search_terms(state: AuditState, runtime: Runtime[RunContext], factory: ServiceFactory) -> dict[str, Any]:
+    ctx = services(runtime, factory)
     period = Window.LAST_90_DAYS.period(ctx.today)
     if ctx.tools.search_terms(period).empty:
         return {"findings": {"search_terms": {"note": "This account has no search-term data for the last 90 days."}}}
@@ -76,14 +78,15 @@ def analyse_search_terms(state: AuditState, runtime: Runtime[RunContext]) -> dic
     }
 
 
-def analyse_creatives(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    creatives = runtime.context.run_tool("propose_creative_variants", {})
-    proposed, left_out = _proposed(runtime.context, creatives)
+def analyse_creatives(state: AuditState, runtime: Runtime[RunContext], factory: ServiceFactory) -> dict[str, Any]:
+    ctx = services(runtime, factory)
+    creatives = ctx.run_tool("propose_creative_variants", {})
+    proposed, left_out = _proposed(ctx, creatives)
     return {"proposals": proposed, "findings": {"creatives": {"summaries": [creatives.summary], "left_out": left_out}}}
 
 
-def analyse_pacing(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    ctx = runtime.context
+def analyse_pacing(state: AuditState, runtime: Runtime[RunContext], factory: ServiceFactory) -> dict[str, Any]:
+    ctx = services(runtime, factory)
     pacing = ctx.run_tool("budgets_and_pacing", {})
     budgets = ctx.run_tool("propose_budget_changes", {})
     proposed, left_out = _proposed(ctx, budgets)
@@ -95,7 +98,7 @@ def analyse_pacing(state: AuditState, runtime: Runtime[RunContext]) -> dict[str,
     }
 
 
-def pacing_series(ctx: RunContext) -> pd.DataFrame:
+def pacing_series(ctx: RunServices) -> pd.DataFrame:
     """Cumulative spend per day this month beside the even-pace line to the month's target, in currency units."""
     structure = ctx.tools.structure()
     metrics = ctx.tools.metrics(ReportPeriod(start=ctx.today.replace(day=1), end=ctx.today))
@@ -111,8 +114,8 @@ def pacing_series(ctx: RunContext) -> pd.DataFrame:
     )
 
 
-def report(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    ctx = runtime.context
+def report(state: AuditState, runtime: Runtime[RunContext], factory: ServiceFactory) -> dict[str, Any]:
+    ctx = services(runtime, factory)
     return {
         "report": write_report(
             state,
@@ -124,15 +127,16 @@ def report(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     }
 
 
-def build_audit_graph() -> StateGraph[AuditState, RunContext, AuditInput, AuditState]:
+def build_audit_graph(factory: ServiceFactory) -> StateGraph[AuditState, RunContext, AuditInput, AuditState]:
+    """The audit, its nodes running with the services `factory` builds from each run's context."""
     builder = StateGraph(AuditState, context_schema=RunContext, input_schema=AuditInput)
-    builder.add_node("load_account", load_account)
+    builder.add_node("load_account", partial(load_account, factory=factory))
     analyses = {"search_terms": analyse_search_terms, "creatives": analyse_creatives, "pacing": analyse_pacing}
     for name, node in analyses.items():
-        builder.add_node(name, node)
+        builder.add_node(name, partial(node, factory=factory))
         builder.add_edge("load_account", name)
     builder.add_edge(START, "load_account")
-    builder.add_node("write_report", report)
-    add_approval_steps(builder, graph="audit", report="write_report")
+    builder.add_node("write_report", partial(report, factory=factory))
+    add_approval_steps(builder, factory, graph="audit", report="write_report")
     builder.add_edge(list(analyses), "gate")
     return builder

@@ -6,6 +6,7 @@ START → agent ⇄ tools; agent (no tool call) → gate → apply_auto → awai
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
@@ -16,14 +17,14 @@ from langgraph.runtime import Runtime
 from ads.changes import parse_change
 from agents.prompts import system_prompt
 from graphs.approval import add_approval_steps, unrepeated
-from graphs.context import RunContext
+from graphs.context import RunContext, ServiceFactory, services
 from graphs.state import ChatState
 from policies.screening import data_block, screen
 from tools.registry import REGISTRY, langchain_tools, tool_definitions
 
 
-def agent(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    ctx = runtime.context
+def agent(state: ChatState, runtime: Runtime[RunContext], factory: ServiceFactory) -> dict[str, Any]:
+    ctx = services(runtime, factory)
     if ctx.model is None:
         raise ValueError("the chat graph needs a model in its context")
     account = ctx.tools.structure().account
@@ -32,9 +33,9 @@ def agent(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     return {"messages": [model.invoke([prompt, *state["messages"]])]}
 
 
-def tools(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+def tools(state: ChatState, runtime: Runtime[RunContext], factory: ServiceFactory) -> dict[str, Any]:
     """Run the requested tools; tool output reaches the model only as screened, delimited data."""
-    ctx = runtime.context
+    ctx = services(runtime, factory)
     last = state["messages"][-1]
     for call in getattr(last, "tool_calls", []):
         if call["name"] not in REGISTRY:
@@ -85,12 +86,13 @@ def route_after_agent(state: ChatState) -> Literal["tools", "gate", "__end__"]:
     return "gate" if any(p["hash"] not in decided for p in state.get("proposals", [])) else "__end__"  # END
 
 
-def build_chat_graph() -> StateGraph[ChatState, RunContext, ChatState, ChatState]:
+def build_chat_graph(factory: ServiceFactory) -> StateGraph[ChatState, RunContext, ChatState, ChatState]:
+    """The chat, its nodes running with the services `factory` builds from each run's context."""
     builder = StateGraph(ChatState, context_schema=RunContext)
-    builder.add_node("agent", agent)
-    builder.add_node("tools", tools)
+    builder.add_node("agent", partial(agent, factory=factory))
+    builder.add_node("tools", partial(tools, factory=factory))
     builder.add_edge(START, "agent")
     builder.add_conditional_edges("agent", route_after_agent)
     builder.add_edge("tools", "agent")
-    add_approval_steps(builder, graph="chat")
+    add_approval_steps(builder, factory, graph="chat", respond_to="agent")
     return builder

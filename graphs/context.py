@@ -1,18 +1,26 @@
-"""The runtime context a graph run gets: the account, the policy, the change log, the model.
+"""What a graph run is for, and the services it runs with.
 
-It is passed to `invoke(..., context=...)` and never checkpointed, so a resumed run gets a
-freshly opened account and the policy as it is on disk now.
+`RunContext` is the runtime context LangGraph passes to every node (`invoke(..., context=...)`): a small
+serialisable schema, so `langgraph dev`, Studio and agent-chat-ui can send it as JSON and the schemas endpoint
+can describe it. It is never checkpointed.
+
+`RunServices` is what the nodes work with: the opened account, the policy, the change log, tracing, the model.
+A `ServiceFactory` (app.services in every front door) builds them from the context and the settings, once per
+run: a resumed run gets a freshly opened account and the policy as it is on disk now.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from ads.account import AdAccount
 from ads.account_plan import AccountPlan
@@ -23,8 +31,20 @@ from tools.creatives import CopyWriter
 from tools.registry import ClusterNamer, DerivedCache, IntentJudge, ToolContext, ToolResult, run_tool
 
 
+class RunContext(BaseModel):
+    """The runtime context of a run: which account, who answers for it, and which day it is."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    account: str = Field(min_length=1, description="sandbox:…, google-ads:<customer id>, meta:act_<id> or an import")
+    reviewer: str = Field(default="a person", min_length=1, description="Who answers approvals in this run.")
+    today: dt.date | None = Field(default=None, description="Fixes 'today'; default ADPILOT_TODAY, else the date.")
+    # The run's services, built on first use (see `services`); not part of the schema.
+    _services: RunServices | None = PrivateAttr(default=None)
+
+
 @dataclass
-class RunContext:
+class RunServices:
     account: AdAccount
     policy: Policy
     change_log: ChangeLog
@@ -67,3 +87,21 @@ class RunContext:
     def event(self, name: str, **payload: object) -> None:
         if self.tracing:
             self.tracing.event(name, **payload)
+
+
+class ServiceFactory(Protocol):
+    def __call__(self, context: RunContext) -> RunServices: ...
+
+
+_building = threading.Lock()  # the analyses run in parallel threads; the first of them builds the services
+
+
+def services(context: RunContext | Runtime[RunContext], factory: ServiceFactory) -> RunServices:
+    """The services of the run `context` belongs to, built once and kept on it: every node of one run shares
+    the opened account and what its tools have read."""
+    if isinstance(context, Runtime):
+        context = context.context
+    with _building:
+        if context._services is None:
+            context._services = factory(context)
+        return context._services

@@ -22,7 +22,7 @@ from ads.changes import (
 from ads.errors import AdpilotError
 from ads.statuses import APPLIED_STATUSES
 from graphs.approval import add_approval_steps
-from graphs.context import RunContext
+from graphs.context import RunContext, ServiceFactory
 from graphs.state import ProposalState
 from ops.change_log import LogEntry
 
@@ -74,8 +74,10 @@ def inverse_changes(entry: LogEntry, account: AdAccount) -> list[Change]:
     raise AdpilotError(f"change {change.id} ({change.kind}) has no inverse adpilot can apply")
 
 
-def build_rollback_graph() -> StateGraph[ProposalState, RunContext, ProposalState, ProposalState]:
+def build_rollback_graph(
+    factory: ServiceFactory,
+) -> StateGraph[ProposalState, RunContext, ProposalState, ProposalState]:
     builder = StateGraph(ProposalState, context_schema=RunContext)
-    add_approval_steps(builder, graph="rollback")
+    add_approval_steps(builder, factory, graph="rollback")
     builder.add_edge(START, "gate")
     return builder

@@ -22,6 +22,7 @@ class ProposalState(TypedDict, total=False):
     decisions: Annotated[dict[str, dict[str, Any]], merge]  # change hash → Decision dump
     results: Annotated[dict[str, dict[str, Any]], merge]  # change hash → ApplyResult dump
     reviews: Annotated[dict[str, dict[str, Any]], merge]  # change hash → a person's answer
+    comments: Annotated[list[dict[str, Any]], operator.add]  # a person's comments on changes that still wait
 
 
 class AuditInput(TypedDict):

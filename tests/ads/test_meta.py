@@ -29,14 +29,16 @@ pytestmark = pytest.mark.usefixtures("fresh_meta_account")
 # -- settings --
 
 
-def test_settings_name_every_missing_variable() -> None:
+def test_settings_name_every_missing_variable(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="META_APP_ID, META_ACCESS_TOKEN"):
         MetaSettings.from_env({"META_APP_SECRET": "s"})
     with pytest.raises(ConfigurationError, match="META_API_VERSION"):
         MetaSettings.from_env(
             {"META_APP_ID": "1", "META_APP_SECRET": "s", "META_ACCESS_TOKEN": "t", "META_API_VERSION": "26"}
         )
-    settings = MetaSettings.from_env({"META_APP_ID": "1", "META_APP_SECRET": "s", "META_ACCESS_TOKEN": "t"})
+    settings = MetaSettings.from_env(
+        {"META_APP_ID": "1", "META_APP_SECRET": "s", "META_ACCESS_TOKEN": "t"}, state_path=tmp_path / "ledger.sqlite"
+    )
     assert settings.api_version == FacebookAdsApi.API_VERSION
     with pytest.raises(ConfigurationError, match="META_AD_ACCOUNT_ID"):
         MetaAccount(settings)

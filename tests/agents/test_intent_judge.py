@@ -299,7 +299,7 @@ def test_two_writers_share_the_cache(tmp_path: Path) -> None:
 
 def test_offline_the_classification_is_the_offline_classifier_s(home: Path) -> None:
     session = Session(load_settings())
-    tools = session.context(SANDBOX_ACCOUNT).tools
+    tools = session.run_services(SANDBOX_ACCOUNT).tools
     assert tools.intent_judge is None and tools.cluster_namer is None
     period = Window.LAST_90_DAYS.period(tools.today)
     keywords = [k.text for k in tools.structure().keywords]

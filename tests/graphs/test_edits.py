@@ -125,7 +125,7 @@ def test_an_agent_inbox_edit_with_forged_evidence_is_not_auto_applied(home: Path
         {"type": "edit", "args": {"action": shared.kind, "args": fields}} if c.hash == shared.hash else None
         for c in outcome.pending
     ]
-    context = session.context(GOOGLE_ACCOUNT)
+    context = session.run_context(GOOGLE_ACCOUNT)
     config = {"configurable": {"thread_id": outcome.thread_id}}
     session.graphs["audit"].invoke(Command(resume=answers), config, context=context)
     values = session.graphs["audit"].get_state(config).values
@@ -145,5 +145,5 @@ def test_an_agent_inbox_edit_that_changes_nothing_leaves_the_change_pending(home
         for c in outcome.pending
     ]
     config = {"configurable": {"thread_id": outcome.thread_id}}
-    session.graphs["audit"].invoke(Command(resume=answers), config, context=session.context(GOOGLE_ACCOUNT))
+    session.graphs["audit"].invoke(Command(resume=answers), config, context=session.run_context(GOOGLE_ACCOUNT))
     assert ad_group.hash in {p.change.hash for p in session.pending_approvals()}

@@ -55,7 +55,7 @@ def _import(path: Path) -> None:
 
 def _tools() -> ToolContext:
     """The tool context a fresh process gets."""
-    return Session(load_settings()).context(ACCOUNT).tools
+    return Session(load_settings()).run_services(ACCOUNT).tools
 
 
 def _stored(home: Path) -> list[tuple[str, str]]:
