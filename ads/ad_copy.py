@@ -117,7 +117,9 @@ class CopyTextRules:
 
     def allows(self, text: str) -> bool:
         """Whether `text` makes none of the forbidden claims this advertiser may not make."""
-        return all(pattern.search(text) is None for _, pattern in _claim_patterns(self.forbidden_claims, self.allowed_claims))
+        return all(
+            pattern.search(text) is None for _, pattern in _claim_patterns(self.forbidden_claims, self.allowed_claims)
+        )
 
 
 @lru_cache(maxsize=32)

@@ -109,7 +109,10 @@ def trailhead_spec() -> KitSpec:
         words_to_avoid=("cheap", "extreme", "bargain"),
         claims=(
             ("Easy 60-Day Returns", "Returns policy: any unused item within 60 days of delivery, refunded in full."),
-            ("Gear Tested on Real Trails", "Field-test programme: staff carry every product 100 km before we stock it."),
+            (
+                "Gear Tested on Real Trails",
+                "Field-test programme: staff carry every product 100 km before we stock it.",
+            ),
             ("Expert Advice From Hikers", "Every store and chat adviser has led guided hikes; see the staff page."),
             ("Free Shipping Over $50", "Shipping policy: standard delivery is free on orders over $50 in the US."),
         ),
@@ -121,7 +124,11 @@ def trailhead_spec() -> KitSpec:
 def roofing_spec() -> KitSpec:
     site = "https://www.acme-roofing.example"
     services = (
-        ("Roof Replacement", ("asphalt shingles with a 30-year warranty", "tear-off and haul-away included"), (8000, 15000)),
+        (
+            "Roof Replacement",
+            ("asphalt shingles with a 30-year warranty", "tear-off and haul-away included"),
+            (8000, 15000),
+        ),
         ("Roof Repair", ("leak repairs within 48 hours", "storm and hail damage repairs"), (350, 1500)),
         ("Roof Inspection", ("a written report with photos", "insurance claim support"), (150, 250)),
         ("Gutter Installation", ("seamless aluminium gutters", "leaf guards fitted on request"), (900, 2400)),

@@ -63,7 +63,7 @@ class BrandGuide(BaseModel):
 
 
 class Product(BaseModel):
-    """One feed item. Prices are decimal strings as the feed gives them ("249.00"), with their currency."""
+    """One feed item. Prices are integers in the currency's minor units (cents), as the feed's "249.00 USD" is."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -71,12 +71,16 @@ class Product(BaseModel):
     title: Text
     description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] = ""
     link: str = ""
-    price: Decimal = Field(ge=0)
-    sale_price: Decimal | None = Field(default=None, ge=0)
+    price: int = Field(ge=0)
+    sale_price: int | None = Field(default=None, ge=0)
     currency: str = "USD"
     availability: str = ""
     brand: str = ""
     product_type: str = ""
+
+    @property
+    def on_sale(self) -> bool:
+        return self.sale_price is not None and self.sale_price < self.price
 
 
 ChunkKind = Literal["claim", "guide", "product", "page"]
@@ -161,9 +165,9 @@ def parse_brand_kit(files: Mapping[str, bytes], *, where: str) -> BrandKit:
 
 def product_text(product: Product) -> str:
     """A product as one chunk: what it is, what it costs, what the feed says of it."""
-    price = f"Price {product.price} {product.currency}"
-    if product.sale_price is not None and product.sale_price < product.price:
-        price += f", sale price {product.sale_price} {product.currency}"
+    price = f"Price {product.price / 100:.2f} {product.currency}"
+    if product.on_sale and product.sale_price is not None:
+        price += f", sale price {product.sale_price / 100:.2f} {product.currency}"
     parts = [product.title, product.product_type.replace(">", "/"), price, product.availability.replace("_", " ")]
     return ". ".join(p.strip() for p in [*parts, product.description] if p and p.strip())
 
@@ -244,13 +248,16 @@ def _feed(name: str, content: bytes, where: str) -> tuple[Product, ...]:
     return tuple(products)
 
 
-def _price(value: str, where: str) -> tuple[Decimal, str]:
-    """Merchant Center's "249.00 USD"."""
+def _price(value: str, where: str) -> tuple[int, str]:
+    """Merchant Center's "249.00 USD", in minor units (24900) and its currency."""
     match = _PRICE.match(value)
     if not match:
         raise ConfigurationError(f"{where}: {value!r} is not an amount and currency such as '249.00 USD'")
     try:
-        return Decimal(match.group(1)), match.group(2)
+        amount = Decimal(match.group(1)) * 100
+        if amount != amount.to_integral_value():
+            raise ConfigurationError(f"{where}: {value!r} has more than two decimals")
+        return int(amount), match.group(2)
     except InvalidOperation:
         raise ConfigurationError(f"{where}: {value!r} is not an amount") from None
 
