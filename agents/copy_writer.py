@@ -70,6 +70,6 @@ class LLMCopyWriter:
         else:
             return []
         return [
-            DraftAsset(field=name, text=a.text, sources=tuple(a.sources), generic=a.generic)  # type: ignore[arg-type]
+            DraftAsset(field=name, text=a.text, sources=tuple(a.sources), generic=a.generic)
             for name, a in fields
         ]

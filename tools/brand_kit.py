@@ -285,7 +285,7 @@ def _xml_rows(content: bytes, where: str) -> list[tuple[str, dict[str, str]]]:
         raise ConfigurationError(f"{where}: line {error.lineno}: not valid XML ({error.msg})") from None
     rows = []
     for item in root.iter("item", "{http://www.w3.org/2005/Atom}entry"):
-        row = {}
+        row: dict[str, str] = {}
         for child in item:
             if not isinstance(child.tag, str):
                 continue
