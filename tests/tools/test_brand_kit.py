@@ -57,3 +57,18 @@ def test_bad_kit_files_fail_with_file_and_line(files: dict[str, bytes], message:
     with pytest.raises(ConfigurationError) as error:
         parse_brand_kit(files, where="kit")
     assert str(error.value).startswith(message), str(error.value)
+
+
+def test_an_archetype_is_written_with_its_kit_named_in_its_profile(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from sandbox.archetypes import generate_archetype
+
+    archetype = generate_archetype(
+        "local-no-conversions", seed=7, rows=300, today=dt.date(2026, 12, 1), work_dir=tmp_path
+    )
+    paths = archetype.write(tmp_path / "out")
+    plan = next(iter(load_account_plans(paths["profile"]).values()))
+    assert plan.brand_kit == paths["brand_kit"]
+    kit = load_brand_kit(plan.brand_kit)
+    assert kit.guide.brand == "RapidTow" and "Honk" in kit.guide.competitors and len(kit.products) == 5
