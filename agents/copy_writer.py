@@ -69,7 +69,4 @@ class LLMCopyWriter:
             fields += [("meta_description", draft.description)] if draft.description else []
         else:
             return []
-        return [
-            DraftAsset(field=name, text=a.text, sources=tuple(a.sources), generic=a.generic)
-            for name, a in fields
-        ]
+        return [DraftAsset(field=name, text=a.text, sources=tuple(a.sources), generic=a.generic) for name, a in fields]
