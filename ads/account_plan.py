@@ -13,6 +13,7 @@ which the intent of every search query is judged against, and the plan; amounts 
       brand_terms: [acme roofing]
       competitors: [bestroof]       # a seed list; more are inferred from the queries
       landing_pages: {roof repair: "https://acme.example/repair"}   # theme or ad group name -> final URL
+      brand_kit: kits/acme          # a folder: brand guide, product feed, landing pages (relative to this file)
       monthly_budget_cap: 30000
       campaign_targets:             # campaign name or id -> planned monthly spend
         "Search | Tents": 4800
@@ -64,6 +65,9 @@ class AdvertiserProfile(BaseModel):
 
 
 class AccountPlan(AdvertiserProfile):
+    brand_kit: Path | None = Field(
+        default=None, description="The advertiser's brand kit folder; relative paths are read from the accounts file's."
+    )
     monthly_budget_cap: Decimal | None = Field(default=None, gt=0)
     campaign_targets: dict[str, Decimal] = Field(default_factory=dict)
 
@@ -113,4 +117,7 @@ def load_account_plans(path: Path) -> dict[str, AccountPlan]:
             first = error.errors()[0]
             field = ".".join(str(part) for part in first["loc"])
             raise ConfigurationError(f"{path}: {name}: {field}: {first['msg']}") from None
+        kit = plans[str(name)].brand_kit
+        if kit is not None and not kit.is_absolute():
+            plans[str(name)] = plans[str(name)].model_copy(update={"brand_kit": path.parent / kit})
     return plans

@@ -7,14 +7,17 @@ rules pass the policy's, which may be stricter, never looser. Problems are plain
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ads.entities import MetaAdCopy, ResponsiveSearchAdCopy
 from ads.limits import limit
 
 _QUOTE_CHARS = 40
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 def ad_text_length(text: str) -> int:
@@ -99,6 +102,58 @@ def meta_problems(copy: MetaAdCopy, limits: MetaCopyLimits = MetaCopyLimits()) -
         + _too_long("headline", copy.headline, limits.headline_max_chars)
         + _too_long("description", copy.description, limits.description_max_chars)
     )
+
+
+@dataclass(frozen=True)
+class CopyTextRules:
+    """The claims and style rules every asset's text must follow: the policy's `ad_copy` section, handed to the
+    gate's check and to the writers alike, so that both apply the same rules."""
+
+    forbidden_claims: tuple[str, ...] = ()
+    allowed_claims: tuple[str, ...] = ()  # forbidden claims this advertiser may make
+    allowed_acronyms: tuple[str, ...] = ()
+    max_caps_letters: int = 4
+    forbid_repeated_exclamation: bool = True
+
+    def allows(self, text: str) -> bool:
+        """Whether `text` makes none of the forbidden claims this advertiser may not make."""
+        return all(
+            pattern.search(text) is None for _, pattern in _claim_patterns(self.forbidden_claims, self.allowed_claims)
+        )
+
+
+@lru_cache(maxsize=32)
+def _claim_patterns(forbidden: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """One pattern per forbidden claim, matched as whole words ('cure' must not match 'secure')."""
+    permitted = {claim.casefold() for claim in allowed}
+    return tuple(
+        (claim, re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, claim.split())) + r"(?!\w)", re.IGNORECASE))
+        for claim in forbidden
+        if claim.casefold() not in permitted
+    )
+
+
+def text_problems(asset: str, text: str, rules: CopyTextRules) -> list[str]:
+    """What in one asset's text breaks the claims and style rules, in plain words naming the asset."""
+    problems = [
+        f'{asset} {quote_asset(text)} makes the forbidden claim "{claim}"'
+        for claim, pattern in _claim_patterns(rules.forbidden_claims, rules.allowed_claims)
+        if pattern.search(text)
+    ]
+    acronyms = {acronym.upper() for acronym in rules.allowed_acronyms}
+    shouted = [
+        word
+        for word in _LETTERS.findall(text)
+        if len(word) > rules.max_caps_letters and word.isupper() and word not in acronyms
+    ]
+    if shouted:
+        problems.append(
+            f"{asset} {quote_asset(text)} has ALL-CAPS word(s) {', '.join(shouted)} "
+            f"(over {rules.max_caps_letters} letters)"
+        )
+    if rules.forbid_repeated_exclamation and "!!" in text:
+        problems.append(f'{asset} {quote_asset(text)} repeats "!"')
+    return problems
 
 
 def _numbered(label: str, texts: Iterable[str]) -> list[tuple[str, str]]:

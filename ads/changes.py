@@ -165,12 +165,34 @@ class CreateAdGroup(ChangeBase):
         return f"Create ad group '{self.name}' in {campaign} with {len(self.keywords)} keywords and an RSA"
 
 
+class SourceRef(BaseModel):
+    """One chunk of the advertiser's brand kit: its file and the chunk's number in that file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    doc: str
+    chunk: int = Field(ge=0)
+
+
+class AssetSources(BaseModel):
+    """What one headline or description rests on: the kit chunks it was written from, or `generic` for a
+    pure call to action that states no fact."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    asset: str = Field(description="The asset as a marketer names it: 'headline 2', 'primary text'.")
+    text: str
+    sources: tuple[SourceRef, ...] = ()
+    generic: bool = False
+
+
 class AddCreativeVariants(ChangeBase):
     kind: Literal["add_creative_variants"] = "add_creative_variants"
     ad_group_id: str
     ad_group_name: str = ""
     ad: AdCopy
     paused: bool = True
+    assets: tuple[AssetSources, ...] = Field(default=(), description="Each asset of `ad` with its sources.")
 
     def summary(self) -> str:
         what = "responsive search ad" if isinstance(self.ad, ResponsiveSearchAdCopy) else "Meta ad"
@@ -251,6 +273,7 @@ def keyword_label(keyword: KeywordSpec) -> str:
 __all__ = [
     "AddCreativeVariants",
     "AddNegativeKeywords",
+    "AssetSources",
     "Change",
     "ChangeBase",
     "CreateAdGroup",
@@ -263,6 +286,7 @@ __all__ = [
     "RemoveNegativeKeywords",
     "ResponsiveSearchAdCopy",
     "SetBudget",
+    "SourceRef",
     "change_adapter",
     "parse_change",
 ]

@@ -1,124 +1,143 @@
-"""Creatives benchmark: time and memory to write 1,000 RSAs from realistic themes, the share that is
-valid (checked by tools.creatives and, independently, by the gate's policies.copy_rules), the average
-headline count, and how distinct the headlines are across ads.
+"""Copy evaluator: the creatives an audit proposes on the sandbox accounts, checked against their brand kit.
 
-Run: .venv/bin/python benchmarks/creatives.py
+For each seed, `adpilot sandbox create --seed N` runs in a fresh process (its time is printed); then the
+creatives tool runs on the Google and the Meta sandbox account, and every proposed asset is checked here,
+independently of tools.copy_grounding:
+- share of assets with a source (the rest must be pure calls to action);
+- share with an unsupported claim (must be 0): a number its cited chunks do not hold, a superlative or free
+  shipping that no cited, proven guide claim states, or a "generic" asset with a digit;
+- competitor mentions (must be 0): the sandbox's competitor names, as substrings;
+- keyword relevance: the share of non-competitor Google ad groups whose headlines hold one of their keywords
+  or their name (all its words, plural or not);
+- distinct-headline share across the account's proposed ads;
+- memorisation: the share of assets holding a whole kit sentence of 6 or more words.
+Seed 7 is the one the writer was looked at on; 101 and 102 are held out and printed apart.
+
+Run: .venv/bin/python benchmarks/creatives.py [--seeds 7,101,102] [--hybrid]
 """
 
 from __future__ import annotations
 
-import random
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
 import time
 import tracemalloc
 
+from ads.changes import AddCreativeVariants
 from ads.entities import ResponsiveSearchAdCopy
-from policies.copy_rules import check_ad_copy
-from policies.gate import load_policy
-from tools.creatives import ad_text_length, asset_problem, write_rsa
+from sandbox.themes import CAMPAIGNS, WASTE_WORDS
 
-PRODUCTS = [
-    "hiking boots",
-    "tents",
-    "backpacks",
-    "rain jackets",
-    "sleeping bags",
-    "trekking poles",
-    "headlamps",
-    "camping stoves",
-    "water filters",
-    "trail running shoes",
-    "down jackets",
-    "climbing harness",
-]
-MODIFIERS = [
-    "waterproof",
-    "lightweight",
-    "ultralight",
-    "women's",
-    "men's",
-    "kids",
-    "cheap",
-    "best",
-    "4 season",
-    "2 person",
-    "insulated",
-    "vegan",
-    "wide fit",
-    "gore-tex",
-    "budget",
-    "premium",
-    "sale",
-]
-TAILS = [
-    "",
-    "for women",
-    "for winter camping",
-    "near me",
-    "with free returns",
-    "under 100",
-    "for beginners",
-    "uk",
-    "online",
-    "2026",
-]
-BRANDS = [None, "Trailhead", "Trailhead Outfitters", "Summit & Co", "Nordvik Bergsport GmbH"]
+COMPETITORS = [g.name.casefold() for c in CAMPAIGNS if c.kind == "competitor" for g in c.ad_groups]
+COMPETITORS += ["summit supply", "pine and peak outfitters", *WASTE_WORDS["competitor"]]
+SUPERLATIVES = re.compile(
+    r"\b(best|#1|number one|top[- ]rated|lowest|cheapest|lightest|fastest|leading|ultimate|most|guaranteed?)\b", re.I
+)
+DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 
 
-def keyword(rng: random.Random, product: str) -> str:
-    return " ".join(w for w in (rng.choice(MODIFIERS), product, rng.choice(TAILS)) if w)
+def _numbers(text: str) -> set[float]:
+    return {float(n.replace(",", "")) for n in DIGITS.findall(text)}
 
 
-def rsa_problems(ad: ResponsiveSearchAdCopy) -> list[str]:
-    problems = [p for h in ad.headlines if (p := asset_problem(h, 30))]
-    problems += [p for d in ad.descriptions if (p := asset_problem(d, 90))]
-    problems += [f"path {p!r} too long" for p in (ad.path1, ad.path2) if ad_text_length(p) > 15]
-    if not 8 <= len(ad.headlines) <= 15 or not 3 <= len(ad.descriptions) <= 4:
-        problems.append("asset count")
-    if len({h.casefold() for h in ad.headlines}) != len(ad.headlines):
-        problems.append("duplicate headline")
-    return problems
+def _words(text: str) -> list[str]:
+    return [w.rstrip("s") for w in re.findall(r"[a-z0-9]+", text.casefold().replace("'", ""))]
 
 
-def main(n: int = 1_000) -> None:
-    rng = random.Random(7)
-    briefs = []
-    for i in range(n):
-        product = rng.choice(PRODUCTS)
-        theme = f"{rng.choice(MODIFIERS)} {product}".title() if i % 3 else product.title()
-        briefs.append((theme, [keyword(rng, product) for _ in range(rng.randint(0, 12))], rng.choice(BRANDS)))
+def evaluate(changes: list[AddCreativeVariants], kit, structure) -> dict[str, float]:  # noqa: ANN001
+    assets = [a for c in changes for a in c.assets]
+    unsupported = 0
+    for a in assets:
+        cited = [kit.chunk(s.doc, s.chunk) for s in a.sources]
+        text = " ".join(c.text for c in cited if c)
+        proven = " ".join(c.text for c in cited if c and c.proven)
+        bad = (a.generic and DIGITS.search(a.text)) or (not a.generic and not a.sources)
+        bad = bad or not _numbers(a.text) <= _numbers(text)
+        bad = bad or any(m.casefold() not in proven.casefold() for m in SUPERLATIVES.findall(a.text))
+        bad = bad or ("free shipping" in a.text.casefold() and "free shipping" not in proven.casefold())
+        unsupported += bool(bad)
+    mentions = sum(1 for a in assets for name in COMPETITORS if name in a.text.casefold())
+    sentences = {
+        " ".join(s.split()) for c in kit.chunks for s in re.split(r"(?<=[.!?])\s+", c.text) if len(s.split()) >= 6
+    }
+    memorised = sum(1 for a in assets if any(s in a.text for s in sentences))
+    keywords: dict[str, list[str]] = {}
+    for k in structure.keywords:
+        keywords.setdefault(k.ad_group_id, []).append(k.text)
+    names = {g.id: g.name for g in structure.ad_groups}
+    relevant = judged = 0
+    headlines: list[str] = []
+    for c in changes:
+        if not isinstance(c.ad, ResponsiveSearchAdCopy):
+            headlines.append(c.ad.headline)
+            continue
+        headlines += c.ad.headlines
+        if any(n in names[c.ad_group_id].casefold() for n in COMPETITORS):
+            continue
+        judged += 1
+        themes = [*keywords.get(c.ad_group_id, []), names[c.ad_group_id]]
+        relevant += any(set(_words(t)) <= set(_words(h)) for t in themes for h in c.ad.headlines if _words(t))
+    n = max(len(assets), 1)
+    return {
+        "ads": len(changes),
+        "assets": len(assets),
+        "with_source": sum(1 for a in assets if a.sources) / n,
+        "unsupported": unsupported / n,
+        "competitor_mentions": mentions,
+        "keyword_relevance": relevant / judged if judged else float("nan"),
+        "distinct_headlines": len({h.casefold() for h in headlines}) / max(len(headlines), 1),
+        "memorised": memorised / n,
+    }
 
-    start = time.perf_counter()
-    ads = [write_rsa(theme, keywords, "https://shop.test/", brand) for theme, keywords, brand in briefs]
-    elapsed = time.perf_counter() - start
-    tracemalloc.start()
-    kept = [write_rsa(theme, keywords, "https://shop.test/", brand) for theme, keywords, brand in briefs]
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    del kept
-    tracemalloc.stop()
 
-    policy = load_policy()
-    valid_own = sum(not rsa_problems(ad) for ad in ads)
-    valid_gate = sum(not check_ad_copy(ad, policy) for ad in ads)
-    headlines = [h for ad in ads for h in ad.headlines]
-    print(
-        f"{n:,} RSAs in {elapsed * 1000:.0f} ms ({elapsed / n * 1e6:.0f} µs each), "
-        f"peak memory holding all {n:,} {peak:.2f} MiB"
-    )
-    print(
-        f"valid (tools.creatives checks): {valid_own / n:.1%}   valid (policies.copy_rules, default policy): "
-        f"{valid_gate / n:.1%}"
-    )
-    print(
-        f"headlines per ad: mean {len(headlines) / n:.2f} (min {min(len(a.headlines) for a in ads)}, "
-        f"max {max(len(a.headlines) for a in ads)}); descriptions per ad: mean "
-        f"{sum(len(a.descriptions) for a in ads) / n:.2f}"
-    )
-    distinct_within_ads = sum(len(set(map(str.casefold, a.headlines))) for a in ads)
-    print(
-        f"distinct headlines within an ad: {distinct_within_ads / len(headlines):.1%}; "
-        f"across all ads: {len(set(map(str.casefold, headlines))):,} distinct of {len(headlines):,} "
-        f"({len(set(map(str.casefold, headlines))) / len(headlines):.1%})"
-    )
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", default="7,101,102")
+    parser.add_argument("--hybrid", action="store_true", help="BM25 plus MiniLM embeddings (the extra)")
+    args = parser.parse_args()
+    from app.session import Session
+    from app.settings import load_settings
+
+    for seed in (int(s) for s in args.seeds.split(",")):
+        with tempfile.TemporaryDirectory() as home:
+            env = {**os.environ, "ADPILOT_HOME": home, "ADPILOT_TODAY": "2026-12-02"}
+            started = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "app", "sandbox", "create", "--seed", str(seed), "--json"],
+                check=True,
+                capture_output=True,
+                env=env,
+            )
+            create_s = time.perf_counter() - started
+            os.environ.update({"ADPILOT_HOME": home, "ADPILOT_TODAY": "2026-12-02"})
+            session = Session(load_settings())
+            family = "tuned" if seed < 100 else "held out"
+            for account in ("sandbox:trailhead", "sandbox:trailhead-meta"):
+                context = session.context(account).tools
+                context.kit_retrieval = "hybrid" if args.hybrid else "bm25"
+                tracemalloc.start()
+                started = time.perf_counter()
+                result = _run(context)
+                seconds = time.perf_counter() - started
+                peak = tracemalloc.get_traced_memory()[1] / 2**20
+                tracemalloc.stop()
+                kit = context.brand_kit()
+                figures = evaluate(result, kit, context.structure())
+                shown = " ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items())
+                print(
+                    f"seed {seed} ({family}) {account}: sandbox create {create_s:.1f} s; creatives {seconds:.2f} s, "
+                    f"peak {peak:.0f} MiB traced; {shown}"
+                )
+            session.change_log.close()
+
+
+def _run(context) -> list[AddCreativeVariants]:  # noqa: ANN001
+    from tools.registry import run_tool
+
+    return [c for c in run_tool("propose_creative_variants", context).proposals if isinstance(c, AddCreativeVariants)]
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from ads.account import AdAccount
 from ads.account_plan import AccountPlan
 from ops.change_log import ChangeLog
 from ops.tracing import Tracing
+from policies.copy_rules import text_rules
 from policies.gate import Policy
 from tools.creatives import CopyWriter
 from tools.registry import ClusterNamer, DerivedCache, IntentJudge, ToolContext, ToolResult, run_tool
@@ -69,6 +70,7 @@ class RunServices:
             intent_judge=self.intent_judge,
             cluster_namer=self.cluster_namer,
             derived=self.derived,
+            copy_rules=text_rules(self.policy),
         )
 
     def run_tool(self, name: str, arguments: dict[str, Any]) -> ToolResult:

@@ -28,7 +28,7 @@ import datetime as dt
 import io
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ import pandas as pd
 import yaml
 
 from sandbox import GOOGLE_ACCOUNT
+from sandbox.brand_kits import KitSpec, apparel_spec, kit_files, roofing_spec, towing_spec, trailhead_spec, write_kit
 from sandbox.generator import generate_sandbox
 from sandbox.store import SandboxStore
 from sandbox.themes import BRAND_TERMS, CAMPAIGNS, UNCOVERED_THEMES
@@ -71,13 +72,18 @@ class Archetype:
     export: bytes
     profile: dict[str, object]
     labels: pd.DataFrame
+    brand_kit: dict[str, bytes] = field(default_factory=dict)  # relative path -> content
 
     def write(self, out: Path) -> dict[str, Path]:
         out.mkdir(parents=True, exist_ok=True)
         paths = {"export": out / self.export_name, "profile": out / "profile.yaml", "labels": out / "labels.csv"}
         paths["export"].write_bytes(self.export)
+        profile = dict(self.profile)
+        if self.brand_kit:
+            paths["brand_kit"] = write_kit(self.brand_kit, out / "brand_kit")
+            profile["brand_kit"] = "brand_kit"  # read relative to profile.yaml
         paths["profile"].write_text(
-            yaml.safe_dump({self.account: self.profile}, sort_keys=False, allow_unicode=True), encoding="utf-8"
+            yaml.safe_dump({self.account: profile}, sort_keys=False, allow_unicode=True), encoding="utf-8"
         )
         self.labels.to_csv(paths["labels"], index=False)
         return paths
@@ -767,15 +773,27 @@ def ecommerce(
 DEFAULT_ROWS = {"lead-gen": 30_000, "null": 30_000, "local-no-conversions": 6_000, "pmax": 8_000, "ecommerce": 24_000}
 
 
+KIT_SPECS: dict[str, Callable[[], KitSpec]] = {
+    "lead-gen": roofing_spec,
+    "null": roofing_spec,
+    "local-no-conversions": towing_spec,
+    "pmax": apparel_spec,
+    "ecommerce": trailhead_spec,
+}
+
+
 def generate_archetype(name: str, *, seed: int, rows: int | None, today: dt.date, work_dir: Path) -> Archetype:
-    """The archetype `name` (one of ARCHETYPES); `rows` None takes its usual size."""
+    """The archetype `name` (one of ARCHETYPES), with its brand kit; `rows` None takes its usual size."""
     if name not in DEFAULT_ROWS:
         raise ValueError(f"unknown archetype '{name}'; one of {', '.join(ARCHETYPES)}")
     size = rows or DEFAULT_ROWS[name]
     if name in {"lead-gen", "null"}:
-        return lead_gen(seed, size, today, null=name == "null")
-    if name == "local-no-conversions":
-        return local_no_conversions(seed, size, today)
-    if name == "pmax":
-        return pmax(seed, size, today)
-    return ecommerce(seed, size, today, store_dir=work_dir)
+        archetype = lead_gen(seed, size, today, null=name == "null")
+    elif name == "local-no-conversions":
+        archetype = local_no_conversions(seed, size, today)
+    elif name == "pmax":
+        archetype = pmax(seed, size, today)
+    else:
+        archetype = ecommerce(seed, size, today, store_dir=work_dir)
+    # A kit of its own seed stream: the export and labels stay what they were before kits.
+    return replace(archetype, brand_kit=kit_files(KIT_SPECS[name](), np.random.default_rng([seed, 1])))

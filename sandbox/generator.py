@@ -33,6 +33,7 @@ from ads.entities import (
 from ads.keyword_matching import KeywordMatcher
 from ads.limits import limit
 from sandbox import GOOGLE_ACCOUNT, META_ACCOUNT
+from sandbox.brand_kits import kit_files, trailhead_spec
 from sandbox.store import SandboxStore
 from sandbox.themes import (
     ALWAYS_PRESENT_WASTE,
@@ -94,6 +95,10 @@ def generate_sandbox(store: SandboxStore, *, seed: int = 7, rows: int = 24000, t
         meta_structure = _meta_structure(store, rng)
         meta = store.save_account(meta_structure)
         meta.add_daily_metrics(_meta_daily_metrics(meta_structure, rng, today))
+        # One shop, one kit: both accounts advertise the same products.
+        kit = kit_files(trailhead_spec(), rng)
+        for name in (GOOGLE_ACCOUNT, META_ACCOUNT):
+            store.save_brand_kit(name, kit)
     return [GOOGLE_ACCOUNT, META_ACCOUNT]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -87,6 +87,10 @@ CREATE TABLE IF NOT EXISTS search_term_sources (
     account TEXT NOT NULL, source TEXT NOT NULL, rows INTEGER NOT NULL,
     has_conversions INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (account, source)
 );
+CREATE TABLE IF NOT EXISTS brand_kit_files (
+    account TEXT NOT NULL, path TEXT NOT NULL, content BLOB NOT NULL, PRIMARY KEY (account, path)
+);
+CREATE TABLE IF NOT EXISTS brand_kit_index (digest TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS ground_truth (
     account TEXT NOT NULL, search_term TEXT NOT NULL, theme TEXT NOT NULL, is_waste INTEGER NOT NULL,
     waste_kind TEXT NOT NULL, is_brand INTEGER NOT NULL, is_injection INTEGER NOT NULL,
@@ -254,7 +258,8 @@ class SandboxStore:
         """Deletes an account with everything it holds (entities, metrics, search terms, ground truth)."""
         with self.transaction() as conn:
             conn.execute("DELETE FROM accounts WHERE name = ?", (name,))
-            for table in ("entities", "daily_metrics", "search_terms", "search_term_sources", "ground_truth"):
+            tables = ("entities", "daily_metrics", "search_terms", "search_term_sources", "ground_truth")
+            for table in (*tables, "brand_kit_files"):
                 conn.execute(f"DELETE FROM {table} WHERE account = ?", (name,))
 
     def new_id(self) -> str:
@@ -279,6 +284,40 @@ class SandboxStore:
                 params=(name,),
             )
         return frame.astype({"is_waste": bool, "is_brand": bool, "is_injection": bool})
+
+    # -- brand kits -------------------------------------------------------------------------
+
+    def save_brand_kit(self, name: str, files: Mapping[str, bytes]) -> None:
+        """Replaces the account's brand kit files (relative path -> content)."""
+        with self.transaction() as conn:
+            self._load_account(conn, name)
+            conn.execute("DELETE FROM brand_kit_files WHERE account = ?", (name,))
+            conn.executemany(
+                "INSERT INTO brand_kit_files (account, path, content) VALUES (?, ?, ?)",
+                [(name, path, content) for path, content in files.items()],
+            )
+
+    def brand_kit_files(self, name: str) -> dict[str, bytes]:
+        with self._connection() as conn:
+            try:
+                rows = conn.execute("SELECT path, content FROM brand_kit_files WHERE account = ?", (name,)).fetchall()
+            except sqlite3.OperationalError:  # a store made before brand kits: no kit
+                return {}
+        return {path: bytes(content) for path, content in rows}
+
+    def kit_index(self, digest: str) -> bytes | None:
+        """A kit's search index as it was kept, by the kit's digest."""
+        with self._connection() as conn:
+            try:
+                row = conn.execute("SELECT data FROM brand_kit_index WHERE digest = ?", (digest,)).fetchone()
+            except sqlite3.OperationalError:
+                return None
+        return bytes(row[0]) if row else None
+
+    def save_kit_index(self, digest: str, data: bytes) -> None:
+        with self.transaction() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS brand_kit_index (digest TEXT PRIMARY KEY, data BLOB NOT NULL)")
+            conn.execute("INSERT OR REPLACE INTO brand_kit_index (digest, data) VALUES (?, ?)", (digest, data))
 
     def save_ground_truth(self, name: str, truth: pd.DataFrame) -> None:
         missing = [column for column in GROUND_TRUTH_COLUMNS if column not in truth.columns]
@@ -316,6 +355,16 @@ class SandboxAccount:
         return f"SandboxAccount({self._account.name!r}, store={str(self._store.path)!r})"
 
     # -- reads ------------------------------------------------------------------------------
+
+    def brand_kit_files(self) -> dict[str, bytes]:
+        """The brand kit the sandbox generated for this account (empty when it has none)."""
+        return self._store.brand_kit_files(self._account.name)
+
+    def kit_index(self, digest: str) -> bytes | None:
+        return self._store.kit_index(digest)
+
+    def save_kit_index(self, digest: str, data: bytes) -> None:
+        self._store.save_kit_index(digest, data)
 
     def structure(self) -> AccountStructure:
         with self._store._connection() as conn:

@@ -382,8 +382,7 @@ class _Planner:
             return None
         self.groups.append([(k.text, k.match_type) for k in keywords])
         self.names.append(" ".join(variant_tokens(name)))
-        brand = self.structure.account.brand_terms[0] if self.structure.account.brand_terms else None
-        ad = write_rsa(name, [k.text for k in keywords], url, brand)
+        ad = write_rsa(name, [k.text for k in keywords], url)
         return CreateAdGroup(
             account=self.structure.account.name,
             campaign_id=campaign.id,

@@ -1,10 +1,13 @@
-"""Creative variants: ad copy written from a theme, and which ad groups need a new variant.
+"""Creative variants: ad copy written from the advertiser's brand kit, and which ad groups need a new variant.
 
-The template writer here is deterministic and offline. A configured LLM can write instead
-(a `CopyWriter` passed in from agents/); whatever it returns is checked against the
-platform limits, de-duplicated, and topped up from the template, so the result is always valid.
-Keywords, themes and brand names are untrusted text: they are reduced to plain words before
-they go into copy, and never change what this module does.
+For each ad group the writer retrieves the kit's facts that fit its keywords and landing page
+(tools.copy_grounding) and composes copy from them: product names, prices, features, offers and proof
+points. A configured LLM (a `CopyWriter` from agents/) may write instead; it cites the facts it used, and its
+assets go through the same checks. Every asset keeps the chunks it rests on, or is marked `generic` when it
+is a pure call to action; an asset that states anything without a source, or a number, price, free shipping
+or superlative its sources do not give, is dropped (`ClaimChecker`). The policy's copy rules (forbidden and
+allowed claims, acronyms, caps) are the writer's rules. Competitors' names and a Meta audience's name never
+reach copy. Keywords, themes and kit text are untrusted: reduced to plain words, never instructions.
 """
 
 from __future__ import annotations
@@ -12,14 +15,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import asdict, replace
-from typing import Protocol
+from dataclasses import asdict, dataclass, replace
+from typing import Literal, Protocol
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from ads.ad_copy import PLATFORM_RSA_LIMITS, ad_text_length, asset_key
-from ads.changes import AddCreativeVariants, Evidence
+from ads.ad_copy import PLATFORM_RSA_LIMITS, CopyTextRules, ad_text_length, asset_key, text_problems
+from ads.changes import AddCreativeVariants, AssetSources, Evidence, SourceRef
 from ads.entities import (
     AccountStructure,
     Ad,
@@ -30,38 +33,29 @@ from ads.entities import (
     ResponsiveSearchAdCopy,
     Status,
 )
+from ads.keyword_matching import tokens
 from ads.limits import limit
+from tools.brand_kit import BrandKit, Product, sentences
+from tools.copy_grounding import ClaimChecker, KitIndex, retrieve
 
 # More headlines and descriptions than the platform minimums (3, 2) so the ad has room to rotate combinations.
 RSA_LIMITS = replace(PLATFORM_RSA_LIMITS, min_headlines=8, min_descriptions=3)
 META_PRIMARY_MAX = limit("meta_primary_text_recommended_chars")
 META_HEADLINE_MAX = limit("meta_headline_recommended_chars")
 META_DESCRIPTION_MAX = limit("meta_description_recommended_chars")
-
-# Claims the template never makes and writer output may not make (ad policies: unverifiable
-# superlatives, guarantees, health claims). The gate's policy list may be longer.
-FORBIDDEN_CLAIMS: tuple[str, ...] = (
-    "#1",
-    "number one",
-    "guarantee",
-    "guaranteed",
-    "100%",
-    "risk-free",
-    "risk free",
-    "cure",
-    "cures",
-    "best price",
-    "lowest price",
-    "cheapest",
-    "free shipping",
-    "miracle",
-)
-_FORBIDDEN = re.compile("|".join(rf"(?<!\w){re.escape(claim)}(?!\w)" for claim in FORBIDDEN_CLAIMS), re.IGNORECASE)
+FACTS_PER_AD_GROUP = 12
+PRODUCTS_PER_AD = 4
+# Calls to action that state no fact; at most this many per ad, so that most assets say something sourced.
+CALLS_TO_ACTION = ("Shop Now", "Order Online Today", "Browse The Range", "See The Range")
+META_CALLS_TO_ACTION = ("Shop now", "Order online today")
+MAX_GENERIC_HEADLINES = 2
+_CURRENCY_SIGNS = {"USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "GBP": "£", "EUR": "€"}
 # A word is letters/digits, optionally joined by an apostrophe, ampersand, dot or hyphen.
 _WORD = re.compile(r"[^\W_]+(?:['’&.\-][^\W_]+)*")
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
-# Words a trimmed phrase must not end on ("Boots For").
+# Words a trimmed phrase must not end on ("Boots For"), and that Title Case leaves small.
 _DANGLING = frozenset({"a", "an", "and", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with", "&"})
+_CLAUSE = re.compile(r",\s+|\s+and\s+|;\s+")
 
 # Minimum impressions before an ad group's CTR is compared with its campaign's.
 MIN_IMPRESSIONS_FOR_CTR = 1000
@@ -69,47 +63,16 @@ MIN_IMPRESSIONS_FOR_CTR = 1000
 LOW_CTR_RATIO = 0.8
 MIN_ENABLED_ADS = 2
 
-_KEYWORD_HEADLINES = ("{kw}", "Shop {kw}", "{kw} Online", "Compare {kw}", "Find Your {kw}")
-_THEME_HEADLINES = ("{theme}", "Explore {theme}", "{theme} For Every Need")
-_BRAND_HEADLINES = ("{brand}", "{brand} Official Site", "{brand} {theme}", "Shop {brand}")
-_FILLER_HEADLINES = (
-    "Order Online Today",
-    "Fast, Simple Checkout",
-    "Browse The Full Range",
-    "Compare Options Online",
-    "Friendly Expert Support",
-    "Secure Online Ordering",
-    "Find The Right Fit For You",
-    "See What's New",
-    "Get Started Today",
-    "Shop With Confidence",
-    "Quality You Can Count On",
-    "Helpful Advice Online",
-)
-_KEYWORD_DESCRIPTIONS = (
-    "Looking for {kw}? Browse the range and find the right fit for you.",
-    "Shop {kw} at {brand}. Compare options and order online in minutes.",
-    "Compare {kw} side by side and choose what suits your needs.",
-)
-_THEME_DESCRIPTIONS = (
-    "Explore {theme} from {brand}. Friendly support and a secure checkout.",
-    "Explore our {theme} range. Friendly support and a secure checkout.",
-)
-_FILLER_DESCRIPTIONS = (
-    "Browse the full range online and find the one that suits you.",
-    "Secure checkout and friendly support from people who know the products.",
-    "Order online in minutes and follow your order at every step.",
-    "Compare options side by side and choose what fits your plans.",
-)
-_META_PRIMARY = (
-    "Looking for {kw}? Explore {theme} from {brand} and find the right fit for you.",
-    "Looking for {kw}? Explore our {theme} range and find the right fit for you.",
-    "Explore {theme} from {brand}. Compare options and order online in minutes.",
-    "Explore our {theme} range. Compare options and order online in minutes.",
-    "Find the right fit for you. Compare options and order online in minutes.",
-)
-_META_HEADLINES = ("Shop {theme}", "{brand}: {theme}", "{theme} From {brand}", "Explore {theme}", "Shop The Range")
-_META_DESCRIPTION = "Order online today"
+
+class Fact(BaseModel):
+    """A kit chunk given to the writer, with its product when it is a feed item."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: SourceRef
+    kind: str
+    text: str
+    product: Product | None = None
 
 
 class CreativeBrief(BaseModel):
@@ -118,10 +81,17 @@ class CreativeBrief(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     platform: Platform
-    theme: str
+    theme: str = Field(description="What the ad group sells, in plain words; never an audience's or competitor's name.")
     keywords: tuple[str, ...] = ()
     landing_url: str
     brand: str | None = None
+    tone: str = ""
+    facts: tuple[Fact, ...] = Field(default=(), description="The only facts copy may state; cite them as sources.")
+    never_mention: tuple[str, ...] = Field(default=(), description="Competitors' and audiences' names.")
+    forbidden_claims: tuple[str, ...] = ()
+    allowed_claims: tuple[str, ...] = ()
+    allowed_acronyms: tuple[str, ...] = ()
+    max_caps_letters: int = 4
     avoid_headlines: tuple[str, ...] = Field(default=(), description="Headlines the ad group already runs.")
     limits: dict[str, int] = Field(
         default_factory=lambda: {
@@ -133,42 +103,72 @@ class CreativeBrief(BaseModel):
     )
 
 
+AssetField = Literal["headline", "description", "primary_text", "meta_headline", "meta_description"]
+
+
+class DraftAsset(BaseModel):
+    """One asset a writer proposes, with the facts (by doc and chunk) it rests on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    field: AssetField
+    text: str
+    sources: tuple[SourceRef, ...] = ()
+    generic: bool = False
+
+
 class CopyWriter(Protocol):
-    """Writes ad copy for a brief, e.g. an LLM configured in agents/. Its output is checked, never trusted."""
+    """Writes assets for a brief, e.g. an LLM configured in agents/. Its output is checked, never trusted."""
 
-    def __call__(self, brief: CreativeBrief) -> list[AdCopy]: ...
-
-
-_ad_copy_adapter: TypeAdapter[AdCopy] = TypeAdapter(AdCopy)
+    def __call__(self, brief: CreativeBrief) -> list[DraftAsset]: ...
 
 
-def asset_problem(text: str, max_chars: int) -> str | None:
-    """Why a headline/description/path can't be used, or None when it can."""
+class GroundedAd(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    copy_: AdCopy
+    assets: tuple[AssetSources, ...]
+
+
+@dataclass(frozen=True)
+class CopyGrounds:
+    """What copy for one account may rest on: its kit and index, and what it may not say."""
+
+    kit: BrandKit
+    index: KitIndex
+    rules: CopyTextRules
+    competitors: tuple[str, ...] = ()
+
+    def checker(self, banned: Iterable[str] = ()) -> ClaimChecker:
+        return ClaimChecker.for_kit(self.kit, self.rules, self.competitors, banned)
+
+
+def asset_problem(text: str, max_chars: int, rules: CopyTextRules | None = None) -> str | None:
+    """Why a headline/description/path can't be used (length, control characters, the policy's text rules)."""
     if not text or text != text.strip():
         return "empty or padded with spaces"
     if ad_text_length(text) > max_chars:
         return f"longer than {max_chars} characters"
     if any(unicodedata.category(ch).startswith("C") for ch in text):
         return "contains control characters"
-    if claim := _FORBIDDEN.search(text):
-        return f"makes a forbidden claim ({claim.group(0)!r})"
-    if "!!" in text:
-        return "repeats exclamation marks"
-    if any(len(run) > 4 and run.isupper() for run in _LETTER_RUN.findall(text)):
-        return "has an all-caps word"
-    return None
+    problems = text_problems("asset", text, rules or CopyTextRules())
+    return problems[0] if problems else None
 
 
 def _plain_words(text: str) -> list[str]:
     """Untrusted text reduced to words in Title Case; symbols, emoji and markup are dropped."""
-    words = _WORD.findall(unicodedata.normalize("NFKC", text))
-    return [_title(w) for w in words if not _FORBIDDEN.fullmatch(w)]
+    return [_title(w) for w in _WORD.findall(unicodedata.normalize("NFKC", text))]
 
 
 def _title(word: str) -> str:
     if any(len(run) > 4 and run.isupper() for run in _LETTER_RUN.findall(word)):  # "WATERPROOF" reads as shouting
         word = word.lower()
     return word[:1].upper() + word[1:]
+
+
+def _title_case(phrase: str) -> str:
+    words = _plain_words(phrase)
+    return " ".join(w.lower() if i and w.casefold() in _DANGLING else w for i, w in enumerate(words))
 
 
 def _shortenings(words: list[str]) -> list[list[str]]:
@@ -182,25 +182,11 @@ def _shortenings(words: list[str]) -> list[list[str]]:
     ]
 
 
-def _fill(template: str, max_chars: int, **slots: list[str]) -> str | None:
-    """The template with each slot filled, shortening the longest trimmable phrase until it fits.
-
-    The brand is never shortened: a template that cannot hold the whole brand is not used.
-    """
-    names = [name for name in slots if "{" + name + "}" in template]
-    if any(not slots[name] for name in names):
-        return None
-    forms = {name: [slots[name]] if name == "brand" else _shortenings(slots[name]) for name in names}
-    chosen = dict.fromkeys(names, 0)
-    while True:
-        phrases = {name: " ".join(forms[name][chosen[name]]) for name in names}
-        text = template.format(**phrases)
-        if asset_problem(text, max_chars) is None:
-            return text
-        trimmable = [name for name in names if chosen[name] + 1 < len(forms[name])]
-        if not trimmable:
-            return None
-        chosen[max(trimmable, key=lambda name: ad_text_length(phrases[name]))] += 1
+def _fitting(phrase: str, max_chars: int) -> str | None:
+    """The longest whole-word shortening of `phrase` that fits in `max_chars`."""
+    return next(
+        (text for form in _shortenings(phrase.split()) if ad_text_length(text := " ".join(form)) <= max_chars), None
+    )
 
 
 def _unique(candidates: Iterable[str | None], *, avoid: Collection[str] = (), limit_: int) -> list[str]:
@@ -229,155 +215,241 @@ def _path(words: list[str]) -> str:
     )
 
 
-def write_rsa(
-    theme: str,
-    keywords: Sequence[str],
-    final_url: str,
-    brand: str | None = None,
-    *,
-    avoid_headlines: Collection[str] = (),
-) -> ResponsiveSearchAdCopy:
-    """A valid responsive search ad for a theme: 8-15 headlines, 3-4 descriptions, limits respected.
-
-    Keywords are inserted in Title Case, trimmed by whole words to fit. Headlines listed in
-    `avoid_headlines` (the ad group's current ones) are used only if nothing else is left.
-    """
-    theme_words = _plain_words(theme)
-    keyword_phrases = [_plain_words(k) for k in keywords]
-    keyword_phrases = [p for p in keyword_phrases if p] or ([theme_words] if theme_words else [])
-    brand_words = _plain_words(brand) if brand else []
-    slots = {"theme": theme_words or (keyword_phrases[0] if keyword_phrases else []), "brand": brand_words}
-
-    headlines: list[str | None] = [_fill(t, RSA_LIMITS.headline_max_chars, **slots) for t in _BRAND_HEADLINES[:2]]
-    for index, template in enumerate(_KEYWORD_HEADLINES):
-        # Keywords take the templates in turn, so ten keywords do not all read "Shop X"; the first
-        # keyword (the ad group's main one) gets every template.
-        headlines += [
-            _fill(template, RSA_LIMITS.headline_max_chars, kw=p, **slots)
-            for p in keyword_phrases[index :: len(_KEYWORD_HEADLINES)]
-        ]
-        headlines += [_fill(template, RSA_LIMITS.headline_max_chars, kw=p, **slots) for p in keyword_phrases[:1]]
-    headlines += [_fill(t, RSA_LIMITS.headline_max_chars, **slots) for t in _THEME_HEADLINES + _BRAND_HEADLINES[2:]]
-    headlines += list(_FILLER_HEADLINES)
-
-    descriptions: list[str | None] = [
-        _fill(t, RSA_LIMITS.description_max_chars, kw=p, **slots)
-        for t, p in zip(_KEYWORD_DESCRIPTIONS, keyword_phrases[:1] * 3, strict=False)
-    ]
-    descriptions += [_fill(t, RSA_LIMITS.description_max_chars, **slots) for t in _THEME_DESCRIPTIONS]
-    descriptions += list(_FILLER_DESCRIPTIONS)
-
-    path1 = _path(slots["theme"])
-    second = next((p for p in keyword_phrases if _path(p) and _path(p).casefold() != path1.casefold()), [])
-    return ResponsiveSearchAdCopy(
-        headlines=tuple(_unique(headlines, avoid=avoid_headlines, limit_=RSA_LIMITS.max_headlines)),
-        descriptions=tuple(_unique(descriptions, limit_=RSA_LIMITS.max_descriptions)),
-        path1=path1,
-        path2=_path(second) if path1 else "",
-        final_url=final_url,
-    )
+# ---- composing from facts ----------------------------------------------------------------------
 
 
-def write_meta_ad(
-    theme: str,
-    keywords: Sequence[str],
-    link_url: str,
-    brand: str | None = None,
-    *,
-    avoid_headlines: Collection[str] = (),
-) -> MetaAdCopy:
-    """A Meta ad: primary text <= 125, headline <= 40, description <= 30 characters."""
-    theme_words = _plain_words(theme)
-    keyword_words = next((w for w in map(_plain_words, keywords) if w), [])
-    slots = {"theme": theme_words or keyword_words, "kw": keyword_words, "brand": _plain_words(brand or "")}
-    headline = _unique(
-        (_fill(t, META_HEADLINE_MAX, **slots) for t in _META_HEADLINES), avoid=avoid_headlines, limit_=1
-    )[0]
-    primary = next(text for t in _META_PRIMARY if (text := _fill(t, META_PRIMARY_MAX, **slots)))
-    return MetaAdCopy(primary_text=primary, headline=headline, description=_META_DESCRIPTION, link_url=link_url)
+def money_text(amount: int, currency: str) -> str:
+    """A feed price as a person reads it in copy: "$249.99", "€80", "1,200.00 SEK"."""
+    value = f"{amount / 100:,.2f}".removesuffix(".00")
+    sign = _CURRENCY_SIGNS.get(currency)
+    return f"{sign}{value}" if sign else f"{value} {currency}"
 
 
-def write_copy(brief: CreativeBrief, writer: CopyWriter | None = None) -> AdCopy:
-    """Copy for a brief: the writer's valid, distinct assets first, the template's to fill the gaps."""
+def features(product: Product) -> list[str]:
+    """The product's features as short phrases: its description's clauses after "has"/"with"."""
+    found = []
+    for sentence in sentences(product.description):
+        body = re.split(r"\b(?:has|have|with|offers|features)\b", sentence.rstrip("."), maxsplit=1)
+        for clause in _CLAUSE.split(body[-1] if len(body) > 1 else body[0]):
+            words = clause.strip().split()
+            if words and words[0].casefold() in ("a", "an", "the"):
+                words = words[1:]
+            if 1 < len(words) <= 8 and product.title.casefold() not in clause.casefold():
+                found.append(" ".join(words))
+    return found
+
+
+def _short_title(product: Product, max_chars: int) -> str | None:
+    return _fitting(_title_case(product.title), max_chars)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    text: str
+    sources: tuple[SourceRef, ...]
+    generic: bool = False
+
+
+def _offline_assets(brief: CreativeBrief) -> dict[AssetField, list[_Candidate]]:
+    """Copy composed from the brief's facts, most specific first; checks come later."""
+    head_max = RSA_LIMITS.headline_max_chars
+    products = [f for f in brief.facts if f.product is not None][:PRODUCTS_PER_AD]
+    claims = [f for f in brief.facts if f.kind == "claim"]
+    about = next((f for f in brief.facts if f.kind == "guide"), None)
+    pages = [f for f in brief.facts if f.kind == "page"]
+    headlines: list[_Candidate] = []
+    descriptions: list[_Candidate] = []
+    primary: list[_Candidate] = []
+    meta_headlines: list[_Candidate] = []
+
+    def add(into: list[_Candidate], text: str | None, *facts: Fact) -> None:
+        if text:
+            into.append(_Candidate(text, tuple(f.source for f in facts)))
+
+    # The keyword theme, when the kit shows the advertiser sells it.
+    for keyword in brief.keywords[:3]:
+        words = set(tokens(keyword))
+        backing = next((f for f in products + pages if words and words <= set(tokens(f.text))), None)
+        if backing:
+            add(headlines, _fitting(_title_case(keyword), head_max), backing)
+    for fact in products:
+        product = fact.product
+        assert product is not None
+        title = _short_title(product, head_max)
+        add(headlines, title, fact)
+        add(meta_headlines, _short_title(product, META_HEADLINE_MAX), fact)
+        price = money_text(product.price, product.currency)
+        if product.on_sale and product.sale_price is not None:
+            sale = money_text(product.sale_price, product.currency)
+            add(headlines, f"{title} Now {sale}" if title else None, fact)
+            add(headlines, f"Now {sale}, Was {price}", fact)
+            add(meta_headlines, f"{_short_title(product, META_HEADLINE_MAX - 12)}, Now {sale}", fact)
+        else:
+            add(headlines, f"{title}, {price}" if title else None, fact)
+        points = features(product)
+        for point in points[:2]:
+            add(headlines, _fitting(_title_case(point), head_max), fact)
+        full = _title_case(product.title)
+        for count in range(min(len(points), 3), 0, -1):
+            listed = " and ".join([", ".join(points[: count - 1]), points[count - 1]] if count > 1 else points[:1])
+            add(descriptions, f"{full}: {listed}. From {price}.", fact)
+            add(descriptions, f"{full} with {listed}.", fact)
+            for claim in claims[:2]:
+                add(primary, f"{full}: {listed}. {claim.text.split('. ')[0]}.", fact, claim)
+    for claim in claims:
+        statement = claim.text.split(". ")[0]
+        add(headlines, _fitting(statement, head_max), claim)
+    if len(claims) >= 2:
+        add(descriptions, " ".join(f"{c.text.split('. ')[0]}." for c in claims[:2]), *claims[:2])
+    if about and brief.brand:
+        add(headlines, _fitting(brief.brand, head_max), about)
+        if products and products[0].product:
+            add(
+                descriptions,
+                f"{_title_case(products[0].product.title)} and more from {brief.brand}.",
+                products[0],
+                about,
+            )
+    return {
+        "headline": headlines + [_Candidate(cta, (), generic=True) for cta in CALLS_TO_ACTION],
+        "description": descriptions,
+        "primary_text": primary + descriptions,
+        "meta_headline": meta_headlines + headlines,
+        "meta_description": [_Candidate(c.text.split(". ")[0], (c.source,)) for c in claims]
+        + [_Candidate(cta, (), generic=True) for cta in META_CALLS_TO_ACTION],
+    }
+
+
+def write_copy(
+    brief: CreativeBrief, grounds: CopyGrounds, writer: CopyWriter | None = None, *, banned: Iterable[str] = ()
+) -> GroundedAd | None:
+    """Copy for a brief: the writer's checked assets first, then the offline writer's; None when the kit does
+    not hold enough facts for a valid ad (fewer than the platform's minimum assets survive the checks)."""
+    checker = grounds.checker(banned)
+    candidates = _offline_assets(brief)
+    if writer is not None:
+        try:
+            written = list(writer(brief))
+        except Exception:  # noqa: BLE001 - a failing writer (network, bad output) must not stop an audit
+            written = []
+        for draft in reversed(written):
+            if isinstance(draft, DraftAsset):
+                candidates[draft.field].insert(0, _Candidate(draft.text, draft.sources, draft.generic))
+
+    def pick(field: AssetField, max_chars: int, count: int, avoid: Collection[str] = ()) -> list[_Candidate]:
+        chosen: list[_Candidate] = []
+        seen = {asset_key(a) for a in avoid}
+        reused: list[_Candidate] = []
+        generic = 0
+        for c in candidates[field]:
+            sources = [grounds.kit.chunk(ref.doc, ref.chunk) for ref in c.sources]
+            if any(s is None for s in sources) or asset_problem(c.text, max_chars, grounds.rules) is not None:
+                continue  # a writer citing a chunk that does not exist cites nothing
+            if checker.problems(c.text, [s for s in sources if s is not None], generic=c.generic):
+                continue
+            key = asset_key(c.text)
+            if key in {asset_key(x.text) for x in chosen + reused} or (c.generic and generic >= MAX_GENERIC_HEADLINES):
+                continue
+            generic += c.generic
+            (reused if key in seen else chosen).append(c)
+        return (chosen + reused)[:count]
+
     if brief.platform is Platform.META:
-        template: AdCopy = write_meta_ad(
-            brief.theme, brief.keywords, brief.landing_url, brief.brand, avoid_headlines=brief.avoid_headlines
+        primary = pick("primary_text", META_PRIMARY_MAX, 1)
+        headline = pick("meta_headline", META_HEADLINE_MAX, 1, brief.avoid_headlines)
+        description = pick("meta_description", META_DESCRIPTION_MAX, 1, (headline[0].text,) if headline else ())
+        if not primary or not headline:
+            return None
+        parts = [("primary text", primary[0]), ("headline", headline[0])] + [("description", d) for d in description]
+        copy: AdCopy = MetaAdCopy(
+            primary_text=primary[0].text,
+            headline=headline[0].text,
+            description=description[0].text if description else "",
+            link_url=brief.landing_url,
         )
     else:
-        template = write_rsa(
-            brief.theme, brief.keywords, brief.landing_url, brief.brand, avoid_headlines=brief.avoid_headlines
+        headlines = pick("headline", RSA_LIMITS.headline_max_chars, RSA_LIMITS.max_headlines, brief.avoid_headlines)
+        descriptions = pick("description", RSA_LIMITS.description_max_chars, RSA_LIMITS.max_descriptions)
+        if (
+            len(headlines) < PLATFORM_RSA_LIMITS.min_headlines
+            or len(descriptions) < PLATFORM_RSA_LIMITS.min_descriptions
+        ):
+            return None
+        parts = [(f"headline {i}", h) for i, h in enumerate(headlines, 1)]
+        parts += [(f"description {i}", d) for i, d in enumerate(descriptions, 1)]
+        theme = _plain_words(brief.theme)
+        path1 = _path(theme)
+        second = next(
+            (w for k in brief.keywords if (w := _plain_words(k)) and _path(w).casefold() != path1.casefold()), []
         )
-    if writer is None:
-        return template
-    try:
-        written = list(writer(brief))
-    except Exception:  # noqa: BLE001 - a failing writer (network, bad output) must not stop an audit
-        written = []
-    proposals = list(_as_ad_copies(written))
-    if isinstance(template, MetaAdCopy):
-        return _merge_meta([c for c in proposals if isinstance(c, MetaAdCopy)], template)
-    rsas = [c for c in proposals if isinstance(c, ResponsiveSearchAdCopy)]
-    return _merge_rsa(rsas, template, brief.avoid_headlines)
+        copy = ResponsiveSearchAdCopy(
+            headlines=tuple(h.text for h in headlines),
+            descriptions=tuple(d.text for d in descriptions),
+            path1=path1,
+            path2=_path(second) if path1 else "",
+            final_url=brief.landing_url,
+        )
+    assets = tuple(AssetSources(asset=name, text=c.text, sources=c.sources, generic=c.generic) for name, c in parts)
+    return GroundedAd(copy_=copy, assets=assets)
 
 
-def _as_ad_copies(items: Iterable[object]) -> Iterable[AdCopy]:
-    for item in items:
-        if isinstance(item, ResponsiveSearchAdCopy | MetaAdCopy):
-            yield item
-            continue
-        try:
-            yield _ad_copy_adapter.validate_python(item)
-        except ValidationError:
-            continue
+# Without a kit, a new ad group's draft says only what its keywords say, and calls to action.
+_DRAFT_HEADLINES = ("Shop Now", "Order Online Today", "Browse The Range", "See The Range")
+_DRAFT_DESCRIPTIONS = ("Browse the full range online and order today.", "See the range and order online today.")
 
 
-def _valid(texts: Iterable[str], max_chars: int) -> list[str]:
-    return [t for t in texts if isinstance(t, str) and asset_problem(t, max_chars) is None]
-
-
-def _merge_rsa(
-    proposals: list[ResponsiveSearchAdCopy], template: ResponsiveSearchAdCopy, avoid: Collection[str]
+def write_rsa(
+    theme: str, keywords: Sequence[str], final_url: str, grounds: CopyGrounds | None = None
 ) -> ResponsiveSearchAdCopy:
-    written = [h for p in proposals for h in _valid(p.headlines, RSA_LIMITS.headline_max_chars)]
-    # The template's headlines stay ahead of the avoided ones, so a writer that repeats the
-    # ad group's current copy still gets a fresh variant.
-    headlines = _unique(written + list(template.headlines), avoid=avoid, limit_=RSA_LIMITS.max_headlines)
-    descriptions = _unique(
-        [d for p in proposals for d in _valid(p.descriptions, RSA_LIMITS.description_max_chars)]
-        + list(template.descriptions),
-        limit_=RSA_LIMITS.max_descriptions,
-    )
-    paths = next(
-        (
-            (p.path1, p.path2)
-            for p in proposals
-            if _valid([p.path1], RSA_LIMITS.path_max_chars)
-            and (not p.path2 or _valid([p.path2], RSA_LIMITS.path_max_chars))
-        ),
-        (template.path1, template.path2),
-    )
-    # The landing page comes from the account, never from the writer.
-    return template.model_copy(
-        update={
-            "headlines": tuple(headlines),
-            "descriptions": tuple(descriptions),
-            "path1": paths[0],
-            "path2": paths[1],
-        }
+    """The draft RSA of a new ad group: written from the kit when there is one and it holds enough facts,
+    else its keywords in Title Case with calls to action (no claim, so nothing that needs a source)."""
+    if grounds is not None:
+        checker = grounds.checker()
+        kept = _without_names(keywords, checker)
+        brief = CreativeBrief(
+            platform=Platform.GOOGLE_ADS,
+            theme=theme,
+            keywords=tuple(kept),
+            landing_url=final_url,
+            brand=grounds.kit.guide.brand,
+            facts=_facts(grounds, " ".join([theme, *kept]), final_url),
+        )
+        written = write_copy(brief, grounds)
+        if written is not None and isinstance(written.copy_, ResponsiveSearchAdCopy):
+            return written.copy_
+    phrases = [f for k in keywords if (f := _fitting(_title_case(k), RSA_LIMITS.headline_max_chars))]
+    headlines = _unique([*phrases, *_DRAFT_HEADLINES], limit_=RSA_LIMITS.max_headlines)
+    path1 = _path(_plain_words(theme))
+    return ResponsiveSearchAdCopy(
+        headlines=tuple(headlines), descriptions=_DRAFT_DESCRIPTIONS, path1=path1, final_url=final_url
     )
 
 
-def _merge_meta(proposals: list[MetaAdCopy], template: MetaAdCopy) -> MetaAdCopy:
-    def first(field: str, max_chars: int) -> str:
-        return next(iter(_valid((getattr(p, field) for p in proposals), max_chars)), getattr(template, field))
-
-    return template.model_copy(
-        update={
-            "primary_text": first("primary_text", META_PRIMARY_MAX),
-            "headline": first("headline", META_HEADLINE_MAX),
-            "description": first("description", META_DESCRIPTION_MAX),
-        }
+def _facts(grounds: CopyGrounds, query: str, landing_url: str) -> tuple[Fact, ...]:
+    """The landing page's products first, then what retrieval finds for the query, then the guide's claims."""
+    kit = grounds.kit
+    page = landing_url.split("?")[0].rstrip("/")
+    by_id = {p.id: p for p in kit.products}
+    on_page = [c for c in kit.chunks if c.product_id and by_id[c.product_id].link.rstrip("/") == page]
+    found = retrieve(kit, grounds.index, query, k=FACTS_PER_AD_GROUP) if query.strip() else []
+    if on_page:  # the landing page's own products: others retrieval finds would send people elsewhere
+        found = [c for c in found if c.product_id is None]
+    about = [c for c in kit.chunks if c.kind in ("guide", "claim")][: 1 + len(kit.guide.claims)]
+    chosen = list(dict.fromkeys([*on_page, *found, *about]))[: FACTS_PER_AD_GROUP + len(about)]
+    return tuple(
+        Fact(
+            source=SourceRef(doc=c.doc, chunk=c.chunk),
+            kind=c.kind,
+            text=c.text,
+            product=by_id.get(c.product_id) if c.product_id else None,
+        )
+        for c in chosen
     )
+
+
+def _without_names(texts: Iterable[str], checker: ClaimChecker) -> list[str]:
+    """Texts that hold no competitor's name (a competitor ad group's keywords are that name)."""
+    return [t for t in texts if checker.competitors.find(t) is None]
 
 
 class _AdGroupStats(BaseModel):
@@ -393,6 +465,7 @@ class _AdGroupStats(BaseModel):
 def propose_creative_variants(
     structure: AccountStructure,
     metrics: pd.DataFrame,
+    grounds: CopyGrounds,
     *,
     writer: CopyWriter | None = None,
     max_changes: int = 10,
@@ -400,7 +473,8 @@ def propose_creative_variants(
     """One paused new ad for each enabled ad group that is thin (< 2 enabled ads) or has its
     campaign's lowest CTR (with at least MIN_IMPRESSIONS_FOR_CTR impressions, and below
     LOW_CTR_RATIO x the CTR of the campaign's other measured ad groups). Thin ad groups come
-    first, then by impressions. Google accounts get RSAs, Meta accounts Meta ad copy.
+    first, then by impressions. Google accounts get RSAs, Meta accounts Meta ad copy, written from `grounds`;
+    an ad group whose facts are too few for a valid ad gets none.
     """
     account = structure.account
     platform = account.platform
@@ -438,7 +512,8 @@ def propose_creative_variants(
             candidates.append((1, -s.impressions, group, reason))
     candidates.sort(key=lambda c: (c[0], c[1]))
 
-    brand = account.brand_terms[0] if account.brand_terms else None
+    checker = grounds.checker()
+    guide = grounds.kit.guide
     keywords_by_group: dict[str, list[str]] = {}
     for keyword in structure.keywords:
         if keyword.status is Status.ENABLED:
@@ -453,21 +528,47 @@ def propose_creative_variants(
         if url is None:  # no ad anywhere to take a landing page from
             continue
         current = [h for a in enabled_ads[group.id] for h in _headlines_of(a.copy_)]
+        if platform is Platform.META:
+            # An ad set is named for its audience ("Trail Runners Interest"): copy follows the campaign and the
+            # ads it already runs, and the audience's name is banned from it.
+            campaign = campaigns[group.campaign_id].name
+            theme = campaign.split("|")[-1].strip()
+            keywords: list[str] = []
+            query = " ".join([theme, *(t for a in enabled_ads[group.id] for t in _texts_of(a.copy_))])
+            banned = [group.name]
+        else:
+            keywords = _without_names(keywords_by_group.get(group.id, ()), checker)
+            theme = group.name if checker.competitors.find(group.name) is None else guide.brand
+            # A competitor's ad group keeps none of its keywords: its copy is about the advertiser.
+            query = " ".join([theme, *keywords]) if keywords else ""
+            banned = []
+        rules = grounds.rules
         brief = CreativeBrief(
             platform=platform,
-            theme=group.name,
-            keywords=() if platform is Platform.META else tuple(keywords_by_group.get(group.id, ())),
+            theme=theme,
+            keywords=tuple(keywords),
             landing_url=url,
-            brand=brand,
+            brand=guide.brand,
+            tone=guide.tone,
+            facts=_facts(grounds, query, url),
+            never_mention=(*grounds.competitors, *guide.competitors, *banned),
+            forbidden_claims=rules.forbidden_claims,
+            allowed_claims=rules.allowed_claims,
+            allowed_acronyms=rules.allowed_acronyms,
+            max_caps_letters=rules.max_caps_letters,
             avoid_headlines=tuple(current),
         )
+        written = write_copy(brief, grounds, writer, banned=banned)
+        if written is None:
+            continue
         s = stats.get(group.id, _AdGroupStats())
         changes.append(
             AddCreativeVariants(
                 account=account.name,
                 ad_group_id=group.id,
                 ad_group_name=group.name,
-                ad=write_copy(brief, writer),
+                ad=written.copy_,
+                assets=written.assets,
                 paused=True,
                 rationale=reason,
                 evidence=Evidence(
@@ -488,6 +589,12 @@ def propose_creative_variants(
 
 def _headlines_of(copy: AdCopy) -> tuple[str, ...]:
     return copy.headlines if isinstance(copy, ResponsiveSearchAdCopy) else (copy.headline,)
+
+
+def _texts_of(copy: AdCopy) -> tuple[str, ...]:
+    if isinstance(copy, ResponsiveSearchAdCopy):
+        return (*copy.headlines, *copy.descriptions)
+    return (copy.primary_text, copy.headline, copy.description)
 
 
 def _ad_group_stats(metrics: pd.DataFrame) -> dict[str, _AdGroupStats]:
@@ -542,12 +649,14 @@ def _landing_urls(structure: AccountStructure) -> Callable[[AdGroup], str | None
 
 
 __all__ = [
-    "FORBIDDEN_CLAIMS",
+    "CopyGrounds",
     "CopyWriter",
     "CreativeBrief",
+    "DraftAsset",
+    "Fact",
+    "GroundedAd",
     "asset_problem",
     "propose_creative_variants",
     "write_copy",
-    "write_meta_ad",
     "write_rsa",
 ]

@@ -10,11 +10,12 @@ import datetime as dt
 import hashlib
 import importlib.resources
 import json
+import pickle
 import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import pandas as pd
 from langchain_core.tools import StructuredTool
@@ -22,12 +23,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ads.account import AdAccount, ImportedSearchTerms
 from ads.account_plan import AccountPlan, AdvertiserProfile
+from ads.ad_copy import CopyTextRules
 from ads.changes import Change
-from ads.entities import AccountStructure, ReportPeriod
+from ads.entities import AccountStructure, Platform, ReportPeriod
 from tools import account_reports
 from tools.account_reports import Window
 from tools.ad_groups import propose_ad_groups
-from tools.creatives import CopyWriter, propose_creative_variants
+from tools.brand_kit import BrandKit, BrandKitHolder, load_brand_kit, parse_brand_kit
+from tools.copy_grounding import KitIndex, build_index
+from tools.creatives import CopyGrounds, CopyWriter, propose_creative_variants
 from tools.negative_routing import route_negatives
 from tools.negatives import NO_CONVERSIONS_NOTICE, mine_negatives
 from tools.pacing import PacingReport, pace_budgets, propose_budget_changes
@@ -42,6 +46,15 @@ ClusterNamer = Callable[[ClusteringResult], ClusteringResult]
 # What a model sees of one tool result; longer results keep their most important rows (the rest stay in the artifact).
 MAX_CONTENT_CHARS = 12_000
 T = TypeVar("T")
+
+
+@runtime_checkable
+class KitIndexCache(Protocol):
+    """Where a brand kit's search index is kept between processes, by the kit's digest (the sandbox store)."""
+
+    def kit_index(self, digest: str) -> bytes | None: ...
+
+    def save_kit_index(self, digest: str, data: bytes) -> None: ...
 
 
 class DerivedCache(Protocol):
@@ -63,6 +76,9 @@ class ToolContext:
     intent_judge: IntentJudge | None = None
     cluster_namer: ClusterNamer | None = None
     derived: DerivedCache | None = None  # search terms, clusters and intents kept across processes
+    copy_rules: CopyTextRules = field(default_factory=CopyTextRules)  # the policy's, handed in by the graph
+    # BM25 alone, or with MiniLM embeddings too (the extra; its import alone takes 6-20 s on 2 cores).
+    kit_retrieval: Literal["bm25", "hybrid"] = "bm25"
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
     # Analyses run in parallel graph branches; one lock keeps account reads serial and done once.
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -144,6 +160,43 @@ class ToolContext:
         start = min(self.today.replace(day=1), self.today - dt.timedelta(days=7))
         period = ReportPeriod(start=start, end=self.today)
         return self._cached("pacing", lambda: pace_budgets(self.structure(), self.metrics(period), self.today))
+
+    def brand_kit(self) -> BrandKit | None:
+        """The accounts file's kit folder for this account, else the kit the account carries (sandbox)."""
+
+        def load() -> BrandKit | None:
+            if self.plan is not None and self.plan.brand_kit is not None:
+                return load_brand_kit(self.plan.brand_kit)
+            if isinstance(self.account, BrandKitHolder) and (files := self.account.brand_kit_files()):
+                return parse_brand_kit(files, where=f"the brand kit of {self.account.account.name}")
+            return None
+
+        return self._cached("brand_kit", load)
+
+    def copy_grounds(self) -> CopyGrounds | None:
+        """The kit, its index (built once per kit and kept where the account can keep it), the policy's copy
+        rules and every competitor's name: the profile's and those inferred from the queries."""
+        kit = self.brand_kit()
+        if kit is None:
+            return None
+        competitors = list(self.plan.competitors) if self.plan else []
+        if self.plan is not None and self.plan.offers and self.account.account.platform is Platform.GOOGLE_ADS:
+            competitors += [c.name for c in self.intents(Window.LAST_30_DAYS.period(self.today)).competitors]
+        return CopyGrounds(kit=kit, index=self._kit_index(kit), rules=self.copy_rules, competitors=tuple(competitors))
+
+    def _kit_index(self, kit: BrandKit) -> KitIndex:
+        from tools.query_embeddings import embeddings_available
+
+        embeddings = self.kit_retrieval == "hybrid" and embeddings_available()
+        key = f"{kit.digest}:{'hybrid' if embeddings else 'bm25'}"
+        cache = self.account if isinstance(self.account, KitIndexCache) else None
+        # The store is the user's own file, like the LangGraph checkpoints (also pickles).
+        if cache is not None and (kept := cache.kit_index(key)) is not None:
+            return pickle.loads(kept)  # noqa: S301
+        index = build_index(kit, embeddings=embeddings)
+        if cache is not None:
+            cache.save_kit_index(key, pickle.dumps(index))
+        return index
 
     def money(self, amount: int) -> str:
         return self.structure().account.money(amount)
@@ -407,8 +460,20 @@ def _ad_groups(ctx: ToolContext, args: AdGroupArgs) -> ToolResult:
 
 def _creatives(ctx: ToolContext, args: NoArgs) -> ToolResult:
     period = Window.LAST_30_DAYS.period(ctx.today)
-    changes = propose_creative_variants(ctx.structure(), ctx.metrics(period), writer=ctx.copy_writer)
-    summary = f"{len(changes)} new ad variants, each created paused, for ad groups with too few or weak ads."
+    grounds = ctx.copy_grounds()
+    if grounds is None:
+        summary = (
+            "No new ad variants: the account has no brand kit, and copy is written only from the advertiser's "
+            "facts. Name a kit folder as `brand_kit:` for this account in the accounts file (ADPILOT_ACCOUNTS)."
+        )
+        return ToolResult(tool="propose_creative_variants", summary=summary)
+    changes = propose_creative_variants(ctx.structure(), ctx.metrics(period), grounds, writer=ctx.copy_writer)
+    sourced = sum(1 for c in changes for a in c.assets if a.sources)
+    total = sum(len(c.assets) for c in changes)
+    summary = (
+        f"{len(changes)} new ad variants, each created paused, for ad groups with too few or weak ads, written "
+        f"from the brand kit: {sourced} of {total} assets cite their sources, the rest are calls to action."
+    )
     return ToolResult(tool="propose_creative_variants", summary=summary, proposals=list(changes))
 
 

@@ -6,16 +6,23 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from ads.changes import SourceRef
 from ads.entities import Platform, ResponsiveSearchAdCopy
 from agents.copy_writer import LLMCopyWriter
 from agents.models import select_model
 from app.session import SANDBOX_ACCOUNT, Session
 from app.settings import load_settings
+from policies.copy_rules import text_rules
+from policies.gate import load_policy
 from policies.screening import data_block
+from sandbox.brand_kits import kit_files, trailhead_spec
 from tests.local_servers import chat_completion, serve
-from tools.creatives import CreativeBrief, write_copy
+from tools.brand_kit import parse_brand_kit
+from tools.copy_grounding import build_index
+from tools.creatives import CopyGrounds, CreativeBrief, Fact, write_copy
 from tools.registry import REGISTRY
 
 
@@ -47,34 +54,47 @@ def test_chat_graph_calls_tools_through_an_openai_compatible_server(
     assert "Month to date" in tool_message["content"]
 
 
-def test_llm_copy_writer_output_is_checked_and_completed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_llm_copy_writer_cites_facts_and_its_output_is_checked() -> None:
+    kit = parse_brand_kit(kit_files(trailhead_spec(), np.random.default_rng(7)), where="kit")
+    grounds = CopyGrounds(kit=kit, index=build_index(kit, embeddings=False), rules=text_rules(load_policy()))
+    boot = next(c for c in kit.chunks if c.kind == "product" and "Waterproof Boot" in c.text)
+    product = next(p for p in kit.products if p.id == boot.product_id)
+    source = {"doc": boot.doc, "chunk": boot.chunk}
     draft = {
         "headlines": [
-            "Waterproof Hiking Boots",
-            "This Headline Is Far Too Long To Ever Fit In Thirty",
-            "Best Boots Guaranteed",
+            {"text": "Waterproof Hiking Boots", "sources": [source]},
+            {"text": "This Headline Is Far Too Long To Ever Fit In Thirty", "sources": [source]},
+            {"text": "Best Boots Guaranteed", "sources": [source]},  # a superlative no proof supports
+            {"text": "Boots From $1", "sources": [source]},  # a price the feed does not give
+            {"text": "Shop Now", "generic": True},
         ],
-        "descriptions": ["Boots for wet trails, fitted in store."],
+        "descriptions": [{"text": "Boots for wet trails, fitted in store.", "sources": []}],
     }
+    requests: list[dict[str, Any]] = []
 
     def handle(path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
         request = json.loads(body)
-        assert '<data label="creative_brief"' in request["messages"][-1]["content"]
+        requests.append(request)
         return 200, chat_completion({"content": json.dumps(draft)})
 
+    brief = CreativeBrief(
+        platform=Platform.GOOGLE_ADS,
+        theme="Waterproof Boots",
+        keywords=("waterproof boots",),
+        landing_url=product.link,
+        brand=kit.guide.brand,
+        facts=(Fact(source=SourceRef(**source), kind="product", text=boot.text, product=product),),
+    )
     with serve(handle) as base_url:
         model = select_model(api_key="sk-test", base_url=f"{base_url}/v1", model_name="stub-model").model
-        brief = CreativeBrief(
-            platform=Platform.GOOGLE_ADS,
-            theme="hiking boots",
-            keywords=("waterproof boots",),
-            landing_url="https://example.com/boots",
-        )
-        copy = write_copy(brief, LLMCopyWriter(model, data_block))
+        ad = write_copy(brief, grounds, LLMCopyWriter(model, data_block))
 
-    assert isinstance(copy, ResponsiveSearchAdCopy)
-    assert copy.headlines[0] == "Waterproof Hiking Boots"  # the model's valid asset comes first
-    assert all(len(h) <= 30 for h in copy.headlines) and 3 <= len(copy.headlines) <= 15
-    assert "This Headline Is Far Too Long To Ever Fit In Thirty" not in copy.headlines
-    assert "Best Boots Guaranteed" not in copy.headlines  # a forbidden claim is dropped
-    assert copy.final_url == "https://example.com/boots"
+    prompt = requests[0]["messages"][-1]["content"]
+    assert '<data label="creative_brief"' in prompt and boot.text[:40] in prompt  # the facts reach the model
+    assert ad is not None and isinstance(ad.copy_, ResponsiveSearchAdCopy)
+    assert ad.copy_.headlines[0] == "Waterproof Hiking Boots"  # the model's valid, sourced asset comes first
+    assert ad.assets[0].sources == (SourceRef(**source),)
+    dropped = {"This Headline Is Far Too Long To Ever Fit In Thirty", "Best Boots Guaranteed", "Boots From $1"}
+    assert not dropped & set(ad.copy_.headlines)
+    assert "Boots for wet trails, fitted in store." not in ad.copy_.descriptions  # no source
+    assert ad.copy_.final_url == product.link

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from ads.ad_copy import MetaCopyLimits, ad_text_length, asset_key, meta_problems, rsa_problems
+from ads.ad_copy import CopyTextRules, rsa_problems
+from ads.changes import SourceRef
 from ads.entities import (
     Account,
     AccountStructure,
@@ -21,175 +19,153 @@ from ads.entities import (
     Platform,
     ResponsiveSearchAdCopy,
 )
+from ads.name_matching import NameMatcher
+from policies.copy_rules import check_ad_copy, text_rules
+from policies.gate import load_policy
+from tools.brand_kit import BrandKit, parse_brand_kit
+from tools.copy_grounding import ClaimChecker, build_index
 from tools.creatives import (
-    RSA_LIMITS,
+    CopyGrounds,
     CreativeBrief,
-    asset_problem,
+    DraftAsset,
     propose_creative_variants,
     write_copy,
-    write_meta_ad,
-    write_rsa,
 )
 
-URL = "https://shop.test/boots"
-words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=60)
-long_words = st.sampled_from(
-    [
-        "supercalifragilisticexpialidociousboots",
-        "Donaudampfschifffahrtsgesellschaftskapitän",
-        "露营帐篷超轻双人防水帐篷露营帐篷",
-        "guaranteed",
-        "#1 cure",
-        "BEST PRICE GUARANTEED",
-        "🥾🥾 boots!!",
+URL = "https://shop.test/trail-shoes"
+GUIDE = """
+brand: Trailhead
+tone: Plain and practical.
+words_to_avoid: [cheap]
+competitors: [Summit Supply]
+claims:
+  - {claim: "Free Shipping Over $50", proof: "Shipping policy: free standard delivery over $50."}
+  - {claim: "Lightest Shoe We Sell", proof: "Catalogue weights: 210 g, lightest of 40 models."}
+  - {claim: "Easy 60-Day Returns", proof: "Returns policy: 60 days."}
+"""
+FEED = (
+    "id\ttitle\tdescription\tlink\tprice\tsale_price\tavailability\tbrand\tproduct_type\n"
+    f"s1\tRidge GTX Trail Shoe\tThe Ridge GTX Trail Shoe has a rock plate, a grippy outsole and a 6 mm drop.\t{URL}"
+    "\t129.00 USD\t\tin_stock\tTrailhead\tShoes > Trail\n"
+    f"s2\tCairn Trail Shoe\tThe Cairn Trail Shoe has a wide toe box and recycled laces.\t{URL}\t99.00 USD\t79.00 USD"
+    "\tin_stock\tTrailhead\tShoes > Trail\n"
+    "t1\tAlder Tent\tThe Alder Tent has two doors and taped seams.\thttps://shop.test/tents\t249.00 USD\t\tin_stock"
+    "\tTrailhead\tTents\n"
+)
+PAGE = (
+    "<html><head><title>Trail shoes</title></head><body><nav>Home | Sale | Stores</nav><main><h1>Trail shoes</h1>"
+    "<p>Our trail running shoes are chosen by staff who run every weekend and listed with what they do.</p>"
+    "</main><footer>Cookie settings</footer></body></html>"
+)
+FILES = {"brand_guide.yaml": GUIDE.encode(), "feed.tsv": FEED.encode(), "pages/trail-shoes.html": PAGE.encode()}
+POLICY = load_policy()
+
+
+@pytest.fixture(scope="module")
+def kit() -> BrandKit:
+    return parse_brand_kit(FILES, where="kit")
+
+
+def grounds(kit: BrandKit, rules: CopyTextRules | None = None, competitors: tuple[str, ...] = ()) -> CopyGrounds:
+    return CopyGrounds(
+        kit=kit,
+        index=build_index(kit, embeddings=False),
+        rules=rules or text_rules(POLICY),
+        competitors=competitors,
+    )
+
+
+def chunk(kit: BrandKit, text: str):  # noqa: ANN201 - the chunk whose text starts with `text`
+    return next(c for c in kit.chunks if c.text.startswith(text))
+
+
+def test_claim_without_source_is_refused_and_numbers_must_match_a_source(kit: BrandKit) -> None:
+    checker = ClaimChecker.for_kit(kit, CopyTextRules(), ())
+    ridge = chunk(kit, "Ridge GTX")
+    assert checker.problems("Ridge GTX Trail Shoe, $129", [ridge]) == []
+    assert checker.problems("Ridge GTX Trail Shoe, $119", [ridge]) == ["states 119, which no source gives"]
+    assert checker.problems("Save 25% On Trail Shoes", [ridge]) == ["states 25, which no source gives"]
+    assert checker.problems("Waterproof Trail Shoes", []) == ["states something with no source in the brand kit"]
+    assert checker.problems("Lightest Trail Shoe", [ridge]) == ['says "Lightest" with no proof in the brand guide']
+    assert checker.problems("Lightest Shoe We Sell", [chunk(kit, "Lightest")]) == []
+    assert checker.problems("Free Shipping On Shoes", [ridge]) == [
+        "promises free shipping, which the brand guide does not"
     ]
-)
-phrases = st.one_of(words, long_words, st.lists(st.one_of(words, long_words), max_size=6).map(" ".join))
+    assert checker.problems("Free Shipping Over $50", [chunk(kit, "Free Shipping")]) == []
+    assert checker.problems("Shop Now", [], generic=True) == []
+    assert checker.problems("Shop Now From $5", [], generic=True) == [
+        "is marked generic but states more than a call to action"
+    ]
+    assert checker.problems("Cheap Trail Shoes", [ridge]) == ['uses "cheap", which copy must not']
 
 
-def assert_valid_rsa(ad: ResponsiveSearchAdCopy) -> None:
-    assert rsa_problems(ad, RSA_LIMITS) == []
-    assert 8 <= len(ad.headlines) <= 15
-    assert 3 <= len(ad.descriptions) <= 4
-    for text, max_chars in [(h, 30) for h in ad.headlines] + [(d, 90) for d in ad.descriptions]:
-        assert asset_problem(text, max_chars) is None, (text, asset_problem(text, max_chars))
-        assert ad_text_length(text) <= max_chars
-    for path in (ad.path1, ad.path2):
-        assert ad_text_length(path) <= 15
-    assert ad.path1 or not ad.path2
-    assert len({h.casefold() for h in ad.headlines}) == len(ad.headlines)
-    assert len({d.casefold() for d in ad.descriptions}) == len(ad.descriptions)
+def brief(kit: BrandKit, g: CopyGrounds, **fields: object) -> CreativeBrief:
+    from tools.creatives import _facts
+
+    values: dict[str, object] = {
+        "platform": Platform.GOOGLE_ADS,
+        "theme": "Trail Shoes",
+        "keywords": ("trail shoe",),
+        "landing_url": URL,
+        "brand": kit.guide.brand,
+    }
+    values.update(fields)
+    values["facts"] = _facts(g, " ".join([str(values["theme"]), *values["keywords"]]), URL)  # type: ignore[misc]
+    return CreativeBrief.model_validate(values)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(theme=phrases, keywords=st.lists(phrases, max_size=8), brand=st.one_of(st.none(), phrases))
-def test_rsa_and_meta_limits_always_hold(theme: str, keywords: list[str], brand: str | None) -> None:
-    ad = write_rsa(theme, keywords, URL, brand)
-    assert_valid_rsa(ad)
-    assert ad.final_url == URL
-    meta = write_meta_ad(theme, keywords, URL, brand)
-    assert ad_text_length(meta.primary_text) <= 125 and asset_problem(meta.primary_text, 125) is None
-    assert ad_text_length(meta.headline) <= 40 and asset_problem(meta.headline, 40) is None
-    assert ad_text_length(meta.description) <= 30
-    assert meta_problems(meta, MetaCopyLimits(125, 40, 30)) == []
+def test_writer_assets_with_unsupported_claims_or_unknown_sources_are_dropped(kit: BrandKit) -> None:
+    g = grounds(kit)
+    ridge = SourceRef(doc="feed.tsv", chunk=0)
 
-
-def test_keyword_insertion_trims_whole_words_in_title_case() -> None:
-    ad = write_rsa(
-        "hiking boots",
-        ["waterproof hiking boots for women", "supercalifragilisticexpialidocious"],
-        URL,
-        brand="Trailhead Outfitters",
-    )
-    assert "Waterproof Hiking Boots" in ad.headlines  # "for women" dropped as a whole, not cut mid-word
-    assert "Compare Hiking Boots" in ad.headlines  # leading modifier dropped to keep the head noun
-    assert "Trailhead Outfitters" in ad.headlines
-    tokens = {t for h in ad.headlines for t in h.replace(",", "").split()}
-    assert not any(t.startswith("Supercal") for t in tokens)  # too long for any headline: left out, not cut
-    assert not any(t in {"Wat", "Waterpr", "Wome", "Fo"} for t in tokens)
-    assert "Waterproof Hiking Boots For Women" in " ".join(ad.descriptions)
-    assert ad.path1 == "Hiking-Boots"
-
-
-def test_double_width_characters_count_twice() -> None:
-    assert ad_text_length("露营帐篷") == 8
-    ad = write_rsa("露营帐篷超轻双人防水帐篷露营", ["露营帐篷"], URL)
-    assert_valid_rsa(ad)
-    assert "露营帐篷超轻双人防水帐篷露营" in ad.headlines  # 14 wide chars = 28 fits alone ...
-    assert "Explore 露营帐篷超轻双人防水帐篷露营" not in ad.headlines  # ... but not with a prefix
-
-
-def test_forbidden_claims_and_shouting_in_keywords_never_reach_the_copy() -> None:
-    ad = write_rsa("Back Pain", ["guaranteed cure for back pain", "#1 RISK-FREE MATTRESS", "BEST PRICE boots"], URL)
-    assert_valid_rsa(ad)
-    text = " ".join(ad.headlines + ad.descriptions).casefold()
-    for claim in ("guaranteed", "cure", "#1", "risk-free", "best price"):
-        assert not re.search(rf"(?<!\w){re.escape(claim)}(?!\w)", text), claim
-    assert "Mattress" in " ".join(ad.headlines)  # all-caps keyword brought to Title Case, not dropped
-
-
-def test_avoided_headlines_move_behind_fresh_ones() -> None:
-    first = write_rsa("Tents", ["tents"], URL)
-    second = write_rsa("Tents", ["tents"], URL, avoid_headlines=first.headlines[:5])
-    assert_valid_rsa(second)
-    assert set(second.headlines[:5]).isdisjoint(first.headlines[:5])
-
-
-class BadWriter:
-    def __init__(self) -> None:
-        self.briefs: list[CreativeBrief] = []
-
-    def __call__(self, brief: CreativeBrief) -> list:
-        self.briefs.append(brief)
+    def writer(_: CreativeBrief) -> list[DraftAsset]:
         return [
-            ResponsiveSearchAdCopy(
-                headlines=(
-                    "Boots Built For Wet Trails",
-                    "boots built for wet trails",
-                    "Boots Built  For Wet Trails",  # the same asset to Google and the gate
-                    "#1 Boots In Town",
-                    "A Headline That Is Far Too Long For Google Ads",
-                    "FREE BOOTS",
-                    "Go!!",
-                ),
-                descriptions=("Dry feet on every trail, in every season.", "x" * 91),
-                path1="waaaaaaaaaaaaaaaay-too-long",
-                path2="boots",
-                final_url="https://attacker.test",
-            ),
-            {"type": "responsive_search_ad", "headlines": "not a list"},
-            MetaAdCopy(primary_text="wrong platform", headline="Wrong", link_url=URL),
+            DraftAsset(field="headline", text="Ridge Shoe, Half Price $64", sources=(ridge,)),  # no such price
+            DraftAsset(field="headline", text="Rock Plate Trail Shoe", sources=(SourceRef(doc="x.tsv", chunk=9),)),
+            DraftAsset(field="headline", text="The Best Trail Shoe", sources=(ridge,)),  # superlative, no proof
+            DraftAsset(field="headline", text="Trail Shoes That Grip"),  # a claim with no source
+            DraftAsset(field="headline", text="Ridge GTX, Only $129", sources=(ridge,)),
         ]
 
+    ad = write_copy(brief(kit, g), g, writer)
+    assert ad is not None and isinstance(ad.copy_, ResponsiveSearchAdCopy)
+    assert ad.copy_.headlines[0] == "Ridge GTX, Only $129"
+    assert not {"Ridge Shoe, Half Price $64", "Rock Plate Trail Shoe", "The Best Trail Shoe"} & set(ad.copy_.headlines)
+    assert "Trail Shoes That Grip" not in ad.copy_.headlines
+    assert rsa_problems(ad.copy_) == [] and check_ad_copy(ad.copy_, POLICY) == []
+    checker = g.checker()
+    for asset in ad.assets:
+        assert asset.sources or asset.generic, asset
+        sources = [kit.chunk(s.doc, s.chunk) for s in asset.sources]
+        assert checker.problems(asset.text, [s for s in sources if s], generic=asset.generic) == []
+    assert "$129" in " ".join(ad.copy_.headlines) and "$79" in " ".join(ad.copy_.headlines)  # prices from the feed
 
-def test_invalid_writer_output_is_repaired() -> None:
-    writer = BadWriter()
-    brief = CreativeBrief(
-        platform=Platform.GOOGLE_ADS,
-        theme="Hiking Boots",
-        keywords=("hiking boots",),
-        landing_url=URL,
-        brand="Trailhead",
+
+def test_copy_rules_come_from_the_policy(kit: BrandKit) -> None:
+    # The default policy forbids "free shipping": the guide's claim stays out of the copy.
+    strict = grounds(kit)
+    ad = write_copy(brief(kit, strict), strict)
+    assert ad is not None and "Free Shipping Over $50" not in ad.copy_.headlines  # type: ignore[union-attr]
+    allowing = POLICY.model_copy(
+        update={"ad_copy": POLICY.ad_copy.model_copy(update={"allowed_claims": ("free shipping",)})}
     )
-    ad = write_copy(brief, writer)
-    assert isinstance(ad, ResponsiveSearchAdCopy)
-    assert_valid_rsa(ad)
-    assert writer.briefs == [brief]
-    assert ad.headlines[0] == "Boots Built For Wet Trails"  # the writer's valid asset comes first, once
-    assert [asset_key(h) for h in ad.headlines].count("boots built for wet trails") == 1
-    assert not any(h in ad.headlines for h in ("#1 Boots In Town", "FREE BOOTS", "Go!!"))
-    assert ad.descriptions[0] == "Dry feet on every trail, in every season."
-    assert ad.final_url == URL  # the landing page never comes from the writer
-    template = write_rsa("Hiking Boots", ["hiking boots"], URL, "Trailhead")
-    assert (ad.path1, ad.path2) == (template.path1, template.path2)
+    loose = grounds(kit, text_rules(allowing))
+    ad = write_copy(brief(kit, loose), loose)
+    assert ad is not None and "Free Shipping Over $50" in ad.copy_.headlines  # type: ignore[union-attr]
+    # "GTX" is 3 capitals: over a 2-letter caps limit unless the policy lists it as an acronym.
+    shouting = POLICY.model_copy(update={"ad_copy": POLICY.ad_copy.model_copy(update={"max_caps_letters": 2})})
+    capped = grounds(kit, text_rules(shouting))
+    ad = write_copy(brief(kit, capped), capped)
+    assert ad is not None and not any("GTX" in a.text for a in ad.assets)
+    acronym = shouting.model_copy(
+        update={"ad_copy": shouting.ad_copy.model_copy(update={"allowed_acronyms": ("GTX",)})}
+    )
+    allowed = grounds(kit, text_rules(acronym))
+    ad = write_copy(brief(kit, allowed), allowed)
+    assert ad is not None and any("GTX" in a.text for a in ad.assets)
 
 
-def test_meta_writer_output_is_checked_per_field() -> None:
-    def writer(brief: CreativeBrief) -> list:
-        return [
-            MetaAdCopy(
-                primary_text="Guaranteed cure for cold feet",
-                headline="Warm Boots For Cold Trails",
-                description="Order today, wear tomorrow, and be happy",
-                link_url="https://attacker.test",
-            )
-        ]
-
-    brief = CreativeBrief(platform=Platform.META, theme="Winter Boots", landing_url=URL, brand="Trailhead")
-    ad = write_copy(brief, writer)
-    template = write_meta_ad("Winter Boots", (), URL, "Trailhead")
-    assert isinstance(ad, MetaAdCopy)
-    assert ad.headline == "Warm Boots For Cold Trails"
-    assert ad.primary_text == template.primary_text  # forbidden claim replaced
-    assert ad.description == template.description  # 40 chars > 30
-    assert ad.link_url == URL
-
-
-def rsa(*headlines: str) -> ResponsiveSearchAdCopy:
-    return ResponsiveSearchAdCopy(headlines=headlines, descriptions=("One.", "Two."), final_url=URL)
-
-
-def metrics_rows(ad_group_id: str, campaign_id: str, impressions: int, clicks: int, conversions: float = 0.0) -> dict:
+def metrics_rows(ad_group_id: str, campaign_id: str, impressions: int, clicks: int) -> dict[str, object]:
     return {
         "date": dt.date(2026, 11, 1),
         "campaign_id": campaign_id,
@@ -197,120 +173,85 @@ def metrics_rows(ad_group_id: str, campaign_id: str, impressions: int, clicks: i
         "impressions": impressions,
         "clicks": clicks,
         "cost": clicks * 1_000_000,
-        "conversions": conversions,
+        "conversions": 0.0,
         "conversion_value": 0.0,
     }
 
 
-@pytest.fixture
+def rsa(*headlines: str) -> ResponsiveSearchAdCopy:
+    return ResponsiveSearchAdCopy(headlines=headlines, descriptions=("One.", "Two."), final_url=URL)
+
+
 def google_structure() -> AccountStructure:
-    account = Account(
-        name="sandbox:t", id="1234567890", display_name="T", platform=Platform.GOOGLE_ADS, brand_terms=("trailhead",)
-    )
-    groups = [
-        ("thin", "c1", "Rain Jackets"),
-        ("healthy", "c1", "Hiking Boots"),
-        ("low", "c1", "Trail Shoes"),
-        ("quiet", "c2", "Tents"),
-        ("quiet2", "c2", "Tarps"),
-        ("paused_campaign", "c3", "Old"),
+    account = Account(name="sandbox:t", id="1234567890", display_name="T", platform=Platform.GOOGLE_ADS)
+    groups = [("shoes", "c1", "Trail Shoes"), ("rival", "c2", "Summit Supply"), ("other", "c2", "Ridgeline Co")]
+    keywords = [
+        ("shoes", "trail shoe"),
+        ("rival", "summit supply"),
+        ("rival", "summit supply trail shoes"),
+        ("other", "ridgeline co"),
     ]
-    ads = [Ad(id="a0", ad_group_id="thin", copy=rsa("Rain Jackets", "Stay Dry", "Shop Now"))]
-    for group, _, name in groups[1:]:
-        ads += [
-            Ad(id=f"{group}1", ad_group_id=group, copy=rsa(name, "Shop Now", "Order Today")),
-            Ad(id=f"{group}2", ad_group_id=group, copy=rsa(f"Shop {name}", "Browse", "Fast")),
-        ]
     return AccountStructure(
         account=account,
         campaigns=(
             Campaign(id="c1", name="Generic", channel="search"),
-            Campaign(id="c2", name="Camp", channel="search"),
-            Campaign(id="c3", name="Old", channel="search", status="paused"),
+            Campaign(id="c2", name="Competitors", channel="search"),
         ),
         ad_groups=tuple(AdGroup(id=g, campaign_id=c, name=n) for g, c, n in groups),
-        keywords=(
-            Keyword(id="k1", ad_group_id="low", text="trail running shoes", match_type=MatchType.PHRASE),
-            Keyword(id="k2", ad_group_id="low", text="old keyword", match_type=MatchType.EXACT, status="paused"),
+        keywords=tuple(
+            Keyword(id=f"k{i}", ad_group_id=g, text=t, match_type=MatchType.PHRASE) for i, (g, t) in enumerate(keywords)
         ),
-        ads=tuple(ads),
+        ads=tuple(Ad(id=f"a{g}", ad_group_id=g, copy=rsa(n, "Shop Now", "Order Today")) for g, _, n in groups),
     )
 
 
-def test_variants_for_thin_and_low_ctr_ad_groups_only(google_structure: AccountStructure) -> None:
-    metrics = pd.DataFrame(
-        [
-            metrics_rows("thin", "c1", 500, 20),
-            metrics_rows("healthy", "c1", 10_000, 500, 12.0),
-            metrics_rows("low", "c1", 8_000, 80, 1.0),  # 1.0 % against 5.0 %: clearly lowest
-            metrics_rows("quiet", "c2", 900, 2),  # low CTR but under the impression floor
-            metrics_rows("quiet2", "c2", 5_000, 150),
-            metrics_rows("paused_campaign", "c3", 5_000, 1),
+def test_competitor_names_never_reach_copy(kit: BrandKit) -> None:
+    # Summit Supply comes from the brand guide, Ridgeline Co from the profile or the queries.
+    g = grounds(kit, competitors=("Ridgeline Co",))
+    metrics = pd.DataFrame([metrics_rows("shoes", "c1", 500, 20), metrics_rows("rival", "c2", 500, 5)])
+
+    def writer(_: CreativeBrief) -> list[DraftAsset]:
+        return [
+            DraftAsset(
+                field="headline", text="Better Than Summit Supply", sources=(SourceRef(doc="feed.tsv", chunk=0),)
+            )
         ]
-    )
-    changes = propose_creative_variants(google_structure, metrics)
-    assert [c.ad_group_id for c in changes] == ["thin", "low"]
-    thin, low = changes
-    assert all(c.paused and isinstance(c.ad, ResponsiveSearchAdCopy) for c in changes)
-    assert_valid_rsa(low.ad)
-    assert low.ad.final_url == URL
-    assert "Trail Running Shoes" in low.ad.headlines and "Old Keyword" not in low.ad.headlines
-    assert set(low.ad.headlines[:3]).isdisjoint({"Trail Shoes", "Shop Trail Shoes"})  # differs from current ads
-    assert low.evidence.metrics == {
-        "impressions": 8000.0,
-        "clicks": 80.0,
-        "ctr": 0.01,
-        "conversions": 1.0,
-        "enabled_ads": 2.0,
-    }
-    assert "lowest click-through rate" in low.rationale and "1.00%" in low.rationale and "5.00%" in low.rationale
-    assert thin.evidence.metrics["enabled_ads"] == 1.0 and "1 enabled ad;" in thin.rationale
-    assert low.evidence.period_start == "2026-11-01"
-    assert propose_creative_variants(google_structure, metrics, max_changes=1) == [thin]
+
+    changes = propose_creative_variants(google_structure(), metrics, g, writer=writer)
+    assert {c.ad_group_id for c in changes} == {"shoes", "rival", "other"}
+    names = NameMatcher(["Summit Supply", "Ridgeline Co"])
+    for change in changes:
+        for asset in change.assets:
+            assert names.find(asset.text) is None, asset.text
+            assert asset.sources or asset.generic
+    rival = next(c for c in changes if c.ad_group_id == "rival")
+    assert isinstance(rival.ad, ResponsiveSearchAdCopy) and "Trailhead" in rival.ad.headlines  # about the advertiser
+    assert rival.ad.path1.casefold() == "trailhead"
 
 
-def test_no_variants_for_healthy_account(google_structure: AccountStructure) -> None:
-    healthy = google_structure.model_copy(
-        update={"ad_groups": tuple(g for g in google_structure.ad_groups if g.id not in {"thin", "low"})}
-    )
-    metrics = pd.DataFrame(
-        [
-            metrics_rows("healthy", "c1", 10_000, 500),
-            metrics_rows("quiet", "c2", 4_000, 180),
-            metrics_rows("quiet2", "c2", 5_000, 200),
-        ]
-    )  # 4.5 % vs 4.0 %: within LOW_CTR_RATIO
-    assert propose_creative_variants(healthy, metrics) == []
-
-
-def test_meta_accounts_get_meta_copy_themed_by_ad_set_name() -> None:
+def test_meta_copy_never_uses_the_audience_name(kit: BrandKit) -> None:
     account = Account(name="sandbox:m", id="act_1", display_name="M", platform=Platform.META)
     structure = AccountStructure(
         account=account,
-        campaigns=(Campaign(id="mc", name="Prospecting", channel="meta"),),
-        ad_groups=(AdGroup(id="as1", campaign_id="mc", name="Ultralight Tents"),),
+        campaigns=(Campaign(id="mc", name="Prospecting | Trail Shoes", channel="meta"),),
+        ad_groups=(AdGroup(id="as1", campaign_id="mc", name="Trail Shoe Runners Interest"),),
         ads=(
             Ad(
                 id="ad1",
                 ad_group_id="as1",
-                copy=MetaAdCopy(primary_text="Go light.", headline="Light Tents", link_url="https://shop.test/tents"),
+                copy=MetaAdCopy(primary_text="Run light on rough trails.", headline="Trail Shoes", link_url=URL),
             ),
         ),
     )
-    empty = pd.DataFrame(
-        columns=[
-            "date",
-            "campaign_id",
-            "ad_group_id",
-            "impressions",
-            "clicks",
-            "cost",
-            "conversions",
-            "conversion_value",
-        ]
-    )
-    [change] = propose_creative_variants(structure, empty)
-    assert isinstance(change.ad, MetaAdCopy)
-    assert change.ad.link_url == "https://shop.test/tents"
-    assert "Ultralight Tents" in change.ad.headline
-    assert change.evidence.metrics["impressions"] == 0.0 and change.evidence.period_start is None
+    [change] = propose_creative_variants(structure, pd.DataFrame([metrics_rows("as1", "mc", 100, 2)]), grounds(kit))
+    assert isinstance(change.ad, MetaAdCopy) and change.ad.link_url == URL
+    texts = [change.ad.primary_text, change.ad.headline, change.ad.description]
+    assert not any("interest" in t.casefold() or "runners" in t.casefold() for t in texts)
+    assert any("Trail Shoe" in t for t in texts)  # the product, from the feed
+    assert all(a.sources or a.generic for a in change.assets)
+
+
+def test_no_proposal_when_the_kit_has_too_few_facts() -> None:
+    bare = parse_brand_kit({"brand_guide.yaml": b"brand: Trailhead\n"}, where="kit")
+    metrics = pd.DataFrame([metrics_rows("shoes", "c1", 500, 20)])
+    assert propose_creative_variants(google_structure(), metrics, grounds(bare)) == []
