@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     langfuse_public_key: str | None = Field(default=None, validation_alias="LANGFUSE_PUBLIC_KEY")
     langfuse_secret_key: str | None = Field(default=None, validation_alias="LANGFUSE_SECRET_KEY")
     langfuse_base_url: str | None = Field(default=None, validation_alias="LANGFUSE_BASE_URL")
+    # Scheduled audits' notifications: smtp://user:pass@host:587 (STARTTLS) or smtps://…:465, the sender,
+    # and where the web app is reached, for the links to the inbox and the reports.
+    smtp_url: str | None = Field(default=None, validation_alias="ADPILOT_SMTP_URL")
+    smtp_from: str = Field(default="adpilot@localhost", validation_alias="ADPILOT_SMTP_FROM")
+    base_url: str | None = Field(default=None, validation_alias="ADPILOT_BASE_URL")
 
     @property
     def today(self) -> dt.date:
