@@ -693,7 +693,7 @@ def schedule_list(as_json: JsonFlag = False) -> None:
         table.add_column(column, overflow="fold")
     for a in accounts:
         last = f"{_when(a.last_due)} ({a.last_outcome or 'running'})" if a.last_due else "never"
-        targets = [*a.emails, *(f"webhook {w.split('/')[2]}" for w in a.webhooks)]
+        targets = [*a.emails, *(f"webhook to {host}" for host in a.webhook_hosts)]
         table.add_row(
             escape(a.account),
             f"{escape(a.schedule)} ({a.time_zone})",

@@ -18,13 +18,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from ads.account_plan import AccountPlan, load_account_plans
 from ads.errors import AdpilotError
@@ -50,10 +50,16 @@ class ScheduledAccount(BaseModel):
     schedule: str
     time_zone: str
     emails: tuple[str, ...]
-    webhooks: tuple[str, ...]
+    # A webhook URL is a secret (whoever has it can post): dumps and listings show only its host.
+    webhooks: tuple[str, ...] = Field(exclude=True)
     last_due: dt.datetime | None
     last_outcome: str | None
     next_run: dt.datetime | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def webhook_hosts(self) -> tuple[str, ...]:
+        return tuple(urlsplit(url).hostname or "" for url in self.webhooks)
 
     def trigger(self) -> CronTrigger:
         return CronTrigger.from_crontab(self.schedule, timezone=ZoneInfo(self.time_zone))
