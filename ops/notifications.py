@@ -90,11 +90,13 @@ def email_message(notification: AuditNotification, *, sender: str, recipients: t
         links.append(f"Report: attached ({notification.report_path.name})")
     message.set_content("\n".join([*notification.lines(), "", *links]) + "\n")
     if notification.report_path and notification.report_path.is_file():
+        # As bytes (base64), so the page arrives exactly as written; the charset says how to read it.
         message.add_attachment(
             notification.report_path.read_bytes(),
             maintype="text",
             subtype="html",
             filename=notification.report_path.name,
+            params={"charset": "utf-8"},
         )
     return message
 
