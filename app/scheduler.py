@@ -132,9 +132,10 @@ class ScheduleLog:
             self._db.execute("COMMIT")
 
     def last_due(self, account: str) -> tuple[dt.datetime | None, str | None]:
-        row = self._db.execute(
-            "SELECT due_at, outcome FROM schedule_runs WHERE account = ? ORDER BY due_at DESC LIMIT 1", (account,)
-        ).fetchone()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT due_at, outcome FROM schedule_runs WHERE account = ? ORDER BY due_at DESC LIMIT 1", (account,)
+            ).fetchone()
         return (dt.datetime.fromisoformat(row[0]), row[1]) if row else (None, None)
 
     def seen_at(self, account: str, now: dt.datetime) -> dt.datetime:
@@ -167,9 +168,10 @@ class ScheduleLog:
             )
 
     def records(self, account: str) -> list[RunRecord]:
-        rows = self._db.execute(
-            "SELECT record FROM schedule_runs WHERE account = ? AND record IS NOT NULL ORDER BY due_at", (account,)
-        ).fetchall()
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT record FROM schedule_runs WHERE account = ? AND record IS NOT NULL ORDER BY due_at", (account,)
+            ).fetchall()
         return [RunRecord.model_validate_json(r[0]) for r in rows]
 
     def close(self) -> None:
