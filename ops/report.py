@@ -244,18 +244,18 @@ def executive_summary(
     for r in rows:
         metrics = r["change"].get("evidence", {}).get("metrics", {})
         evidence = r["change"].get("evidence", {})
-        if r["kind"] != "add_negative_keywords" or r["status"] in APPLIED_STATUSES or not metrics.get("cost"):
+        # Only a waiting negative is still the reader's to decide; applied ones are done, refused ones were refused.
+        if r["kind"] != "add_negative_keywords" or r["status"] != "pending" or not metrics.get("cost"):
             continue
         if metrics.get("conversions", 0) or not (evidence.get("period_start") and evidence.get("period_end")):
             continue
         days = (dt.date.fromisoformat(evidence["period_end"]) - dt.date.fromisoformat(evidence["period_start"])).days
         monthly = metrics["cost"] / max(days + 1, 1) * 30
-        verb = "approving" if r["status"] == "pending" else "unblocking"
         candidates.append(
             (
                 monthly,
                 f"About {money(round(monthly))} a month goes to search terms that never converted; "
-                f"{verb} {r['id']} ({r['summary']}) stops it.",
+                f"approving {r['id']} ({r['summary']}) stops it.",
             )
         )
     matters = (
@@ -332,13 +332,14 @@ def write_report(
     }
     themes = findings.get("search_terms", {}).get("themes") or {}
     clusters = sorted(themes.get("clusters", []), key=lambda c: c.get("cost", 0), reverse=True)[:MAX_THEMES]
-    for row in rows:
-        row["ad_copy"] = _copy_of(row)
-        row["evidence_lines"] = parse_change(row["change"]).evidence.lines(account.money)
+    shown = [
+        {**r, "ad_copy": _copy_of(r), "evidence_lines": parse_change(r["change"]).evidence.lines(account.money)}
+        for r in rows
+    ]
     html = _templates.get_template("report.html").render(
         account=mask_sensitive(account),
         today=today,
-        rows=rows,
+        rows=shown,
         summary=summary,
         kpis=kpis,
         findings=findings,
