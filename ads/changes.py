@@ -48,9 +48,14 @@ class Evidence(BaseModel):
     def lines(self, money: Callable[[int], str]) -> list[str]:
         """Each metric as a person reads it: money as currency, counts with separators."""
         return [
-            f"{name.replace('_', ' ')}: {money(round(value)) if name in MONEY_METRICS else f'{value:,.4g}'}"
+            f"{name.replace('_', ' ')}: {money(round(value)) if name in MONEY_METRICS else _count(value)}"
             for name, value in self.metrics.items()
         ]
+
+
+def _count(value: float) -> str:
+    # Four significant digits for ratios; whole numbers past a thousand with separators, never as 5.276e+04.
+    return f"{value:,.0f}" if abs(value) >= 1000 or float(value).is_integer() else f"{value:,.4g}"
 
 
 class KeywordSpec(BaseModel):

@@ -230,17 +230,22 @@ def executive_summary(
         waits += f" {len(blocked)} blocked by the policy."
 
     candidates: list[tuple[float, str]] = []
+    budget_changes = {r["change"].get("budget_id"): r for r in rows if r["kind"] == "set_budget"}
     for b in findings.get("pacing", {}).get("report", {}).get("budgets", []):
         target = b.get("monthly_target")
-        if target and b["status"] in ("overspending", "underspending"):
-            gap = b["projected_month_spend"] - target
-            candidates.append(
-                (
-                    abs(gap),
-                    f"{b['budget_name']} is heading for {money(b['projected_month_spend'])} this month against a "
-                    f"{money(target)} target ({gap / target:+.0%}).",
-                )
+        fix = budget_changes.get(b["budget_id"])
+        # A budget whose fix this audit applied is taken care of; one whose fix waits says which change it is.
+        if not target or b["status"] not in ("overspending", "underspending") or (fix and fix in applied):
+            continue
+        gap = b["projected_month_spend"] - target
+        then = f" Approving {fix['id']} brings it back towards the target." if fix and fix in waiting else ""
+        candidates.append(
+            (
+                abs(gap),
+                f"{b['budget_name']} is heading for {money(b['projected_month_spend'])} this month against a "
+                f"{money(target)} target ({gap / target:+.0%}).{then}",
             )
+        )
     for r in rows:
         metrics = r["change"].get("evidence", {}).get("metrics", {})
         evidence = r["change"].get("evidence", {})

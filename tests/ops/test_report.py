@@ -77,8 +77,8 @@ def test_the_summary_says_what_changed_what_waits_and_the_largest_sum_at_stake()
         row("set_budget", "blocked"),
     ]
     pacing = {"report": {"budgets": [
-        {"budget_name": "Tents", "monthly_target": 1_000_000_000, "projected_month_spend": 1_400_000_000,
-         "status": "overspending"},
+        {"budget_id": "b1", "budget_name": "Tents", "monthly_target": 1_000_000_000,
+         "projected_month_spend": 1_400_000_000, "status": "overspending"},
     ]}}  # fmt: skip
     summary = executive_summary(rows, {"pacing": pacing}, ACCOUNT.money)
     assert summary.changed == "Applied 1: 1 negative keyword change."
@@ -88,6 +88,14 @@ def test_the_summary_says_what_changed_what_waits_and_the_largest_sum_at_stake()
     )
     # 400 EUR a month over target outweighs 900 EUR over 90 days (300 EUR a month) of non-converting spend.
     assert summary.matters == "Tents is heading for 1,400.00 EUR this month against a 1,000.00 EUR target (+40%)."
+    # A budget whose fix waits names it; one whose fix was applied is taken care of.
+    fix = row("set_budget", "pending", budget_id="b1")
+    matters = executive_summary([*rows, fix], {"pacing": pacing}, ACCOUNT.money).matters
+    assert matters.endswith("(+40%). Approving set_-pending brings it back towards the target.")
+    applied = executive_summary(
+        [*rows, row("set_budget", "applied", budget_id="b1")], {"pacing": pacing}, ACCOUNT.money
+    )
+    assert applied.matters.startswith("About 300.00 EUR a month")
     pacing["report"]["budgets"][0]["projected_month_spend"] = 1_200_000_000
     matters = executive_summary(rows, {"pacing": pacing}, ACCOUNT.money).matters
     assert matters.startswith(
