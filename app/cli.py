@@ -721,7 +721,8 @@ def schedule_run(
         _print_json([r.model_dump(mode="json") for r in records])
         raise typer.Exit(1 if problems else 0)
     if not records:
-        console.print("Nothing is due.")
+        scheduled = len(audits.accounts())
+        console.print(f"Nothing is due ({scheduled} scheduled account{'s' if scheduled != 1 else ''}).")
     for r in records:
         colour = "green" if r.outcome == "completed" else "red"
         console.print(f"[{colour}]{r.outcome}[/]: {escape(r.account)} (due {_when(r.due_at)})")

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -31,9 +31,6 @@ from ads.errors import AdpilotError
 from app.settings import Settings
 from ops.notifications import TOP_PROPOSALS, AuditNotification, Delivery, deliver
 from ops.report import ExecutiveSummary
-
-if TYPE_CHECKING:
-    from app.session import Session
 
 # A run that starts this long after its due time was missed (the machine was off, nothing was running).
 MISSED_AFTER = dt.timedelta(minutes=15)
@@ -233,13 +230,11 @@ class ScheduledAudits:
         self,
         settings: Settings,
         *,
-        session_factory: Callable[[], Session] | None = None,
         clock: Callable[[], dt.datetime] | None = None,
         base_url: str | None = None,
     ) -> None:
         self.settings = settings
         self.log = schedule_log(settings)
-        self._session_factory = session_factory
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.base_url = (base_url or settings.base_url or "").rstrip("/") or None
 
@@ -286,13 +281,6 @@ class ScheduledAudits:
         self.log.finish(record)
         return record
 
-    def _session(self) -> Session:
-        if self._session_factory is not None:
-            return self._session_factory()
-        from app.session import Session
-
-        return Session(self.settings)
-
     def _audit(self, due: DueRun) -> tuple[AuditNotification, str | None, str | None]:
         """The audit's notification, its thread and its report; a failed audit's one line is the notification."""
         import json
@@ -303,7 +291,10 @@ class ScheduledAudits:
         base = {"account": mask_sensitive(name), "due_at": due.due_at, "note": due.note}
         inbox = f"{self.base_url}/?account={quote(name)}" if self.base_url else None
         try:
-            session = self._session()
+            # Imported here: `schedule list` and a `schedule run` with nothing due need none of the graphs.
+            from app.session import Session
+
+            session = Session(self.settings)
             outcome = session.audit(name)
             display_name = session.open_account(outcome.values["account"]).account.display_name
         except AdpilotError as error:

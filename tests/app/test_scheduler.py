@@ -177,7 +177,7 @@ def test_schedule_run_exits_non_zero_when_an_audit_failed_and_says_why(
     assert code == 1
     assert f"failed: {MISSING}" in out and "unknown account" in out.lower()
     code, out, _ = run("schedule", "run")
-    assert code == 0 and "Nothing is due." in out
+    assert code == 0 and "Nothing is due (1 scheduled account)." in out
 
 
 def test_a_bad_schedule_or_target_names_the_file_account_and_field(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
