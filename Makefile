@@ -6,7 +6,7 @@ PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 APP := $(VENV)/.installed-app
 TEST := $(VENV)/.installed-test
 
-.PHONY: install demo lint test bench clean
+.PHONY: install demo lint test bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,12 @@ lint: $(TEST)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(TEST)
+# The report's (and the web app's) browser tests drive Debian's chromium through Playwright; without it they skip.
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium; } \
+		|| echo "chromium not installed: the browser tests will skip"
+
+test: $(TEST) browser
 	$(BIN)/python -m pytest -n 2
 
 bench: $(TEST)
@@ -44,6 +49,7 @@ bench: $(TEST)
 	$(BIN)/python benchmarks/search_terms_scale.py
 	$(BIN)/python benchmarks/malformed_imports.py
 	$(BIN)/python benchmarks/races.py --rounds 3
+	$(BIN)/python benchmarks/scheduled_audits.py
 
 clean:
 	rm -rf $(VENV) .adpilot

@@ -17,16 +17,22 @@ which the intent of every search query is judged against, and the plan; amounts 
       monthly_budget_cap: 30000
       campaign_targets:             # campaign name or id -> planned monthly spend
         "Search | Tents": 4800
+      schedule: "0 6 * * 1-5"       # a cron expression: when `adpilot schedule` audits it
+      schedule_time_zone: Europe/Berlin   # the cron's clock (default UTC)
+      notify: [ppc@acme.example, "https://hooks.slack.com/services/T0/B0/XXX"]   # emails and/or webhook URLs
 """
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from ads.entities import UNITS_PER_CURRENCY, AccountStructure
 from ads.errors import ConfigurationError
@@ -34,6 +40,42 @@ from ads.errors import ConfigurationError
 Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LanguageCode = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z]{2}$")]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://[^\s/]+\S*$")]
+
+
+EMAIL = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
+WEBHOOK = re.compile(r"https?://[^\s/]+\S*")
+
+
+def _cron(expression: str) -> str:
+    # APScheduler is the scheduler that runs it, so its parser is the one that decides what is valid.
+    CronTrigger.from_crontab(expression)
+    return expression
+
+
+def _time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone '{name}'") from None
+    return name
+
+
+CronExpression = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_cron)]
+TimeZoneName = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_time_zone)]
+
+
+def _notify_target(target: str) -> str:
+    if not (EMAIL.fullmatch(target) or WEBHOOK.fullmatch(target)):
+        raise ValueError(f"'{target}' is neither an email address nor an http(s) webhook URL")
+    return target
+
+
+NotifyTarget = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=2000),
+    AfterValidator(_notify_target),
+    Field(description="An email address, or a webhook URL (Slack incoming-webhook shape)."),
+]
 
 
 class AdvertiserProfile(BaseModel):
@@ -70,6 +112,17 @@ class AccountPlan(AdvertiserProfile):
     )
     monthly_budget_cap: Decimal | None = Field(default=None, gt=0)
     campaign_targets: dict[str, Decimal] = Field(default_factory=dict)
+    schedule: CronExpression | None = Field(default=None, description="When scheduled audits run (5-field cron).")
+    schedule_time_zone: TimeZoneName = "UTC"
+    notify: tuple[NotifyTarget, ...] = ()
+
+    @property
+    def notify_emails(self) -> tuple[str, ...]:
+        return tuple(t for t in self.notify if EMAIL.fullmatch(t))
+
+    @property
+    def notify_webhooks(self) -> tuple[str, ...]:
+        return tuple(t for t in self.notify if WEBHOOK.fullmatch(t))
 
     def apply_to(self, structure: AccountStructure) -> AccountStructure:
         """The structure with the plan's facts filled in.

@@ -52,7 +52,7 @@ MONEY_METRICS = frozenset(
 
 def format_count(value: float) -> str:
     """A count or a ratio as a person reads it: 26,305 and 36.5, not 2.63e+04."""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
+    return f"{value:,.0f}" if abs(value) >= 1000 or float(value).is_integer() else f"{value:,.4g}"
 
 
 class Evidence(BaseModel):

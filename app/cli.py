@@ -8,6 +8,7 @@ import sys
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -745,6 +746,82 @@ def search_term_negatives(account: AccountOption = SANDBOX_ACCOUNT, as_json: Jso
             if keyword.counter_evidence:
                 spared = ", ".join(f"{q.search_term} ({q.conversions:g} conv.)" for q in keyword.counter_evidence)
                 console.print(f"    spares converting: {spared}", highlight=False, markup=False)
+
+
+# ---- scheduled audits --------------------------------------------------------------------------
+
+schedule_app = typer.Typer(
+    cls=AdpilotGroup, no_args_is_help=True, help="Scheduled audits: each account's `schedule` and `notify`."
+)
+app.add_typer(schedule_app, name="schedule")
+
+
+def _when(moment: Any) -> str:
+    return f"{moment:%Y-%m-%d %H:%M %Z}" if moment else "–"
+
+
+@schedule_app.command("list")
+def schedule_list(as_json: JsonFlag = False) -> None:
+    """The accounts with a schedule (ADPILOT_ACCOUNTS), their last run and their next."""
+    from app.scheduler import ScheduledAudits
+
+    audits = ScheduledAudits(load_settings())
+    accounts = audits.accounts()
+    if as_json:
+        _print_json([a.model_dump(mode="json") for a in accounts])
+        return
+    if not accounts:
+        console.print("No account has a schedule: add `schedule:` (a cron expression) to it in ADPILOT_ACCOUNTS.")
+        return
+    table = Table(title="Scheduled audits")
+    for column in ("account", "schedule", "next run", "last run", "notify"):
+        table.add_column(column, overflow="fold")
+    for a in accounts:
+        last = f"{_when(a.last_due)} ({a.last_outcome or 'running'})" if a.last_due else "never"
+        targets = [*a.emails, *(f"webhook to {host}" for host in a.webhook_hosts)]
+        table.add_row(
+            escape(a.account),
+            f"{escape(a.schedule)} ({a.time_zone})",
+            _when(a.next_run.astimezone(ZoneInfo(a.time_zone)) if a.next_run else None),
+            last,
+            escape(", ".join(targets)) or "[yellow]nobody[/]",
+        )
+    console.print(table)
+
+
+@schedule_app.command("run")
+def schedule_run(
+    now: Annotated[bool, typer.Option("--now", help="Audit every scheduled account now, due or not.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run the audits that are due (for a system cron, e.g. every 15 minutes), notify, then exit.
+
+    Exits 1 when an audit failed or a notification could not be delivered."""
+    from app.scheduler import ScheduledAudits
+
+    audits = ScheduledAudits(load_settings())
+    records = audits.run_due(everything=now)
+    problems = [r for r in records if r.outcome == "failed" or not all(d.ok for d in r.deliveries)]
+    if as_json:
+        _print_json([r.model_dump(mode="json") for r in records])
+        raise typer.Exit(1 if problems else 0)
+    if not records:
+        scheduled = len(audits.accounts())
+        console.print(f"Nothing is due ({scheduled} scheduled account{'s' if scheduled != 1 else ''}).")
+    for r in records:
+        colour = "green" if r.outcome == "completed" else "red"
+        console.print(f"[{colour}]{r.outcome}[/]: {escape(r.account)} (due {_when(r.due_at)})")
+        if r.note:
+            console.print(f"  [yellow]{escape(r.note)}[/]")
+        if r.error:
+            console.print(f"  [red]{escape(r.error)}[/]")
+        if r.report:
+            console.print(f"  report: {escape(r.report)}")
+        for d in r.deliveries:
+            sent = "[green]sent[/]" if d.ok else f"[red]not sent[/]: {escape(d.error or '')}"
+            console.print(f"  notified {escape(d.target)}: {sent}")
+    if problems:
+        raise typer.Exit(1)
 
 
 # ---- the advertiser's profile ------------------------------------------------------------------

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     meta_api_version: str | None = Field(default=None, validation_alias="META_API_VERSION")
     meta_graph_url: str | None = Field(default=None, validation_alias="META_GRAPH_URL")
     meta_state_path: Path | None = Field(default=None, validation_alias="META_STATE_PATH")
+    # Scheduled audits' notifications: smtp://user:pass@host:587 (STARTTLS) or smtps://…:465, the sender,
+    # and where the web app is reached, for the links to the inbox and the reports.
+    smtp_url: str | None = Field(default=None, validation_alias="ADPILOT_SMTP_URL")
+    smtp_from: str = Field(default="adpilot@localhost", validation_alias="ADPILOT_SMTP_FROM")
+    base_url: str | None = Field(default=None, validation_alias="ADPILOT_BASE_URL")
 
     @property
     def today(self) -> dt.date:

@@ -134,8 +134,6 @@ def _thread_id(config: RunnableConfig) -> str:
     return str(config.get("configurable", {})["thread_id"])
 
 
-
-
 def apply_with_gate(ctx: RunServices, changes: list[Change], decided_by: dict[str, str]) -> dict[str, Any]:
     """Apply through the one path, which asks the gate again first; a change it now refuses gets the new decision."""
     context = gate_context(ctx)

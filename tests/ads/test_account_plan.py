@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,35 @@ def test_a_malformed_profile_names_file_account_and_field(tmp_path: Path, text: 
     with pytest.raises(ConfigurationError, match=message) as error:
         load_account_plans(path)
     assert str(error.value).startswith(f"{path}: ") and "\n" not in str(error.value)
+
+
+def test_schedule_time_zone_and_notify_targets_load_typed(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.yaml"
+    path.write_text(
+        "acme:\n"
+        '  schedule: " 0 6 * * 1-5 "\n'
+        "  schedule_time_zone: Europe/Berlin\n"
+        "  notify: [ppc@acme.example, 'https://hooks.slack.com/services/T0/B0/X']\n"
+    )
+    plan = load_account_plans(path)["acme"]
+    assert plan.schedule == "0 6 * * 1-5" and plan.schedule_time_zone == "Europe/Berlin"
+    assert plan.notify_emails == ("ppc@acme.example",)
+    assert plan.notify_webhooks == ("https://hooks.slack.com/services/T0/B0/X",)
+    assert AccountPlan().schedule is None and AccountPlan().notify == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("acme:\n  schedule: '0 6 * *'\n", "acme: schedule: Value error, Wrong number of fields"),
+        ("acme:\n  schedule: '0 6 * * 8'\n", "acme: schedule: Value error"),
+        ("acme:\n  schedule: '0 6 * * *'\n  schedule_time_zone: Mars/Olympus\n", "unknown time zone 'Mars/Olympus'"),
+        ("acme:\n  notify: [ppc at acme]\n", "acme: notify.0: Value error, 'ppc at acme' is neither an email"),
+        ("acme:\n  notify: ['ftp://x.example/hook']\n", "acme: notify.0: Value error"),
+    ],
+)
+def test_a_bad_schedule_or_notify_target_names_the_account_and_field(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "accounts.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        load_account_plans(path)

@@ -40,4 +40,6 @@ def test_evidence_lines_show_money_in_currency() -> None:
     evidence = Evidence(metrics={"cost": 6_205_480_000, "clicks": 6107, "days_left": 8})
     money = lambda amount: format_money(amount, MoneyUnit.MICROS, "USD")  # noqa: E731
     assert evidence.lines(money) == ["cost: 6,205.48 USD", "clicks: 6,107", "days left: 8"]
+    counts = Evidence(metrics={"impressions": 52_760.0, "ctr": 0.01198, "conversions": 3599.0, "score": 1.1429})
+    assert counts.lines(money) == ["impressions: 52,760", "ctr: 0.01198", "conversions: 3,599", "score: 1.143"]
     assert "104.00 USD" in budget(to_amount=104_000_000).summary()

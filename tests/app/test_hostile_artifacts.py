@@ -115,6 +115,8 @@ def test_the_chart_escapes_a_currency_that_slipped_past_the_import(tmp_path: Pat
         read_only=True,
     )
     pacing = pd.DataFrame({"actual": [1.0, 2.0], "target": [1.5, 3.0]}, index=[1, 2])
-    paths = write_report({}, account=account, today=dt.date(2026, 11, 20), reports_dir=tmp_path, pacing=pacing)
+    paths = write_report(
+        {}, account=account, today=dt.date(2026, 11, 20), reports_dir=tmp_path, pacing=pacing, metrics=pd.DataFrame()
+    )
     html = Path(paths["html"]).read_text(encoding="utf-8")
     assert "<script" not in html and "USD&lt;/text&gt;&lt;script&gt;" in html and "Acme &lt;b&gt;" in html
