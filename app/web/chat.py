@@ -141,7 +141,7 @@ def conversation(
         account=account,
         messages=[v for m in values.get("messages", []) if (v := message_view(m))],
         proposals=proposals,
-        waiting={"turn": turn, "message": waiting.message} if waiting else None,
+        waiting={"id": turn, "message": waiting.message} if waiting else None,
     )
 
 
