@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 
+import httpx
 from fastapi.testclient import TestClient
 
 from app.session import Session
 from app.web.access import TokenStore
+from tests.app.web.conftest import serving
 
 HASH = re.compile(r'data-hash="([0-9a-f]{64})" data-kind="([a-z_]+)"')
 
@@ -208,3 +210,16 @@ def test_reports_and_the_change_log_with_rollback_through_the_gate(client: TestC
     undone = client.post(f"/log/{entry}/rollback", headers=bearer(token))
     assert undone.status_code == 200 and "the inverse went through the gate" in undone.text
     assert re.search(r'class="(auto_apply|needs_approval|blocked)"', undone.text)
+
+
+def test_serve_prints_its_url_and_first_token_once_it_listens(audited: Session) -> None:
+    home = audited.settings.home
+    with serving(home) as first:
+        assert set(first) == {"url", "token"} and first["url"].startswith("http://127.0.0.1:")
+        assert httpx.get(first["url"] + "/health").json() == {"status": "ok"}
+        assert httpx.get(first["url"] + "/").status_code == 401
+        inbox = httpx.get(first["url"] + "/", headers=bearer(first["token"]))
+        assert inbox.status_code == 200 and '<b id="reviewer">admin</b>' in inbox.text and HASH.search(inbox.text)
+    with serving(home) as again:  # the token was shown once: a restart keeps its digest and prints none
+        assert again["token"] is None
+        assert httpx.get(again["url"] + "/", headers=bearer(first["token"])).status_code == 200
