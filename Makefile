@@ -6,7 +6,7 @@ PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 APP := $(VENV)/.installed-app
 TEST := $(VENV)/.installed-test
 
-.PHONY: install demo lint test bench clean
+.PHONY: install demo lint test bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,13 @@ $(TEST): $(BIN)/python pyproject.toml
 	$(PIP) -e '.[test,embeddings]'
 	touch $(APP) $(TEST)
 
+# The web app's browser tests drive Debian's chromium through Playwright (no browser download). As root it is
+# installed here; elsewhere, or where apt cannot reach it, those tests skip and say so in one line.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } ; } || \
+		echo "chromium not installed: the browser tests will skip"
+
 install: $(APP)
 
 demo: $(APP)
@@ -31,7 +38,7 @@ lint: $(TEST)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(TEST)
+test: $(TEST) browser
 	$(BIN)/python -m pytest -n 2
 
 bench: $(TEST)

@@ -76,7 +76,9 @@ class TokenStore:
         with self._lock:
             stored = self._read()
             stored.tokens.append(
-                StoredToken(reviewer=reviewer, salt=salt.hex(), digest=_digest(token, salt), created_at=dt.datetime.now(dt.UTC))
+                StoredToken(
+                    reviewer=reviewer, salt=salt.hex(), digest=_digest(token, salt), created_at=dt.datetime.now(dt.UTC)
+                )
             )
             self.path.parent.mkdir(parents=True, exist_ok=True)
             partial = self.path.with_suffix(".part")
@@ -133,4 +135,3 @@ class Logins:
 
 def same_secret(given: str | None, expected: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
-

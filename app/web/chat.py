@@ -30,7 +30,9 @@ def message_view(message: BaseMessage) -> dict[str, Any] | None:
     if isinstance(message, HumanMessage):
         return {"role": "you", "text": str(message.content), "tool_calls": []}
     if isinstance(message, AIMessage):
-        calls = [{"name": c["name"], "args": json.dumps(c.get("args", {}), ensure_ascii=False)} for c in message.tool_calls]
+        calls = [
+            {"name": c["name"], "args": json.dumps(c.get("args", {}), ensure_ascii=False)} for c in message.tool_calls
+        ]
         return {"role": "adpilot", "text": str(message.content), "tool_calls": calls}
     if isinstance(message, ToolMessage):
         artifact = message.artifact if isinstance(message.artifact, dict) else {}
@@ -73,7 +75,9 @@ def chats(request: Request, who: Annotated[Caller, Depends(caller)]) -> HTMLResp
         request,
         "chats.html",
         who,
-        threads=[{"thread": t.thread_id, "account": t.account, "started": f"{t.started_at:%Y-%m-%d %H:%M}"} for t in threads],
+        threads=[
+            {"thread": t.thread_id, "account": t.account, "started": f"{t.started_at:%Y-%m-%d %H:%M}"} for t in threads
+        ],
         accounts=accounts,
     )
 
@@ -82,7 +86,9 @@ def _queue(state: Web, who: Caller, thread_id: str, account: str, message: str) 
     if not message.strip():
         raise AdpilotError("the message is empty")
     turn_id = uuid.uuid4().hex
-    state.turns[turn_id] = ChatTurn(thread_id=thread_id, account=account, message=message.strip(), reviewer=who.reviewer.name)
+    state.turns[turn_id] = ChatTurn(
+        thread_id=thread_id, account=account, message=message.strip(), reviewer=who.reviewer.name
+    )
     return RedirectResponse(f"/chat/{thread_id}?turn={turn_id}", status_code=303)
 
 
@@ -174,7 +180,9 @@ async def stream(request: Request, turn_id: str, who: Annotated[Caller, Depends(
         error = task.exception()
         if error is not None:
             text = str(error) if isinstance(error, AdpilotError) else f"the run failed: {type(error).__name__}: {error}"
-            yield _event("message", _fragment("message.html", message={"role": "error", "text": text, "tool_calls": []}))
+            yield _event(
+                "message", _fragment("message.html", message={"role": "error", "text": text, "tool_calls": []})
+            )
         else:
             proposals = await asyncio.to_thread(_proposals, state, values)
             yield _event("message", _fragment("proposals.html", proposals=proposals))

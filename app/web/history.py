@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from ads.errors import AdpilotError
+from ads.statuses import APPLIED_STATUSES
 from app.web.pages import Caller, caller, form_caller, render, web
 from app.web.views import entry_view
-from ads.statuses import APPLIED_STATUSES
 from ops.proposal_rows import proposal_rows
 
 router = APIRouter()
@@ -53,11 +53,16 @@ def report(request: Request, name: str, who: Annotated[Caller, Depends(caller)])
     if not REPORT_NAME.fullmatch(name) or not path.is_file():
         raise AdpilotError(f"no report named '{name}'")
     # ops.report escaped and masked what it wrote; it is served as it is.
-    return HTMLResponse(path.read_text(encoding="utf-8"), headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:"})
+    return HTMLResponse(
+        path.read_text(encoding="utf-8"),
+        headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:"},
+    )
 
 
 @router.get("/log", response_class=HTMLResponse)
-def change_log(request: Request, who: Annotated[Caller, Depends(caller)], account: str = "", limit: int = 100) -> HTMLResponse:
+def change_log(
+    request: Request, who: Annotated[Caller, Depends(caller)], account: str = "", limit: int = 100
+) -> HTMLResponse:
     state = web(request)
     with state.lock:
         entries = state.session.change_log.entries(account=account or None, limit=max(1, min(limit, 1000)))
@@ -83,5 +88,8 @@ def rollback(request: Request, entry_id: int, who: Annotated[Caller, Depends(for
         "rollback.html",
         who,
         entry=entry_id,
-        proposals=[{k: r[k] for k in ("id", "hash", "kind", "summary", "decision", "reason", "status", "message")} for r in rows],
+        proposals=[
+            {k: r[k] for k in ("id", "hash", "kind", "summary", "decision", "reason", "status", "message")}
+            for r in rows
+        ],
     )

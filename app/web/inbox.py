@@ -22,9 +22,7 @@ router = APIRouter()
 
 
 @router.get("/", response_class=HTMLResponse)
-def inbox(
-    request: Request, who: Annotated[Caller, Depends(caller)], account: str = "", kind: str = ""
-) -> HTMLResponse:
+def inbox(request: Request, who: Annotated[Caller, Depends(caller)], account: str = "", kind: str = "") -> HTMLResponse:
     state = web(request)
     with state.lock:
         pending = state.session.pending_approvals()

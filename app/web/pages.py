@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
@@ -70,7 +70,7 @@ def caller(request: Request) -> Caller:
     raise NotSignedIn()
 
 
-async def form_caller(request: Request, who: Caller = Depends(caller)) -> Caller:
+async def form_caller(request: Request, who: Annotated[Caller, Depends(caller)]) -> Caller:
     """The caller of a form post, whose CSRF token must match their login's."""
     if who.csrf is not None:
         form = await request.form()

@@ -70,7 +70,9 @@ def change_diff(before: Change, after: Change) -> list[dict[str, str]]:
     old = json.dumps(shown_fields(before), indent=2, ensure_ascii=False).splitlines()
     new = json.dumps(shown_fields(after), indent=2, ensure_ascii=False).splitlines()
     lines = list(difflib.unified_diff(old, new, before.id, after.id, n=2, lineterm=""))
-    return [{"kind": {"+": "add", "-": "remove", "@": "hunk"}.get(line[:1], "same"), "text": line} for line in lines[2:]]
+    return [
+        {"kind": {"+": "add", "-": "remove", "@": "hunk"}.get(line[:1], "same"), "text": line} for line in lines[2:]
+    ]
 
 
 def answer_view(change: Change, values: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +84,12 @@ def answer_view(change: Change, values: dict[str, Any]) -> dict[str, Any]:
     new = None
     if answered != change.hash:
         replaced = next((p for p in values.get("proposals", []) if p.get("hash") == answered), None)
-        new = {"id": answered[:10], "hash": answered, "outcome": decision.get("outcome", ""), "reason": decision.get("reason", "")}
+        new = {
+            "id": answered[:10],
+            "hash": answered,
+            "outcome": decision.get("outcome", ""),
+            "reason": decision.get("reason", ""),
+        }
         if replaced is not None:
             new["summary"] = parse_change(replaced).summary()
     return {

@@ -18,7 +18,9 @@ from tests.app.web.conftest import served_environment, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
-    pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium): browser tests skipped", allow_module_level=True)
+    pytest.skip(
+        "no Chromium at /usr/bin/chromium (apt-get install chromium): browser tests skipped", allow_module_level=True
+    )
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: browser tests skipped")
 
 
@@ -29,8 +31,12 @@ def server(tmp_path_factory: pytest.TempPathFactory, sandbox_template: Path) -> 
     home.mkdir()
     shutil.copy(sandbox_template, home / "sandbox.sqlite")
     audit = subprocess.run(
-        [sys.executable, "-m", "app", "audit", "--json"], env=served_environment(home), cwd=home.parent,
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "app", "audit", "--json"],
+        env=served_environment(home),
+        cwd=home.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert audit.returncode == 0, audit.stderr[-2000:]
     with serving(home) as served:

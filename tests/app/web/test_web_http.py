@@ -91,7 +91,9 @@ def test_approve_applies_through_the_cli_path_and_shows_the_read_back(
     assert budget not in pending(client, token)
 
     again = client.post(f"/changes/{budget}/approve", headers=bearer(token))
-    assert again.status_code == 409 and refusal(again.text).startswith(f"change {budget[:10]} is already approved by maria")
+    assert again.status_code == 409 and refusal(again.text).startswith(
+        f"change {budget[:10]} is already approved by maria"
+    )
     history = client.get(f"/changes/{budget}", headers=bearer(token))
     assert "already approved by maria" in history.text and "person:maria" in history.text
 
@@ -102,7 +104,11 @@ def test_reject_needs_a_reason_and_records_it(client: TestClient, token: str, au
     answer = client.post(f"/changes/{change}/reject", headers=bearer(token), data={"reason": "off-brand tone"})
     assert answer.status_code == 200 and "off-brand tone" in answer.text
     entry = audited.change_log.latest(change)
-    assert entry is not None and (entry.status, entry.message, entry.decided_by) == ("rejected", "off-brand tone", "person:maria")
+    assert entry is not None and (entry.status, entry.message, entry.decided_by) == (
+        "rejected",
+        "off-brand tone",
+        "person:maria",
+    )
     second = client.post(f"/changes/{change}/reject", headers=bearer(token), data={"reason": "again"})
     assert second.status_code == 409 and "already rejected by maria at" in refusal(second.text)
 
@@ -110,18 +116,25 @@ def test_reject_needs_a_reason_and_records_it(client: TestClient, token: str, au
 def test_an_edit_is_previewed_as_a_diff_then_gated_again(client: TestClient, token: str, audited: Session) -> None:
     budget = pending(client, token, "set_budget")[0]
     card = client.get(f"/changes/{budget}", headers=bearer(token)).text
-    fields = json.loads(re.search(r'<textarea name="fields"[^>]*>(.*?)</textarea>', card, re.S).group(1).replace("&#34;", '"'))
+    fields = json.loads(
+        re.search(r'<textarea name="fields"[^>]*>(.*?)</textarea>', card, re.S).group(1).replace("&#34;", '"')
+    )
     fields["to_amount"] = fields["from_amount"] + fields["from_amount"] // 20  # +5%: inside the auto-apply band
 
     preview = client.post(f"/changes/{budget}/preview", headers=bearer(token), data={"fields": json.dumps(fields)})
     assert preview.status_code == 200
-    assert f'<span class="remove">-  &#34;to_amount&#34;' in preview.text and '<span class="add">+  &#34;to_amount&#34;' in preview.text
+    assert (
+        '<span class="remove">-  &#34;to_amount&#34;' in preview.text
+        and '<span class="add">+  &#34;to_amount&#34;' in preview.text
+    )
     assert "auto apply" in preview.text
     assert budget in pending(client, token)  # a preview answers nothing
 
     bad = client.post(f"/changes/{budget}/edit", headers=bearer(token), data={"fields": json.dumps({"to_amount": -5})})
     assert bad.status_code == 409 and "to_amount" in refusal(bad.text)
-    assert "not JSON: line 1" in refusal(client.post(f"/changes/{budget}/edit", headers=bearer(token), data={"fields": "{"}).text)
+    assert "not JSON: line 1" in refusal(
+        client.post(f"/changes/{budget}/edit", headers=bearer(token), data={"fields": "{"}).text
+    )
 
     edited = client.post(f"/changes/{budget}/edit", headers=bearer(token), data={"fields": json.dumps(fields)})
     assert edited.status_code == 200 and "Edited by maria into a new change" in edited.text
