@@ -51,6 +51,7 @@ bench: $(TEST)
 	$(BIN)/python benchmarks/search_terms_scale.py
 	$(BIN)/python benchmarks/malformed_imports.py
 	$(BIN)/python benchmarks/races.py --rounds 3
+	$(BIN)/python benchmarks/web.py
 
 clean:
 	rm -rf $(VENV) .adpilot
