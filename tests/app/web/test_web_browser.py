@@ -139,3 +139,14 @@ def test_a_stale_page_cannot_answer_a_change_answered_elsewhere(page: Any, serve
     assert "already rejected by admin" in refusal.inner_text()
     assert page.goto(f"/changes/{change}").ok
     assert "rejected" in page.locator("table.entries").inner_text()
+
+
+def test_a_chat_streams_its_tool_calls_and_links_its_proposals_to_the_inbox(page: Any) -> None:
+    page.goto("/chat")
+    page.fill("textarea[name=message]", "which search terms waste money?")
+    page.click("form.card button")
+    page.locator("#stream table.proposals").wait_for()  # the last thing the stream sends
+    assert page.locator("#stream .tool-call").count() >= 1
+    link = page.locator("#stream table.proposals a").first
+    link.click()
+    page.locator(".card.change button.approve").wait_for()
