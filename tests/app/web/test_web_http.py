@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
 
 from app.session import Session
+from app.settings import load_settings
 from app.web.access import TokenStore
+from app.web.app import create_app
+from app.web.server import token_store
+from sandbox import GOOGLE_ACCOUNT
+from tests.app.test_hostile_artifacts import MARKUP, SECRETS
+from tests.app.test_hostile_artifacts import _plant as plant_hostile_terms
 from tests.app.web.conftest import serving
 
 HASH = re.compile(r'data-hash="([0-9a-f]{64})" data-kind="([a-z_]+)"')
@@ -236,3 +243,21 @@ def test_serve_prints_its_url_and_first_token_once_it_listens(audited: Session) 
     with serving(home) as again:  # the token was shown once: a restart keeps its digest and prints none
         assert again["token"] is None
         assert httpx.get(again["url"] + "/", headers=bearer(first["token"])).status_code == 200
+
+
+def test_hostile_search_terms_reach_no_page_raw(home: Path) -> None:
+    plant_hostile_terms(home)
+    session = Session(load_settings())
+    session.audit(GOOGLE_ACCOUNT)
+    tokens = token_store(session)
+    token = tokens.issue("maria")
+    with TestClient(create_app(session, tokens)) as client:
+        pages = {path: client.get(path, headers=bearer(token)).text for path in ("/", "/log", "/reports")}
+        changes = {h for page in pages.values() for h in re.findall(r'href="/changes/([0-9a-f]{64})"', page)}
+        pages |= {h: client.get(f"/changes/{h}", headers=bearer(token)).text for h in changes}
+    text = "\n".join(pages.values())
+    assert "boots" in text and "alert" in text  # what was made of the hostile terms is shown, as text
+    for markup in MARKUP:
+        assert markup not in text
+    for secret in SECRETS:
+        assert secret not in text
