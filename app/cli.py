@@ -551,7 +551,7 @@ def serve(
     as_json: JsonFlag = False,
 ) -> None:
     """The web app: the inbox, the chat, past reports and the change log, behind access tokens."""
-    from app.web.server import BackgroundService, Listening, token_store
+    from app.web.server import BackgroundService, Listening, loopback, token_store
     from app.web.server import serve as serve_web
 
     session = _session()
@@ -563,6 +563,9 @@ def serve(
             console.print(f"Access token for {escape(new_token.strip())} (shown once, stored hashed):", highlight=False)
             console.print(token, markup=False, highlight=False)
         return
+
+    if not loopback(host):
+        errors.print(f"warning: serving on {escape(host)} over plain HTTP; put it behind TLS before others reach it")
 
     def listening(at: Listening) -> None:
         if as_json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 import time
@@ -32,6 +33,14 @@ class Listening(BaseModel):
     url: str
     token: str | None  # only at the first start: afterwards only digests are kept
     reviewer: str | None
+
+
+def loopback(host: str) -> bool:
+    """Whether `host` names this machine only (a name is looked up, as the server will)."""
+    try:
+        return all(ipaddress.ip_address(info[4][0]).is_loopback for info in socket.getaddrinfo(host, None))
+    except (OSError, ValueError):
+        return False
 
 
 def token_store(session: Session) -> TokenStore:

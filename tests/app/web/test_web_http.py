@@ -18,6 +18,7 @@ from sandbox import GOOGLE_ACCOUNT
 from tests.app.test_hostile_artifacts import MARKUP, SECRETS
 from tests.app.test_hostile_artifacts import _plant as plant_hostile_terms
 from tests.app.web.conftest import serving
+from tests.cli_runner import run
 
 HASH = re.compile(r'data-hash="([0-9a-f]{64})" data-kind="([a-z_]+)"')
 
@@ -261,3 +262,15 @@ def test_hostile_search_terms_reach_no_page_raw(home: Path) -> None:
         assert markup not in text
     for secret in SECRETS:
         assert secret not in text
+
+
+def test_new_token_names_a_colleague_who_then_answers_under_that_name(client: TestClient, audited: Session) -> None:
+    code, out, _ = run("serve", "--new-token", "li wei", "--json")
+    assert code == 0
+    issued = json.loads(out)
+    assert issued["reviewer"] == "li wei" and issued["token"].startswith("adp_")
+    change = pending(client, issued["token"], "add_creative_variants")[0]
+    client.post(f"/changes/{change}/reject", headers=bearer(issued["token"]), data={"reason": "later"})
+    assert audited.change_log.latest(change).decided_by == "person:li wei"
+    code, _, err = run("serve", "--new-token", "  ")
+    assert code == 1 and "reviewer name" in err
