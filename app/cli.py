@@ -579,8 +579,11 @@ def serve(
         else:
             console.print("Sign in with your token; `adpilot serve --new-token NAME` makes one for a colleague.")
 
-    # The in-process audit scheduler (app/scheduler.py) is one of these services; it runs while the app serves.
-    services: list[BackgroundService] = []
+    def services(url: str) -> list[BackgroundService]:
+        # The in-process audit scheduler (app/scheduler.py) goes here: started with the app, stopped with it,
+        # its notifications linking to `url` (the inbox at `/?account=NAME`, reports at `/reports/NAME`).
+        return []
+
     serve_web(session, host=host, port=port, on_listening=listening, services=services)
 
 

@@ -53,9 +53,12 @@ def serve(
     host: str,
     port: int,
     on_listening: Callable[[Listening], None],
-    services: Sequence[BackgroundService] = (),
+    services: Callable[[str], Sequence[BackgroundService]] = lambda url: (),
 ) -> None:
-    """Serve until SIGINT or SIGTERM; `on_listening` is called once the server accepts connections."""
+    """Serve until SIGINT or SIGTERM; `on_listening` is called once the server accepts connections.
+
+    `services(url)` makes what runs beside the app (given the URL it serves on, for links in notifications):
+    each is started before the server and shut down after it."""
     tokens = token_store(session)
     first = tokens.issue(FIRST_REVIEWER) if tokens.empty() else None
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -73,11 +76,12 @@ def serve(
             on_listening(Listening(url=url, token=first, reviewer=FIRST_REVIEWER if first else None))
 
     threading.Thread(target=announce, name="announce", daemon=True).start()
-    for service in services:
+    running = list(services(url))
+    for service in running:
         service.start()
     try:
         server.run(sockets=[listener])
     finally:
-        for service in reversed(services):
+        for service in reversed(running):
             service.shutdown()
         listener.close()
