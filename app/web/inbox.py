@@ -89,6 +89,10 @@ def reject(
     return _answer(request, who, change_hash, {"type": "reject", "reason": reason.strip()})
 
 
+async def form_fields(request: Request) -> dict[str, str]:
+    return {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+
+
 def _pending_change(request: Request, change_hash: str) -> tuple[Change, str]:
     state = web(request)
     item = state.session.find_pending(change_hash)
@@ -100,14 +104,14 @@ def preview_edit(
     request: Request,
     change_hash: str,
     who: Annotated[Caller, Depends(form_caller)],
-    fields: Annotated[str, Form()] = "",
+    form: Annotated[dict[str, str], Depends(form_fields)],
 ) -> HTMLResponse:
     """What an edit would make, validated by the change's schema, and what the gate would decide of it."""
     state = web(request)
     with state.lock:
         change, account = _pending_change(request, change_hash)
         try:
-            replaced = edit_fields_from_form(change, fields)
+            replaced = edit_fields_from_form(change, form)
         except ValueError as error:
             raise AdpilotError(str(error)) from None
         context = gate_context(state.session.context(account))
@@ -130,13 +134,13 @@ def edit(
     request: Request,
     change_hash: str,
     who: Annotated[Caller, Depends(form_caller)],
-    fields: Annotated[str, Form()] = "",
+    form: Annotated[dict[str, str], Depends(form_fields)],
 ) -> HTMLResponse:
     state = web(request)
     with state.lock:
         change, _ = _pending_change(request, change_hash)
     try:
-        replaced = edit_fields_from_form(change, fields)
+        replaced = edit_fields_from_form(change, form)
     except ValueError as error:
         raise AdpilotError(str(error)) from None
     return _answer(request, who, change_hash, {"type": "edit", "args": replaced})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ads.ad_copy import named_assets
@@ -47,22 +47,86 @@ def change_view(change: Change, decision: dict[str, Any], money: Money) -> dict[
             {"text": k.text, "match_type": k.match_type.value}
             for k in (change.keywords if isinstance(change, CreateAdGroup) else ())
         ],
-        "fields": json.dumps(shown_fields(change), indent=2, ensure_ascii=False),
+        "form": edit_form(change),
     }
 
 
-def edit_fields_from_form(change: Change, text: str) -> dict[str, Any]:
-    """The fields a person changed in the edit form (the form shows them all): only those are sent as the edit.
+# Form inputs are named `field.NAME`; a field holding a list or an object is edited as JSON.
+FIELD_PREFIX = "field."
 
-    Raises ValueError with the position when the text is not a JSON object."""
-    try:
-        edited = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"the edit is not JSON: line {error.lineno}, column {error.colno}: {error.msg}") from None
-    if not isinstance(edited, dict):
-        raise ValueError(f"the edit must be a JSON object of fields, got {type(edited).__name__}")
+
+def edit_form(change: Change) -> list[dict[str, Any]]:
+    """One input per field of the change's model (its evidence aside), with the schema's description as help."""
+    shown = shown_fields(change)
+    inputs = []
+    for name, info in type(change).model_fields.items():
+        if name not in shown:
+            continue
+        value = shown[name]
+        kind = (
+            "bool"
+            if isinstance(value, bool)
+            else "number"
+            if isinstance(value, int | float)
+            else "text"
+            if isinstance(value, str)
+            else "json"
+        )
+        text = (
+            json.dumps(value, indent=2, ensure_ascii=False)
+            if kind == "json"
+            else str(value).lower()
+            if kind == "bool"
+            else str(value)
+        )
+        inputs.append({"name": name, "kind": kind, "value": text, "help": info.description or ""})
+    return inputs
+
+
+def edit_fields_from_form(change: Change, form: Mapping[str, str]) -> dict[str, Any]:
+    """The fields a person changed in the edit form, typed as the change holds them; only those are the edit.
+
+    Raises ValueError naming the field when a value cannot be read as its type; the change's schema checks the rest."""
     original = shown_fields(change)
-    return {key: value for key, value in edited.items() if original.get(key) != value and key not in ("hash", "id")}
+    edited: dict[str, Any] = {}
+    for key, text in form.items():
+        name = key.removeprefix(FIELD_PREFIX)
+        if not key.startswith(FIELD_PREFIX) or name not in original:
+            continue
+        was = original[name]
+        try:
+            if isinstance(was, bool):
+                value: Any = {"true": True, "false": False}[text.strip().lower()]
+            elif isinstance(was, int):
+                value = int(text.replace(",", "").strip())
+            elif isinstance(was, float):
+                value = float(text.replace(",", "").strip())
+            elif isinstance(was, str):
+                value = text
+            else:
+                value = json.loads(text)
+        except (KeyError, ValueError) as error:
+            detail = (
+                f": line {error.lineno}, column {error.colno}: {error.msg}"
+                if isinstance(error, json.JSONDecodeError)
+                else ""
+            )
+            raise ValueError(f"field {name}: not a {_type_name(was)}{detail}") from None
+        if value != was:
+            edited[name] = value
+    if not edited:
+        raise ValueError(f"the edit changes no field of change {change.id}; it stays pending as it was")
+    return edited
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int):
+        return "whole number"
+    if isinstance(value, float):
+        return "number"
+    return "JSON value"
 
 
 def change_diff(before: Change, after: Change) -> list[dict[str, str]]:

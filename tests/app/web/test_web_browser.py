@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
@@ -107,10 +106,8 @@ def test_reject_with_a_reason(page: Any) -> None:
 def test_edit_a_change_and_see_it_gated_again(page: Any) -> None:
     card = first_card(page, "set_budget")
     card.locator("details.edit summary").click()
-    fields = card.locator("textarea[name=fields]")
-    text = fields.input_value()
-    before = int(re.search(r'"from_amount": (\d+)', text).group(1))
-    fields.fill(re.sub(r'"to_amount": \d+', f'"to_amount": {before + before // 20}', text))
+    before = int(card.locator("input[name='field.from_amount']").input_value())
+    card.locator("input[name='field.to_amount']").fill(str(before + before // 20))
     card.locator("button.preview").click()
     preview = card.locator(".preview-result")
     preview.wait_for()

@@ -124,30 +124,44 @@ def test_reject_needs_a_reason_and_records_it(client: TestClient, token: str, au
 def test_an_edit_is_previewed_as_a_diff_then_gated_again(client: TestClient, token: str, audited: Session) -> None:
     budget = pending(client, token, "set_budget")[0]
     card = client.get(f"/changes/{budget}", headers=bearer(token)).text
-    fields = json.loads(
-        re.search(r'<textarea name="fields"[^>]*>(.*?)</textarea>', card, re.S).group(1).replace("&#34;", '"')
-    )
-    fields["to_amount"] = fields["from_amount"] + fields["from_amount"] // 20  # +5%: inside the auto-apply band
+    inputs = dict(re.findall(r'<input id="[^"]+" name="field\.(\w+)" value="([^"]*)"', card))
+    assert {"budget_id", "from_amount", "to_amount"} <= set(inputs)
+    assert "Proposed daily amount, in the account&#39;s money unit." in card  # the schema's own words
+    before = int(inputs["from_amount"])
+    five_percent_up = {"field.to_amount": f"{before + before // 20:,}", "field.budget_name": inputs["budget_name"]}
 
-    preview = client.post(f"/changes/{budget}/preview", headers=bearer(token), data={"fields": json.dumps(fields)})
+    preview = client.post(f"/changes/{budget}/preview", headers=bearer(token), data=five_percent_up)
     assert preview.status_code == 200
-    assert (
-        '<span class="remove">-  &#34;to_amount&#34;' in preview.text
-        and '<span class="add">+  &#34;to_amount&#34;' in preview.text
-    )
-    assert "auto apply" in preview.text
+    assert '<span class="remove">-  &#34;to_amount&#34;' in preview.text
+    assert f'<span class="add">+  &#34;to_amount&#34;: {before + before // 20},' in preview.text
+    assert "auto apply" in preview.text  # +5% is inside the auto-apply band
     assert budget in pending(client, token)  # a preview answers nothing
 
-    bad = client.post(f"/changes/{budget}/edit", headers=bearer(token), data={"fields": json.dumps({"to_amount": -5})})
+    bad = client.post(f"/changes/{budget}/edit", headers=bearer(token), data={"field.to_amount": "-5"})
     assert bad.status_code == 409 and "to_amount" in refusal(bad.text)
-    assert "not JSON: line 1" in refusal(
-        client.post(f"/changes/{budget}/edit", headers=bearer(token), data={"fields": "{"}).text
-    )
+    typo = client.post(f"/changes/{budget}/edit", headers=bearer(token), data={"field.to_amount": "lots"})
+    assert refusal(typo.text) == "field to_amount: not a whole number"
+    same = client.post(f"/changes/{budget}/edit", headers=bearer(token), data={"field.to_amount": inputs["to_amount"]})
+    assert "changes no field" in refusal(same.text)
 
-    edited = client.post(f"/changes/{budget}/edit", headers=bearer(token), data={"fields": json.dumps(fields)})
+    edited = client.post(f"/changes/{budget}/edit", headers=bearer(token), data=five_percent_up)
     assert edited.status_code == 200 and "Edited by maria into a new change" in edited.text
     assert 'class="regated auto_apply"' in edited.text and 'data-status="applied"' in edited.text
     assert audited.change_log.latest(budget).status == "edited"
+
+
+def test_copy_is_edited_as_json_checked_by_its_schema(client: TestClient, token: str) -> None:
+    creative = pending(client, token, "add_creative_variants")[0]
+    card = client.get(f"/changes/{creative}", headers=bearer(token)).text
+    assert re.search(r'<textarea id="[^"]+" name="field\.ad" rows="\d+">', card)
+    broken = client.post(f"/changes/{creative}/preview", headers=bearer(token), data={"field.ad": '{"headlines": ['})
+    assert refusal(broken.text).startswith("field ad: not a JSON value: line 1")
+    no_url = client.post(
+        f"/changes/{creative}/preview",
+        headers=bearer(token),
+        data={"field.ad": json.dumps({"type": "responsive_search_ad", "headlines": ["a"], "descriptions": ["b"]})},
+    )
+    assert no_url.status_code == 409 and "final_url" in refusal(no_url.text)
 
 
 def test_a_stale_page_cannot_answer_a_change_that_moved_on(client: TestClient, token: str, audited: Session) -> None:
