@@ -51,7 +51,8 @@ def change_view(change: Change, decision: dict[str, Any], money: Money) -> dict[
     }
 
 
-# Form inputs are named `field.NAME`; a field holding a list or an object is edited as JSON.
+# Form inputs are named `field.NAME`; a field holding a list or an object is edited as JSON, a long text in a
+# text area.
 FIELD_PREFIX = "field."
 
 
