@@ -21,6 +21,13 @@ $(TEST): $(BIN)/python pyproject.toml
 	$(PIP) -e '.[test,embeddings,studio]'
 	touch $(APP) $(TEST)
 
+# The web app's and the report's browser tests drive Debian's chromium through Playwright (no browser download). As root it is
+# installed here; elsewhere, or where apt cannot reach it, those tests skip and say so in one line.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } ; } || \
+		echo "chromium not installed: the browser tests will skip"
+
 install: $(APP)
 
 demo: $(APP)
@@ -30,11 +37,6 @@ lint: $(TEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-
-# The report's (and the web app's) browser tests drive Debian's chromium through Playwright; without it they skip.
-browser:
-	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium; } \
-		|| echo "chromium not installed: the browser tests will skip"
 
 test: $(TEST) browser
 	$(BIN)/python -m pytest -n 2
@@ -50,6 +52,7 @@ bench: $(TEST)
 	$(BIN)/python benchmarks/malformed_imports.py
 	$(BIN)/python benchmarks/races.py --rounds 3
 	$(BIN)/python benchmarks/scheduled_audits.py
+	$(BIN)/python benchmarks/web.py
 
 clean:
 	rm -rf $(VENV) .adpilot

@@ -627,6 +627,52 @@ def sandbox_serve(
         signal.sigwait(stop)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="0 picks a free port.")] = 8765,
+    new_token: Annotated[
+        str | None, typer.Option("--new-token", metavar="NAME", help="Print a new access token for NAME and exit.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The web app: the inbox, the chat, past reports and the change log, behind access tokens."""
+    from app.web.server import BackgroundService, Listening, loopback, token_store
+    from app.web.server import serve as serve_web
+
+    session = _session()
+    if new_token is not None:
+        token = token_store(session).issue(new_token)
+        if as_json:
+            _print_json({"reviewer": new_token.strip(), "token": token})
+        else:
+            console.print(f"Access token for {escape(new_token.strip())} (shown once, stored hashed):", highlight=False)
+            console.print(token, markup=False, highlight=False)
+        return
+
+    if not loopback(host):
+        errors.print(f"warning: serving on {escape(host)} over plain HTTP; put it behind TLS before others reach it")
+
+    def listening(at: Listening) -> None:
+        if as_json:
+            sys.stdout.write(json.dumps({"url": at.url, "token": at.token}) + "\n")
+            sys.stdout.flush()
+            return
+        console.print(f"adpilot is serving on [bold]{at.url}[/] (Ctrl-C stops it)")
+        if at.token:
+            console.print(f"First access token, for {at.reviewer} (shown once, stored hashed):")
+            console.print(at.token, markup=False, highlight=False)
+        else:
+            console.print("Sign in with your token; `adpilot serve --new-token NAME` makes one for a colleague.")
+
+    def services(url: str) -> list[BackgroundService]:
+        # The in-process audit scheduler (app/scheduler.py) goes here: started with the app, stopped with it,
+        # its notifications linking to `url` (the inbox at `/?account=NAME`, reports at `/reports/NAME`).
+        return []
+
+    serve_web(session, host=host, port=port, on_listening=listening, services=services)
+
+
 @import_app.command("search-terms")
 def import_search_terms(
     file: Annotated[
