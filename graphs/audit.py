@@ -70,7 +70,11 @@ def analyse_search_terms(state: AuditState, runtime: Runtime[RunContext]) -> dic
 
 def analyse_creatives(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     creatives = runtime.context.run_tool("propose_creative_variants", {})
-    return {"proposals": _proposed(creatives), "findings": {"creatives": {"summaries": [creatives.summary]}}}
+    tests = runtime.context.run_tool("evaluate_creative_tests", {"window": Window.LAST_90_DAYS})
+    return {
+        "proposals": _proposed(creatives, tests),
+        "findings": {"creatives": {"summaries": [creatives.summary, tests.summary], "tests": tests.data}},
+    }
 
 
 def analyse_pacing(state: AuditState, runtime: Runtime[RunContext]) -> dict[str, Any]:
