@@ -703,11 +703,13 @@ def plant_creative_tests(
 
 
 def _split(total: int, weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """`total` successes over the ads, in proportion to `weights` (trials × rate multiplier): a hypergeometric
-    draw from weight-many trials, which is exactly how equal-rate trials split a known total."""
+    """`total` successes over the ads, in proportion to `weights` (trials × rate multiplier), as a hypergeometric
+    draw from an urn of weight-many balls: with equal rates the urn is the trials themselves, which is exactly how
+    equal-rate trials split a known total. Other multipliers scale the urn so that rounding does not bend them."""
     if total == 0 or weights.sum() == 0:
         return np.zeros(len(weights), dtype=np.int64)
-    colours = np.floor(weights * max(total, weights.sum()) / weights.sum()).astype(np.int64)
+    scale = 1 if np.array_equal(weights, np.round(weights)) else 100
+    colours = np.round(weights * scale).astype(np.int64)
     colours[np.argmax(colours)] += max(0, total - int(colours.sum()))
     return rng.multivariate_hypergeometric(colours, total)
 

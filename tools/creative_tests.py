@@ -180,7 +180,7 @@ def _test(group: AdGroup, rows: pd.DataFrame, ads: list[Ad], labels: pd.DataFram
     beats_leader = (cpi > cpi[:, [leader]]).mean(axis=0)
 
     thin = days < MIN_DAYS or impressions.min() < MIN_IMPRESSIONS or clicks.min() < MIN_CLICKS
-    losers = (
+    behind_on_ctr = (
         set()
         if thin
         else {
@@ -189,14 +189,21 @@ def _test(group: AdGroup, rows: pd.DataFrame, ads: list[Ad], labels: pd.DataFram
             if i != leader
             and c.probability_best <= LOSER_MAX_PROBABILITY_BEST / (len(ads) - 1)
             and c.expected_loss >= MIN_LOSS_TO_PAUSE
-            and beats_leader[i] <= LOSER_MAX_PROBABILITY_BETTER_CONVERSIONS
         }
     )
+    losers = {i for i in behind_on_ctr if beats_leader[i] <= LOSER_MAX_PROBABILITY_BETTER_CONVERSIONS}
+    # Clearly behind on CTR, but the conversions cannot tell yet: the test waits for conversions.
+    waiting_for_conversions = behind_on_ctr - losers
     # A winner decides the test: every other variant is a clear loser.
     has_winner = (
         comparisons["ctr"][leader].probability_best >= WINNER_MIN_PROBABILITY_BEST and len(losers) == len(ads) - 1
     )
-    needed = _impressions_needed(float(clicks.sum() / impressions.sum()))
+    if waiting_for_conversions:
+        # sized to find, in conversions per impression, the gap the CTR already shows
+        gap = max(-comparisons["ctr"][i].lift for i in waiting_for_conversions)
+        needed = _impressions_needed(float(conversions.sum() / impressions.sum()), gap / (1 - gap))
+    else:
+        needed = _impressions_needed(float(clicks.sum() / impressions.sum()), SIZED_FOR_LIFT)
     per_day = impressions / days
     status: TestStatus
     days_needed = None
@@ -204,7 +211,7 @@ def _test(group: AdGroup, rows: pd.DataFrame, ads: list[Ad], labels: pd.DataFram
         status = "winner"
     elif losers:
         status = "losers"
-    elif not thin and (needed is not None and impressions.min() >= needed):
+    elif not thin and not waiting_for_conversions and needed is not None and impressions.min() >= needed:
         status = "no_difference"
     else:
         status = "not_enough_data"
@@ -244,7 +251,7 @@ def _test(group: AdGroup, rows: pd.DataFrame, ads: list[Ad], labels: pd.DataFram
         days=days,
         variants=variants,
         days_needed=days_needed,
-        reason=_reason(status, variants, days, days_needed, needed),
+        reason=_reason(status, variants, days, days_needed, needed, bool(waiting_for_conversions)),
         winner_ad_id=winner.id if winner else None,
         best_assets=_best_assets(winner, labels) if winner else (),
     )
@@ -288,11 +295,12 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
 
 
-def _impressions_needed(ctr: float) -> float | None:
-    """Impressions per variant for a test that finds a SIZED_FOR_LIFT CTR gap at SIZED_POWER (statsmodels)."""
-    if not 0 < ctr * (1 + SIZED_FOR_LIFT) < 1:
+def _impressions_needed(rate: float, lift: float) -> float | None:
+    """Impressions per variant for a test that finds a `lift` in a per-impression `rate` at SIZED_POWER
+    (statsmodels' power of two proportions)."""
+    if not 0 < rate * (1 + lift) < 1 or lift <= 0:
         return None
-    effect = proportion_effectsize(ctr * (1 + SIZED_FOR_LIFT), ctr)
+    effect = proportion_effectsize(rate * (1 + lift), rate)
     return float(NormalIndPower().solve_power(effect_size=effect, alpha=SIZED_ALPHA, power=SIZED_POWER, ratio=1.0))
 
 
@@ -342,7 +350,12 @@ def _best_assets(winner: Ad, labels: pd.DataFrame | None) -> tuple[WinningAsset,
 
 
 def _reason(
-    status: TestStatus, variants: tuple[VariantResult, ...], days: int, days_needed: int | None, needed: float | None
+    status: TestStatus,
+    variants: tuple[VariantResult, ...],
+    days: int,
+    days_needed: int | None,
+    needed: float | None,
+    waiting_for_conversions: bool,
 ) -> str:
     leader = max(variants, key=lambda v: v.ctr.probability_best)
     if status == "winner":
@@ -362,6 +375,12 @@ def _reason(
             f"(each has at least {needed:,.0f} impressions, what a test of that size needs)."
         )
     wait = f" About {days_needed} more day(s) at the current traffic." if days_needed else ""
+    if waiting_for_conversions:
+        return (
+            f"Ad {leader.ad_id} '{leader.name}' clearly leads on click-through rate after {days} days, but the "
+            "conversions cannot tell yet whether its clicks convert as well: not enough data yet to pause the "
+            f"others.{wait}"
+        )
     return (
         f"Not enough data yet: {days} day(s) together and {min(v.impressions for v in variants):,} impressions "
         f"for the least-served variant.{wait}"
