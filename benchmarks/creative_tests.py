@@ -111,7 +111,7 @@ def main() -> None:
     if not args.no_cli:
         with tempfile.TemporaryDirectory() as home:
             env = {**os.environ, "ADPILOT_HOME": home, "ADPILOT_TODAY": TODAY.isoformat(), "PYTHONPATH": str(REPO)}
-            command = [sys.executable, "-m", "app", "audit", "--json"]
+            command = [sys.executable, "-m", "app", "demo", "--json"]  # creates the sandbox, then audits it
             started = time.perf_counter()
             done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=home, check=True)
             seconds = time.perf_counter() - started
@@ -119,7 +119,7 @@ def main() -> None:
             document = json.loads(done.stdout)
             pauses = [p for p in document.get("proposals", []) if p.get("kind") == "pause_entity"]
             print(
-                f"CLI `adpilot audit --json` (fresh process, fresh sandbox): {seconds:.1f} s, "
+                f"CLI `adpilot demo --json` (fresh process, fresh sandbox): {seconds:.1f} s, "
                 f"peak RSS {child:,.0f} MiB, {len(pauses)} pause proposal(s)"
             )
 
