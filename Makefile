@@ -48,6 +48,7 @@ bench: $(TEST)
 	$(BIN)/python benchmarks/ad_groups.py
 	$(BIN)/python benchmarks/creatives.py
 	$(BIN)/python benchmarks/pacing.py
+	$(BIN)/python benchmarks/creative_tests.py
 	$(BIN)/python benchmarks/search_terms_scale.py
 	$(BIN)/python benchmarks/malformed_imports.py
 	$(BIN)/python benchmarks/races.py --rounds 3

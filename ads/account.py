@@ -67,6 +67,16 @@ class ImportedSearchTerms(Protocol):
 
 
 @runtime_checkable
+class AdReports(Protocol):
+    """An account that reports each ad's own metrics (AD_METRIC_COLUMNS) and, on Google Ads, its assets'
+    performance labels (ASSET_LABEL_COLUMNS; empty where the platform has none). Imported reports do not."""
+
+    def ad_metrics(self, start: dt.date, end: dt.date) -> pd.DataFrame: ...
+
+    def asset_labels(self) -> pd.DataFrame: ...
+
+
+@runtime_checkable
 class QueuedChanges(Protocol):
     """An account that holds back changes the platform rate-limits (Meta's budget changes) until they may run."""
 

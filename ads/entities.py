@@ -218,3 +218,34 @@ SEARCH_TERM_COLUMNS: tuple[str, ...] = (
     "conversions",
     "conversion_value",
 )
+# One row per day and ad (Google: ad_group_ad; Meta: ad insights at level=ad), money in the account's unit.
+AD_METRIC_COLUMNS: tuple[str, ...] = (
+    "date",
+    "campaign_id",
+    "ad_group_id",
+    "ad_id",
+    "impressions",
+    "clicks",
+    "cost",
+    "conversions",
+    "conversion_value",
+)
+# One row per asset of an ad (Google: ad_group_ad_asset_view), with the label Google gives it.
+ASSET_LABEL_COLUMNS: tuple[str, ...] = ("ad_group_id", "ad_id", "field_type", "text", "performance_label")
+
+
+class AssetFieldType(StrEnum):
+    HEADLINE = "headline"
+    DESCRIPTION = "description"
+    PRIMARY_TEXT = "primary_text"
+
+
+class AssetPerformanceLabel(StrEnum):
+    """Google's performance label of an RSA asset (AssetPerformanceLabelEnum), best first."""
+
+    BEST = "best"
+    GOOD = "good"
+    LOW = "low"
+    LEARNING = "learning"
+    PENDING = "pending"
+    UNKNOWN = "unknown"

@@ -49,6 +49,8 @@ from ads.changes import (
     SetBudget,
 )
 from ads.entities import (
+    AD_METRIC_COLUMNS,
+    ASSET_LABEL_COLUMNS,
     DAILY_METRIC_COLUMNS,
     SEARCH_TERM_COLUMNS,
     Account,
@@ -509,6 +511,66 @@ class GoogleAdsAccount:
                 "conversion_value": "float64",
             }
         ).sort_values(["date", "campaign_id", "ad_group_id"], ignore_index=True)
+
+    def ad_metrics(self, start: dt.date, end: dt.date) -> pd.DataFrame:
+        """Columns AD_METRIC_COLUMNS: `ad_group_ad` metrics per day and RSA; cost in micros."""
+        rows = [
+            (
+                r.segments.date,
+                str(r.campaign.id),
+                str(r.ad_group.id),
+                str(r.ad_group_ad.ad.id),
+                r.metrics.impressions,
+                r.metrics.clicks,
+                r.metrics.cost_micros,
+                r.metrics.conversions,
+                r.metrics.conversions_value,
+            )
+            for r in self._search(
+                "SELECT segments.date, campaign.id, ad_group.id, ad_group_ad.ad.id, metrics.impressions, "
+                "metrics.clicks, metrics.cost_micros, metrics.conversions, metrics.conversions_value FROM ad_group_ad "
+                "WHERE ad_group_ad.ad.type = 'RESPONSIVE_SEARCH_AD' AND "
+                f"segments.date BETWEEN '{start.isoformat()}' AND '{end.isoformat()}'",
+                raw=True,
+            )
+        ]
+        frame = pd.DataFrame(rows, columns=list(AD_METRIC_COLUMNS))
+        frame["date"] = pd.to_datetime(frame["date"])
+        return frame.astype(
+            {
+                "campaign_id": str,
+                "ad_group_id": str,
+                "ad_id": str,
+                "impressions": "int64",
+                "clicks": "int64",
+                "cost": "int64",
+                "conversions": "float64",
+                "conversion_value": "float64",
+            }
+        ).sort_values(["date", "campaign_id", "ad_group_id", "ad_id"], ignore_index=True)
+
+    def asset_labels(self) -> pd.DataFrame:
+        """Columns ASSET_LABEL_COLUMNS: each RSA headline's and description's performance label
+        (`ad_group_ad_asset_view`), lower case as in `AssetPerformanceLabel`."""
+        field_types = self._types.enums.AssetFieldTypeEnum.AssetFieldType
+        labels = self._types.enums.AssetPerformanceLabelEnum.AssetPerformanceLabel
+        rows = [
+            (
+                str(r.ad_group.id),
+                str(r.ad_group_ad.ad.id),
+                field_types(r.ad_group_ad_asset_view.field_type).name.lower(),
+                r.asset.text_asset.text,
+                labels(r.ad_group_ad_asset_view.performance_label).name.lower(),
+            )
+            for r in self._search(
+                "SELECT ad_group.id, ad_group_ad.ad.id, ad_group_ad_asset_view.field_type, "
+                "ad_group_ad_asset_view.performance_label, asset.text_asset.text FROM ad_group_ad_asset_view "
+                "WHERE ad_group_ad_asset_view.field_type IN ('HEADLINE', 'DESCRIPTION') "
+                "AND ad_group_ad_asset_view.enabled = TRUE",
+                raw=True,
+            )
+        ]
+        return pd.DataFrame(rows, columns=list(ASSET_LABEL_COLUMNS), dtype=str)
 
     def search_terms(self, start: dt.date, end: dt.date) -> pd.DataFrame:
         """Columns SEARCH_TERM_COLUMNS, summed over [start, end] per term, ad group, keyword and match type."""

@@ -22,7 +22,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import pandas as pd
 import requests
@@ -39,6 +39,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from ads.account import ApplyResult, ReadBack
 from ads.changes import AddCreativeVariants, Change, PauseEntity, SetBudget, parse_change
 from ads.entities import (
+    AD_METRIC_COLUMNS,
+    ASSET_LABEL_COLUMNS,
     DAILY_METRIC_COLUMNS,
     SEARCH_TERM_COLUMNS,
     Account,
@@ -79,6 +81,7 @@ PAUSABLE_FIELDS = {"ad": ["id", "name", "adset_id", "status"], "ad_group": AD_SE
 # Field expansion (`creative{…}`) goes in params: the SDK's static field check warns about it otherwise.
 AD_PARAMS = {"fields": ",".join(AD_FIELDS), "limit": PAGE_SIZE}
 INSIGHT_FIELDS = ["date_start", "campaign_id", "adset_id", "impressions", "clicks", "spend", "actions", "action_values"]
+AD_INSIGHT_FIELDS = [*INSIGHT_FIELDS[:3], "ad_id", *INSIGHT_FIELDS[3:]]
 ENV_NAMES = {
     "app_id": "META_APP_ID",
     "app_secret": "META_APP_SECRET",
@@ -415,26 +418,39 @@ class MetaAccount:
 
     def daily_metrics(self, start: dt.date, end: dt.date) -> pd.DataFrame:
         """Daily ad-set insights; cost in minor units, conversions from `settings.conversion_action_type`."""
+        return self._insights("adset", start, end).loc[:, list(DAILY_METRIC_COLUMNS)]
+
+    def ad_metrics(self, start: dt.date, end: dt.date) -> pd.DataFrame:
+        """Daily ad insights (level=ad), columns AD_METRIC_COLUMNS."""
+        return self._insights("ad", start, end)
+
+    def asset_labels(self) -> pd.DataFrame:
+        """Meta labels no assets: always empty, with the contract's columns."""
+        return pd.DataFrame(columns=list(ASSET_LABEL_COLUMNS), dtype=str)
+
+    def _insights(self, level: Literal["ad", "adset"], start: dt.date, end: dt.date) -> pd.DataFrame:
         params = {
-            "level": "adset",
+            "level": level,
             "time_increment": 1,
             "limit": PAGE_SIZE,
             "time_range": {"since": start.isoformat(), "until": end.isoformat()},
         }
-        rows = self._call(lambda: self._rows(self._ad_account().get_insights(fields=INSIGHT_FIELDS, params=params)))
+        fields = AD_INSIGHT_FIELDS if level == "ad" else INSIGHT_FIELDS
+        rows = self._call(lambda: self._rows(self._ad_account().get_insights(fields=fields, params=params)))
         action = self.settings.conversion_action_type
         frame = pd.DataFrame(
             {
                 "date": pd.to_datetime([r["date_start"] for r in rows]),
                 "campaign_id": [str(r["campaign_id"]) for r in rows],
                 "ad_group_id": [str(r["adset_id"]) for r in rows],
+                "ad_id": [str(r.get("ad_id", "")) for r in rows],
                 "impressions": [int(r.get("impressions", 0)) for r in rows],
                 "clicks": [int(r.get("clicks", 0)) for r in rows],
                 "cost": [from_currency(float(r.get("spend", 0)), MoneyUnit.MINOR) for r in rows],
                 "conversions": [_action_total(r.get("actions"), action) for r in rows],
                 "conversion_value": [_action_total(r.get("action_values"), action) for r in rows],
             },
-            columns=list(DAILY_METRIC_COLUMNS),
+            columns=list(AD_METRIC_COLUMNS),
         )
         return frame.astype(
             {

@@ -24,6 +24,11 @@ INTENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"wast|negative|irrelevant|junk|exclude|useless", ("search_terms", "mine_negative_keywords")),
     (r"ad ?groups?|uncovered|expand|new keywords", ("propose_ad_groups",)),
     (r"theme|cluster|group\w*\b.*\b(quer|search)|categori[sz]e", ("cluster_search_queries",)),
+    (
+        r"\b(creative|ad|variant)s? tests?\b|a/?b tests?|which ads? (won|wins?|is best|works?)"
+        r"|winning ads?|losing ads?",
+        ("evaluate_creative_tests",),
+    ),
     (r"creative|ad copy|headline|\brsa\b|variant|new ads?\b", ("propose_creative_variants",)),
     (
         r"(budget|pacing|pace|overspend|underspend|month.end).*(fix|change|adjust|propos|should|increase|lower|raise)"

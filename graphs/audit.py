@@ -89,8 +89,14 @@ def analyse_search_terms(state: AuditState, runtime: Runtime[RunContext], factor
 def analyse_creatives(state: AuditState, runtime: Runtime[RunContext], factory: ServiceFactory) -> dict[str, Any]:
     ctx = services(runtime, factory)
     creatives = ctx.run_tool("propose_creative_variants", {})
-    proposed, left_out = _proposed(ctx, creatives)
-    return {"proposals": proposed, "findings": {"creatives": {"summaries": [creatives.summary], "left_out": left_out}}}
+    tests = ctx.run_tool("evaluate_creative_tests", {"window": Window.LAST_90_DAYS})
+    proposed, left_out = _proposed(ctx, creatives, tests)
+    return {
+        "proposals": proposed,
+        "findings": {
+            "creatives": {"summaries": [creatives.summary, tests.summary], "tests": tests.data, "left_out": left_out}
+        },
+    }
 
 
 def analyse_pacing(state: AuditState, runtime: Runtime[RunContext], factory: ServiceFactory) -> dict[str, Any]:

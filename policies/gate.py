@@ -24,6 +24,7 @@ from ads.changes import (
     Change,
     CreateAdGroup,
     NegativeBasis,
+    PauseEntity,
     QueryEvidence,
     SetBudget,
 )
@@ -109,6 +110,11 @@ class CreationPolicy(PolicySection):
     require_paused: Flag = True
 
 
+class PausesPolicy(PolicySection):
+    """pause_entity: a paused ad or ad group stops serving at once, so a person always decides. Nothing in it
+    can make a pause apply by itself."""
+
+
 class RsaCopyPolicy(PolicySection):
     min_headlines: Annotated[Length, _at_least_platform("rsa_min_headlines")] = 3
     max_headlines: Annotated[Length, _at_most_platform("rsa_max_headlines")] = 15
@@ -155,6 +161,7 @@ class Policy(PolicySection):
     budgets: BudgetsPolicy | None = None
     ad_groups: CreationPolicy | None = None
     creatives: CreationPolicy | None = None
+    pauses: PausesPolicy | None = None
     ad_copy: CopyPolicy = CopyPolicy()
     # Left out: a rejected change may be proposed again at the next audit.
     reproposal: ReproposalPolicy | None = None
@@ -534,11 +541,21 @@ def _creation(section: str, what: str) -> Callable[[Creation, CreationPolicy, Ga
     return rule
 
 
+def _pause(change: PauseEntity, policy: PausesPolicy, context: GateContext) -> Verdict:
+    what = "an ad group" if change.level == "ad_group" else "an ad"
+    return Verdict(
+        outcome="needs_approval",
+        rule="pauses.needs_approval",
+        reason=f"pausing {what} stops it serving at once; a person always decides",
+    )
+
+
 _RULES: dict[type, tuple[str, Callable[[Any, Any, GateContext], Verdict]]] = {
     AddNegativeKeywords: ("negatives", _negatives),
     SetBudget: ("budgets", _budget),
     CreateAdGroup: ("ad_groups", _creation("ad_groups", "ad group")),
     AddCreativeVariants: ("creatives", _creation("creatives", "creative variant")),
+    PauseEntity: ("pauses", _pause),
 }
 
 __all__ = [
@@ -550,6 +567,7 @@ __all__ = [
     "MetaCopyPolicy",
     "NegativesPolicy",
     "Outcome",
+    "PausesPolicy",
     "Policy",
     "RsaCopyPolicy",
     "decide",

@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from ads.entities import (
+    AD_METRIC_COLUMNS,
+    ASSET_LABEL_COLUMNS,
     Account,
     AccountStructure,
     Ad,
     AdGroup,
+    AssetFieldType,
+    AssetPerformanceLabel,
     Budget,
     Campaign,
     Keyword,
@@ -86,7 +92,8 @@ def generate_sandbox(store: SandboxStore, *, seed: int = 7, rows: int = 24000, t
             store.remove_account(name)
         structure = _google_structure(store, rng)
         google = store.save_account(structure)
-        google.add_daily_metrics(_google_daily_metrics(structure, rng, today))
+        google_daily = _google_daily_metrics(structure, rng, today)
+        google.add_daily_metrics(google_daily)
         report, truth = _search_term_report(structure, rng, rows, today)
         for day, frame in report.groupby("day", sort=True):
             google.add_search_terms(frame.drop(columns="day"), day, day)
@@ -94,11 +101,21 @@ def generate_sandbox(store: SandboxStore, *, seed: int = 7, rows: int = 24000, t
 
         meta_structure = _meta_structure(store, rng)
         meta = store.save_account(meta_structure)
-        meta.add_daily_metrics(_meta_daily_metrics(meta_structure, rng, today))
+        meta_daily = _meta_daily_metrics(meta_structure, rng, today)
+        meta.add_daily_metrics(meta_daily)
         # One shop, one kit: both accounts advertise the same products.
         kit = kit_files(trailhead_spec(), rng)
         for name in (GOOGLE_ACCOUNT, META_ACCOUNT):
             store.save_brand_kit(name, kit)
+
+        # Ad-level draws come from their own stream, after everything else, so the account-level data and every
+        # id above are what they were before ads had metrics.
+        ad_rng = np.random.default_rng([seed, AD_LEVEL_STREAM])
+        for account, frame in ((google, google_daily), (meta, meta_daily)):
+            planted = plant_creative_tests(account.structure(), frame, ad_rng, today, account.new_id)
+            account.write(upserts=planted.new_ads)
+            account.add_ad_metrics(planted.ad_metrics)
+            account.set_asset_labels(planted.asset_labels)
     return [GOOGLE_ACCOUNT, META_ACCOUNT]
 
 
@@ -588,3 +605,156 @@ def _meta_daily_metrics(structure: AccountStructure, rng: np.random.Generator, t
         for ad_set in structure.ad_groups
     ]
     return _daily_metrics(plans, rng, _month_start(today, 1), today, money_step=1)
+
+
+# -- ads' own metrics and the planted creative tests ---------------------------------------------
+
+AD_LEVEL_STREAM = 9
+# Creative tests the sandbox plants, by ad group (Google) or ad set (Meta) name. In every other ad group the
+# ads perform alike, so each group's truth is known: a real winner, no difference, or too little data.
+PLANTED_CREATIVE_TESTS: dict[str, Literal["winner", "no_difference", "thin"]] = {
+    "Trail Running Shoes": "winner",
+    "Family Camping Tents": "no_difference",
+    "Daypacks": "thin",
+    "Campers Lookalike 1%": "winner",
+}
+# The planted winner (the group's first ad) against its siblings: click-through and conversion rate multipliers.
+WINNER_LIFT = {"ctr": 1.4, "cvr": 1.25}
+# The thin test: a variant added this many days ago, doing badly so far (an early signal that must not be acted on).
+THIN_VARIANT_DAYS = 5
+THIN_VARIANT_CTR = 0.6
+# Google shows asset labels once an ad has served about two weeks; before that its assets are "learning".
+ASSET_LABEL_DAYS = 14
+
+
+@dataclass(frozen=True)
+class PlantedCreativeTests:
+    """What `plant_creative_tests` adds: new ads (for tests that need another variant), each ad's daily metrics,
+    asset labels, and the truth per planted ad group (`plant`, and the winner's ad id)."""
+
+    new_ads: list[Ad]
+    ad_metrics: pd.DataFrame
+    asset_labels: pd.DataFrame
+    truth: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # ad group id -> (plant, winner ad id)
+
+
+def plant_creative_tests(
+    structure: AccountStructure,
+    daily: pd.DataFrame,
+    rng: np.random.Generator,
+    today: dt.date,
+    new_id: Callable[[], str],
+    *,
+    winner_lift: dict[str, float] | None = None,
+) -> PlantedCreativeTests:
+    """Splits each ad group's daily metrics over its ads (the sums stay the ad group's), with the planted tests'
+    differences. Equal rates split clicks exactly as independent trials would (a hypergeometric draw)."""
+    lift = winner_lift or WINNER_LIFT
+    campaigns = {c.id: c for c in structure.campaigns}
+    first_day = pd.Timestamp(daily["date"].min()) if not daily.empty else pd.Timestamp(today)
+    new_ads: list[Ad] = []
+    ads_of: dict[str, list[Ad]] = {}
+    for ad in structure.ads:
+        ads_of.setdefault(ad.ad_group_id, []).append(ad)
+    # per ad: first serving day, CTR and CVR multipliers
+    starts: dict[str, pd.Timestamp] = {}
+    multipliers: dict[str, tuple[float, float]] = {}
+    truth: dict[str, tuple[str, str | None]] = {}
+    for group in structure.ad_groups:
+        plant = PLANTED_CREATIVE_TESTS.get(group.name)
+        ads = ads_of.setdefault(group.id, [])
+        # Only RSAs are written here; a Meta ad set plants a test only where it already runs two ads.
+        if plant is not None and structure.account.platform is Platform.GOOGLE_ADS:
+            theme = campaigns[group.campaign_id].name.removeprefix("Search | ")
+            while len(ads) < (1 if plant == "thin" else 2):
+                ads.append(Ad(id=new_id(), ad_group_id=group.id, copy_=_rsa(group.name, theme, rng)))
+                new_ads.append(ads[-1])
+            if plant == "thin":
+                ads.append(Ad(id=new_id(), ad_group_id=group.id, copy_=_rsa(group.name, theme, rng)))
+                new_ads.append(ads[-1])
+                starts[ads[-1].id] = pd.Timestamp(today) - pd.Timedelta(days=THIN_VARIANT_DAYS - 1)
+                multipliers[ads[-1].id] = (THIN_VARIANT_CTR, 1.0)
+        if plant is not None and len(ads) >= 2:
+            winner = ads[0].id if plant == "winner" else None
+            truth[group.id] = (plant, winner)
+            if winner:
+                multipliers[winner] = (lift["ctr"], lift["cvr"])
+    rows = []
+    for (day, group_id), totals in daily.groupby(["date", "ad_group_id"], sort=True):
+        serving = [a for a in ads_of.get(str(group_id), []) if starts.get(a.id, first_day) <= day]
+        if not serving:
+            continue
+        record = totals.sum(numeric_only=True)
+        ctr = np.array([multipliers.get(a.id, (1.0, 1.0))[0] for a in serving])
+        cvr = np.array([multipliers.get(a.id, (1.0, 1.0))[1] for a in serving])
+        impressions = rng.multinomial(int(record["impressions"]), np.full(len(serving), 1 / len(serving)))
+        clicks = _split(int(record["clicks"]), impressions * ctr, rng)
+        conversions = _split(int(record["conversions"]), clicks * cvr, rng)
+        cost = _proportional(int(record["cost"]), clicks)
+        value = np.round(float(record["conversion_value"]) * _shares(conversions), 2)
+        for i, ad in enumerate(serving):
+            rows.append(
+                (day, totals["campaign_id"].iloc[0], str(group_id), ad.id, impressions[i], clicks[i], cost[i])
+                + (float(conversions[i]), float(value[i]))
+            )
+    frame = pd.DataFrame(rows, columns=list(AD_METRIC_COLUMNS))
+    all_ads = [*structure.ads, *new_ads]
+    return PlantedCreativeTests(
+        new_ads=new_ads,
+        ad_metrics=frame,
+        asset_labels=_asset_labels(all_ads, frame, truth, today, rng),
+        truth=truth,
+    )
+
+
+def _split(total: int, weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`total` successes over the ads, in proportion to `weights` (trials × rate multiplier), as a hypergeometric
+    draw from an urn of weight-many balls: with equal rates the urn is the trials themselves, which is exactly how
+    equal-rate trials split a known total. Other multipliers scale the urn so that rounding does not bend them."""
+    if total == 0 or weights.sum() == 0:
+        return np.zeros(len(weights), dtype=np.int64)
+    scale = 1 if np.array_equal(weights, np.round(weights)) else 100
+    colours = np.round(weights * scale).astype(np.int64)
+    colours[np.argmax(colours)] += max(0, total - int(colours.sum()))
+    return rng.multivariate_hypergeometric(colours, total)
+
+
+def _shares(counts: np.ndarray) -> np.ndarray:
+    return counts / counts.sum() if counts.sum() else np.zeros(len(counts))
+
+
+def _proportional(total: int, counts: np.ndarray) -> np.ndarray:
+    """`total` split in proportion to `counts`, in whole units, summing to `total` (the rest to the largest)."""
+    parts = np.floor(total * _shares(counts)).astype(np.int64) if counts.sum() else np.zeros(len(counts), np.int64)
+    parts[np.argmax(counts)] += total - int(parts.sum())
+    return parts
+
+
+def _asset_labels(
+    ads: list[Ad],
+    ad_metrics: pd.DataFrame,
+    truth: dict[str, tuple[str, str | None]],
+    today: dt.date,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """Google's labels for each RSA asset: learning while an ad is young; the planted winner's lead assets best."""
+    first_served = ad_metrics.groupby("ad_id")["date"].min() if not ad_metrics.empty else pd.Series(dtype=object)
+    winners = {winner for _, winner in truth.values() if winner}
+    rows = []
+    for ad in ads:
+        if not isinstance(ad.copy_, ResponsiveSearchAdCopy) or ad.id not in first_served.index:
+            continue
+        young = (pd.Timestamp(today) - first_served[ad.id]).days + 1 < ASSET_LABEL_DAYS
+        for field_type, texts in (
+            (AssetFieldType.HEADLINE, ad.copy_.headlines),
+            (AssetFieldType.DESCRIPTION, ad.copy_.descriptions),
+        ):
+            for rank, text in enumerate(texts):
+                if young:
+                    label = AssetPerformanceLabel.LEARNING
+                elif ad.id in winners:
+                    label = AssetPerformanceLabel.BEST if rank < 2 else AssetPerformanceLabel.GOOD
+                else:
+                    label = AssetPerformanceLabel.LOW if rng.random() < 0.3 else AssetPerformanceLabel.GOOD
+                rows.append((ad.ad_group_id, ad.id, field_type.value, text, label.value))
+    return pd.DataFrame(rows, columns=list(ASSET_LABEL_COLUMNS))

@@ -19,6 +19,7 @@ import datetime as dt
 import re
 import threading
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from typing import Any, TypeVar
@@ -70,6 +71,21 @@ SEARCH_TERM_VIEW_FIELDS = {
     "segments.keyword.info.match_type",
     "segments.date",
     *METRICS,
+}
+AD_GROUP_AD_ASSET_VIEW_FIELDS = {
+    "ad_group_ad_asset_view.resource_name",
+    "ad_group_ad_asset_view.ad_group_ad",
+    "ad_group_ad_asset_view.asset",
+    "ad_group_ad_asset_view.field_type",
+    "ad_group_ad_asset_view.performance_label",
+    "ad_group_ad_asset_view.enabled",
+    "asset.id",
+    "asset.resource_name",
+    "asset.type",
+    "asset.text_asset.text",
+    "ad_group_ad.ad.id",
+    "ad_group.id",
+    "campaign.id",
 }
 # operation kind -> (negative level, resource collection, result field) of a negative keyword criterion
 _NEGATIVE_CRITERIA = {
@@ -427,7 +443,68 @@ class GoogleAdsEmulator:
                     }
                 )
             return rows, frozenset()
+        if resource == "ad_group_ad" and with_metrics:
+            return self._ad_metric_rows(query, structure), frozenset()
+        if resource == "ad_group_ad_asset_view":
+            return self._asset_view_rows(structure), frozenset()
         return self._entity_rows(structure)[resource](), frozenset()
+
+    def _ad_metric_rows(self, query: GaqlQuery, structure: AccountStructure) -> list[dict[str, Any]]:
+        """One row per day and ad, from the sandbox's ad metrics (RSAs only, like `ad_group_ad` rows)."""
+        start, end = date_range(query, self.today) or (dt.date(1970, 1, 1), self.today)
+        campaigns = {c.id: c for c in structure.campaigns}
+        ad_groups = {g.id: g for g in structure.ad_groups}
+        ads = {
+            a.id: self._ad_row(a, ad_groups, campaigns)
+            for a in structure.ads
+            if isinstance(a.copy_, ResponsiveSearchAdCopy) and a.ad_group_id in ad_groups
+        }
+        return [
+            {
+                **ads[record.ad_id],
+                "segments.date": record.date.date().isoformat(),
+                "metrics.impressions": int(record.impressions),
+                "metrics.clicks": int(record.clicks),
+                "metrics.cost_micros": int(record.cost),
+                "metrics.conversions": float(record.conversions),
+                "metrics.conversions_value": float(record.conversion_value),
+            }
+            for record in self.account.ad_metrics(start, end).itertuples(index=False)
+            if record.ad_id in ads
+        ]
+
+    def _asset_view_rows(self, structure: AccountStructure) -> list[dict[str, Any]]:
+        """An RSA's text assets with their performance labels; a text's asset id is stable (Google dedupes
+        identical text assets)."""
+        ads = {a.id: a for a in structure.ads if isinstance(a.copy_, ResponsiveSearchAdCopy)}
+        groups = {g.id: g for g in structure.ad_groups}
+        rows = []
+        for label in self.account.asset_labels().itertuples(index=False):
+            ad = ads.get(label.ad_id)
+            if ad is None or ad.ad_group_id not in groups:
+                continue
+            asset_id = str(zlib.crc32(label.text.encode()))
+            field_type = label.field_type.upper()
+            rows.append(
+                {
+                    "ad_group_ad_asset_view.resource_name": self._name(
+                        "adGroupAdAssetViews", ad.ad_group_id, ad.id, asset_id, field_type
+                    ),
+                    "ad_group_ad_asset_view.ad_group_ad": self._name("adGroupAds", ad.ad_group_id, ad.id),
+                    "ad_group_ad_asset_view.asset": self._name("assets", asset_id),
+                    "ad_group_ad_asset_view.field_type": field_type,
+                    "ad_group_ad_asset_view.performance_label": label.performance_label.upper(),
+                    "ad_group_ad_asset_view.enabled": ad.status is Status.ENABLED,
+                    "asset.id": int(asset_id),
+                    "asset.resource_name": self._name("assets", asset_id),
+                    "asset.type": "TEXT",
+                    "asset.text_asset.text": label.text,
+                    "ad_group_ad.ad.id": int(ad.id),
+                    "ad_group.id": int(ad.ad_group_id),
+                    "campaign.id": int(groups[ad.ad_group_id].campaign_id),
+                }
+            )
+        return rows
 
     def _entity_rows(self, structure: AccountStructure) -> dict[str, Callable[[], list[dict[str, Any]]]]:
         """Per resource, a function that makes its flat rows."""
@@ -501,8 +578,9 @@ class GoogleAdsEmulator:
             ads=(Ad(id="8", ad_group_id="3", copy_=copy),),
         )
         catalogue = {name: set().union(*build()) for name, build in self._entity_rows(sample).items()}
-        for resource in ("campaign", "ad_group"):
+        for resource in ("campaign", "ad_group", "ad_group_ad"):
             catalogue[resource] |= {"segments.date", *METRICS}
+        catalogue["ad_group_ad_asset_view"] = AD_GROUP_AD_ASSET_VIEW_FIELDS
         catalogue["search_term_view"] = SEARCH_TERM_VIEW_FIELDS
         return catalogue
 

@@ -50,6 +50,8 @@ FIELDS = {
         "campaign_name",
         "adset_id",
         "adset_name",
+        "ad_id",
+        "ad_name",
         "impressions",
         "clicks",
         "spend",
@@ -390,8 +392,8 @@ class MetaEmulator:
 
     def _insights(self, snapshot: _Snapshot, params: Mapping[str, str]) -> list[dict[str, Any]]:
         level = params.get("level", "adset")
-        if level not in ("adset", "campaign"):
-            raise _invalid("level", f"Param level must be one of adset, campaign in this emulator, not '{level}'")
+        if level not in ("ad", "adset", "campaign"):
+            raise _invalid("level", f"Param level must be one of ad, adset, campaign in this emulator, not '{level}'")
         time_range = _json_param(params, "time_range", default=None)
         try:
             since = pd.Timestamp(time_range["since"]).date()
@@ -403,8 +405,8 @@ class MetaEmulator:
         increment = params.get("time_increment", "all_days")
         if increment not in ("1", "all_days"):
             raise _invalid("time_increment", "Param time_increment must be 1 or all_days in this emulator")
-        frame = self.sandbox.daily_metrics(since, until)
-        keys = ["campaign_id"] + (["ad_group_id"] if level == "adset" else [])
+        frame = self.sandbox.ad_metrics(since, until) if level == "ad" else self.sandbox.daily_metrics(since, until)
+        keys = ["campaign_id"] + {"ad": ["ad_group_id", "ad_id"], "adset": ["ad_group_id"]}.get(level, [])
         if increment == "1":
             keys = ["date", *keys]
         sums = frame.groupby(keys, as_index=False)[
@@ -425,8 +427,11 @@ class MetaEmulator:
                 "clicks": str(row.clicks),
                 "spend": f"{row.cost / 100:.2f}",
             }
-            if level == "adset":
+            if level in ("ad", "adset"):
                 item |= {"adset_id": row.ad_group_id, "adset_name": ad_set.name if ad_set else None}
+            if level == "ad":
+                ad = snapshot.ads.get(row.ad_id)
+                item |= {"ad_id": row.ad_id, "ad_name": self._names.get(row.ad_id, f"Ad {row.ad_id}") if ad else None}
             if row.conversions:
                 item["actions"] = [{"action_type": CONVERSION_ACTION, "value": repr(float(row.conversions))}]
                 item["action_values"] = [{"action_type": CONVERSION_ACTION, "value": repr(float(row.conversion_value))}]

@@ -33,6 +33,8 @@ from ads.changes import (
     SetBudget,
 )
 from ads.entities import (
+    AD_METRIC_COLUMNS,
+    ASSET_LABEL_COLUMNS,
     DAILY_METRIC_COLUMNS,
     SEARCH_TERM_COLUMNS,
     Account,
@@ -91,6 +93,17 @@ CREATE TABLE IF NOT EXISTS brand_kit_files (
     account TEXT NOT NULL, path TEXT NOT NULL, content BLOB NOT NULL, PRIMARY KEY (account, path)
 );
 CREATE TABLE IF NOT EXISTS brand_kit_index (digest TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS ad_metrics (
+    account TEXT NOT NULL, date TEXT NOT NULL, campaign_id TEXT NOT NULL, ad_group_id TEXT NOT NULL,
+    ad_id TEXT NOT NULL,
+    impressions INTEGER NOT NULL, clicks INTEGER NOT NULL, cost INTEGER NOT NULL,
+    conversions REAL NOT NULL, conversion_value REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ad_metrics_by_date ON ad_metrics (account, date);
+CREATE TABLE IF NOT EXISTS asset_labels (
+    account TEXT NOT NULL, ad_group_id TEXT NOT NULL, ad_id TEXT NOT NULL, field_type TEXT NOT NULL,
+    text TEXT NOT NULL, performance_label TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ground_truth (
     account TEXT NOT NULL, search_term TEXT NOT NULL, theme TEXT NOT NULL, is_waste INTEGER NOT NULL,
     waste_kind TEXT NOT NULL, is_brand INTEGER NOT NULL, is_injection INTEGER NOT NULL,
@@ -169,7 +182,12 @@ class SandboxStore:
         """Creates the file and its schema; opening an existing store is fine, a foreign file is refused."""
         path = Path(path)
         if path.exists() and path.stat().st_size > 0:
-            return cls(path)
+            store = cls(path)
+            with store.transaction() as conn:  # tables added since the store was made (all IF NOT EXISTS)
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+            return store
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path)
         try:
@@ -258,8 +276,8 @@ class SandboxStore:
         """Deletes an account with everything it holds (entities, metrics, search terms, ground truth)."""
         with self.transaction() as conn:
             conn.execute("DELETE FROM accounts WHERE name = ?", (name,))
-            tables = ("entities", "daily_metrics", "search_terms", "search_term_sources", "ground_truth")
-            for table in (*tables, "brand_kit_files"):
+            tables = ("entities", "daily_metrics", "ad_metrics", "asset_labels", "search_terms", "search_term_sources")
+            for table in (*tables, "ground_truth", "brand_kit_files"):
                 conn.execute(f"DELETE FROM {table} WHERE account = ?", (name,))
 
     def new_id(self) -> str:
@@ -400,6 +418,31 @@ class SandboxAccount:
             }
         )
 
+    def ad_metrics(self, start: dt.date, end: dt.date) -> pd.DataFrame:
+        """Columns AD_METRIC_COLUMNS, one row per day and ad; empty for a store made before ads had metrics."""
+        columns = ", ".join(AD_METRIC_COLUMNS)
+        with self._store._connection() as conn:
+            if not _has_table(conn, "ad_metrics"):
+                return _typed_metrics(pd.DataFrame(columns=list(AD_METRIC_COLUMNS)))
+            frame = pd.read_sql_query(
+                f"SELECT {columns} FROM ad_metrics WHERE account = ? AND date BETWEEN ? AND ? "
+                "ORDER BY date, campaign_id, ad_group_id, ad_id",
+                conn,
+                params=(self._account.name, start.isoformat(), end.isoformat()),
+            )
+        return _typed_metrics(frame)
+
+    def asset_labels(self) -> pd.DataFrame:
+        """Columns ASSET_LABEL_COLUMNS: the performance label of each asset of each ad (Google Ads only)."""
+        with self._store._connection() as conn:
+            if not _has_table(conn, "asset_labels"):
+                return pd.DataFrame(columns=list(ASSET_LABEL_COLUMNS), dtype=str)
+            return pd.read_sql_query(
+                f"SELECT {', '.join(ASSET_LABEL_COLUMNS)} FROM asset_labels WHERE account = ? ORDER BY rowid",
+                conn,
+                params=(self._account.name,),
+            ).astype(str)
+
     def search_terms(self, start: dt.date, end: dt.date) -> pd.DataFrame:
         """Rows whose period lies inside [start, end], summed per (term, campaign, ad group, keyword, match type)."""
         with self._store._connection() as conn:
@@ -474,6 +517,36 @@ class SandboxAccount:
                 f"INSERT INTO daily_metrics (account, {', '.join(DAILY_METRIC_COLUMNS)}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
+            )
+
+    def add_ad_metrics(self, frame: pd.DataFrame) -> None:
+        missing = [column for column in AD_METRIC_COLUMNS if column not in frame.columns]
+        if missing:
+            raise ValueError(f"ad metrics lack columns {missing}")
+        dates = pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%d").tolist()
+        values = [_column_values(frame, column) for column in AD_METRIC_COLUMNS[1:]]
+        rows = [(self._account.name, *row) for row in zip(dates, *values, strict=False)]
+        with self._store.transaction() as conn:
+            self._store._load_account(conn, self._account.name)
+            conn.executemany(
+                f"INSERT INTO ad_metrics (account, {', '.join(AD_METRIC_COLUMNS)}) VALUES ({', '.join('?' * 10)})",
+                rows,
+            )
+
+    def set_asset_labels(self, frame: pd.DataFrame) -> None:
+        """Replaces the account's asset labels with `frame` (columns ASSET_LABEL_COLUMNS)."""
+        missing = [column for column in ASSET_LABEL_COLUMNS if column not in frame.columns]
+        if missing:
+            raise ValueError(f"asset labels lack columns {missing}")
+        rows = [
+            (self._account.name, *row)
+            for row in frame.loc[:, list(ASSET_LABEL_COLUMNS)].astype(str).itertuples(index=False, name=None)
+        ]
+        with self._store.transaction() as conn:
+            self._store._load_account(conn, self._account.name)
+            conn.execute("DELETE FROM asset_labels WHERE account = ?", (self._account.name,))
+            conn.executemany(
+                f"INSERT INTO asset_labels (account, {', '.join(ASSET_LABEL_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)", rows
             )
 
     def add_search_terms(
@@ -849,6 +922,17 @@ def _column_values(frame: pd.DataFrame, column: str) -> list:
     if column not in frame.columns:
         return [default] * len(frame)
     return frame[column].fillna(default).astype(dtype).tolist()
+
+
+def _has_table(conn: sqlite3.Connection, table: str) -> bool:
+    return (
+        conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone() is not None
+    )
+
+
+def _typed_metrics(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame.astype({**{c: str for c in ("campaign_id", "ad_group_id", "ad_id")}, **_COLUMN_TYPES})
 
 
 def _find(entities: Sequence[E], entity_id: str) -> E | None:

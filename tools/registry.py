@@ -21,16 +21,17 @@ import pandas as pd
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, ConfigDict, Field
 
-from ads.account import AdAccount, ImportedSearchTerms
+from ads.account import AdAccount, AdReports, ImportedSearchTerms
 from ads.account_plan import AccountPlan, AdvertiserProfile
 from ads.ad_copy import CopyTextRules
 from ads.changes import Change
-from ads.entities import AccountStructure, Platform, ReportPeriod
+from ads.entities import AD_METRIC_COLUMNS, ASSET_LABEL_COLUMNS, AccountStructure, Platform, ReportPeriod
 from tools import account_reports
 from tools.account_reports import Window
 from tools.ad_groups import propose_ad_groups
 from tools.brand_kit import BrandKit, BrandKitHolder, load_brand_kit, parse_brand_kit
 from tools.copy_grounding import KitIndex, build_index
+from tools.creative_tests import CreativeTestReport, evaluate_creative_tests, propose_pauses
 from tools.creatives import CopyGrounds, CopyWriter, propose_creative_variants
 from tools.negative_routing import route_negatives
 from tools.negatives import NO_CONVERSIONS_NOTICE, mine_negatives
@@ -103,6 +104,24 @@ class ToolContext:
 
     def metrics(self, period: ReportPeriod) -> pd.DataFrame:
         return self._cached(("metrics", period), lambda: self.account.daily_metrics(period.start, period.end))
+
+    def ad_metrics(self, period: ReportPeriod) -> pd.DataFrame:
+        """Each ad's daily metrics; empty (with the columns) for an account that reports none, like an import."""
+        if not isinstance(self.account, AdReports):
+            return pd.DataFrame(columns=list(AD_METRIC_COLUMNS))
+        read = self.account.ad_metrics
+        return self._cached(("ad_metrics", period), lambda: read(period.start, period.end))
+
+    def asset_labels(self) -> pd.DataFrame:
+        if not isinstance(self.account, AdReports):
+            return pd.DataFrame(columns=list(ASSET_LABEL_COLUMNS))
+        return self._cached("asset_labels", self.account.asset_labels)
+
+    def creative_tests(self, period: ReportPeriod) -> CreativeTestReport:
+        return self._cached(
+            ("creative_tests", period),
+            lambda: evaluate_creative_tests(self.structure(), self.ad_metrics(period), self.asset_labels()),
+        )
 
     def search_terms(self, period: ReportPeriod) -> pd.DataFrame:
         def load() -> pd.DataFrame:
@@ -308,6 +327,10 @@ class IntentArgs(BaseModel):
     top: int = Field(default=5, ge=1, le=20, description="How many of the most expensive queries to show per class.")
 
 
+class CreativeTestArgs(WindowArgs):
+    window: Window = Field(default=Window.LAST_90_DAYS, description="Report window the ads are compared over.")
+
+
 class NoArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -477,6 +500,24 @@ def _creatives(ctx: ToolContext, args: NoArgs) -> ToolResult:
     return ToolResult(tool="propose_creative_variants", summary=summary, proposals=list(changes))
 
 
+def _creative_tests(ctx: ToolContext, args: WindowArgs) -> ToolResult:
+    period = args.window.period(ctx.today)
+    report = ctx.creative_tests(period)
+    changes = propose_pauses(report, ctx.structure())
+    counts = Counter(t.status for t in report.tests)
+    winners = [t.ad_group_name for t in report.tests if t.status == "winner"]
+    summary = (
+        f"{len(report.tests)} ad groups test two or more ads ({period.start} to {period.end}): "
+        + ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items()))
+        + (f"; winners in {', '.join(winners)}" if winners else "")
+        + f". {len(changes)} clear loser(s) proposed for pausing, each for a person to approve."
+        + "".join(f" Note: {notice}" for notice in report.notices)
+    )
+    return ToolResult(
+        tool="evaluate_creative_tests", summary=summary, data=report.model_dump(mode="json"), proposals=list(changes)
+    )
+
+
 def _budget_changes(ctx: ToolContext, args: NoArgs) -> ToolResult:
     changes = propose_budget_changes(ctx.pacing(), ctx.structure())
     summary = f"{len(changes)} daily budget changes would bring spend back on track for the month."
@@ -542,6 +583,13 @@ REGISTRY: dict[str, ToolSpec] = {
             "Propose new paused ad variants (RSA or Meta ad copy).",
             NoArgs,
             _creatives,
+        ),
+        ToolSpec(
+            "evaluate_creative_tests",
+            "Compare each ad group's ads on click-through and conversion rate (Bayesian): winners with their best "
+            "assets, clear losers proposed for pausing, and how many days tests with too little data still need.",
+            CreativeTestArgs,
+            _creative_tests,
         ),
         ToolSpec(
             "propose_budget_changes",

@@ -26,6 +26,11 @@ GOLD = [
     ),
     ("how is pacing looking", [("budgets_and_pacing", {})]),
     ("suggest new RSA headlines", [("propose_creative_variants", {})]),
+    ("which ad won the A/B test?", [("evaluate_creative_tests", {})]),
+    (
+        "how are the creative tests doing over the last 30 days",
+        [("evaluate_creative_tests", {"window": "last_30_days"})],
+    ),
     ("show search terms from the last 7 days", [("search_terms", {"window": "last_7_days"})]),
     ("hello", [("account_overview", {})]),
 ]

@@ -73,6 +73,7 @@ def test_tracing_has_a_span_per_node_tool_and_gate_decision(traced) -> None:
         "mine_negative_keywords",
         "propose_ad_groups",
         "propose_creative_variants",
+        "evaluate_creative_tests",
         "budgets_and_pacing",
         "propose_budget_changes",
     }
@@ -107,3 +108,23 @@ def test_pending_approval_survives_a_restart_and_resumes_in_a_fresh_process(home
     assert second.change_log.is_applied(budget_or_negative.hash)
     assert second.open_account(SANDBOX_ACCOUNT).read_back(budget_or_negative).present
     assert budget_or_negative.hash not in {p.change.hash for p in second.pending_approvals()}
+
+
+def test_audit_runs_the_creative_tests_and_their_pauses_wait_for_a_person(traced) -> None:
+    from sandbox.generator import PLANTED_CREATIVE_TESTS
+
+    session, _ = traced
+    values = session.audit(SANDBOX_ACCOUNT).values
+    tests = values["findings"]["creatives"]["tests"]["tests"]
+    status = {t["ad_group_name"]: t["status"] for t in tests}
+    assert status["Daypacks"] == "not_enough_data"  # the planted thin test
+    pauses = [c for c in map(parse_change, values["proposals"]) if c.kind == "pause_entity"]
+    assert pauses, "the planted winner's siblings are clear losers"
+    losers = {v["ad_id"]: t["ad_group_name"] for t in tests for v in t["variants"] if v["verdict"] == "loser"}
+    assert {p.entity_id for p in pauses} == set(losers)
+    assert {PLANTED_CREATIVE_TESTS.get(losers[p.entity_id]) for p in pauses} == {"winner"}
+    for pause in pauses:
+        decision = values["decisions"][pause.hash]
+        assert (decision["outcome"], decision["rule"]) == ("needs_approval", "pauses.needs_approval")
+        assert pause.hash not in values["results"]
+    assert any("clear loser(s) proposed for pausing" in s for s in values["findings"]["creatives"]["summaries"])

@@ -646,13 +646,24 @@ def test_the_inverse_changes_of_a_rollback_always_need_approval(change: Any) -> 
     )
     for policy in (POLICY, permissive):
         decision = decide(change, context(policy=policy))
+        # the default policy names pauses (always for a person); without that section they fail closed
+        named = isinstance(change, PauseEntity) and policy is POLICY
         assert (decision.outcome, decision.rule, decision.kind) == (
             "needs_approval",
-            "default.fail_closed",
+            "pauses.needs_approval" if named else "default.fail_closed",
             change.kind,
         )
-        assert change.kind in decision.reason and decision.change_hash == change.hash
+        assert (named or change.kind in decision.reason) and decision.change_hash == change.hash
     assert decide(change, context(account=META)).outcome == "blocked"  # account checks still come first
+
+
+def test_a_pause_always_needs_a_person_and_its_section_takes_no_settings() -> None:
+    loser = PauseEntity(account="sandbox:acme", rationale="a creative test's clear loser", level="ad", entity_id="a1")
+    decision = decide(loser, context())
+    assert (decision.outcome, decision.rule) == ("needs_approval", "pauses.needs_approval")
+    assert "person" in decision.reason
+    with pytest.raises(PolicyError, match="pauses.auto_apply"):
+        policy_from_dict({"version": 1, "pauses": {"auto_apply": True}})
 
 
 def test_the_inverse_changes_round_trip_through_json() -> None:

@@ -7,12 +7,20 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from ads.ad_copy import rsa_problems
 from ads.entities import MatchType, MetaAdCopy, Platform, ResponsiveSearchAdCopy
-from sandbox.generator import GOOGLE_ACCOUNT, META_ACCOUNT, generate_sandbox
+from sandbox.generator import (
+    GOOGLE_ACCOUNT,
+    META_ACCOUNT,
+    PLANTED_CREATIVE_TESTS,
+    THIN_VARIANT_DAYS,
+    generate_sandbox,
+    plant_creative_tests,
+)
 from sandbox.store import SandboxStore
 from sandbox.themes import UNCOVERED_THEMES, WASTE_WORDS, contains_waste_word
 
@@ -60,7 +68,8 @@ def test_google_structure(google) -> None:
     assert len(budgets) == len(structure.campaigns)
     for group in structure.ad_groups:
         ads = [a for a in structure.ads if a.ad_group_id == group.id]
-        assert 1 <= len(ads) <= 3
+        # the thin creative test's new variant comes on top of the one to three ads a group starts with
+        assert 1 <= len(ads) <= (4 if PLANTED_CREATIVE_TESTS.get(group.name) == "thin" else 3)
         assert all(isinstance(a.copy_, ResponsiveSearchAdCopy) and not rsa_problems(a.copy_) for a in ads)
     levels = [n.level for n in structure.negatives]
     assert levels.count("campaign") >= 1 and len(structure.shared_lists) == 1
@@ -203,3 +212,56 @@ def test_regenerating_replaces_the_accounts(tmp_path: Path) -> None:
     with store.transaction() as conn:
         (rows,) = conn.execute("SELECT COUNT(*) FROM search_terms").fetchone()
     assert 900 <= rows < 1800
+
+
+# -- ads' own metrics and the planted creative tests --
+
+
+def test_ad_metrics_split_each_ad_groups_metrics_over_its_ads(store: SandboxStore) -> None:
+    for name in (GOOGLE_ACCOUNT, META_ACCOUNT):
+        account = store.open_account(name)
+        start = dt.date(2025, 1, 1)
+        daily = account.daily_metrics(start, TODAY)
+        ads = account.ad_metrics(start, TODAY)
+        columns = ["impressions", "clicks", "cost", "conversions"]
+        per_group = ads.groupby(["date", "ad_group_id"])[columns].sum()
+        expected = daily.groupby(["date", "ad_group_id"])[columns].sum().loc[per_group.index]
+        pd.testing.assert_frame_equal(per_group, expected, check_dtype=False)
+        assert len(per_group) == len(daily)  # every ad group's every day has its ads' rows
+        assert set(ads["ad_id"]) == {a.id for a in account.structure().ads}
+
+
+def test_planted_creative_tests_are_in_both_accounts(store: SandboxStore) -> None:
+    google, meta = store.open_account(GOOGLE_ACCOUNT), store.open_account(META_ACCOUNT)
+    names = {g.name: g for account in (google, meta) for g in account.structure().ad_groups}
+    assert set(PLANTED_CREATIVE_TESTS) <= set(names)
+    ads = google.ad_metrics(dt.date(2025, 1, 1), TODAY)
+    thin = names[next(n for n, plant in PLANTED_CREATIVE_TESTS.items() if plant == "thin")]
+    served = ads[ads["ad_group_id"] == thin.id].groupby("ad_id")["date"].min()
+    assert (served == served.max()).sum() == 1  # one new variant ...
+    assert served.max() == pd.Timestamp(TODAY - dt.timedelta(days=THIN_VARIANT_DAYS - 1))  # ... that started lately
+    labels = google.asset_labels()
+    assert set(labels["performance_label"]) >= {"best", "good", "low", "learning"}
+    newest = served.idxmax()
+    assert set(labels.loc[labels["ad_id"] == newest, "performance_label"]) == {"learning"}
+    assert meta.asset_labels().empty  # Meta labels no assets
+
+
+def test_a_planted_winner_has_the_rates_it_was_given_and_equal_ads_split_evenly(store: SandboxStore) -> None:
+    account = store.open_account(GOOGLE_ACCOUNT)
+    structure = account.structure()
+    daily = account.daily_metrics(dt.date(2025, 1, 1), TODAY)
+    winner_group = next(g for g in structure.ad_groups if PLANTED_CREATIVE_TESTS.get(g.name) == "winner")
+    ctr_ratio, even_share = [], []
+    for seed in range(40):
+        planted = plant_creative_tests(structure, daily, np.random.default_rng(seed), TODAY, lambda: "1")
+        plant, winner = planted.truth[winner_group.id]
+        assert plant == "winner" and winner is not None
+        frame = planted.ad_metrics[planted.ad_metrics["ad_group_id"] == winner_group.id]
+        sums = frame.groupby("ad_id")[["impressions", "clicks"]].sum()
+        ctr = sums["clicks"] / sums["impressions"]
+        ctr_ratio.append(ctr[winner] / ctr.drop(winner).mean())
+        even_share.append(sums["impressions"][winner] / sums["impressions"].sum())
+    # the winner takes its clicks from its siblings, so its CTR ratio is its multiplier against theirs
+    assert 1.3 < np.mean(ctr_ratio) < 1.5
+    assert abs(np.mean(even_share) - 1 / len(sums)) < 0.01  # impressions rotate evenly
