@@ -16,10 +16,14 @@ which the intent of every search query is judged against, and the plan; amounts 
       monthly_budget_cap: 30000
       campaign_targets:             # campaign name or id -> planned monthly spend
         "Search | Tents": 4800
+      peak_days:                    # the advertiser's own peaks; budgets are not cut right before one
+        - {date: 2026-12-19, name: "Last shipping day before Christmas"}
+      retail_peaks: true            # also Black Friday and Cyber Monday (default)
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -63,9 +67,20 @@ class AdvertiserProfile(BaseModel):
         return AdvertiserProfile.model_validate(self.model_dump(include=set(AdvertiserProfile.model_fields)))
 
 
+class PeakDay(BaseModel):
+    """A day demand peaks (a sale, a holiday): budgets are not cut to the minimum right before it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    date: dt.date
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
 class AccountPlan(AdvertiserProfile):
     monthly_budget_cap: Decimal | None = Field(default=None, gt=0)
     campaign_targets: dict[str, Decimal] = Field(default_factory=dict)
+    peak_days: tuple[PeakDay, ...] = ()
+    retail_peaks: bool = Field(default=True, description="Black Friday and Cyber Monday count as peak days too.")
 
     def apply_to(self, structure: AccountStructure) -> AccountStructure:
         """The structure with the plan's facts filled in.

@@ -32,7 +32,22 @@ class QueryEvidence(BaseModel):
 
 
 # Evidence metrics under these names are money, in the account's money unit; the rest are counts or ratios.
-MONEY_METRICS = frozenset({"cost", "cpa", "target_cpa", "account_cpa", "mtd", "target", "projected", "run_rate"})
+MONEY_METRICS = frozenset(
+    {
+        "cost",
+        "cpa",
+        "target_cpa",
+        "account_cpa",
+        "mtd",
+        "spent_today",
+        "target",
+        "projected",
+        "run_rate",
+        "marginal_cpa_before",
+        "marginal_cpa_after",
+        "reallocated_total",
+    }
+)
 
 
 class Evidence(BaseModel):

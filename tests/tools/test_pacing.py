@@ -121,6 +121,7 @@ def test_proposals_land_on_target_and_only_outside_tolerance(month) -> None:
     assert (over.from_amount, over.to_amount, over.level) == (100 * USD, 75 * USD, "campaign")
     assert over.evidence.metrics == {
         "mtd": 1500.0 * USD,
+        "spent_today": 0.0,
         "target": 3000.0 * USD,
         "projected": 4500.0 * USD,
         "days_left": 20.0,
