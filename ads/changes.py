@@ -50,6 +50,12 @@ MONEY_METRICS = frozenset(
 )
 
 
+# Evidence metric names with a meaning for the gate: the log entry a rollback undoes, and the daily total a
+# reallocation leg keeps (its legs are approved together).
+ROLLBACK_METRIC = "rolls_back_entry"
+REALLOCATION_METRIC = "reallocated_total"
+
+
 class Evidence(BaseModel):
     """The numbers that justify a change."""
 
@@ -244,6 +250,8 @@ def _keyword_label(keyword: KeywordSpec) -> str:
 
 
 __all__ = [
+    "REALLOCATION_METRIC",
+    "ROLLBACK_METRIC",
     "AddCreativeVariants",
     "AddNegativeKeywords",
     "Change",

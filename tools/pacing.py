@@ -19,7 +19,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from ads.account_plan import PeakDay
-from ads.changes import Evidence, SetBudget
+from ads.changes import REALLOCATION_METRIC, Evidence, SetBudget
 from ads.entities import UNITS_PER_CURRENCY, AccountStructure, Budget, Platform, Status
 from ads.limits import PLATFORM_LIMITS
 from tools.budget_response import Bounds, CurvePoint, ResponseCurve, curve_points, fit_response_curves, reallocate
@@ -475,7 +475,6 @@ def propose_reallocation(
     """
     account = structure.account
     unit = UNITS_PER_CURRENCY[account.money_unit]
-    cent = unit // 100
     curves = {c.budget_id: c.curve for c in report.curves if c.curve.source == "fit" and c.curve.days >= MIN_CURVE_DAYS}
     bounds = {}
     for pacing in report.budgets:
@@ -497,7 +496,7 @@ def propose_reallocation(
         bounds[pacing.budget_id] = Bounds(current=current, low=max(low, unit), high=max(high, current))
     moving = dict(bounds)
     while len(moving) >= 2:
-        amounts = reallocate(curves, moving, step=cent)
+        amounts = reallocate(curves, moving, step=unit)
         small = {
             k for k, v in amounts.items() if abs(v - moving[k].current) < MIN_REALLOCATION_MOVE * moving[k].current
         }
@@ -549,7 +548,7 @@ def propose_reallocation(
                         "marginal_cpa_after": round(mcpa_after),
                         "expected_conversions_gained": round(gained, 2),
                         "conversions_change": round((after[key] - before[key]) * report.days_left, 2),
-                        "reallocated_total": float(total),
+                        REALLOCATION_METRIC: float(total),
                         "curve_days": float(curve.days),
                         "curve_prior_weight": curve.prior_weight,
                         **({"curve_r_squared": curve.r_squared} if curve.r_squared is not None else {}),
