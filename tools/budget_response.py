@@ -69,6 +69,8 @@ class ResponseCurve(BaseModel):
         """The spend where the marginal return falls to `marginal` (0 when it is below that already at 0)."""
         if self.vmax <= 0:
             return 0.0
+        if marginal <= 0:
+            return math.inf
         return max(math.sqrt(self.vmax * self.half_saturation / marginal) - self.half_saturation, 0.0)
 
 
@@ -196,21 +198,29 @@ class Bounds(BaseModel):
 def reallocate(curves: Mapping[str, ResponseCurve], bounds: Mapping[str, Bounds], *, step: int) -> dict[str, int]:
     """New daily amounts for the budgets in `bounds`, at their current total, that equalise marginal returns
     as far as the bounds allow. Amounts are multiples of `step` (the platform's smallest amount, e.g. a cent)
-    where they move; the total never rises and falls short of today's by less than one step per budget."""
+    where they move; the total never rises and falls short of today's by less than one step per budget.
+    Budgets whose curve returns nothing keep their low bound, unless the others cannot take the total."""
     total = sum(b.current for b in bounds.values())
+    returning = {k for k, b in bounds.items() if curves[k].marginal(b.current) > 0}
 
     def spend_at(marginal: float) -> dict[str, float]:
-        return {key: min(max(curves[key].spend_at_marginal(marginal), b.low), b.high) for key, b in bounds.items()}
+        return {
+            key: min(max(curves[key].spend_at_marginal(marginal), b.low), b.high) if key in returning else b.low
+            for key, b in bounds.items()
+        }
 
     def excess(log_marginal: float) -> float:
         return sum(spend_at(math.exp(log_marginal)).values()) - total
 
-    marginals = [curves[k].marginal(b.current) for k, b in bounds.items() if curves[k].vmax > 0]
-    if not marginals:
+    if not returning:
         return {key: b.current for key, b in bounds.items()}
+    marginals = [curves[k].marginal(bounds[k].current) for k in returning]
     low_end, high_end = math.log(min(marginals)) - 30, math.log(max(marginals)) + 30
-    if excess(low_end) <= 0:  # every budget at its high bound is still not the total
+    if excess(low_end) <= 0:  # the returning budgets at their high bounds: the rest goes where there is room
         target = spend_at(math.exp(low_end))
+        for key, bound in bounds.items():
+            room = min(bound.high - target[key], total - sum(target.values()))
+            target[key] += max(room, 0)
     elif excess(high_end) >= 0:
         target = spend_at(math.exp(high_end))
     else:
@@ -221,17 +231,29 @@ def reallocate(curves: Mapping[str, ResponseCurve], bounds: Mapping[str, Bounds]
 def _round_keeping_total(
     target: dict[str, float], bounds: Mapping[str, Bounds], step: int, total: int
 ) -> dict[str, int]:
-    """Whole steps (largest remainder first), within each budget's bounds, summing to at most `total`."""
-    floors = {k: max(math.floor(v / step) * step, math.ceil(bounds[k].low / step) * step) for k, v in target.items()}
-    rounded = {k: min(v, bounds[k].high) for k, v in floors.items()}
-    left = total - sum(rounded.values())
-    for key in sorted(target, key=lambda k: target[k] - rounded[k], reverse=True):
-        if left < step:
-            break
-        if rounded[key] + step <= bounds[key].high:
-            rounded[key] += step
-            left -= step
-    return rounded
+    """Moved budgets on whole steps within their bounds, the others as they are, summing to at most `total`
+    and within one step per budget of it."""
+    inner = {k: (math.ceil(b.low / step) * step, math.floor(b.high / step) * step) for k, b in bounds.items()}
+    movable = {k for k, v in target.items() if inner[k][0] <= inner[k][1] and abs(v - bounds[k].current) >= step / 2}
+    rounded = {
+        k: min(max(math.floor(v / step) * step, inner[k][0]), inner[k][1]) if k in movable else bounds[k].current
+        for k, v in target.items()
+    }
+    while sum(rounded.values()) > total:
+        down = [k for k in movable if rounded[k] - step >= inner[k][0]]
+        if down:
+            key = max(down, key=lambda k: rounded[k] - target[k])
+            rounded[key] -= step
+        else:  # no room below: the largest increase goes back to where it was
+            key = max(movable, key=lambda k: rounded[k] - bounds[k].current)
+            rounded[key] = bounds[key].current
+            movable.discard(key)
+    while True:
+        up = [k for k in movable if rounded[k] + step <= inner[k][1]]
+        if total - sum(rounded.values()) < step or not up:
+            return rounded
+        key = max(up, key=lambda k: target[k] - rounded[k])
+        rounded[key] += step
 
 
 __all__ = [
