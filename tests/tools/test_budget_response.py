@@ -127,7 +127,9 @@ def allocation_problems(draw: st.DrawFn) -> tuple[dict[str, ResponseCurve], dict
         half = current * draw(st.floats(0.1, 5.0))
         curves[key] = curve(key, draw(st.floats(0.0, 200.0)), half)
         share = draw(st.floats(0.0, 0.5))
-        bounds[key] = Bounds(current=current, low=math.ceil(current * (1 - share)), high=math.floor(current * (1 + share)))
+        bounds[key] = Bounds(
+            current=current, low=math.ceil(current * (1 - share)), high=math.floor(current * (1 + share))
+        )
     return curves, bounds, step
 
 
