@@ -36,8 +36,9 @@ MIN_DAILY_CURRENCY_UNITS = 1
 GOOGLE_MONTHLY_MULTIPLIER = PLATFORM_LIMITS["google_monthly_charge_multiplier"].value
 # Daily history the pacing report reads: the month so far, a week of run-rate and eight weeks for the curves.
 PACING_HISTORY_DAYS = 56
-# A campaign spending this share of its daily budget is held back by it; below, more budget buys nothing.
-BUDGET_LIMITED_SHARE = 0.9
+# A campaign spending this share of its daily budget (7-day mean: noisy, hence well under 1) is held back by
+# it; below, more budget buys nothing.
+BUDGET_LIMITED_SHARE = 0.85
 # Meta: an ad set learns until about 50 optimisation events in the 7 days after launch or a significant edit
 # (Meta Business Help: About the learning phase).
 LEARNING_DAYS = 7
@@ -82,7 +83,7 @@ class BudgetPacing(BaseModel):
     cost_30d: int = Field(default=0, description="Spend over the last 30 complete days.")
     conversions_30d: float = 0.0
     cpa: int | None = Field(default=None, description="Cost per conversion over the last 30 complete days.")
-    budget_limited: bool = Field(default=False, description="Spends at least 90% of its daily amount.")
+    budget_limited: bool = Field(default=False, description="Spends at least 85% of its daily amount.")
     learning: bool = Field(default=False, description="A Meta budget in its learning phase: not edited.")
 
 
