@@ -20,10 +20,14 @@ which the intent of every search query is judged against, and the plan; amounts 
       schedule: "0 6 * * 1-5"       # a cron expression: when `adpilot schedule` audits it
       schedule_time_zone: Europe/Berlin   # the cron's clock (default UTC)
       notify: [ppc@acme.example, "https://hooks.slack.com/services/T0/B0/XXX"]   # emails and/or webhook URLs
+      peak_days:                    # the advertiser's own peaks; budgets are not cut right before one
+        - {date: 2026-12-19, name: "Last shipping day before Christmas"}
+      retail_peaks: true            # also Black Friday and Cyber Monday (default)
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -106,12 +110,23 @@ class AdvertiserProfile(BaseModel):
         return AdvertiserProfile.model_validate(self.model_dump(include=set(AdvertiserProfile.model_fields)))
 
 
+class PeakDay(BaseModel):
+    """A day demand peaks (a sale, a holiday): budgets are not cut to the minimum right before it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    date: dt.date
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
 class AccountPlan(AdvertiserProfile):
     brand_kit: Path | None = Field(
         default=None, description="The advertiser's brand kit folder; relative paths are read from the accounts file's."
     )
     monthly_budget_cap: Decimal | None = Field(default=None, gt=0)
     campaign_targets: dict[str, Decimal] = Field(default_factory=dict)
+    peak_days: tuple[PeakDay, ...] = ()
+    retail_peaks: bool = Field(default=True, description="Black Friday and Cyber Monday count as peak days too.")
     schedule: CronExpression | None = Field(default=None, description="When scheduled audits run (5-field cron).")
     schedule_time_zone: TimeZoneName = "UTC"
     notify: tuple[NotifyTarget, ...] = ()

@@ -46,6 +46,10 @@ MONEY_METRICS = frozenset(
         "value_per_conversion",
         "daily_amount",
         "daily_budget",
+        "spent_today",
+        "marginal_cpa_before",
+        "marginal_cpa_after",
+        "reallocated_total",
     }
 )
 
@@ -53,6 +57,12 @@ MONEY_METRICS = frozenset(
 def format_count(value: float) -> str:
     """A count or a ratio as a person reads it: 26,305 and 36.5, not 2.63e+04."""
     return f"{value:,.0f}" if abs(value) >= 1000 or float(value).is_integer() else f"{value:,.4g}"
+
+
+# Evidence metric names with a meaning for the gate: the log entry a rollback undoes, and the daily total a
+# reallocation leg keeps (its legs are approved together).
+ROLLBACK_METRIC = "rolls_back_entry"
+REALLOCATION_METRIC = "reallocated_total"
 
 
 class Evidence(BaseModel):
@@ -271,6 +281,8 @@ def keyword_label(keyword: KeywordSpec) -> str:
 
 
 __all__ = [
+    "REALLOCATION_METRIC",
+    "ROLLBACK_METRIC",
     "AddCreativeVariants",
     "AddNegativeKeywords",
     "AssetSources",

@@ -24,8 +24,9 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from pydantic import ValidationError
 
-from ads.changes import AddNegativeKeywords, Change, parse_change
+from ads.changes import AddNegativeKeywords, Change, SetBudget, parse_change
 from ads.errors import AdpilotError
+from ads.statuses import APPLIED_STATUSES
 from graphs.context import RunContext, RunServices, ServiceFactory, services
 from graphs.state import ProposalState
 from ops.apply import apply_changes, by_person
@@ -55,7 +56,13 @@ def gate_context(ctx: RunServices) -> GateContext:
     """What the gate judges on, read from the account now: budgets, spend, and its own search terms."""
     pacing = ctx.tools.pacing()
     structure = ctx.tools.structure()
-    hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    now = dt.datetime.now(dt.UTC)
+    hour_ago, week_ago = now - dt.timedelta(hours=1), now - dt.timedelta(days=7)
+    previous: dict[str, set[int]] = {}
+    for entry in ctx.change_log.entries(account=structure.account.name):
+        change = entry.parsed_change() if entry.kind == "set_budget" and entry.status in APPLIED_STATUSES else None
+        if isinstance(change, SetBudget):
+            previous.setdefault(change.budget_id, set()).add(change.from_amount)
     terms = ctx.tools.search_terms(Window.LAST_90_DAYS.period(ctx.today))
     return GateContext(
         policy=ctx.policy,
@@ -65,6 +72,8 @@ def gate_context(ctx: RunServices) -> GateContext:
         daily_budget_total=sum(b.daily_amount for b in structure.budgets),
         days_left_in_month=pacing.days_left,
         budget_changes_last_hour={b.id: ctx.change_log.budget_changes_since(b.id, hour_ago) for b in structure.budgets},
+        budget_changes_last_week={b.id: ctx.change_log.budget_changes_since(b.id, week_ago) for b in structure.budgets},
+        previous_budget_amounts={budget: tuple(sorted(amounts)) for budget, amounts in previous.items()},
         # Only Google search accounts have search terms; elsewhere a negative cannot be checked, so it waits.
         search_terms=terms if not terms.empty else None,
         shared_lists=structure.shared_lists,

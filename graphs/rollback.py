@@ -9,6 +9,7 @@ from langgraph.graph import START, StateGraph
 
 from ads.account import AdAccount
 from ads.changes import (
+    ROLLBACK_METRIC,
     AddCreativeVariants,
     AddNegativeKeywords,
     Change,
@@ -39,7 +40,7 @@ def inverse_changes(entry: LogEntry, account: AdAccount) -> list[Change]:
         "rationale": f"Rolls back change {change.id} "
         f"(change log entry {entry.id}, {entry.recorded_at:%Y-%m-%d %H:%M} UTC): "
         f"{change.summary()}.",
-        "evidence": Evidence(metrics={"rolls_back_entry": float(entry.id)}),
+        "evidence": Evidence(metrics={ROLLBACK_METRIC: float(entry.id)}),
     }
     match change:
         case AddNegativeKeywords():

@@ -19,6 +19,8 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ads.changes import (
+    REALLOCATION_METRIC,
+    ROLLBACK_METRIC,
     AddCreativeVariants,
     AddNegativeKeywords,
     Change,
@@ -96,6 +98,8 @@ class BudgetsPolicy(PolicySection):
     max_auto_move: Share
     max_move: Annotated[Share, Field(gt=0)]
     meta_max_changes_per_hour: Annotated[Count, _at_most_platform("meta_budget_changes_per_ad_set_per_hour")] = 4
+    # Each budget edit may restart an ad set's learning phase; more than a few a week keeps it learning.
+    meta_max_changes_per_week: Count = 2
 
     @model_validator(mode="after")
     def _auto_within_max(self) -> BudgetsPolicy:
@@ -242,6 +246,13 @@ class GateContext(BaseModel):
     days_left_in_month: int = Field(default=1, ge=0, description="Including today.")
     budget_changes_last_hour: dict[str, int] = Field(
         default_factory=dict, description="Budget id -> changes applied to it in the last hour."
+    )
+    budget_changes_last_week: dict[str, int] = Field(
+        default_factory=dict, description="Budget id -> changes applied to it in the last 7 days."
+    )
+    previous_budget_amounts: dict[str, tuple[int, ...]] = Field(
+        default_factory=dict,
+        description="Budget id -> daily amounts it had before a change adpilot applied (from the change log).",
     )
     search_terms: pd.DataFrame | None = Field(
         default=None,
@@ -467,7 +478,8 @@ def _negatives(change: AddNegativeKeywords, policy: NegativesPolicy, context: Ga
 def _budget(change: SetBudget, policy: BudgetsPolicy, context: GateContext) -> Verdict:
     account = context.account
     name = change.budget_name or change.budget_id
-    if change.level == "ad_set" or account.platform is Platform.META:
+    meta = change.level == "ad_set" or account.platform is Platform.META
+    if meta:
         recent = context.budget_changes_last_hour.get(change.budget_id, 0)
         if recent >= policy.meta_max_changes_per_hour:
             return Verdict(
@@ -497,9 +509,34 @@ def _budget(change: SetBudget, policy: BudgetsPolicy, context: GateContext) -> V
             )
     amounts = f"{account.money(change.from_amount)} → {account.money(change.to_amount)}"
     moved = f"budget move {move:+.0%} on {name} ({amounts})"
+    entry = change.evidence.metrics.get(ROLLBACK_METRIC)
+    if entry is not None and change.to_amount in context.previous_budget_amounts.get(change.budget_id, ()):
+        # Restoring what was in force undoes a move the step limit already let through; it is no new step.
+        return Verdict(
+            outcome="needs_approval",
+            rule="budget.rollback",
+            reason=f"{moved} restores the amount in force before change log entry {entry:g}; a rollback is not "
+            f"limited by the {policy.max_move:.0%} step, but a person approves it",
+        )
+    if meta:
+        week = context.budget_changes_last_week.get(change.budget_id, 0)
+        if week >= policy.meta_max_changes_per_week:
+            return Verdict(
+                outcome="blocked",
+                rule="budget.weekly_limit",
+                reason=f"budget {name} changed {week} times in the last 7 days; more than "
+                f"{policy.meta_max_changes_per_week} a week keeps Meta's delivery learning, so wait",
+            )
     if abs(move) > policy.max_move:
         return Verdict(
             outcome="blocked", rule="budget.max_move", reason=f"{moved} exceeds the {policy.max_move:.0%} limit"
+        )
+    if REALLOCATION_METRIC in change.evidence.metrics:
+        # One leg applied without the others would change the total: a person takes the moves together.
+        return Verdict(
+            outcome="needs_approval",
+            rule="budget.reallocation",
+            reason=f"{moved} is one leg of a reallocation between budgets; a person approves the legs together",
         )
     if abs(move) <= policy.max_auto_move:
         return Verdict(

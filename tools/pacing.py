@@ -12,15 +12,17 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from ads.changes import Evidence, SetBudget
+from ads.account_plan import PeakDay
+from ads.changes import REALLOCATION_METRIC, Evidence, SetBudget
 from ads.entities import UNITS_PER_CURRENCY, AccountStructure, Budget, Platform, Status
 from ads.limits import PLATFORM_LIMITS
+from tools.budget_response import Bounds, CurvePoint, ResponseCurve, curve_points, fit_response_curves, reallocate
 
 PacingStatus = Literal["on_track", "overspending", "underspending", "no_target"]
 
@@ -32,6 +34,27 @@ DEFAULT_MAX_STEP = 0.5
 # Never propose less than one whole currency unit a day (Meta's minimum ad set daily budget is about $1).
 MIN_DAILY_CURRENCY_UNITS = 1
 GOOGLE_MONTHLY_MULTIPLIER = PLATFORM_LIMITS["google_monthly_charge_multiplier"].value
+# Daily history the pacing report reads: the month so far, a week of run-rate and eight weeks for the curves.
+PACING_HISTORY_DAYS = 56
+# A campaign spending this share of its daily budget (7-day mean: noisy, hence well under 1) is held back by
+# it; below, more budget buys nothing.
+BUDGET_LIMITED_SHARE = 0.85
+# Meta: an ad set learns until about 50 optimisation events in the 7 days after launch or a significant edit
+# (Meta Business Help: About the learning phase).
+LEARNING_DAYS = 7
+META_LEARNING_CONVERSIONS = 50
+# A budget whose 30-day CPA is above this multiple of the account's gets no increase without a person.
+PERFORMANCE_GUARD_RATIO = 2.0
+PEAK_LOOKAHEAD_DAYS = 7
+# Reallocation moves each budget by at most 20 %: under Meta's significant-edit size, and a step a
+# specialist takes before looking at the result; moves under 5 % are not worth an edit.
+REALLOCATION_MAX_STEP = 0.2
+REALLOCATION_TARGET_BAND = 0.15
+MIN_REALLOCATION_MOVE = 0.05
+MIN_CURVE_DAYS = 14
+# A reallocation must buy at least one conversion and 1 % more over the days left to be worth the edits.
+MIN_REALLOCATION_GAIN = 1.0
+MIN_REALLOCATION_GAIN_SHARE = 0.01
 
 
 class BudgetPacing(BaseModel):
@@ -48,12 +71,33 @@ class BudgetPacing(BaseModel):
     month_to_date_spend: int
     spent_today: int = Field(description="Today's partial spend, if the report has it; not part of the MTD.")
     run_rate: int = Field(description="Expected spend per day from here on.")
-    run_rate_source: Literal["recent_days", "daily_budget"]
+    run_rate_source: Literal["recent_days", "last_month", "daily_budget"]
     monthly_target: int | None
     projected_month_spend: int
     projected_vs_target: float | None = Field(description="Projected / target; 1.0 is on target.")
     recommended_daily_amount: int | None = Field(description="Daily amount that lands on target; None without one.")
     status: PacingStatus
+    gap_days: tuple[dt.date, ...] = Field(
+        default=(), description="Recent complete days with no data for it, although it had data before."
+    )
+    cost_30d: int = Field(default=0, description="Spend over the last 30 complete days.")
+    conversions_30d: float = 0.0
+    cpa: int | None = Field(default=None, description="Cost per conversion over the last 30 complete days.")
+    budget_limited: bool = Field(default=False, description="Spends at least 85% of its daily amount.")
+    learning: bool = Field(default=False, description="A Meta budget in its learning phase: not edited.")
+
+
+class BudgetCurve(BaseModel):
+    """A budget's response curve with its current position, for the report's chart."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    budget_id: str
+    budget_name: str
+    daily_amount: int
+    curve: ResponseCurve
+    marginal_cpa: int | None = Field(description="What the next conversion costs at the current daily amount.")
+    points: list[CurvePoint]
 
 
 class PacingReport(BaseModel):
@@ -73,12 +117,39 @@ class PacingReport(BaseModel):
     account_month_to_date: int = Field(description="All of the account's spend, 1st through yesterday.")
     account_projected: int = Field(description="Month-to-date plus every active budget's run-rate for the days left.")
     account_cap: int | None
+    account_cpa: int | None = Field(default=None, description="The account's cost per conversion, last 30 days.")
+    peak_ahead: PeakDay | None = Field(default=None, description="The next peak day in the days left or a week.")
+    curves: list[BudgetCurve] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list, description="What a person should know before trusting it.")
+
+
+def retail_peak_days(year: int) -> tuple[PeakDay, ...]:
+    """The common retail peaks: Black Friday (the day after the fourth Thursday of November) and Cyber Monday."""
+    first = dt.date(year, 11, 1)
+    thanksgiving = first + dt.timedelta(days=(3 - first.weekday()) % 7 + 21)
+    black_friday = thanksgiving + dt.timedelta(days=1)
+    return (
+        PeakDay(date=black_friday, name="Black Friday"),
+        PeakDay(date=black_friday + dt.timedelta(days=3), name="Cyber Monday"),
+    )
+
+
+def peak_calendar(plan_days: Sequence[PeakDay], today: dt.date, *, retail: bool = True) -> tuple[PeakDay, ...]:
+    """The account's peak days plus, unless turned off, the retail peaks of this year and the next."""
+    defaults = [*retail_peak_days(today.year), *retail_peak_days(today.year + 1)] if retail else []
+    return tuple(sorted({*plan_days, *defaults}, key=lambda p: p.date))
 
 
 def pace_budgets(
-    structure: AccountStructure, metrics: pd.DataFrame, today: dt.date, *, tolerance: float = DEFAULT_TOLERANCE
+    structure: AccountStructure,
+    metrics: pd.DataFrame,
+    today: dt.date,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    peak_days: Sequence[PeakDay] = (),
 ) -> PacingReport:
-    """Month-to-date spend, run-rate, projection and the landing daily amount for each active budget.
+    """Month-to-date spend, run-rate, projection and the landing daily amount for each active budget,
+    with its recent CPA, data gaps, learning phase and response curve.
 
     A budget is active when it funds at least one enabled campaign (Meta ad-set budgets: an
     enabled ad set in an enabled campaign). Targets:
@@ -86,16 +157,17 @@ def pace_budgets(
       a shared budget is 'no_target' unless every campaign it funds has one;
     - Meta ad-set budgets: the campaign's target split across its active ad-set budgets by
       daily amount.
-    A target of 0 or less counts as no target. The run-rate is the mean daily spend of the
-    last RUN_RATE_WINDOW_DAYS complete days (by the days the account has data for), or the
-    daily budget when fewer than MIN_RUN_RATE_DAYS days have data.
+    A target of 0 or less counts as no target. The run-rate is the mean daily spend of the days
+    with data among the last RUN_RATE_WINDOW_DAYS complete days; on the 1st, last month's mean daily
+    spend; the daily budget when fewer than MIN_RUN_RATE_DAYS days have data. `metrics` should reach
+    PACING_HISTORY_DAYS back: the response curves are fitted on them.
     """
     account = structure.account
     month_start = today.replace(day=1)
     days_in_month = calendar.monthrange(today.year, today.month)[1]
     days_elapsed = today.day - 1
     days_left = days_in_month - days_elapsed
-    spend = _spend_by_key(metrics, today)
+    daily = budget_daily(structure, metrics, today)
 
     campaigns = {c.id: c for c in structure.campaigns}
     ad_groups = {g.id: g for g in structure.ad_groups}
@@ -110,28 +182,47 @@ def pace_budgets(
                 )
 
     unit = UNITS_PER_CURRENCY[account.money_unit]
+    end = pd.Timestamp(today)
+    dates = daily["date"]
+    in_month = (dates >= pd.Timestamp(month_start)) & (dates < end)
+    recent_days = pd.date_range(end - pd.Timedelta(days=RUN_RATE_WINDOW_DAYS), end - pd.Timedelta(days=1))
+    last_30 = (dates >= end - pd.Timedelta(days=30)) & (dates < end)
+    last_month = (dates >= pd.Timestamp(month_start - dt.timedelta(days=1)).replace(day=1)) & (
+        dates < pd.Timestamp(month_start)
+    )
     budgets: list[BudgetPacing] = []
     for budget in structure.budgets:
         if budget.id not in active:
             continue
         campaign_ids, ad_group_ids = members[budget.id]
         if ad_group_ids:
-            keys = [("ad_group", g) for g in ad_group_ids]
             target = _ad_set_target(budget, ad_group_ids, ad_groups, campaigns, ad_set_daily_by_campaign)
         else:
-            keys = [("campaign", c) for c in campaign_ids]
             targets = [campaigns[c].monthly_target if c in campaigns else None for c in campaign_ids]
             target = sum(targets) if targets and None not in targets else None  # type: ignore[arg-type]
         target = target if target is not None and target > 0 else None
-        mtd, window, today_spend = (
-            int(sum(spend.sums[column].get(key, 0) for key in keys)) for column in ("mtd", "window", "today")
-        )
-        if spend.observed_days >= MIN_RUN_RATE_DAYS:
-            run_rate, source = round(window / spend.observed_days), "recent_days"
+        own = daily["budget_id"] == budget.id
+        mtd = int(daily.loc[own & in_month, "cost"].sum())
+        today_spend = int(daily.loc[own & (dates == end), "cost"].sum())
+        history = daily.loc[own & (dates < end)]
+        observed = history.loc[history["date"].isin(recent_days)]
+        first_day = history["date"].min() if not history.empty else None
+        gaps: tuple[dt.date, ...] = ()
+        if first_day is not None:
+            seen = set(observed["date"])
+            gaps = tuple(d.date() for d in recent_days if d >= first_day and d not in seen)
+        previous = daily.loc[own & last_month]
+        if days_elapsed == 0 and len(previous) >= MIN_RUN_RATE_DAYS:
+            run_rate, source = round(previous["cost"].mean()), "last_month"
+        elif len(observed) >= MIN_RUN_RATE_DAYS:
+            run_rate, source = round(observed["cost"].mean()), "recent_days"
         else:
             run_rate, source = budget.daily_amount, "daily_budget"
         projected = mtd + run_rate * days_left
         ratio = projected / target if target else None
+        cost_30d = int(daily.loc[own & last_30, "cost"].sum())
+        conversions_30d = float(daily.loc[own & last_30, "conversions"].sum())
+        launched = first_day is None or first_day > end - pd.Timedelta(days=LEARNING_DAYS)
         budgets.append(
             BudgetPacing(
                 budget_id=budget.id,
@@ -151,9 +242,22 @@ def pace_budgets(
                 if target is None
                 else landing_daily_amount(target - mtd - today_spend, days_left, days_in_month, unit, account.platform),
                 status=_status(ratio, tolerance),
+                gap_days=gaps,
+                cost_30d=cost_30d,
+                conversions_30d=round(conversions_30d, 2),
+                cpa=round(cost_30d / conversions_30d) if conversions_30d > 0 else None,
+                budget_limited=run_rate >= BUDGET_LIMITED_SHARE * budget.daily_amount,
+                learning=account.platform is Platform.META and launched and conversions_30d < META_LEARNING_CONVERSIONS,
             )
         )
 
+    # The account's own figures include spend no active budget holds (a paused campaign's, this month).
+    all_dates = _dates(metrics) if not metrics.empty else pd.Series(dtype="datetime64[ns]")
+    account_30 = metrics.loc[(all_dates >= end - pd.Timedelta(days=30)) & (all_dates < end)]
+    account_cost, account_conversions = account_30["cost"].sum(), account_30["conversions"].sum()
+    account_mtd = int(metrics.loc[(all_dates >= pd.Timestamp(month_start)) & (all_dates < end), "cost"].sum())
+    horizon = max(_month_end(today), today + dt.timedelta(days=PEAK_LOOKAHEAD_DAYS))
+    peak_ahead = next((p for p in peak_days if today <= p.date <= horizon), None)
     return PacingReport(
         account=account.name,
         platform=account.platform,
@@ -164,10 +268,81 @@ def pace_budgets(
         days_left=days_left,
         tolerance=tolerance,
         budgets=budgets,
-        account_month_to_date=spend.account_mtd,
-        account_projected=spend.account_mtd + sum(b.run_rate for b in budgets) * days_left,
+        account_month_to_date=account_mtd,
+        account_projected=account_mtd + sum(b.run_rate for b in budgets) * days_left,
         account_cap=account.monthly_budget_cap,
+        account_cpa=round(account_cost / account_conversions) if account_conversions > 0 else None,
+        peak_ahead=peak_ahead,
+        curves=_curves(budgets, daily.loc[dates < end]),
+        warnings=_warnings(budgets, account.money),
     )
+
+
+def budget_daily(structure: AccountStructure, metrics: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """One row per budget and day up to today: date, budget_id, cost, conversions, conversion_value.
+    A row counts towards its ad set's budget (Meta ad-set budgets), else its campaign's."""
+    columns = ["date", "budget_id", "cost", "conversions", "conversion_value"]
+    if metrics.empty:
+        return pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "date" else "float64") for c in columns})
+    members = _members(structure)
+    # A row counts for every budget that names its campaign or ad set (as the platforms' links say).
+    by_ad_set: dict[str, list[str]] = {}
+    by_campaign: dict[str, list[str]] = {}
+    for budget_id, (campaigns, groups) in members.items():
+        for group in groups:
+            by_ad_set.setdefault(group, []).append(budget_id)
+        for campaign in () if groups else campaigns:
+            by_campaign.setdefault(campaign, []).append(budget_id)
+    ad_set_budget = metrics["ad_group_id"].astype(str).map(by_ad_set).astype(object)
+    campaign_budget = metrics["campaign_id"].astype(str).map(by_campaign).astype(object)
+    frame = metrics.assign(date=_dates(metrics), budget_id=ad_set_budget.where(ad_set_budget.notna(), campaign_budget))
+    frame = frame.explode("budget_id")
+    frame = frame.loc[frame["budget_id"].notna() & (frame["date"] <= pd.Timestamp(today))]
+    return frame.groupby(["date", "budget_id"], as_index=False)[columns[2:]].sum()[columns]
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _curves(budgets: list[BudgetPacing], daily: pd.DataFrame) -> list[BudgetCurve]:
+    if daily.empty:
+        return []
+    fitted = fit_response_curves(daily.rename(columns={"budget_id": "key"}))
+    curves = []
+    for pacing in budgets:
+        curve = fitted.curves.get(pacing.budget_id)
+        if curve is None:
+            continue
+        marginal = curve.marginal_cpa(pacing.daily_amount)
+        curves.append(
+            BudgetCurve(
+                budget_id=pacing.budget_id,
+                budget_name=pacing.budget_name,
+                daily_amount=pacing.daily_amount,
+                curve=curve,
+                marginal_cpa=None if marginal is None else round(marginal),
+                points=curve_points(curve, 2 * max(pacing.daily_amount, curve.mean_spend)),
+            )
+        )
+    return curves
+
+
+def _warnings(budgets: list[BudgetPacing], money: Callable[[int], str]) -> list[str]:
+    warnings = []
+    for pacing in budgets:
+        if pacing.gap_days:
+            days = ", ".join(d.isoformat() for d in pacing.gap_days)
+            warnings.append(
+                f"'{pacing.budget_name}' has no data for {days}: the report may be late or tracking broken. "
+                "Its pacing leaves those days out, and no budget change is proposed for it until they arrive."
+            )
+        if pacing.learning:
+            warnings.append(
+                f"'{pacing.budget_name}' is in Meta's learning phase (new, under {META_LEARNING_CONVERSIONS} "
+                "conversions): its budget is not edited, since an edit would restart learning."
+            )
+    return warnings
 
 
 def landing_daily_amount(remaining: int, days_left: int, days_in_month: int, unit: int, platform: Platform) -> int:
@@ -183,11 +358,23 @@ def landing_daily_amount(remaining: int, days_left: int, days_in_month: int, uni
     worst case inside the target; the expected spend lands within one currency unit a day of it.
     Meta has no monthly cap (a day can overdeliver, evened out over the week), so it uses days_left.
     """
-    span: float = days_left
-    if platform is Platform.GOOGLE_ADS and days_left == days_in_month:
-        span = max(days_in_month, GOOGLE_MONTHLY_MULTIPLIER)
-    whole_units = int(max(remaining, 0) // (span * unit))
+    whole_units = int(max(remaining, 0) // (_landing_span(days_left, days_in_month, platform) * unit))
     return max(whole_units, MIN_DAILY_CURRENCY_UNITS) * unit
+
+
+def _landing_span(days_left: int, days_in_month: int, platform: Platform) -> float:
+    if platform is Platform.GOOGLE_ADS and days_left == days_in_month:
+        return max(days_in_month, GOOGLE_MONTHLY_MULTIPLIER)
+    return days_left
+
+
+def performance_guarded(pacing: BudgetPacing, account_cpa: int | None) -> bool:
+    """A budget whose CPA is far above the account's (or that spent that much with no conversion) gets no
+    increase without a person: more money rarely fixes a campaign that does not convert."""
+    if account_cpa is None:
+        return False
+    limit = PERFORMANCE_GUARD_RATIO * account_cpa
+    return pacing.cpa > limit if pacing.cpa is not None else pacing.cost_30d > limit
 
 
 def propose_budget_changes(
@@ -201,27 +388,42 @@ def propose_budget_changes(
 
     One change moves a budget by at most `max_step` (0.5 = ±50 %): a bigger jump resets the platforms'
     delivery learning and is rarely what a marketer does in one go; the next audit takes the next step.
+    Left alone: a budget with recent days missing (a gap is no evidence), one in Meta's learning phase,
+    and an increase for a budget whose CPA is far above the account's. Before a peak day a budget is not
+    cut below the plan's even daily pace (target / days in the month).
     """
     account = structure.account
-    yesterday = report.today - dt.timedelta(days=1)
+    unit = UNITS_PER_CURRENCY[account.money_unit]
     changes: list[SetBudget] = []
     for pacing in report.budgets:
         if pacing.projected_vs_target is None or pacing.recommended_daily_amount is None:
             continue
         if abs(pacing.projected_vs_target - 1) <= tolerance or pacing.recommended_daily_amount == pacing.daily_amount:
             continue
-        unit = UNITS_PER_CURRENCY[account.money_unit]
+        if pacing.gap_days or pacing.learning:
+            continue  # said in the report's warnings
         low = math.ceil(pacing.daily_amount * (1 - max_step) / unit) * unit
         high = math.floor(pacing.daily_amount * (1 + max_step) / unit) * unit
         to_amount = min(max(pacing.recommended_daily_amount, low, unit), max(high, unit))
-        if to_amount == pacing.daily_amount:
-            continue
-        rationale = _rationale(pacing, report, account.money)
+        notes = []
+        if to_amount > pacing.daily_amount and performance_guarded(pacing, report.account_cpa):
+            continue  # listed by guard_warnings
         if to_amount != pacing.recommended_daily_amount:
-            rationale += (
-                f" One change moves a budget by at most {max_step:.0%}, so this step goes to "
+            notes.append(
+                f"One change moves a budget by at most {max_step:.0%}, so this step goes to "
                 f"{account.money(to_amount)}; the next audit takes the next step."
             )
+        if to_amount < pacing.daily_amount and report.peak_ahead is not None:
+            floor = math.floor((pacing.monthly_target or 0) / report.days_in_month / unit) * unit
+            if to_amount < floor:
+                to_amount = min(floor, pacing.daily_amount)
+                notes = [
+                    f"{report.peak_ahead.name} ({report.peak_ahead.date:%b %-d}) is ahead, so the budget is not cut "
+                    f"below the plan's even pace of {account.money(floor)} a day; the month may end above target, "
+                    "which a person should weigh against the peak."
+                ]
+        if to_amount == pacing.daily_amount:
+            continue
         changes.append(
             SetBudget(
                 account=account.name,
@@ -232,22 +434,152 @@ def propose_budget_changes(
                 unit=account.money_unit,
                 from_amount=pacing.daily_amount,
                 to_amount=to_amount,
+                rationale=" ".join([_rationale(pacing, report, account.money, unit), *notes]),
+                evidence=_evidence(pacing, report),
+            )
+        )
+    return changes
+
+
+def guard_warnings(report: PacingReport, structure: AccountStructure) -> list[str]:
+    """The increases the performance guard holds back, for a person to decide."""
+    money = structure.account.money
+    warnings = []
+    for pacing in report.budgets:
+        wants_more = (pacing.recommended_daily_amount or 0) > pacing.daily_amount and pacing.status == "underspending"
+        if wants_more and performance_guarded(pacing, report.account_cpa):
+            cpa = money(pacing.cpa) if pacing.cpa is not None else f"no conversion for {money(pacing.cost_30d)}"
+            warnings.append(
+                f"'{pacing.budget_name}' is under its target, but its CPA over 30 days ({cpa}) is more than "
+                f"{PERFORMANCE_GUARD_RATIO:g}x the account's ({money(report.account_cpa or 0)}): no increase is "
+                "proposed; a person should decide whether it deserves more money."
+            )
+    return warnings
+
+
+def propose_reallocation(
+    report: PacingReport,
+    structure: AccountStructure,
+    *,
+    leave: frozenset[str] = frozenset(),
+    max_step: float = REALLOCATION_MAX_STEP,
+    target_band: float = REALLOCATION_TARGET_BAND,
+) -> list[SetBudget]:
+    """SetBudget legs that move daily budget from high to low marginal CPA at the same total, until the
+    marginal CPAs are about equal or a bound is reached.
+
+    Taking part: budget-limited budgets (more budget buys more only where the budget binds) with a fitted
+    curve on at least MIN_CURVE_DAYS days, no data gap, not learning, and not in `leave` (pacing moves them).
+    Bounds per budget: ±`max_step`; no increase past the performance guard; no cut with a peak ahead; a
+    budget with a target stays within ±`target_band` of it by month end (or moves only towards it).
+    The total daily amount does not rise, so neither does the month's projection against the cap.
+    """
+    account = structure.account
+    unit = UNITS_PER_CURRENCY[account.money_unit]
+    curves = {c.budget_id: c.curve for c in report.curves if c.curve.source == "fit" and c.curve.days >= MIN_CURVE_DAYS}
+    bounds = {}
+    for pacing in report.budgets:
+        if pacing.budget_id not in curves or pacing.budget_id in leave or pacing.gap_days or pacing.learning:
+            continue
+        if not pacing.budget_limited or report.days_left < 2:
+            continue
+        current = pacing.daily_amount
+        low, high = math.ceil(current * (1 - max_step)), math.floor(current * (1 + max_step))
+        if performance_guarded(pacing, report.account_cpa):
+            high = current
+        if report.peak_ahead is not None:
+            low = current
+        if pacing.monthly_target is not None:
+            spent = pacing.month_to_date_spend + pacing.spent_today
+            band_low = (pacing.monthly_target * (1 - target_band) - spent) / report.days_left
+            band_high = (pacing.monthly_target * (1 + target_band) - spent) / report.days_left
+            low, high = max(low, min(math.ceil(band_low), current)), min(high, max(math.floor(band_high), current))
+        bounds[pacing.budget_id] = Bounds(current=current, low=max(low, unit), high=max(high, current))
+    moving = dict(bounds)
+    while len(moving) >= 2:
+        amounts = reallocate(curves, moving, step=unit)
+        small = {
+            k for k, v in amounts.items() if abs(v - moving[k].current) < MIN_REALLOCATION_MOVE * moving[k].current
+        }
+        if not small:
+            break
+        moving = {k: b for k, b in moving.items() if k not in small}
+    if len(moving) < 2:
+        return []
+    before = {k: curves[k].conversions(b.current) for k, b in moving.items()}
+    after = {k: curves[k].conversions(amounts[k]) for k in moving}
+    gained = (sum(after.values()) - sum(before.values())) * report.days_left
+    if gained < MIN_REALLOCATION_GAIN or gained < MIN_REALLOCATION_GAIN_SHARE * sum(before.values()) * report.days_left:
+        return []
+    by_id = {p.budget_id: p for p in report.budgets}
+    total = sum(b.current for b in moving.values())
+    names = ", ".join(f"'{by_id[k].budget_name}'" for k in moving)
+    changes = []
+    for key, bound in moving.items():
+        pacing, curve = by_id[key], curves[key]
+        mcpa_before, mcpa_after = curve.marginal_cpa(bound.current), curve.marginal_cpa(amounts[key])
+        assert mcpa_before is not None and mcpa_after is not None  # fitted curves have conversions
+        direction = "more" if amounts[key] > bound.current else "less"
+        rationale = (
+            f"Part of one reallocation across {names} at the same total of {account.money(total)} a day. "
+            f"On '{pacing.budget_name}' the next conversion costs about {account.money(round(mcpa_before))} now "
+            f"and {account.money(round(mcpa_after))} with {direction} budget, so moving budget from the highest "
+            f"marginal CPA to the lowest brings them closer together: about {gained:,.1f} more conversions over the "
+            f"{report.days_left} day(s) left, at the same spend (response curve on {curve.days} days, "
+            f"{curve.prior_weight:.0%} from the account's curve"
+            + (f", R² {curve.r_squared:.2f}" if curve.r_squared is not None else "")
+            + ")."
+        )
+        changes.append(
+            SetBudget(
+                account=account.name,
+                budget_id=key,
+                budget_name=pacing.budget_name,
+                level=pacing.level,
+                currency=account.currency,
+                unit=account.money_unit,
+                from_amount=bound.current,
+                to_amount=amounts[key],
                 rationale=rationale,
                 evidence=Evidence(
-                    period_start=report.month_start.isoformat() if report.days_elapsed else None,
-                    period_end=yesterday.isoformat() if report.days_elapsed else None,
+                    period_start=(report.today - dt.timedelta(days=curve.days)).isoformat(),
+                    period_end=(report.today - dt.timedelta(days=1)).isoformat(),
                     metrics={
-                        "mtd": float(pacing.month_to_date_spend),
-                        "target": float(pacing.monthly_target or 0),
-                        "projected": float(pacing.projected_month_spend),
-                        "days_left": float(report.days_left),
-                        "run_rate": float(pacing.run_rate),
-                        "projected_vs_target": pacing.projected_vs_target,
+                        "marginal_cpa_before": round(mcpa_before),
+                        "marginal_cpa_after": round(mcpa_after),
+                        "expected_conversions_gained": round(gained, 2),
+                        "conversions_change": round((after[key] - before[key]) * report.days_left, 2),
+                        REALLOCATION_METRIC: float(total),
+                        "curve_days": float(curve.days),
+                        "curve_prior_weight": curve.prior_weight,
+                        **({"curve_r_squared": curve.r_squared} if curve.r_squared is not None else {}),
                     },
                 ),
             )
         )
     return changes
+
+
+def _evidence(pacing: BudgetPacing, report: PacingReport) -> Evidence:
+    yesterday = report.today - dt.timedelta(days=1)
+    metrics = {
+        "mtd": float(pacing.month_to_date_spend),
+        "spent_today": float(pacing.spent_today),
+        "target": float(pacing.monthly_target or 0),
+        "projected": float(pacing.projected_month_spend),
+        "days_left": float(report.days_left),
+        "run_rate": float(pacing.run_rate),
+        "projected_vs_target": pacing.projected_vs_target or 0.0,
+    }
+    if pacing.cpa is not None:
+        metrics["cpa"] = float(pacing.cpa)
+    if report.account_cpa is not None:
+        metrics["account_cpa"] = float(report.account_cpa)
+    return Evidence(
+        period_start=report.month_start.isoformat() if report.days_elapsed else None,
+        period_end=yesterday.isoformat() if report.days_elapsed else None,
+        metrics=metrics,
+    )
 
 
 def daily_spend_series(metrics: pd.DataFrame, today: dt.date, *, monthly_target: int | None = None) -> pd.DataFrame:
@@ -277,38 +609,8 @@ def daily_spend_series(metrics: pd.DataFrame, today: dt.date, *, monthly_target:
     )
 
 
-@dataclass(frozen=True)
-class _Spend:
-    """Spend keyed by ("campaign", id) and ("ad_group", id) for "mtd", the run-rate "window" and "today"."""
-
-    sums: dict[str, dict[tuple[str, str], float]]
-    observed_days: int
-    account_mtd: int
-
-
 def _dates(metrics: pd.DataFrame) -> pd.Series:
     return pd.to_datetime(metrics["date"]).dt.normalize()
-
-
-def _spend_by_key(metrics: pd.DataFrame, today: dt.date) -> _Spend:
-    if metrics.empty:
-        return _Spend({"mtd": {}, "window": {}, "today": {}}, 0, 0)
-    dates = _dates(metrics)
-    end = pd.Timestamp(today)
-    masks = {
-        "mtd": (dates >= pd.Timestamp(today.replace(day=1))) & (dates < end),
-        "window": (dates >= end - pd.Timedelta(days=RUN_RATE_WINDOW_DAYS)) & (dates < end),
-        "today": dates == end,
-    }
-    by_key: dict[str, dict[tuple[str, str], float]] = {}
-    for column, mask in masks.items():
-        rows = metrics.loc[mask]
-        sums: dict[tuple[str, str], float] = {}
-        for level, id_column in (("campaign", "campaign_id"), ("ad_group", "ad_group_id")):
-            for key, value in rows.groupby(id_column)["cost"].sum().items():
-                sums[(level, str(key))] = float(value)
-        by_key[column] = sums
-    return _Spend(by_key, int(dates[masks["window"]].nunique()), int(metrics.loc[masks["mtd"], "cost"].sum()))
 
 
 def _members(structure: AccountStructure) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
@@ -368,34 +670,62 @@ def _status(ratio: float | None, tolerance: float) -> PacingStatus:
     return "on_track"
 
 
-def _rationale(pacing: BudgetPacing, report: PacingReport, money) -> str:
+def _rationale(pacing: BudgetPacing, report: PacingReport, money: Callable[[int], str], unit: int) -> str:
+    """The pacing and the landing amount's arithmetic, today's spend included, for a person to redo."""
     target = pacing.monthly_target or 0
-    head = (
-        f"'{pacing.budget_name}' has spent {money(pacing.month_to_date_spend)} of its {money(target)} "
-        f"monthly target so far"
+    yesterday = report.today - dt.timedelta(days=1)
+    spent = (
+        f"{money(pacing.month_to_date_spend)} spent {report.month_start:%b %-d}-{yesterday:%b %-d}"
+        if report.days_elapsed
+        else "nothing spent before today"
     )
-    if pacing.month_to_date_spend + pacing.spent_today >= target:
+    head = f"'{pacing.budget_name}' has a monthly target of {money(target)}: {spent}"
+    remaining = target - pacing.month_to_date_spend - pacing.spent_today
+    span = _landing_span(report.days_left, report.days_in_month, report.platform)
+    divisor = (
+        f"{span:g} (Google may charge up to {GOOGLE_MONTHLY_MULTIPLIER:g}x a daily budget in a month)"
+        if span != report.days_left
+        else f"{report.days_left} day(s) left, today included"
+    )
+    arithmetic = (
+        f"{money(target)} - {money(pacing.month_to_date_spend)} - {money(pacing.spent_today)} spent today so far "
+        f"= {money(remaining)} left / {divisor} = {money(round(max(remaining, 0) / span))} a day, rounded down to "
+        f"whole {report_currency(money)} units: {money(pacing.recommended_daily_amount or 0)}"
+    )
+    if remaining <= 0:
         return (
-            f"{head}, already at or over target with {report.days_left} day(s) left. Lowering the daily "
-            f"budget from {money(pacing.daily_amount)} to the minimum {money(pacing.recommended_daily_amount or 0)} "
-            f"limits the overshoot."
+            f"{head}, and {money(pacing.spent_today)} today so far: already at or over target with "
+            f"{report.days_left} day(s) left. Lowering the daily budget from {money(pacing.daily_amount)} "
+            f"to the minimum {money(pacing.recommended_daily_amount or 0)} limits the overshoot."
         )
     ratio = pacing.projected_vs_target
     assert ratio is not None  # budget changes are proposed only for budgets with a target
     direction = "over" if ratio > 1 else "under"
+    source = {"recent_days": "the last 7 days' mean", "last_month": "last month's mean", "daily_budget": "the budget"}
     return (
-        f"{head}. At {money(pacing.run_rate)} a day it would end the month at {money(pacing.projected_month_spend)}, "
-        f"{abs(ratio - 1):.0%} {direction} target. A daily budget of "
-        f"{money(pacing.recommended_daily_amount or 0)} (now {money(pacing.daily_amount)}) for the "
-        f"{report.days_left} day(s) left, today included, lands on target."
+        f"{head}. At {money(pacing.run_rate)} a day ({source[pacing.run_rate_source]}) it would end the month at "
+        f"{money(pacing.projected_month_spend)}, {abs(ratio - 1):.0%} {direction} target. Landing on target: "
+        f"{arithmetic} (now {money(pacing.daily_amount)})."
     )
 
 
+def report_currency(money: Callable[[int], str]) -> str:
+    """The currency code `money` writes after an amount."""
+    return money(0).rsplit(" ", 1)[-1]
+
+
 __all__ = [
+    "BudgetCurve",
     "BudgetPacing",
     "PacingReport",
+    "budget_daily",
     "daily_spend_series",
+    "guard_warnings",
     "landing_daily_amount",
     "pace_budgets",
+    "peak_calendar",
+    "performance_guarded",
     "propose_budget_changes",
+    "propose_reallocation",
+    "retail_peak_days",
 ]

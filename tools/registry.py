@@ -35,7 +35,15 @@ from tools.creative_tests import CreativeTestReport, evaluate_creative_tests, pr
 from tools.creatives import CopyGrounds, CopyWriter, propose_creative_variants
 from tools.negative_routing import route_negatives
 from tools.negatives import NO_CONVERSIONS_NOTICE, mine_negatives
-from tools.pacing import PacingReport, pace_budgets, propose_budget_changes
+from tools.pacing import (
+    PACING_HISTORY_DAYS,
+    PacingReport,
+    guard_warnings,
+    pace_budgets,
+    peak_calendar,
+    propose_budget_changes,
+    propose_reallocation,
+)
 from tools.query_clusters import ClusteringResult, cluster_queries
 from tools.query_intent import IntentClassification, classify_intents, summarise_intents
 
@@ -175,10 +183,14 @@ class ToolContext:
         return ReportPeriod(start=start, end=end) if start <= end else None
 
     def pacing(self) -> PacingReport:
-        # Pacing needs the whole month so far plus a week of run-rate, which may reach into last month.
-        start = min(self.today.replace(day=1), self.today - dt.timedelta(days=7))
+        # Pacing needs the whole month so far, a week of run-rate and the weeks the response curves rest on.
+        start = min(self.today.replace(day=1), self.today - dt.timedelta(days=PACING_HISTORY_DAYS))
         period = ReportPeriod(start=start, end=self.today)
-        return self._cached("pacing", lambda: pace_budgets(self.structure(), self.metrics(period), self.today))
+        plan = self.plan
+        peaks = peak_calendar(plan.peak_days if plan else (), self.today, retail=plan.retail_peaks if plan else True)
+        return self._cached(
+            "pacing", lambda: pace_budgets(self.structure(), self.metrics(period), self.today, peak_days=peaks)
+        )
 
     def brand_kit(self) -> BrandKit | None:
         """The accounts file's kit folder for this account, else the kit the account carries (sandbox)."""
@@ -390,12 +402,16 @@ def _pacing(ctx: ToolContext, args: NoArgs) -> ToolResult:
         f"{ctx.money(b.monthly_target or 0)})"
         for b in off
     ]
+    warnings = [*report.warnings, *guard_warnings(report, ctx.structure())]
     summary = (
         f"Month to date the account spent {ctx.money(report.account_month_to_date)}, projected "
         f"{ctx.money(report.account_projected)} by month end. "
         + ("; ".join(lines) if lines else "Every budget is on track.")
+        + "".join(f" Warning: {w}" for w in warnings)
     )
-    return ToolResult(tool="budgets_and_pacing", summary=summary, data=report.model_dump(mode="json"))
+    # `budgets` is the per-budget pacing table and `curves` each budget's response curve points, for the report.
+    data = report.model_dump(mode="json") | {"warnings": warnings}
+    return ToolResult(tool="budgets_and_pacing", summary=summary, data=data)
 
 
 def _clusters(ctx: ToolContext, args: ClusterArgs) -> ToolResult:
@@ -519,9 +535,19 @@ def _creative_tests(ctx: ToolContext, args: WindowArgs) -> ToolResult:
 
 
 def _budget_changes(ctx: ToolContext, args: NoArgs) -> ToolResult:
-    changes = propose_budget_changes(ctx.pacing(), ctx.structure())
-    summary = f"{len(changes)} daily budget changes would bring spend back on track for the month."
-    return ToolResult(tool="propose_budget_changes", summary=summary, proposals=list(changes))
+    report, structure = ctx.pacing(), ctx.structure()
+    pacing = propose_budget_changes(report, structure)
+    moves = propose_reallocation(report, structure, leave=frozenset(c.budget_id for c in pacing))
+    summary = f"{len(pacing)} daily budget changes would bring spend back on track for the month."
+    if moves:
+        gained = moves[0].evidence.metrics["expected_conversions_gained"]
+        summary += (
+            f" {len(moves)} more move budget between campaigns at the same total, from high to low marginal CPA: "
+            f"about {gained:,.1f} more conversions over the days left."
+        )
+    warnings = [*report.warnings, *guard_warnings(report, structure)]
+    summary += "".join(f" Warning: {w}" for w in warnings)
+    return ToolResult(tool="propose_budget_changes", summary=summary, proposals=[*pacing, *moves])
 
 
 @dataclass(frozen=True)
@@ -593,7 +619,8 @@ REGISTRY: dict[str, ToolSpec] = {
         ),
         ToolSpec(
             "propose_budget_changes",
-            "Propose daily budget changes that land spend on the monthly target.",
+            "Propose daily budget changes that land spend on the monthly target, and moves between budgets "
+            "from high to low marginal CPA at the same total.",
             NoArgs,
             _budget_changes,
         ),

@@ -57,3 +57,24 @@ def test_only_applied_changes_roll_back(home: Path) -> None:
     assert code == 1 and "only an applied change can be rolled back" in err
     code, _, err = run("changes", "rollback", "99999")
     assert code == 1 and "no change log entry 99999" in err
+
+
+def test_rolling_back_a_budget_change_restores_the_amount_through_its_own_rule(home: Path) -> None:
+    session = Session(load_settings())
+    outcome = session.audit(SANDBOX_ACCOUNT)
+    move = next(c for c in outcome.pending if c.kind == "set_budget")
+    code, _, err = run("approvals", "approve", move.id)
+    assert code == 0, err
+    entry_id = applied_entry(Session(load_settings()), "set_budget")
+
+    code, out, err = run("changes", "rollback", str(entry_id), "--json")
+    assert code == 0, err
+    [proposal] = json.loads(out)["proposals"]
+    inverse = parse_change(proposal["change"])
+    assert (inverse.from_amount, inverse.to_amount) == (move.to_amount, move.from_amount)
+    assert (proposal["decision"], proposal["rule"]) == ("needs_approval", "budget.rollback")
+
+    code, out, err = run("approvals", "approve", proposal["id"], "--json")
+    assert code == 0 and json.loads(out)["result"]["status"] == "applied", err
+    budgets = Session(load_settings()).open_account(SANDBOX_ACCOUNT).structure().budgets
+    assert next(b.daily_amount for b in budgets if b.id == move.budget_id) == move.from_amount

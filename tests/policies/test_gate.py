@@ -12,9 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ads.changes import (
+    REALLOCATION_METRIC,
+    ROLLBACK_METRIC,
     AddCreativeVariants,
     AddNegativeKeywords,
     CreateAdGroup,
+    Evidence,
     KeywordSpec,
     NegativeBasis,
     NegativeSpec,
@@ -764,3 +767,35 @@ def test_account_blocks_recomputes_in_the_changes_scope() -> None:
     change = negatives(NegativeSpec(text="free", match_type=MatchType.PHRASE, blocks=(query("invented"),)))
     [keyword] = account_blocks(change, ctx).keywords
     assert [q.search_term for q in keyword.blocks] == ["free shoes", "free socks"]  # not c2's "free hats"
+
+
+def test_a_budget_rollback_restoring_a_previous_amount_needs_a_person_and_no_step_limit() -> None:
+    restore = budget(50 * USD, 100 * USD).model_copy(update={"evidence": Evidence(metrics={ROLLBACK_METRIC: 7.0})})
+    restore = SetBudget.model_validate(restore.model_dump(exclude={"hash", "id"}))
+    history = context(daily_budget_total=50 * USD, previous_budget_amounts={"b1": (100 * USD,)})
+    decision = decide(restore, history)
+    assert (decision.outcome, decision.rule) == ("needs_approval", "budget.rollback")
+    assert "+100%" in decision.reason and "change log entry 7" in decision.reason
+    # An amount the budget never had is no rollback: the step limit applies.
+    assert decide(restore, context(daily_budget_total=50 * USD)).rule == "budget.max_move"
+
+
+def test_meta_budgets_take_only_a_few_edits_a_week_but_a_rollback_is_not_held() -> None:
+    change = budget(1000, 1050, META, "ad_set")
+    week = context(META, budget_changes_last_week={"b1": 2})
+    assert decide(change, week).rule == "budget.weekly_limit" and decide(change, week).outcome == "blocked"
+    assert decide(change, context(META, budget_changes_last_week={"b1": 1})).outcome == "auto_apply"
+    restore = SetBudget.model_validate(
+        change.model_dump(exclude={"hash", "id", "evidence"}) | {"evidence": {"metrics": {ROLLBACK_METRIC: 3.0}}}
+    )
+    restored = context(META, budget_changes_last_week={"b1": 5}, previous_budget_amounts={"b1": (1050,)})
+    assert decide(restore, restored).rule == "budget.rollback"
+
+
+def test_a_reallocation_leg_waits_for_a_person_even_when_small() -> None:
+    leg = SetBudget.model_validate(
+        budget(100 * USD, 105 * USD).model_dump(exclude={"hash", "id", "evidence"})
+        | {"evidence": {"metrics": {REALLOCATION_METRIC: 200.0 * USD}}}
+    )
+    decision = decide(leg, context(daily_budget_total=100 * USD))
+    assert (decision.outcome, decision.rule) == ("needs_approval", "budget.reallocation")

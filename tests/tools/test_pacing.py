@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from ads.entities import Account, AccountStructure, AdGroup, Budget, Campaign, Platform
-from tools.pacing import daily_spend_series, pace_budgets, propose_budget_changes
+from tools.pacing import (
+    daily_spend_series,
+    guard_warnings,
+    pace_budgets,
+    propose_budget_changes,
+    retail_peak_days,
+)
 
 USD = 1_000_000  # Google micros per dollar
 TODAY = dt.date(2026, 6, 11)  # June has 30 days: 10 complete days (1st-10th), 20 left including the 11th
@@ -121,6 +128,7 @@ def test_proposals_land_on_target_and_only_outside_tolerance(month) -> None:
     assert (over.from_amount, over.to_amount, over.level) == (100 * USD, 75 * USD, "campaign")
     assert over.evidence.metrics == {
         "mtd": 1500.0 * USD,
+        "spent_today": 0.0,
         "target": 3000.0 * USD,
         "projected": 4500.0 * USD,
         "days_left": 20.0,
@@ -270,3 +278,123 @@ def test_daily_spend_series_for_the_chart() -> None:
     assert series["spend"].iloc[10:].isna().all()  # today (the 11th) is partial, the rest is future
     assert series["ideal_cumulative"].iloc[9] == 1000 * USD and series["ideal_cumulative"].iloc[29] == 3000 * USD
     assert daily_spend_series(metrics.iloc[0:0], TODAY)["ideal_cumulative"].isna().all()
+
+
+def converting_rows(campaign_id: str, per_day: float, conversions: float, days: range, month: int = 6) -> list[dict]:
+    return [r | {"conversions": conversions} for r in rows(campaign_id, per_day, days, month=month)]
+
+
+def test_rationale_shows_the_arithmetic_with_todays_spend() -> None:
+    structure = google([("c", 3000, 100, "enabled")])
+    metrics = pd.DataFrame(rows("c", 50, range(1, 11)) + rows("c", 30, range(11, 12)))  # today: 30 so far
+    [change] = propose_budget_changes(pace_budgets(structure, metrics, TODAY), structure)
+    # (3000 - 500 - 30) / 20 = 123.50, rounded down to 123.
+    assert change.to_amount == 123 * USD
+    assert (
+        "3,000.00 USD - 500.00 USD - 30.00 USD spent today so far = 2,470.00 USD left / 20 day(s) left, "
+        "today included = 123.50 USD a day, rounded down to whole USD units: 123.00 USD" in change.rationale
+    )
+    assert "500.00 USD spent Jun 1-Jun 10" in change.rationale
+    assert change.evidence.metrics["spent_today"] == 30 * USD
+
+
+def test_first_of_month_uses_the_months_target_and_last_months_run_rate() -> None:
+    structure = google([("c", 3000, 150, "enabled")])
+    metrics = pd.DataFrame(rows("c", 150, range(1, 31), month=11))
+    report = pace_budgets(structure, metrics, dt.date(2026, 12, 1))
+    [pacing] = report.budgets
+    assert (pacing.run_rate_source, pacing.run_rate, pacing.monthly_target) == ("last_month", 150 * USD, 3000 * USD)
+    assert pacing.projected_month_spend == 150 * 31 * USD and pacing.status == "overspending"
+    [change] = propose_budget_changes(report, structure)
+    assert change.to_amount == 96 * USD  # 3000 / 31 = 96.77
+    assert "nothing spent before today" in change.rationale and "last month's mean" in change.rationale
+
+
+def test_a_data_gap_is_warned_about_and_proposes_nothing() -> None:
+    structure = google([("a", 3000, 100, "enabled"), ("b", 3000, 100, "enabled")])
+    metrics = pd.DataFrame(rows("a", 50, range(1, 11)) + rows("b", 50, range(1, 9)))  # b: nothing on the 9th, 10th
+    report = pace_budgets(structure, metrics, TODAY)
+    by_id = {b.budget_id: b for b in report.budgets}
+    assert by_id["b-b"].gap_days == (dt.date(2026, 6, 9), dt.date(2026, 6, 10)) and by_id["b-a"].gap_days == ()
+    [warning] = report.warnings
+    assert "'b-b budget' has no data for 2026-06-09, 2026-06-10" in warning and "no budget change" in warning
+    assert [c.budget_id for c in propose_budget_changes(report, structure)] == ["b-a"]
+    assert by_id["b-b"].run_rate == 50 * USD  # the days it has, not the gap as zero spend
+
+
+def test_no_cut_below_the_plans_pace_right_before_a_peak() -> None:
+    structure = google([("c", 3000, 150, "enabled")])
+    metrics = pd.DataFrame(rows("c", 160, range(1, 20), month=11))  # 3,040 by Nov 19: over target
+    today = dt.date(2026, 11, 20)
+    peaks = retail_peak_days(2026)
+    assert [(p.name, p.date) for p in peaks] == [
+        ("Black Friday", dt.date(2026, 11, 27)),
+        ("Cyber Monday", dt.date(2026, 11, 30)),
+    ]
+    plain = propose_budget_changes(pace_budgets(structure, metrics, today), structure)
+    assert [c.to_amount for c in plain] == [75 * USD]  # half, on its way to the 1 USD floor
+    report = pace_budgets(structure, metrics, today, peak_days=peaks)
+    assert report.peak_ahead is not None and report.peak_ahead.name == "Black Friday"
+    [change] = propose_budget_changes(report, structure)
+    assert change.to_amount == 100 * USD  # 3000 / 30: the plan's even pace, not the minimum
+    assert "Black Friday (Nov 27) is ahead" in change.rationale
+    past = pace_budgets(structure, metrics, dt.date(2026, 11, 20), peak_days=retail_peak_days(2025))
+    assert past.peak_ahead is None
+
+
+def test_no_increase_for_a_campaign_whose_cpa_is_far_above_the_accounts() -> None:
+    structure = google([("good", 6000, 100, "enabled"), ("bad", 6000, 100, "enabled")])
+    metrics = pd.DataFrame(
+        converting_rows("good", 100, 5, range(1, 11)) + converting_rows("bad", 100, 0.1, range(1, 11))
+    )
+    report = pace_budgets(structure, metrics, TODAY)
+    by_id = {b.budget_id: b for b in report.budgets}
+    assert by_id["b-bad"].cpa == 1000 * USD and report.account_cpa == round(2000 * USD / 51)
+    assert [c.budget_id for c in propose_budget_changes(report, structure)] == ["b-good"]
+    [warning] = guard_warnings(report, structure)
+    assert "'b-bad budget'" in warning and "1,000.00 USD" in warning and "a person should decide" in warning
+
+
+def test_meta_ad_sets_in_learning_are_left_alone() -> None:
+    account = Account(name="sandbox:m", id="act_1", display_name="M", platform=Platform.META)
+    structure = AccountStructure(
+        account=account,
+        campaigns=(Campaign(id="mc", name="Prospecting", channel="meta", monthly_target=600_000),),
+        ad_groups=(
+            AdGroup(id="old", campaign_id="mc", name="Old", budget_id="b-old"),
+            AdGroup(id="new", campaign_id="mc", name="New", budget_id="b-new"),
+        ),
+        budgets=(
+            Budget(id="b-old", name="Old", level="ad_set", daily_amount=5_000, ad_group_ids=("old",)),
+            Budget(id="b-new", name="New", level="ad_set", daily_amount=5_000, ad_group_ids=("new",)),
+        ),
+    )
+    metrics = pd.DataFrame(
+        rows("mc", 20, range(1, 11), unit=100, ad_group_id="old")
+        + rows("mc", 20, range(8, 11), unit=100, ad_group_id="new")
+    )
+    report = pace_budgets(structure, metrics, TODAY)
+    by_id = {b.budget_id: b for b in report.budgets}
+    assert by_id["b-new"].learning and not by_id["b-old"].learning
+    assert by_id["b-new"].gap_days == ()  # launched on the 8th: the days before are no gap
+    assert any("'New' is in Meta's learning phase" in w for w in report.warnings)
+    assert [c.budget_id for c in propose_budget_changes(report, structure)] == ["b-old"]
+
+
+def test_the_report_carries_each_budgets_curve_points() -> None:
+    rng = np.random.default_rng(3)
+    structure = google([("a", None, 100, "enabled"), ("b", None, 100, "enabled")])
+    history = []
+    for campaign, vmax in (("a", 12.0), ("b", 3.0)):
+        for day in pd.date_range("2026-04-20", "2026-06-10"):
+            spend = 100 * rng.uniform(0.9, 1.0)
+            history.append(
+                rows(campaign, spend, range(1, 2))[0]
+                | {"date": day.date(), "conversions": vmax * spend / (spend + 100)}
+            )
+    report = pace_budgets(structure, pd.DataFrame(history), TODAY)
+    curves = {c.budget_id: c for c in report.curves}
+    assert set(curves) == {"b-a", "b-b"}
+    assert curves["b-a"].curve.days == 52 and len(curves["b-a"].points) == 21
+    assert curves["b-a"].points[0].spend == 0 and curves["b-a"].points[-1].spend >= 200 * USD
+    assert curves["b-a"].marginal_cpa < curves["b-b"].marginal_cpa  # the one that converts more is cheaper

@@ -1,0 +1,157 @@
+"""Reallocation between budgets: every limit holds on generated accounts, and the gate holds every leg."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ads.account_plan import PeakDay
+from ads.changes import REALLOCATION_METRIC
+from ads.entities import Account, AccountStructure, Budget, Campaign, Platform
+from policies.gate import GateContext, decide, load_policy
+from tools.pacing import (
+    MIN_REALLOCATION_MOVE,
+    REALLOCATION_MAX_STEP,
+    REALLOCATION_TARGET_BAND,
+    pace_budgets,
+    performance_guarded,
+    propose_budget_changes,
+    propose_reallocation,
+)
+
+USD = 1_000_000
+POLICY = load_policy()
+PROPERTIES = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def account(budgets: list[dict], today: dt.date, seed: int) -> tuple[AccountStructure, pd.DataFrame]:
+    """budgets: daily (USD), target (USD or None), vmax and half (USD) of the true curve, gap (bool)."""
+    rng = np.random.default_rng(seed)
+    campaigns, amounts, frames = [], [], []
+    days = pd.date_range(today - dt.timedelta(days=45), today - dt.timedelta(days=1))
+    for i, spec in enumerate(budgets):
+        cid = f"c{i}"
+        campaigns.append(
+            Campaign(
+                id=cid,
+                name=f"Campaign {i}",
+                channel="search",
+                budget_id=f"b{i}",
+                monthly_target=None if spec["target"] is None else spec["target"] * USD,
+            )
+        )
+        amounts.append(Budget(id=f"b{i}", name=f"Budget {i}", level="campaign", daily_amount=spec["daily"] * USD))
+        spend = spec["daily"] * rng.uniform(0.9, 1.05, len(days))  # budget-limited: about 95 % of it, some days more
+        conversions = spec["vmax"] * spend / (spend + spec["half"]) * rng.lognormal(0, 0.1, len(days))
+        frame = pd.DataFrame(
+            {
+                "date": days.date,
+                "campaign_id": cid,
+                "ad_group_id": f"{cid}-g",
+                "impressions": 1000,
+                "clicks": 50,
+                "cost": (spend * USD).round().astype("int64"),
+                "conversions": conversions,
+                "conversion_value": 0.0,
+            }
+        )
+        frames.append(frame.iloc[:-2] if spec["gap"] else frame)
+    structure = AccountStructure(
+        account=Account(name="sandbox:r", id="1", display_name="R", platform=Platform.GOOGLE_ADS),
+        campaigns=tuple(campaigns),
+        budgets=tuple(amounts),
+    )
+    return structure, pd.concat(frames, ignore_index=True)
+
+
+budget_specs = st.fixed_dictionaries(
+    {
+        "daily": st.integers(20, 400),
+        "target": st.one_of(st.none(), st.integers(600, 12_000)),
+        "vmax": st.floats(0.5, 40.0),
+        "half": st.floats(10.0, 800.0),
+        "gap": st.sampled_from([False, False, False, True]),
+    }
+)
+
+
+@PROPERTIES
+@given(
+    st.lists(budget_specs, min_size=2, max_size=5),
+    st.dates(dt.date(2026, 1, 1), dt.date(2026, 12, 31)),
+    st.booleans(),
+    st.integers(0, 2**16),
+)
+def test_reallocation_obeys_every_limit(specs: list[dict], today: dt.date, peak: bool, seed: int) -> None:
+    structure, metrics = account(specs, today, seed)
+    peaks = (PeakDay(date=today + dt.timedelta(days=3), name="Sale"),) if peak else ()
+    report = pace_budgets(structure, metrics, today, peak_days=peaks)
+    pacing = propose_budget_changes(report, structure)
+    leave = frozenset(c.budget_id for c in pacing)
+    legs = propose_reallocation(report, structure, leave=leave)
+    by_id = {b.budget_id: b for b in report.budgets}
+    assert len(legs) != 1  # a move needs a giver and a taker
+    assert sum(c.to_amount for c in legs) <= sum(c.from_amount for c in legs)
+    assert sum(c.from_amount for c in legs) - sum(c.to_amount for c in legs) < max(len(legs), 1) * USD
+    context = GateContext(
+        policy=POLICY,
+        account=structure.account,
+        today=today,
+        month_to_date_spend=report.account_month_to_date,
+        daily_budget_total=sum(b.daily_amount for b in structure.budgets),
+        days_left_in_month=report.days_left,
+    )
+    for leg in legs:
+        pacing_row = by_id[leg.budget_id]
+        assert leg.budget_id not in leave and not pacing_row.gap_days and not pacing_row.learning
+        assert pacing_row.budget_limited and leg.from_amount == pacing_row.daily_amount
+        assert abs(leg.relative_change) <= REALLOCATION_MAX_STEP
+        assert abs(leg.to_amount - leg.from_amount) >= MIN_REALLOCATION_MOVE * leg.from_amount - USD
+        if peak:
+            assert leg.to_amount >= leg.from_amount  # no cut right before a peak
+        if performance_guarded(pacing_row, report.account_cpa):
+            assert leg.to_amount <= leg.from_amount
+        if pacing_row.monthly_target is not None:
+            spent = pacing_row.month_to_date_spend + pacing_row.spent_today
+            end = spent + leg.to_amount * report.days_left
+            before = spent + leg.from_amount * report.days_left
+            target = pacing_row.monthly_target
+            within = abs(end - target) <= REALLOCATION_TARGET_BAND * target + report.days_left * USD
+            assert within or abs(end - target) <= abs(before - target)
+        metrics_ = leg.evidence.metrics
+        assert metrics_["expected_conversions_gained"] >= 1.0
+        assert (
+            REALLOCATION_METRIC in metrics_ and "marginal_cpa_before" in metrics_ and "marginal_cpa_after" in metrics_
+        )
+        decision = decide(leg, context)
+        assert decision.outcome == "needs_approval" and decision.rule == "budget.reallocation"
+    if legs:
+        takers = [leg for leg in legs if leg.to_amount > leg.from_amount]
+        givers = [leg for leg in legs if leg.to_amount < leg.from_amount]
+        # Budget flows from a high marginal CPA to a low one.
+        assert takers and givers
+        assert max(t.evidence.metrics["marginal_cpa_before"] for t in takers) <= max(
+            g.evidence.metrics["marginal_cpa_before"] for g in givers
+        )
+
+
+def test_budget_moves_from_the_dear_campaign_to_the_cheap_one() -> None:
+    specs = [
+        {"daily": 100, "target": None, "vmax": 30.0, "half": 100.0, "gap": False},
+        {"daily": 100, "target": None, "vmax": 6.0, "half": 100.0, "gap": False},
+    ]
+    today = dt.date(2026, 6, 11)
+    structure, metrics = account(specs, today, seed=5)
+    report = pace_budgets(structure, metrics, today)
+    cheap, dear = sorted(propose_reallocation(report, structure), key=lambda c: c.budget_id)
+    assert (cheap.budget_id, cheap.from_amount, cheap.to_amount) == ("b0", 100 * USD, 120 * USD)
+    assert (dear.budget_id, dear.from_amount, dear.to_amount) == ("b1", 100 * USD, 80 * USD)
+    assert cheap.evidence.metrics["marginal_cpa_before"] < dear.evidence.metrics["marginal_cpa_before"]
+    assert cheap.evidence.metrics["marginal_cpa_after"] > cheap.evidence.metrics["marginal_cpa_before"]
+    gained = cheap.evidence.metrics["expected_conversions_gained"]
+    assert gained == dear.evidence.metrics["expected_conversions_gained"] > 1
+    assert "same total of 200.00 USD a day" in cheap.rationale and f"{gained:,.1f} more conversions" in cheap.rationale
