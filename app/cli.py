@@ -637,6 +637,7 @@ def serve(
     as_json: JsonFlag = False,
 ) -> None:
     """The web app: the inbox, the chat, past reports and the change log, behind access tokens."""
+    from app.scheduler import AuditScheduler, ScheduledAudits
     from app.web.server import BackgroundService, Listening, loopback, token_store
     from app.web.server import serve as serve_web
 
@@ -666,9 +667,9 @@ def serve(
             console.print("Sign in with your token; `adpilot serve --new-token NAME` makes one for a colleague.")
 
     def services(url: str) -> list[BackgroundService]:
-        # The in-process audit scheduler (app/scheduler.py) goes here: started with the app, stopped with it,
-        # its notifications linking to `url` (the inbox at `/?account=NAME`, reports at `/reports/NAME`).
-        return []
+        # The accounts' schedules run in this process, started with the app and stopped with it; notifications
+        # link to ADPILOT_BASE_URL when set, else to the URL the app listens on.
+        return [AuditScheduler(ScheduledAudits(session.settings, base_url=session.settings.base_url or url))]
 
     serve_web(session, host=host, port=port, on_listening=listening, services=services)
 

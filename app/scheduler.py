@@ -361,10 +361,3 @@ class AuditScheduler:
     def shutdown(self) -> None:
         self._scheduler.shutdown(wait=True)
         self.audits.close()
-
-
-def start_scheduler(settings: Settings, *, base_url: str | None = None) -> AuditScheduler:
-    """The in-process schedule for `adpilot serve`, started; `shutdown()` stops it with the server."""
-    scheduler = AuditScheduler(ScheduledAudits(settings, base_url=base_url))
-    scheduler.start()
-    return scheduler

@@ -496,8 +496,8 @@ def _place(
 def _shared_targets(
     shared: dict[str, list[int]], ran_in: pd.DataFrame, structure: AccountStructure, settings: NegativeMiningSettings
 ) -> dict[int, _Target]:
-    """Per list name: the existing list of that name (for performance waste: the one most of its campaigns use),
-    then new lists of that name while the account may hold more lists."""
+    """Per list name: the existing list of that name, else the list most of its campaigns use, then new lists of
+    that name (only where the account has no list, or its lists are full) while the account may hold more lists."""
     capacity = limit("shared_negative_list_max_keywords")
     free_lists = limit("shared_negative_lists_per_account") - len(structure.shared_lists)
     held: defaultdict[str, int] = defaultdict(int)
@@ -512,7 +512,8 @@ def _shared_targets(
             return len(campaigns & set(shared_list.campaign_ids)), shared_list.name == settings.shared_list_name
 
         named = [s for s in structure.shared_lists if normalise(s.name) == normalise(name)]
-        if not named and name == settings.shared_list_name and structure.shared_lists:
+        if not named and structure.shared_lists:
+            # adpilot cannot create and attach a list yet: the theme goes to the list most of its campaigns use.
             named = [max(structure.shared_lists, key=preference)]
         lists = [
             (_Target(level="shared_list", target_id=s.id, target_name=s.name), capacity - held[s.id]) for s in named

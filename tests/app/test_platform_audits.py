@@ -36,7 +36,7 @@ def test_audit_and_approval_through_the_platform_client(
         pending = document["pending"][0]
         code, out, err = run("approvals", "approve", pending, "--json")
         assert code == 0, err
-        assert json.loads(out)["result"]["status"] == "applied"
+        assert json.loads(out)["result"]["status"] == "applied", out
         assert client.read_back(changes[pending]).present
 
 

@@ -35,9 +35,8 @@ def test_daily_audits_on_the_20th_and_21st_leave_each_change_once(home: Path, mo
     second = audit_on("2026-11-21", monkeypatch)
     listed = pending()
     by_id = {p["id"]: p for p in listed}
-    keys = [content(p["change"]) for p in second["proposals"] if p["id"] in by_id] + [
-        content(p["change"]) for p in first["proposals"] if p["id"] in by_id
-    ]
+    proposed = {p["id"]: p for p in (*first["proposals"], *second["proposals"])}  # the same change on both days once
+    keys = [content(proposed[change_id]["change"]) for change_id in by_id]
     assert len(keys) == len(set(keys)) == len(listed)  # no content waits twice
 
     first_pending = {content(p["change"]): p for p in first["proposals"] if p["status"] == "pending"}
