@@ -285,11 +285,17 @@ def _copy_of(row: dict[str, Any]) -> dict[str, Any] | None:
     if not ad:
         return None
 
-    def asset(value: Any) -> dict[str, Any]:
-        # Assets are plain strings, or models that also name their `sources` (where the copy came from).
-        text = value if isinstance(value, str) else value.get("text", "")
-        sources = [] if isinstance(value, str) else value.get("sources") or []
-        return {"text": text, "length": len(text), "sources": sources}
+    # What each asset rests on, by its text: the brand kit's chunks, or a pure call to action.
+    grounds = {a["text"]: a for a in row["change"].get("assets", ())}
+
+    def asset(text: str) -> dict[str, Any]:
+        ground = grounds.get(text, {})
+        return {
+            "text": text,
+            "length": len(text),
+            "sources": ground.get("sources") or [],
+            "generic": bool(ground.get("generic")),
+        }
 
     if ad.get("type") == "responsive_search_ad":
         parts = {"Headlines": ad.get("headlines", []), "Descriptions": ad.get("descriptions", [])}

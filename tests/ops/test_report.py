@@ -151,6 +151,8 @@ def test_a_real_audits_page_has_its_sections_and_no_raw_numbers(audited_report: 
     for section in ('id="summary"', 'id="kpis"', 'id="proposals"', 'id="pacing"', 'id="themes"', "@media print"):
         assert section in html, section
     assert "What matters most" in html and "Headlines" in html and "<svg" in html
+    # each asset of proposed copy names the brand-kit chunks it rests on, or says it is a call to action
+    assert re.search(r'class="sources">— from [^<]+ §\d+', html) and "— call to action" in html
     cells = re.findall(r'<td class="num[^"]*">([^<]*)</td>', html)
     assert cells and not [c for c in cells if re.fullmatch(r"\d{4,}(\.\d+)?|\d+\.0", c.strip())], cells[:20]
     themes = html[html.index('id="themes"') : html.index('id="creatives"')]
