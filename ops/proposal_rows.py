@@ -144,7 +144,21 @@ def change_lines(change: Change, money: Callable[[int], str], limit: int = 8) ->
             lines += _copy_lines(change.ad)
         case AddCreativeVariants():
             lines += _copy_lines(change.ad)
+            lines += _sources_lines(change)
     return lines
+
+
+def _sources_lines(change: AddCreativeVariants) -> list[str]:
+    """One line on what the copy rests on: the brand-kit chunks cited, and how many assets are calls to action."""
+    if not change.assets:
+        return []
+    cited = dict.fromkeys(f"{s.doc} §{s.chunk}" for a in change.assets for s in a.sources)
+    grounded = sum(1 for a in change.assets if a.sources)
+    generic = sum(1 for a in change.assets if a.generic)
+    return [
+        f"sources: {grounded} of {len(change.assets)} assets rest on the brand kit ({', '.join(cited) or 'none'}); "
+        f"{generic} call{'s' if generic != 1 else ''} to action"
+    ]
 
 
 def _copy_lines(ad: Any) -> list[str]:

@@ -156,3 +156,12 @@ def test_answers_are_idempotent_logged_with_reason_and_shown_whatever_became_of_
 def test_show_of_an_unknown_change_is_one_line(home: Path) -> None:
     code, _, err = run("approvals", "show", "0123456789")
     assert code == 1 and "no change '0123456789'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_show_of_a_creative_names_what_its_copy_rests_on(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    audit = audit_on("2026-11-20", monkeypatch, "demo")
+    creative = next(p for p in audit["proposals"] if p["kind"] == "add_creative_variants")
+    code, out, _ = run("approvals", "show", creative["id"])
+    [line] = [text for text in out.splitlines() if "sources:" in text]
+    cited = {f"{s['doc']} §{s['chunk']}" for a in creative["change"]["assets"] for s in a["sources"]}
+    assert code == 0 and "rest on the brand kit" in line and cited and any(c in line for c in cited)
