@@ -338,8 +338,10 @@ def _ngram_members(texts: pd.DataFrame, settings: NegativeMiningSettings) -> tup
     `min_ngram_queries` texts that had clicks, and the ids of those texts."""
     spent = np.flatnonzero((texts["clicks"] > 0).to_numpy())
     max_n = settings.max_ngram_words
+    # dict.fromkeys, not a set: the n-grams' order (and so which of two equal candidates wins) must not depend
+    # on the process's string hashing.
     gram_sets = [
-        {" ".join(words[i : i + n]) for n in range(1, max_n + 1) for i in range(len(words) - n + 1)}
+        dict.fromkeys(" ".join(words[i : i + n]) for n in range(1, max_n + 1) for i in range(len(words) - n + 1))
         for words in (text.split(" ") for text in texts.index.to_numpy()[spent])
     ]
     counts = np.fromiter(map(len, gram_sets), dtype=np.int64, count=len(gram_sets))
@@ -554,6 +556,9 @@ class _Report:
     ) -> None:
         self.queries = queries.sort_values("cost", ascending=False, kind="stable")
         self.by_text = self.queries.groupby("text_id", sort=False).indices
+        # Columns as arrays: a report proposes up to thousands of negatives, each listing its queries.
+        self.terms = self.queries.index.to_numpy()
+        self.metric = {c: self.queries[c].to_numpy() for c in ("clicks", "impressions", "cost", "conversions")}
         self.texts = texts
         self.rows = rows[["text_id", "campaign_id"]]
         self.structure = structure
@@ -562,7 +567,9 @@ class _Report:
         self.has_conversions = has_conversions
         self.settings = settings
         self.existing = {(n.level, n.owner_id, normalise(n.text), n.match_type) for n in structure.negatives}
-        converting = np.flatnonzero((texts["conversions"] > 0).to_numpy())
+        self.text_conversions = texts["conversions"].to_numpy()
+        self.text_cost = texts["cost"].to_numpy()
+        converting = np.flatnonzero(self.text_conversions > 0)
         self.converting_by_word: dict[str, list[int]] = defaultdict(list)
         for text_id in converting:
             for word in set(texts.index[text_id].split(" ")) - CONNECTIVES:
@@ -579,44 +586,46 @@ class _Report:
             changes, key=lambda change: (-change.evidence.metrics["cost"], change.target_id, change.target_name)
         )
 
-    def _blocked_queries(self, text_ids: np.ndarray) -> pd.DataFrame:
+    def _blocked(self, text_ids: np.ndarray) -> np.ndarray:
+        """Positions in `queries` of these texts' rows; sorted positions keep the cost order."""
         if not text_ids.size:
-            return self.queries.iloc[:0]
-        positions = np.concatenate([self.by_text[t] for t in text_ids.tolist() if t in self.by_text])
-        return self.queries.iloc[np.sort(positions)]  # sorted positions keep the cost order
+            return np.zeros(0, dtype=np.int64)
+        return np.sort(np.concatenate([self.by_text[t] for t in text_ids.tolist() if t in self.by_text]))
 
-    def _evidence(self, blocked: pd.DataFrame, limit_to: int) -> tuple[QueryEvidence, ...]:
-        top = blocked.head(limit_to)
+    def _evidence(self, positions: np.ndarray, limit_to: int) -> tuple[QueryEvidence, ...]:
+        m = self.metric
         return tuple(
             QueryEvidence(
-                search_term=term,
-                clicks=int(row.clicks),
-                impressions=int(row.impressions),
-                cost=int(row.cost),
-                conversions=float(row.conversions),
+                search_term=self.terms[i],
+                clicks=int(m["clicks"][i]),
+                impressions=int(m["impressions"][i]),
+                cost=int(m["cost"][i]),
+                conversions=float(m["conversions"][i]),
             )
-            for term, row in zip(top.index, top.itertuples(index=False), strict=False)
+            for i in positions[:limit_to].tolist()
         )
 
     def _counter_evidence(self, negative: _Negative) -> tuple[QueryEvidence, ...]:
         """Converting queries (it does not block them) that hold at least half of its content words: most words
         shared, then most conversions, first."""
-        words = set(negative.text.split(" ")) - CONNECTIVES
+        words = sorted(set(negative.text.split(" ")) - CONNECTIVES)  # sorted: ties keep one order in every run
         shared = Counter(t for word in words for t in self.converting_by_word.get(word, ()))
         needed = max(1, (len(words) + 1) // 2)
-        ids = [t for t, n in shared.items() if n >= needed]
-        if not ids or not self.settings.max_counter_evidence:
+        ids = np.array([t for t, n in shared.items() if n >= needed], dtype=np.int64)
+        if not ids.size or not self.settings.max_counter_evidence:
             return ()
-        found = self.texts.iloc[ids].assign(shared=[shared[t] for t in ids], text_id=ids)
-        found = found.sort_values(["shared", "conversions", "cost"], ascending=False, kind="stable")
-        top = found["text_id"].to_numpy()[: self.settings.max_counter_evidence]
-        queries = self._blocked_queries(top).sort_values(["conversions", "cost"], ascending=False, kind="stable")
-        return self._evidence(queries, self.settings.max_counter_evidence)
+        counts = np.array([shared[t] for t in ids.tolist()])
+        # np.lexsort is stable and sorts by its last key first: shared words, then conversions, then cost.
+        by_text = ids[np.lexsort((-self.text_cost[ids], -self.text_conversions[ids], -counts))]
+        positions = self._blocked(by_text[: self.settings.max_counter_evidence])
+        m = self.metric
+        positions = positions[np.lexsort((-m["cost"][positions], -m["conversions"][positions]))]
+        return self._evidence(positions, self.settings.max_counter_evidence)
 
     def _change(self, target: _Target, negatives: list[_Negative]) -> AddNegativeKeywords:
         specs, costs = [], []
         for negative in negatives:
-            blocked = self._blocked_queries(negative.blocks)
+            blocked = self._blocked(negative.blocks)
             specs.append(
                 NegativeSpec(
                     text=negative.text,
@@ -627,14 +636,14 @@ class _Report:
                     counter_evidence=self._counter_evidence(negative),
                 )
             )
-            costs.append(int(blocked["cost"].sum()))
+            costs.append(int(self.metric["cost"][blocked].sum()))
         order = sorted(range(len(specs)), key=lambda i: -costs[i])
         specs, costs, negatives = [specs[i] for i in order], [costs[i] for i in order], [negatives[i] for i in order]
         ids = np.unique(np.concatenate([n.blocks for n in negatives]))
-        everything = self._blocked_queries(ids)
+        everything = self._blocked(ids)
         blocked_texts = self.texts.iloc[ids]
         expected = float(blocked_texts["expected"].sum())
-        metrics = blocked_metrics(len(specs), everything)
+        metrics = blocked_metrics(len(specs), self.queries.iloc[everything])
         if self.has_conversions and self.value > 0:
             metrics["value_per_conversion"] = round(self.value)
             metrics["expected_conversions"] = round(expected, 2)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -332,3 +335,26 @@ def test_no_proposed_negative_blocks_a_converting_query_brand_or_keyword(rows) -
             assert keyword.match_type in (MatchType.EXACT, MatchType.PHRASE)
             assert not any(matches(text, keyword.text, keyword.match_type, negative=True) for text in protected)
             assert all(b.conversions == 0 for b in keyword.blocks)
+
+
+def test_the_proposals_do_not_depend_on_the_processs_string_hashing(tmp_path: Path) -> None:
+    """Approvals bind to a change's hash: the same data must give the same negatives in every process. The
+    default-size sandbox has candidates of equal evidence ("leaf" and "blower" block the same terms)."""
+    env = {**os.environ, "ADPILOT_HOME": str(tmp_path / "home"), "ADPILOT_TODAY": "2026-11-20"}
+
+    def adpilot(*args: str, seed: str = "0") -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "app", *args],
+            capture_output=True,
+            text=True,
+            env={**env, "PYTHONHASHSEED": seed},
+            cwd=tmp_path,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    adpilot("sandbox", "create")
+    command = ("search-terms", "negatives", "--account", "sandbox:trailhead", "--json")
+    first = adpilot(*command, seed="1")
+    assert json.loads(first)["proposals"] and first == adpilot(*command, seed="2")
