@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -211,14 +212,27 @@ class ChangeLog:
         try:
             # Several processes share the file: wait for each other's write transactions instead of failing.
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60.0)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(SCHEMA)
+            self._switch_to_wal()
+            # In one write transaction taken up front: two processes creating the schema at once would otherwise
+            # each read it, then both ask to write, and SQLite fails one at once rather than wait (a deadlock).
+            self._db.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;")
             if not self._has_finished_column():  # a log from before threads were marked finished gains the column
                 with self.transaction() as db:
                     if not self._has_finished_column():
                         db.execute("ALTER TABLE threads ADD COLUMN finished_at TEXT")
         except sqlite3.DatabaseError as error:
             raise AdpilotError(f"{path}: not a readable change log ({error})") from error
+
+    def _switch_to_wal(self) -> None:
+        # Changing the journal mode needs the file to itself and does not wait on the busy timeout: retry briefly.
+        for attempt in range(600):
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or attempt == 599:
+                    raise
+                time.sleep(0.1)
 
     def _has_finished_column(self) -> bool:
         return "finished_at" in {row[1] for row in self._db.execute("PRAGMA table_info(threads)")}

@@ -77,3 +77,16 @@ def test_an_old_log_gains_the_finished_column(tmp_path: Path) -> None:
     raw.close()
     [thread] = ChangeLog(path).threads()
     assert thread.thread_id == "t" and thread.finished_at is None
+
+
+def _open_and_close(path: str) -> None:
+    ChangeLog(Path(path)).close()
+
+
+def test_processes_creating_one_change_log_at_once_all_open_it(tmp_path: Path) -> None:
+    """Two audits starting together create the schema together; neither may fail with 'database is locked'."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(6) as pool:
+        for round_ in range(15):
+            pool.map(_open_and_close, [str(tmp_path / f"log-{round_}.sqlite")] * 6)
