@@ -109,6 +109,16 @@ def state_lines(state: Mapping[str, Any], money: Callable[[int], str], indent: s
     return lines
 
 
+def field_text(name: str, value: Any, money: Callable[[int], str]) -> str:
+    """One read-back field's value as a person reads it, for a before/after table (`state_lines` for a state)."""
+    if value is None:
+        return ""
+    if isinstance(value, Mapping | list | tuple):
+        first, *rest = state_lines({name: value}, money)
+        return "; ".join(filter(None, [first.split(":", 1)[1].strip(), *(line.strip() for line in rest)]))
+    return _value(name, value, money)
+
+
 def _value(name: str, value: Any, money: Callable[[int], str]) -> str:
     # Meta answers amounts as digit strings; other strings (ids above all) are shown as they are.
     if name in MONEY_METRICS and isinstance(value, str) and value.isdigit():

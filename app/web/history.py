@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from ads.errors import AdpilotError
 from ads.statuses import APPLIED_STATUSES
-from app.web.pages import Caller, caller, form_caller, render, web
+from app.web.pages import Caller, account_money, caller, form_caller, render, web
 from app.web.views import entry_view
 from ops.proposal_rows import proposal_rows
 
@@ -66,11 +66,12 @@ def change_log(
     state = web(request)
     with state.lock:
         entries = state.session.change_log.entries(account=account or None, limit=max(1, min(limit, 1000)))
+        money = {name: account_money(state, name) for name in {e.account for e in entries}}
     return render(
         request,
         "log.html",
         who,
-        entries=[{**entry_view(e), "undoable": e.status in APPLIED_STATUSES} for e in entries],
+        entries=[{**entry_view(e, money[e.account]), "undoable": e.status in APPLIED_STATUSES} for e in entries],
         account=account,
     )
 

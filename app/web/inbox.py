@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from ads.changes import Change
 from ads.errors import AdpilotError
-from app.web.pages import Caller, caller, form_caller, render, web
+from app.web.pages import Caller, account_money, caller, form_caller, render, web
 from app.web.views import answer_record_view, answer_view, change_diff, change_view, edit_fields_from_form, entry_view
 from graphs.approval import edited_change, gate_context
 from policies.gate import decide
@@ -60,7 +60,7 @@ def change_page(request: Request, change_hash: str, who: Annotated[Caller, Depen
         "history.html",
         who,
         change_hash=change_hash,
-        entries=[entry_view(e) for e in entries],
+        entries=[entry_view(e, account_money(state, e.account)) for e in entries],
         answer=answer_record_view(answer),
     )
 
@@ -69,7 +69,8 @@ def _answer(request: Request, who: Caller, change_hash: str, response: dict[str,
     state = web(request)
     with state.lock:
         item, outcome = state.session.answer(change_hash, response, reviewer=who.reviewer.name)
-    return render(request, "answer.html", who, answer=answer_view(item.change, outcome.values))
+        money = account_money(state, item.change.account)
+    return render(request, "answer.html", who, answer=answer_view(item.change, outcome.values, money))
 
 
 @router.post("/changes/{change_hash}/approve", response_class=HTMLResponse)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -13,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from pydantic import BaseModel
 
+from ads.errors import AdpilotError
 from app.web.access import Logins, Reviewer, TokenStore, same_secret
 from policies.screening import mask_sensitive
 
@@ -56,6 +58,14 @@ class NotSignedIn(Exception):
 def web(request: Request) -> Web:
     state: Web = request.app.state.web
     return state
+
+
+def account_money(state: Web, account: str) -> Callable[[int], str]:
+    """How an account shows money; one that no longer opens (removed from the accounts file) says its units."""
+    try:
+        return state.session.open_account(account).account.money
+    except AdpilotError:
+        return lambda units: f"{units:,} (money units of {account})"
 
 
 def caller(request: Request) -> Caller:

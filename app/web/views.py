@@ -14,7 +14,7 @@ from typing import Any
 from ads.ad_copy import named_assets
 from ads.changes import AddCreativeVariants, Change, CreateAdGroup, parse_change
 from ops.change_log import AnswerRecord, LogEntry
-from ops.proposal_rows import proposal_rows
+from ops.proposal_rows import field_text, proposal_rows
 
 Money = Callable[[int], str]
 
@@ -140,7 +140,7 @@ def change_diff(before: Change, after: Change) -> list[dict[str, str]]:
     ]
 
 
-def answer_view(change: Change, values: dict[str, Any]) -> dict[str, Any]:
+def answer_view(change: Change, values: dict[str, Any], money: Callable[[int], str]) -> dict[str, Any]:
     """What became of an answered change in its run: its review, and for an edit the new change's decision."""
     review = values.get("reviews", {}).get(change.hash, {})
     answered = review.get("replaced_by", change.hash)
@@ -164,15 +164,24 @@ def answer_view(change: Change, values: dict[str, Any]) -> dict[str, Any]:
         "review": {"type": review.get("type", ""), "by": review.get("by", ""), "reason": review.get("reason", "")},
         "status": result.get("status", ""),
         "message": result.get("message", ""),
-        "readback": [
-            {"field": key, "before": result.get("before", {}).get(key), "after": value}
-            for key, value in (result.get("after") or {}).items()
-        ],
+        "readback": readback_rows(result.get("before") or {}, result.get("after") or {}, money),
         "new": new,
     }
 
 
-def entry_view(entry: LogEntry) -> dict[str, Any]:
+def readback_rows(before: dict[str, Any], after: dict[str, Any], money: Callable[[int], str]) -> list[dict[str, str]]:
+    """Each field read back from the account, before and after, money as currency and counts as counts."""
+    return [
+        {
+            "field": key.replace("_", " "),
+            "before": field_text(key, before.get(key), money),
+            "after": field_text(key, value, money),
+        }
+        for key, value in after.items()
+    ]
+
+
+def entry_view(entry: LogEntry, money: Callable[[int], str]) -> dict[str, Any]:
     return {
         "entry": entry.id,
         "recorded_at": f"{entry.recorded_at:%Y-%m-%d %H:%M:%S}",
@@ -184,9 +193,7 @@ def entry_view(entry: LogEntry) -> dict[str, Any]:
         "status": entry.status,
         "decided_by": entry.decided_by,
         "message": entry.message,
-        "readback": [
-            {"field": key, "before": entry.before.get(key), "after": value} for key, value in entry.after.items()
-        ],
+        "readback": readback_rows(entry.before, entry.after, money),
     }
 
 

@@ -88,7 +88,8 @@ def test_log_in_approve_a_change_and_see_the_read_back(page: Any) -> None:
     answer.wait_for()
     assert answer.get_attribute("data-status") == "applied"
     assert "Approved by admin" in answer.inner_text()
-    assert "daily_amount" in card.locator("table.readback").inner_text()
+    readback = card.locator("table.readback").inner_text()
+    assert "daily amount" in readback and " USD" in readback
     page.goto("/log")
     assert "person:admin" in page.locator("table.entries").inner_text()
 

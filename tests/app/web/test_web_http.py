@@ -93,7 +93,9 @@ def test_approve_applies_through_the_cli_path_and_shows_the_read_back(
     answer = client.post(f"/changes/{budget}/approve", headers=bearer(token))
     assert answer.status_code == 200
     assert 'data-status="applied"' in answer.text and "Approved by maria" in answer.text
-    assert "Read back from the account" in answer.text and "daily_amount" in answer.text
+    assert "Read back from the account" in answer.text and "daily amount" in answer.text
+    # money as currency, not the account's micros
+    assert re.search(r"<td>[\d,]+\.\d\d USD</td>", answer.text) and not re.search(r">\d{7,}<", answer.text)
     entry = audited.change_log.latest(budget)
     assert entry is not None and entry.status == "applied" and entry.decided_by == "person:maria"
     assert budget not in pending(client, token)
