@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 from ads.account_plan import AccountPlan, load_account_plans
 from ads.errors import AdpilotError
 from app.settings import Settings
+from ops.locks import write_transaction
 from ops.notifications import TOP_PROPOSALS, AuditNotification, Delivery, deliver
 from ops.report import ExecutiveSummary
 
@@ -119,14 +120,8 @@ class ScheduleLog:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, write_transaction(self._db) as db:
+            yield db
 
     def last_due(self, account: str) -> tuple[dt.datetime | None, str | None]:
         with self._lock:

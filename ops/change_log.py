@@ -18,8 +18,7 @@ import datetime as dt
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from pydantic import BaseModel
 from ads.changes import Change, parse_change
 from ads.errors import AdpilotError, StaleApprovalError
 from ads.statuses import APPLIED_STATUSES, EntryStatus, QueueStatus
-from ops.locks import exclusive, lock_path, owner_alive, process_owner
+from ops.locks import exclusive, lock_path, owner_alive, process_owner, write_transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -237,15 +236,8 @@ class ChangeLog:
     def _has_finished_column(self) -> bool:
         return "finished_at" in {row[1] for row in self._db.execute("PRAGMA table_info(threads)")}
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self._db)
 
     def append(
         self,

@@ -1,4 +1,5 @@
-"""Locks that hold across processes on one machine: an exclusive `flock` on a file beside the data they guard.
+"""Locks that hold across processes on one machine: an exclusive `flock` on a file beside the data they guard,
+and SQLite write transactions taken up front.
 
 The kernel drops a lock when its process dies, so a crashed run never leaves one behind. A team database
 can take this over later by turning `exclusive` into a row lock; callers only see the context manager.
@@ -10,6 +11,7 @@ import fcntl
 import os
 import re
 import socket
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,3 +73,17 @@ def owner_alive(owner: str) -> bool:
     except PermissionError:
         return True
     return True
+
+
+@contextmanager
+def write_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """`BEGIN IMMEDIATE` … `COMMIT` on a connection in autocommit mode (`isolation_level=None`): the write lock is
+    taken first, so a concurrent writer waits on the busy timeout instead of failing as a deadlock; any error
+    rolls everything back."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
