@@ -94,10 +94,13 @@ async def form_fields(request: Request) -> dict[str, str]:
     return {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
 
 
-def _pending_change(request: Request, change_hash: str) -> tuple[Change, str]:
-    state = web(request)
-    item = state.session.find_pending(change_hash)
-    return item.change, item.account
+def _form_edit(request: Request, change_hash: str, form: dict[str, str]) -> tuple[Change, str, Any]:
+    """The pending change, its account, and the fields the form replaces (checked by the change's schema)."""
+    item = web(request).session.find_pending(change_hash)
+    try:
+        return item.change, item.account, edit_fields_from_form(item.change, form)
+    except ValueError as error:
+        raise AdpilotError(str(error)) from None
 
 
 @router.post("/changes/{change_hash}/preview", response_class=HTMLResponse)
@@ -110,11 +113,7 @@ def preview_edit(
     """What an edit would make, validated by the change's schema, and what the gate would decide of it."""
     state = web(request)
     with state.lock:
-        change, account = _pending_change(request, change_hash)
-        try:
-            replaced = edit_fields_from_form(change, form)
-        except ValueError as error:
-            raise AdpilotError(str(error)) from None
+        change, account, replaced = _form_edit(request, change_hash, form)
         context = gate_context(state.session.run_services(account))
         edited = edited_change(change, replaced, context)
         decision = decide(edited, context)
@@ -139,9 +138,5 @@ def edit(
 ) -> HTMLResponse:
     state = web(request)
     with state.lock:
-        change, _ = _pending_change(request, change_hash)
-    try:
-        replaced = edit_fields_from_form(change, form)
-    except ValueError as error:
-        raise AdpilotError(str(error)) from None
+        _, _, replaced = _form_edit(request, change_hash, form)
     return _answer(request, who, change_hash, {"type": "edit", "args": replaced})
