@@ -3,12 +3,16 @@
 Two kinds of evidence, each named in the negative's `basis`:
 
 **Intent.** A query whose intent class (`tools.query_intent`, the classification in force for the profile) is
-one a business never pays for — competitor, jobs, free, DIY, informational, not offered, out of area, other
-language, existing customer, adult or unrelated — becomes a negative in its narrowest safe form: the cue words
-that made it off-intent ("park ranger", "how to make", the competitor's or the city's name), phrase match,
-shared by every query of the theme that holds them. Informational cues only in their narrow, multi-word forms
-("how to make", never "how"). When no safe cue exists (another language, a cue that would block a converting
-query), each unconverted query gets an exact negative.
+one a specialist excludes — competitor, jobs, free or grants, DIY, not offered, out of area, other language,
+existing customer, adult or unrelated — with at least `min_intent_confidence` (above the lexicons' weak cues:
+"cheap" only leans one way) becomes a negative in its narrowest safe form: the cue words that made it
+off-intent ("park ranger", "how to make", the competitor's or the city's name), phrase match, shared by every
+query of the theme that holds them. Informational queries are not excluded for what they mean: research
+converts too; only their performance can make them waste. When no safe cue exists (another language, a cue
+that would block a converting query), each unconverted query gets an exact negative — unless the cue is
+contested: its queries converted, and blocking the unconverted ones at the cue's pooled conversion rate (the
+Beta posterior below, over every query the cue's phrase holds) would not save `min_saving_cpa` conversions'
+worth. A "competitor" word the advertiser's converting queries hold is a product line or a place, not a rival.
 
 **Performance, Bayesian with false-discovery control.** Each candidate — an n-gram of 1-3 words, a query, an
 intent theme pooled — has clicks n, conversions x (fractional ones included) and λ, the conversions its
@@ -23,7 +27,11 @@ so few conversions at the baseline rate, P(X ≤ x | λ) (Poisson, continuous in
 conversion), survives Benjamini-Hochberg at `false_discovery_rate` across every candidate that could pass at
 all (its p-value at zero conversions and its saving bar do not depend on x: Tarone's rule for discrete tests,
 so untestable candidates do not dilute the others). Where every query converts at one rate, BH holds the chance
-of any performance negative at about `false_discovery_rate`.
+of any performance negative at about `false_discovery_rate`. A single query is a candidate like any n-gram: an
+exact negative only where its own evidence passes, never because a wider n-gram it belongs to did (one
+unconverted query of a few clicks says nothing when a conversion costs 250). Of the candidates that pass, the
+narrowest come first (queries, then n-grams from the longest); a wider n-gram replaces them only where what it
+blocks beyond them passes on its own ("how to fix" stays, "how" does not take "how much is a new roof").
 
 Safety, decided by `ads.keyword_matching`: no negative blocks a converting query, a brand query (fuzzy variants
 included, the classifier's brand class), a brand term or the text of an account keyword, nor a plural/singular
@@ -52,7 +60,7 @@ from scipy.stats import false_discovery_control
 from ads.changes import AddNegativeKeywords, Evidence, NegativeBasis, NegativeSpec, QueryEvidence
 from ads.entities import AccountStructure, MatchType, ReportPeriod, SharedNegativeList, Status
 from ads.errors import ReportFormatError
-from ads.keyword_matching import KeywordMatcher, TokenisedTexts, keyword_problems, normalise, tokens
+from ads.keyword_matching import KeywordMatcher, TokenisedTexts, keyword_problems, normalise
 from ads.limits import limit
 from tools.query_intent import Intent
 
@@ -68,7 +76,6 @@ NEGATIVE_THEMES: dict[str, str] = {
     Intent.JOBS: "Jobs",
     Intent.FREE: "Free and grants",
     Intent.DIY: "DIY and parts",
-    Intent.INFORMATIONAL: "Informational",
     Intent.NOT_OFFERED: "Not offered",
     Intent.OUT_OF_AREA: "Out of area",
     Intent.OTHER_LANGUAGE: "Other languages",
@@ -92,7 +99,9 @@ class NegativeMiningSettings(BaseModel):
     min_saving_cpa: float = Field(
         default=1.0, ge=0, description="Expected spend saved, net of conversions lost, in values of a conversion."
     )
-    min_intent_confidence: float = Field(default=0.6, ge=0, le=1)
+    min_intent_confidence: float = Field(
+        default=0.65, ge=0, le=1, description="Above the lexicons' weak cues (0.5-0.6), which only lean one way."
+    )
     max_ngram_words: int = Field(default=3, ge=1, le=5)
     min_ngram_queries: int = Field(default=2, ge=2, description="An n-gram in fewer queries is a query candidate.")
     max_blocks_listed: int = Field(default=50, ge=1, description="Blocked search terms stored per keyword.")
@@ -160,7 +169,7 @@ def mine_negatives(
     classes = _text_intents(texts, queries, intents, settings)
 
     protected = _protected_texts(texts, structure, classes)
-    negatives = _intent_negatives(texts, classes, protected)
+    negatives = _intent_negatives(texts, classes, protected, value, settings)
     if conversions > 0 and value > 0:
         negatives = _add_performance(negatives, texts, classes, rows, structure, protected, value, settings)
     if not negatives:
@@ -267,30 +276,42 @@ def _safe(candidates: list[tuple[str, MatchType]], protected: TokenisedTexts) ->
     return ~unsafe & np.array([not keyword_problems(text) for text, _ in candidates], dtype=bool)
 
 
-def _intent_negatives(texts: pd.DataFrame, classes: pd.DataFrame, protected: TokenisedTexts) -> list[_Negative]:
-    """The theme's cue as a phrase negative where safe, else an exact negative per unconverted query."""
+def _intent_negatives(
+    texts: pd.DataFrame,
+    classes: pd.DataFrame,
+    protected: TokenisedTexts,
+    value: float,
+    settings: NegativeMiningSettings,
+) -> list[_Negative]:
+    """The theme's cue as a phrase negative where safe, else an exact negative per unconverted query of an
+    uncontested cue (or, without a cue, of an uncontested theme)."""
     spent = ((texts["clicks"] > 0) | (texts["cost"] > 0)).to_numpy()
     wanted = classes["intent"].isin(list(NEGATIVE_THEMES)).to_numpy() & spent & (texts["conversions"] <= 0).to_numpy()
     themed = classes[wanted].assign(text_id=np.flatnonzero(wanted))
     if themed.empty:
         return []
-    themed["phrase"] = [
-        normalise(cue) if cue and (intent != Intent.INFORMATIONAL or len(tokens(cue)) >= 2) else ""
-        for intent, cue in zip(themed["intent"], themed["cue"], strict=True)
-    ]
+    themed["phrase"] = [normalise(cue) if cue else "" for cue in themed["cue"]]
     cues = themed.loc[themed["phrase"] != "", ["phrase", "intent"]].drop_duplicates("phrase")
     phrases = [(text, MatchType.PHRASE) for text in cues["phrase"]]
-    safe = _safe(phrases, protected)
     negatives: list[_Negative] = []
     covered = np.zeros(len(texts), dtype=bool)
+    # What each cue's phrase holds (converting queries too), or each theme when its queries have no cue.
+    pools: dict[str, np.ndarray] = {}
     if phrases:
         blocked_by = KeywordMatcher(phrases, negative=True).matched_by(list(texts.index))
-        for (text, match_type), intent, ok, blocks in zip(phrases, cues["intent"], safe, blocked_by, strict=True):
+        for (text, match_type), intent, ok, blocks in zip(
+            phrases, cues["intent"], _safe(phrases, protected), blocked_by, strict=True
+        ):
+            pools[text] = blocks
             if ok and blocks.size:
                 reason = themed.loc[themed["phrase"] == text, "reason"].iloc[0]
                 negatives.append(_Negative(text, match_type, NegativeBasis.INTENT, str(intent), blocks, reason))
                 covered[blocks] = True
     rest = themed[~covered[themed["text_id"].to_numpy()]]
+    pool_of = [phrase or f"intent:{intent}" for phrase, intent in zip(rest["phrase"], rest["intent"], strict=True)]
+    for key in dict.fromkeys(k for k in pool_of if k not in pools):
+        pools[key] = np.flatnonzero((classes["intent"] == key.removeprefix("intent:")).to_numpy())
+    rest = rest[~_contested(texts, rest["text_id"].to_numpy(), pool_of, pools, value, settings)]
     exact = [(text, MatchType.EXACT) for text in rest.index]
     for (text, match_type), ok, (intent, reason, text_id) in zip(
         exact, _safe(exact, protected), rest[["intent", "reason", "text_id"]].itertuples(index=False), strict=True
@@ -299,6 +320,28 @@ def _intent_negatives(texts: pd.DataFrame, classes: pd.DataFrame, protected: Tok
             ids = np.array([text_id], dtype=np.int64)
             negatives.append(_Negative(text, match_type, NegativeBasis.INTENT, str(intent), ids, str(reason)))
     return negatives
+
+
+def _contested(
+    texts: pd.DataFrame,
+    text_ids: np.ndarray,
+    pool_of: list[str],
+    pools: dict[str, np.ndarray],
+    value: float,
+    settings: NegativeMiningSettings,
+) -> np.ndarray:
+    """Per text: its pool (cue or theme) converted, and excluding the pool's texts among `text_ids` at the
+    pool's posterior conversion rate would save less than `min_saving_cpa` conversions' worth."""
+    keys = list(dict.fromkeys(pool_of))
+    pooled = _candidate_evidence(texts, [pools[key] for key in keys])
+    index = {key: i for i, key in enumerate(keys)}
+    owner = np.array([index[key] for key in pool_of], dtype=np.int64)
+    rest = _candidate_evidence(texts, [text_ids[owner == i] for i in range(len(keys))])
+    prior = settings.prior_conversions
+    rate_ratio = (prior + pooled.conversions) / (prior + pooled.expected)  # posterior rate / baseline rate
+    saving = rest.cost - value * rest.expected * rate_ratio
+    contested = (pooled.conversions > 0) & (saving < settings.min_saving_cpa * value)
+    return contested[owner]
 
 
 class _Evidence(BaseModel):
@@ -404,34 +447,35 @@ def _add_performance(
     winners = np.flatnonzero(passed[: len(candidates)])
     if not winners.size:
         return negatives
+    cutoff = float(evidence.p_values()[passed].max())  # BH's rejection threshold, for what a wider n-gram adds
     chosen = [candidates[i] for i in winners]
     safe = _safe(chosen, protected)
     blocked_by = KeywordMatcher(chosen, negative=True).matched_by(list(texts.index))
-    # Shortest first, costliest first: a longer n-gram or a query is kept only for waste not yet blocked.
+    # Narrowest first: queries, then the longest n-grams, costliest first.
+    cost = evidence.cost[winners]
     order = sorted(
-        range(len(chosen)),
-        key=lambda i: (chosen[i][1] is MatchType.EXACT, len(chosen[i][0].split()), -float(evidence.cost[winners[i]])),
+        range(len(chosen)), key=lambda i: (chosen[i][1] is not MatchType.EXACT, -len(chosen[i][0].split()), -cost[i])
     )
+    found: list[_Negative] = []
     for i in order:
         if (same := existing.get(chosen[i])) is not None:
             same.basis = NegativeBasis.BOTH
             continue
         ids = blocked_by[i]
-        if not ids.size or blocked[ids].all():
-            continue
-        if safe[i]:
-            blocked[ids] = True
-            negatives.append(_Negative(chosen[i][0], chosen[i][1], NegativeBasis.PERFORMANCE, None, ids))
-            continue
-        # It would block a converting query: its theme's evidence stands, the narrower exact negatives carry it.
-        rest = ids[~blocked[ids] & (texts["conversions"].to_numpy()[ids] <= 0)]
-        exact = [(texts.index[t], MatchType.EXACT) for t in rest]
-        for (text, match_type), text_id, ok in zip(exact, rest, _safe(exact, protected), strict=True):
-            if not ok:
+        if not safe[i] or not ids.size:
+            continue  # it would block a converting query, the brand or a keyword: its narrower parts may stand
+        beyond = ids[~blocked[ids]]
+        narrower = [n for n in found if np.isin(n.blocks, ids).all()]
+        if beyond.size:
+            more = _candidate_evidence(texts, [beyond])
+            if not (more.p_values()[0] <= cutoff and more.saving(value, prior)[0] >= bar):
                 continue
-            blocked[text_id] = True
-            negatives.append(_Negative(text, match_type, NegativeBasis.PERFORMANCE, None, np.array([text_id])))
-    return negatives
+        elif not narrower:
+            continue  # all it blocks is blocked already, by intent negatives
+        found = [n for n in found if not any(n is m for m in narrower)]
+        found.append(_Negative(chosen[i][0], chosen[i][1], NegativeBasis.PERFORMANCE, None, ids))
+        blocked[ids] = True
+    return [*negatives, *found]
 
 
 def _on_theme(texts: pd.DataFrame, rows: pd.DataFrame, structure: AccountStructure) -> np.ndarray:

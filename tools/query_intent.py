@@ -248,7 +248,8 @@ def infer_competitors(
         return []
     lexicons, places = load_lexicons(), load_gazetteer()
     excluded = set().union(*lexicons.vocabulary.values()) | {w for phrase in places for w in phrase}
-    excluded |= {w for name in (*profile.brand_terms, *profile.offers, *profile.not_offered) for w in tokens(name)}
+    names = (*profile.brand_terms, *profile.offers, *profile.not_offered, *profile.locations)
+    excluded |= {w for name in names for w in tokens(name)}  # a served town the gazetteer lacks is no rival
     excluded |= {w for text in own_words for w in tokens(text)}
     own_words = {w for name in (*profile.brand_terms, *profile.offers) for w in tokens(name)} | category
     near_names = [w for w in own_words if len(w) >= 4]
@@ -375,12 +376,15 @@ class _Classifier:
     def _not_offered(self, words: Phrase) -> _Judgement | None:
         variants = tuple(map(close_variant, words))
         for text, phrase in self.not_offered:
-            if phrase and contains_phrase(variants, phrase):
+            n = len(phrase)
+            start = next((i for i in range(len(variants) - n + 1) if variants[i : i + n] == phrase), None)
+            if phrase and start is not None:
                 return _Judgement(
                     Intent.NOT_OFFERED,
                     0.9,
                     f'names "{text}", which the profile says is not offered',
-                    cue=" ".join(tokens(text)),
+                    # the query's own words: a negative matches no close variant ("rentals" misses "ski rental")
+                    cue=" ".join(words[start : start + n]),
                 )
         return None
 

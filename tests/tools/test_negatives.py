@@ -128,14 +128,26 @@ def test_too_few_clicks_to_tell_is_no_performance_waste() -> None:
 
 
 def test_a_fractional_conversion_does_not_veto_the_theme_but_is_never_blocked() -> None:
-    # "tent jobs hiring" has 0.5 conversions: P(X <= 0.5 | 10) = 1.6e-4 and the saving 2,760 - 276 × 10 × 2.5 / 12
-    # = 2,185 still pass, but "jobs" would block that query: the narrower exact negative carries the theme.
-    terms = report(*TENTS, ("tent jobs hiring", "g3", 100, 1_380, 0.5), ("tent jobs salary", "g3", 100, 1_380, 0))
+    # "camping jobs hiring" has 0.5 conversions: P(X <= 0.5 | 10) = 1.6e-4 and the saving 2,760 - 276 × 10 × 2.5
+    # / 12 = 2,185 still pass, but "jobs" would block that query. The other query passes on its own evidence
+    # (100 clicks, λ = 5, P = e^-5 = 0.0067 <= 0.05 × 4/6 after BH; saving 1,380 - 276 × 5 × 2/7 = 986), so it
+    # gets its exact negative.
+    terms = report(
+        *TENTS, ("camping jobs hiring", "g3", 100, 1_380, 0.5), ("camping jobs salary", "g3", 100, 1_380, 0)
+    )
     found = negatives_of(mine_negatives(terms, STRUCTURE))
-    assert list(found) == [("tent jobs salary", MatchType.EXACT)]
-    _, spec = found[("tent jobs salary", MatchType.EXACT)]
+    assert list(found) == [("camping jobs salary", MatchType.EXACT)]
+    _, spec = found[("camping jobs salary", MatchType.EXACT)]
     assert spec.basis is NegativeBasis.PERFORMANCE
-    assert [(q.search_term, q.conversions) for q in spec.counter_evidence] == [("tent jobs hiring", 0.5)]
+    assert [(q.search_term, q.conversions) for q in spec.counter_evidence] == [("camping jobs hiring", 0.5)]
+
+
+def test_a_wider_ngram_passing_is_no_licence_for_exact_negatives_on_its_queries() -> None:
+    """The theme passes pooled, but its one safe query is on theme for the ad group that served it ("tent") and
+    so is no query candidate; nothing else can carry it. Before, every unconverted query under a passing but
+    unsafe n-gram got an exact negative: thousands of them on a high-CPA account."""
+    terms = report(*TENTS, ("tent jobs hiring", "g3", 100, 1_380, 0.5), ("tent jobs salary", "g3", 100, 1_380, 0))
+    assert mine_negatives(terms, STRUCTURE) == []
 
 
 def test_an_intent_theme_pooled_fires_where_no_ngram_test_can() -> None:
@@ -154,7 +166,7 @@ def test_intent_negatives_take_the_narrowest_safe_cue() -> None:
         *TENTS,
         ("how to make a tent", "g3", 3, 4, 0),
         ("how to make tent pegs", "g3", 3, 4, 0),
-        ("how to pitch tent", "g3", 3, 4, 0),  # informational "how to" converted below: no "how to" negative
+        ("how to pitch tent", "g3", 3, 4, 0),  # informational: research converts too, never excluded for intent
         ("how to choose hiking boots", "g1", 5, 5, 1),
         ("tent camping jobs", "g3", 2, 3, 0),
         ("decathlon tent", "g3", 2, 3, 0),
@@ -163,15 +175,12 @@ def test_intent_negatives_take_the_narrowest_safe_cue() -> None:
     found = negatives_of(mine(terms))
     assert set(found) == {
         ("how to make", MatchType.PHRASE),
-        ("how to pitch tent", MatchType.EXACT),
         ("jobs", MatchType.PHRASE),
         ("decathlon", MatchType.PHRASE),
         ("chicago", MatchType.PHRASE),
     }
     assert found[("how to make", MatchType.PHRASE)][1].intent == "diy"
     assert found[("chicago", MatchType.PHRASE)][1].intent == "out_of_area"
-    pitch = found[("how to pitch tent", MatchType.EXACT)][1]
-    assert pitch.basis is NegativeBasis.INTENT and pitch.intent == "informational"
 
 
 def test_brand_queries_are_protected_even_misspelt() -> None:
