@@ -132,9 +132,7 @@ def test_a_fractional_conversion_does_not_veto_the_theme_but_is_never_blocked() 
     # / 12 = 2,185 still pass, but "jobs" would block that query. The other query passes on its own evidence
     # (100 clicks, λ = 5, P = e^-5 = 0.0067 <= 0.05 × 4/6 after BH; saving 1,380 - 276 × 5 × 2/7 = 986), so it
     # gets its exact negative.
-    terms = report(
-        *TENTS, ("camping jobs hiring", "g3", 100, 1_380, 0.5), ("camping jobs salary", "g3", 100, 1_380, 0)
-    )
+    terms = report(*TENTS, ("camping jobs hiring", "g3", 100, 1_380, 0.5), ("camping jobs salary", "g3", 100, 1_380, 0))
     found = negatives_of(mine_negatives(terms, STRUCTURE))
     assert list(found) == [("camping jobs salary", MatchType.EXACT)]
     _, spec = found[("camping jobs salary", MatchType.EXACT)]
