@@ -161,6 +161,31 @@ class AddNegativeKeywords(ChangeBase):
         return f"Add {len(self.keywords)} negative(s) to {target}: {words}{more}"
 
 
+class CreateSharedNegativeList(ChangeBase):
+    """A new shared negative keyword list for an account-wide theme ("Competitors", "Jobs"), its keywords, and
+    the campaigns it is attached to (Google Ads; Meta has no negative keywords)."""
+
+    kind: Literal["create_shared_negative_list"] = "create_shared_negative_list"
+    name: str = Field(min_length=1, max_length=255)
+    keywords: tuple[NegativeSpec, ...] = Field(min_length=1)
+    campaign_ids: tuple[str, ...] = Field(default=(), description="Campaigns the new list is attached to.")
+    campaign_names: tuple[str, ...] = ()
+
+    @property
+    def level(self) -> Literal["shared_list"]:
+        return "shared_list"  # where its negatives live, as for AddNegativeKeywords
+
+    @property
+    def target_id(self) -> str:
+        return ""  # the list has no id before it exists
+
+    def summary(self) -> str:
+        words = ", ".join(keyword_label(k) for k in self.keywords[:4])
+        more = f" (+{len(self.keywords) - 4} more)" if len(self.keywords) > 4 else ""
+        where = f", attached to {len(self.campaign_ids)} campaign(s)" if self.campaign_ids else ", attached to none"
+        return f"Create shared negative list '{self.name}' with {len(self.keywords)} negative(s){where}: {words}{more}"
+
+
 class CreateAdGroup(ChangeBase):
     kind: Literal["create_ad_group"] = "create_ad_group"
     campaign_id: str
@@ -264,7 +289,13 @@ class PauseEntity(ChangeBase):
 
 
 Change = Annotated[
-    AddNegativeKeywords | CreateAdGroup | AddCreativeVariants | SetBudget | RemoveNegativeKeywords | PauseEntity,
+    AddNegativeKeywords
+    | CreateAdGroup
+    | AddCreativeVariants
+    | SetBudget
+    | RemoveNegativeKeywords
+    | PauseEntity
+    | CreateSharedNegativeList,
     Field(discriminator="kind"),
 ]
 change_adapter: TypeAdapter[Change] = TypeAdapter(Change)
@@ -289,6 +320,7 @@ __all__ = [
     "Change",
     "ChangeBase",
     "CreateAdGroup",
+    "CreateSharedNegativeList",
     "Evidence",
     "KeywordSpec",
     "MetaAdCopy",

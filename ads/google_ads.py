@@ -43,6 +43,7 @@ from ads.changes import (
     AddNegativeKeywords,
     Change,
     CreateAdGroup,
+    CreateSharedNegativeList,
     KeywordSpec,
     PauseEntity,
     RemoveNegativeKeywords,
@@ -636,6 +637,8 @@ class GoogleAdsAccount:
                 },
                 resource_names=tuple(found[_key(k.text, k.match_type)] for k in present),
             )
+        if isinstance(change, CreateSharedNegativeList):
+            return self._read_back_new_list(change)
         if isinstance(change, CreateAdGroup):
             return self._read_back_ad_group(change)
         if isinstance(change, AddCreativeVariants):
@@ -681,6 +684,35 @@ class GoogleAdsAccount:
             criterion = getattr(row, resource)
             found[_key(criterion.keyword.text, criterion.keyword.match_type.name)] = criterion.resource_name
         return found
+
+    def _read_back_new_list(self, change: CreateSharedNegativeList) -> ReadBack:
+        """Present once a negative keyword list of that name holds every keyword and is on every campaign."""
+        lists = self._search(
+            "SELECT shared_set.id, shared_set.name, shared_set.resource_name FROM shared_set "
+            "WHERE shared_set.type = 'NEGATIVE_KEYWORDS' AND shared_set.status = 'ENABLED'"
+        )
+        shared = next((r.shared_set for r in lists if normalise(r.shared_set.name) == normalise(change.name)), None)
+        labels = [_keyword_label(k.text, k.match_type) for k in change.keywords]
+        if shared is None:
+            state = {"shared_list_id": None, "missing": labels, "unattached_campaigns": list(change.campaign_ids)}
+            return ReadBack(change_hash=change.hash, present=False, state=state)
+        found = self._negatives_at("shared_list", str(shared.id))
+        attached = {
+            str(r.campaign.id)
+            for r in self._search(
+                "SELECT campaign.id FROM campaign_shared_set "
+                f"WHERE shared_set.id = {shared.id} AND campaign_shared_set.status = 'ENABLED'"
+            )
+        }
+        keys = [_key(k.text, k.match_type) for k in change.keywords]
+        missing = [label for label, key in zip(labels, keys, strict=True) if key not in found]
+        unattached = [c for c in change.campaign_ids if c not in attached]
+        return ReadBack(
+            change_hash=change.hash,
+            present=not missing and not unattached,
+            state={"shared_list_id": str(shared.id), "missing": missing, "unattached_campaigns": unattached},
+            resource_names=(shared.resource_name, *(found[key] for key in dict.fromkeys(keys) if key in found)),
+        )
 
     def _read_back_removal(self, change: RemoveNegativeKeywords) -> ReadBack:
         """Present once none of the keywords is left at a place that still exists (a vanished place is reported)."""
@@ -887,6 +919,8 @@ class GoogleAdsAccount:
                 )
                 for k in missing
             ]
+        if isinstance(change, CreateSharedNegativeList):
+            return self._new_list_operations(index, change, current)
         if isinstance(change, CreateAdGroup):
             return self._ad_group_operations(index, change)
         if isinstance(change, RemoveNegativeKeywords | PauseEntity) and not current.resource_names:
@@ -942,6 +976,36 @@ class GoogleAdsAccount:
                 )
             )
         )
+
+    def _new_list_operations(self, index: int, change: CreateSharedNegativeList, current: ReadBack) -> list[_Operation]:
+        """SharedSet, its SharedCriterion keywords and a CampaignSharedSet per campaign, in one request (a temporary
+        id names the new list); where an earlier attempt left the list, only what it still lacks."""
+        t = self._types
+        operations = []
+        if current.state["shared_list_id"] is None:
+            self._temporary_ids += 1
+            shared_set = self._resource("sharedSets", f"-{self._temporary_ids}")
+            create = t.resources.SharedSet(resource_name=shared_set, name=change.name, type_="NEGATIVE_KEYWORDS")
+            operation = t.services.MutateOperation(shared_set_operation=t.services.SharedSetOperation(create=create))
+            operations.append(_Operation(index, operation, f"shared negative list {change.name!r}"))
+        else:
+            shared_set = self._resource("sharedSets", current.state["shared_list_id"])
+        for keyword in change.keywords:
+            label = _keyword_label(keyword.text, keyword.match_type)
+            if label in current.state["missing"]:
+                info = t.common.KeywordInfo(text=keyword.text, match_type=keyword.match_type.name)
+                criterion = t.resources.SharedCriterion(shared_set=shared_set, keyword=info)
+                operation = t.services.MutateOperation(
+                    shared_criterion_operation=t.services.SharedCriterionOperation(create=criterion)
+                )
+                operations.append(_Operation(index, operation, f"negative keyword {label} in {change.name!r}"))
+        for campaign in current.state["unattached_campaigns"]:
+            link = t.resources.CampaignSharedSet(campaign=self._resource("campaigns", campaign), shared_set=shared_set)
+            operation = t.services.MutateOperation(
+                campaign_shared_set_operation=t.services.CampaignSharedSetOperation(create=link)
+            )
+            operations.append(_Operation(index, operation, f"list {change.name!r} on campaign {campaign}"))
+        return operations
 
     def _remove_negative_operation(self, level: str, resource_name: str) -> Any:
         services = self._types.services

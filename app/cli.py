@@ -17,7 +17,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from typer.core import TyperGroup
 
-from ads.changes import AddNegativeKeywords
+from ads.changes import AddNegativeKeywords, CreateSharedNegativeList
 from ads.errors import AdpilotError
 from ads.statuses import APPLIED_STATUSES
 from app.settings import load_settings
@@ -783,7 +783,7 @@ def search_term_negatives(account: AccountOption = SANDBOX_ACCOUNT, as_json: Jso
     _print_notices(result.data["notices"])
     for change in result.proposals:
         console.print(f"\n[bold]{escape(change.summary())}[/]  [dim]({change.id})[/]")
-        assert isinstance(change, AddNegativeKeywords)  # the tool proposes negatives only
+        assert isinstance(change, AddNegativeKeywords | CreateSharedNegativeList)  # the tool proposes negatives only
         for keyword in change.keywords:
             label = f"[{keyword.text}]" if keyword.match_type.value == "exact" else f'"{keyword.text}"'
             why = keyword.basis.value + (f", {keyword.intent.replace('_', ' ')}" if keyword.intent else "")

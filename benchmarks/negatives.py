@@ -125,8 +125,16 @@ def blocked_rows(terms: pd.DataFrame, proposals: list[dict[str, Any]], bases: se
     texts = terms["search_term"].astype(str).tolist()
     blocked = np.zeros(len(terms), dtype=bool)
     for change in proposals:
-        scope = {"campaign": terms["campaign_id"], "ad_group": terms["ad_group_id"]}.get(change["level"])
-        rows = np.flatnonzero((scope == change["target_id"]).to_numpy()) if scope is not None else np.arange(len(terms))
+        if change["kind"] == "create_shared_negative_list":  # a new list: the campaigns it is attached to
+            attached = terms["campaign_id"].isin(change["campaign_ids"]).to_numpy()
+            rows = np.flatnonzero(attached) if change["campaign_ids"] else np.arange(len(terms))
+        else:
+            scope = {"campaign": terms["campaign_id"], "ad_group": terms["ad_group_id"]}.get(change["level"])
+            rows = (
+                np.flatnonzero((scope == change["target_id"]).to_numpy())
+                if scope is not None
+                else np.arange(len(terms))
+            )
         for keyword in change["keywords"]:
             if bases is not None and keyword.get("basis", "absent") not in bases:
                 continue

@@ -14,6 +14,7 @@ from ads.changes import (
     AddNegativeKeywords,
     Change,
     CreateAdGroup,
+    CreateSharedNegativeList,
     RemoveNegativeKeywords,
     format_count,
     keyword_label,
@@ -133,7 +134,7 @@ def change_lines(change: Change, money: Callable[[int], str], limit: int = 8) ->
     copy of a new ad group or variant. The summary line says the rest (a budget's amounts, what a pause touches)."""
     lines: list[str] = []
     match change:
-        case AddNegativeKeywords():
+        case AddNegativeKeywords() | CreateSharedNegativeList():
             for keyword in change.keywords[:limit]:
                 cost = sum(q.cost for q in keyword.blocks)
                 clicks = sum(q.clicks for q in keyword.blocks)

@@ -25,6 +25,7 @@ from ads.changes import (
     AddNegativeKeywords,
     Change,
     CreateAdGroup,
+    CreateSharedNegativeList,
     NegativeBasis,
     PauseEntity,
     QueryEvidence,
@@ -472,6 +473,35 @@ def _negatives(change: AddNegativeKeywords, policy: NegativesPolicy, context: Ga
     )
 
 
+def _new_shared_list(change: CreateSharedNegativeList, policy: NegativesPolicy, context: GateContext) -> Verdict:
+    """A new list: the negatives' own rules on what it would block in the campaigns it is attached to (anywhere,
+    when it is attached to none yet), then always a person, since it reaches every campaign it is attached to."""
+    if len(change.keywords) > policy.shared_list_max_keywords:
+        return Verdict(
+            outcome="blocked",
+            rule="negatives.shared_list_size",
+            reason=f"{len(change.keywords)} keywords exceed the shared list limit of {policy.shared_list_max_keywords}",
+        )
+    new = SharedNegativeList(id="", name=change.name, campaign_ids=change.campaign_ids)
+    negatives = AddNegativeKeywords(
+        account=change.account,
+        rationale=change.rationale,
+        level="shared_list",
+        target_id="",
+        target_name=change.name,
+        keywords=change.keywords,
+    )
+    verdict = _negatives(negatives, policy, context.model_copy(update={"shared_lists": (new,)}))
+    if verdict.outcome == "blocked":
+        return verdict
+    return Verdict(
+        outcome="needs_approval",
+        rule="negatives.new_shared_list",
+        reason=f"a new shared negative list '{change.name}' attached to {len(change.campaign_ids)} campaign(s) "
+        "reaches every campaign it is attached to; a person creates it",
+    )
+
+
 # --- budgets -------------------------------------------------------------------------------------
 
 
@@ -589,6 +619,7 @@ def _pause(change: PauseEntity, policy: PausesPolicy, context: GateContext) -> V
 
 _RULES: dict[type, tuple[str, Callable[[Any, Any, GateContext], Verdict]]] = {
     AddNegativeKeywords: ("negatives", _negatives),
+    CreateSharedNegativeList: ("negatives", _new_shared_list),
     SetBudget: ("budgets", _budget),
     CreateAdGroup: ("ad_groups", _creation("ad_groups", "ad group")),
     AddCreativeVariants: ("creatives", _creation("creatives", "creative variant")),

@@ -28,6 +28,7 @@ from ads.changes import (
     AddNegativeKeywords,
     Change,
     CreateAdGroup,
+    CreateSharedNegativeList,
     PauseEntity,
     RemoveNegativeKeywords,
     SetBudget,
@@ -650,6 +651,8 @@ class SandboxAccount:
         match change:
             case AddNegativeKeywords():
                 return self._negative_problems(structure, change)
+            case CreateSharedNegativeList():
+                return self._new_list_problems(structure, change)
             case CreateAdGroup():
                 campaign = _find(structure.campaigns, change.campaign_id)
                 if campaign is None or campaign.status is Status.REMOVED:
@@ -723,6 +726,23 @@ class SandboxAccount:
             )
         return problems
 
+    def _new_list_problems(self, structure: AccountStructure, change: CreateSharedNegativeList) -> list[str]:
+        problems = []
+        if self._account.platform is not Platform.GOOGLE_ADS:
+            problems.append("shared negative keyword lists exist only in Google Ads accounts")
+        if _shared_list_named(structure, change.name) is not None:
+            problems.append(f"shared list '{change.name}' already exists")
+        if len(structure.shared_lists) >= limit("shared_negative_lists_per_account"):
+            problems.append(f"the account holds {limit('shared_negative_lists_per_account')} shared lists already")
+        live = {c.id for c in structure.campaigns if c.status is not Status.REMOVED}
+        problems += [f"campaign {c} does not exist" for c in change.campaign_ids if c not in live]
+        keys = _keys(change)
+        if len(set(keys)) != len(keys):
+            problems.append("a negative is listed twice")
+        if len(keys) > limit("shared_negative_list_max_keywords"):
+            problems.append(f"{len(keys)} keywords exceed {limit('shared_negative_list_max_keywords')} per list")
+        return problems + [f"negative {p}" for k in change.keywords for p in keyword_problems(k.text)]
+
     def _writes_for(
         self, structure: AccountStructure, change: Change
     ) -> tuple[list[AccountEntity], list[AccountEntity]]:
@@ -739,6 +759,17 @@ class SandboxAccount:
                         match_type=keyword.match_type,
                     )
                     for keyword in change.keywords
+                ], []
+            case CreateSharedNegativeList():
+                shared = SharedNegativeList(id=new_id(), name=change.name, campaign_ids=change.campaign_ids)
+                return [
+                    shared,
+                    *(
+                        NegativeKeyword(
+                            id=new_id(), level="shared_list", owner_id=shared.id, text=k.text, match_type=k.match_type
+                        )
+                        for k in change.keywords
+                    ),
                 ], []
             case CreateAdGroup():
                 group = AdGroup(
@@ -796,6 +827,23 @@ class SandboxAccount:
                         "missing": [k.text for key, k in wanted.items() if key not in at_target],
                     },
                     resource_names=tuple(self._resource_name("negative", n) for n in found),
+                )
+            case CreateSharedNegativeList():
+                shared = _shared_list_named(structure, change.name)
+                if shared is None:
+                    return ReadBack(change_hash=change.hash, present=False, state={"shared_list_id": None})
+                at_list = _negatives_at(structure, "shared_list", shared.id)
+                found = [at_list[key] for key in dict.fromkeys(_keys(change)) if key in at_list]
+                missing = [k.text for k in change.keywords if (normalise(k.text), k.match_type) not in at_list]
+                unattached = [c for c in change.campaign_ids if c not in shared.campaign_ids]
+                return ReadBack(
+                    change_hash=change.hash,
+                    present=not missing and not unattached,
+                    state={"shared_list_id": shared.id, "missing": missing, "unattached_campaigns": unattached},
+                    resource_names=(
+                        self._resource_name("shared_list", shared),
+                        *(self._resource_name("negative", n) for n in found),
+                    ),
                 )
             case CreateAdGroup():
                 group = next(
@@ -894,6 +942,8 @@ class SandboxAccount:
                 return f"{customer}/adGroupCriteria/{entity.owner_id}~{entity.id}"
             case "negative", NegativeKeyword():
                 return f"{customer}/sharedCriteria/{entity.owner_id}~{entity.id}"
+            case "shared_list", _:
+                return f"{customer}/sharedSets/{entity.id}"
             case "ad_group", _:
                 return f"{customer}/adGroups/{entity.id}"
             case "keyword", Keyword():
@@ -949,6 +999,10 @@ def _target_exists(structure: AccountStructure, level: str, target_id: str) -> b
     return _find(owners[level], target_id) is not None
 
 
+def _shared_list_named(structure: AccountStructure, name: str) -> SharedNegativeList | None:
+    return next((s for s in structure.shared_lists if normalise(s.name) == normalise(name)), None)
+
+
 def _live(structure: AccountStructure, level: str, entity_id: str) -> AdGroup | Ad | None:
     """The ad group or ad with this id, unless it is absent or removed."""
     entity: AdGroup | Ad | None = (
@@ -957,7 +1011,9 @@ def _live(structure: AccountStructure, level: str, entity_id: str) -> AdGroup | 
     return entity if entity is not None and entity.status is not Status.REMOVED else None
 
 
-def _keys(change: AddNegativeKeywords | RemoveNegativeKeywords) -> list[tuple[str, MatchType]]:
+def _keys(
+    change: AddNegativeKeywords | RemoveNegativeKeywords | CreateSharedNegativeList,
+) -> list[tuple[str, MatchType]]:
     return [(normalise(k.text), k.match_type) for k in change.keywords]
 
 

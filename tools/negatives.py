@@ -57,8 +57,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from scipy.special import gammaincc
 from scipy.stats import false_discovery_control
 
-from ads.changes import AddNegativeKeywords, Evidence, NegativeBasis, NegativeSpec, QueryEvidence
-from ads.entities import AccountStructure, MatchType, ReportPeriod, SharedNegativeList, Status
+from ads.changes import (
+    AddNegativeKeywords,
+    CreateSharedNegativeList,
+    Evidence,
+    NegativeBasis,
+    NegativeSpec,
+    QueryEvidence,
+)
+from ads.entities import AccountStructure, Campaign, MatchType, ReportPeriod, Status
 from ads.errors import ReportFormatError
 from ads.keyword_matching import KeywordMatcher, TokenisedTexts, keyword_problems, normalise
 from ads.limits import limit
@@ -87,6 +94,7 @@ NO_CONVERSIONS_NOTICE = (
     "alone, and none is proposed on performance"
 )
 Level = Literal["campaign", "ad_group", "shared_list"]
+NegativeChange = AddNegativeKeywords | CreateSharedNegativeList
 
 
 class NegativeMiningSettings(BaseModel):
@@ -136,8 +144,9 @@ def mine_negatives(
     target_cpa: int | None = None,
     has_conversions: bool = True,
     settings: NegativeMiningSettings | None = None,
-) -> list[AddNegativeKeywords]:
-    """Intent and performance negatives for the report, grouped into one change per target, biggest first.
+) -> list[NegativeChange]:
+    """Intent and performance negatives for the report, grouped into one change per target (a new shared list
+    for a theme the account has no list of), biggest first.
 
     `intents`: `classify_intents(...).intents` for these terms (search_term, intent, confidence, reason, cue);
     without it only performance negatives are possible. `has_conversions` False: the report had no conversions
@@ -535,15 +544,13 @@ def _place(
                 target_name=campaign_names.get(where["campaign_id"], ""),
             )
     if shared:
-        targets |= _shared_targets(shared, ran_in, structure, settings)
+        targets |= _shared_targets(shared, structure)
     return targets
 
 
-def _shared_targets(
-    shared: dict[str, list[int]], ran_in: pd.DataFrame, structure: AccountStructure, settings: NegativeMiningSettings
-) -> dict[int, _Target]:
-    """Per list name: the existing list of that name, else the list most of its campaigns use, then new lists of
-    that name (only where the account has no list, or its lists are full) while the account may hold more lists."""
+def _shared_targets(shared: dict[str, list[int]], structure: AccountStructure) -> dict[int, _Target]:
+    """Per list name: the existing list of that name, then new lists of that name (where there is none, or it is
+    full) while the account may hold more lists."""
     capacity = limit("shared_negative_list_max_keywords")
     free_lists = limit("shared_negative_lists_per_account") - len(structure.shared_lists)
     held: defaultdict[str, int] = defaultdict(int)
@@ -552,15 +559,8 @@ def _shared_targets(
             held[negative.owner_id] += 1
     targets: dict[int, _Target] = {}
     for name, candidates in shared.items():
-        campaigns = set(ran_in.loc[ran_in["candidate"].isin(candidates), "campaign_id"])
-
-        def preference(shared_list: SharedNegativeList, campaigns: set[str] = campaigns) -> tuple[int, bool]:
-            return len(campaigns & set(shared_list.campaign_ids)), shared_list.name == settings.shared_list_name
-
+        # The theme's own list, else a new one of its name (CreateSharedNegativeList), attached where it ran.
         named = [s for s in structure.shared_lists if normalise(s.name) == normalise(name)]
-        if not named and structure.shared_lists:
-            # adpilot cannot create and attach a list yet: the theme goes to the list most of its campaigns use.
-            named = [max(structure.shared_lists, key=preference)]
         lists = [
             (_Target(level="shared_list", target_id=s.id, target_name=s.name), capacity - held[s.id]) for s in named
         ]
@@ -619,16 +619,14 @@ class _Report:
             for word in set(texts.index[text_id].split(" ")) - CONNECTIVES:
                 self.converting_by_word[word].append(int(text_id))
 
-    def changes(self, negatives: list[_Negative], targets: dict[int, _Target]) -> list[AddNegativeKeywords]:
+    def changes(self, negatives: list[_Negative], targets: dict[int, _Target]) -> list[NegativeChange]:
         per_target: dict[_Target, list[_Negative]] = defaultdict(list)
         for index, target in targets.items():
             negative = negatives[index]
             if (target.level, target.target_id, negative.text, negative.match_type) not in self.existing:
                 per_target[target].append(negative)
         changes = [self._change(target, chosen) for target, chosen in per_target.items()]
-        return sorted(
-            changes, key=lambda change: (-change.evidence.metrics["cost"], change.target_id, change.target_name)
-        )
+        return sorted(changes, key=lambda c: (-c.evidence.metrics["cost"], c.target_id, _target_name(c)))
 
     def _blocked(self, text_ids: np.ndarray) -> np.ndarray:
         """Positions in `queries` of these texts' rows; sorted positions keep the cost order."""
@@ -666,7 +664,7 @@ class _Report:
         positions = positions[np.lexsort((-m["cost"][positions], -m["conversions"][positions]))]
         return self._evidence(positions, self.settings.max_counter_evidence)
 
-    def _change(self, target: _Target, negatives: list[_Negative]) -> AddNegativeKeywords:
+    def _change(self, target: _Target, negatives: list[_Negative]) -> NegativeChange:
         specs, costs = [], []
         for negative in negatives:
             blocked = self._blocked(negative.blocks)
@@ -691,20 +689,35 @@ class _Report:
         if self.has_conversions and self.value > 0:
             metrics["value_per_conversion"] = round(self.value)
             metrics["expected_conversions"] = round(expected, 2)
-        return AddNegativeKeywords(
-            account=self.structure.account.name,
-            level=target.level,
-            target_id=target.target_id,
-            target_name=target.target_name,
-            keywords=tuple(specs),
-            rationale=self._rationale(target, negatives, costs, metrics, ids),
-            evidence=Evidence(
+        common = {
+            "account": self.structure.account.name,
+            "keywords": tuple(specs),
+            "rationale": self._rationale(target, negatives, costs, metrics, ids),
+            "evidence": Evidence(
                 period_start=self.period.start.isoformat() if self.period else None,
                 period_end=self.period.end.isoformat() if self.period else None,
                 metrics=metrics,
                 queries=self._evidence(everything, self.settings.max_blocks_listed),
             ),
+        }
+        if target.level == "shared_list" and not target.target_id:
+            campaigns = self._attach_to(ids)
+            return CreateSharedNegativeList(
+                name=target.target_name,
+                campaign_ids=tuple(c.id for c in campaigns),
+                campaign_names=tuple(c.name for c in campaigns),
+                **common,
+            )
+        return AddNegativeKeywords(
+            level=target.level, target_id=target.target_id, target_name=target.target_name, **common
         )
+
+    def _attach_to(self, text_ids: np.ndarray) -> list[Campaign]:
+        """The live campaigns a new list goes on: those its searches ran in, or every one when the report does
+        not say (an account-wide theme)."""
+        ran = set(self.rows.loc[self.rows["text_id"].isin(text_ids), "campaign_id"]) - {""}
+        live = [c for c in self.structure.campaigns if c.status is not Status.REMOVED]
+        return [c for c in live if c.id in ran] if ran else live
 
     def _rationale(
         self,
@@ -716,7 +729,14 @@ class _Report:
     ) -> str:
         money = self.structure.account.money
         campaigns = set(self.rows.loc[self.rows["text_id"].isin(text_ids), "campaign_id"]) - {""}
-        new = "" if target.target_id else " (a new list)"
+        attached = [c.name or c.id for c in self._attach_to(text_ids)]
+        new = (
+            ""
+            if target.target_id
+            else f" (a new list, attached to {len(attached)} campaign(s): {', '.join(attached[:5])})"
+            if attached
+            else " (a new list; the account holds no campaign to attach it to, so a person attaches it)"
+        )
         where = {
             "shared_list": f"the shared negative list '{target.target_name}'{new}, "
             + (
@@ -759,6 +779,10 @@ class _Report:
         parts.append(f"Biggest: {biggest}.")
         parts.append("None of them blocks a search term that converted, a brand search or one of your keywords.")
         return " ".join(parts)
+
+
+def _target_name(change: NegativeChange) -> str:
+    return change.name if isinstance(change, CreateSharedNegativeList) else change.target_name
 
 
 def _label(negative: _Negative) -> str:

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ads.account_plan import AdvertiserProfile
-from ads.changes import AddNegativeKeywords, NegativeBasis
+from ads.changes import CreateSharedNegativeList, NegativeBasis
 from ads.entities import (
     Account,
     AccountStructure,
@@ -33,7 +33,7 @@ from ads.entities import (
 from ads.errors import ReportFormatError
 from ads.keyword_matching import matches
 from tests.cli_runner import run
-from tools.negatives import NO_CONVERSIONS_NOTICE, mine_negatives
+from tools.negatives import NO_CONVERSIONS_NOTICE, NegativeChange, mine_negatives
 from tools.query_intent import classify_intents
 
 M = 1_000_000  # micros per currency unit
@@ -83,12 +83,12 @@ def report(*rows: tuple[str, str, int, float, float]) -> pd.DataFrame:
     )
 
 
-def mine(terms: pd.DataFrame, profile: AdvertiserProfile | None = PROFILE, **options) -> list[AddNegativeKeywords]:
+def mine(terms: pd.DataFrame, profile: AdvertiserProfile | None = PROFILE, **options) -> list[NegativeChange]:
     intents = classify_intents(terms, profile).intents
     return mine_negatives(terms, options.pop("structure", STRUCTURE), intents=intents, **options)
 
 
-def negatives_of(changes: list[AddNegativeKeywords]) -> dict[tuple[str, MatchType], tuple]:
+def negatives_of(changes: list[NegativeChange]) -> dict[tuple[str, MatchType], tuple]:
     """(text, match type) -> (change, spec)."""
     return {(k.text, k.match_type): (change, k) for change in changes for k in change.keywords}
 
@@ -202,13 +202,12 @@ def test_no_conversions_column_proposes_intent_only() -> None:
 def test_without_campaigns_the_rationale_does_not_invent_them() -> None:
     # A Performance Max export: no campaign or ad-group column. Theme lists, named by theme.
     terms = report(("tent", "", 1000, 13_800, 60), ("tent jobs", "", 3, 4, 0), ("decathlon tent", "", 3, 4, 0))
-    changes = mine(terms)
-    assert sorted((c.level, c.target_name) for c in changes) == [
-        ("shared_list", "Competitors"),
-        ("shared_list", "Jobs"),
-    ]
+    changes = mine(terms, structure=STRUCTURE.model_copy(update={"campaigns": (), "ad_groups": (), "keywords": ()}))
+    assert all(isinstance(c, CreateSharedNegativeList) for c in changes)
+    assert sorted((c.name, c.campaign_ids) for c in changes) == [("Competitors", ()), ("Jobs", ())]
     for change in changes:
         assert "does not say which campaign" in change.rationale
+        assert "no campaign to attach it to, so a person attaches it" in change.rationale
         assert "campaigns" not in change.rationale.replace("campaigns would", "")
 
 
@@ -223,14 +222,14 @@ def test_theme_lists_and_local_waste() -> None:
         ("decathlon tent", "g3", 3, 4, 0),  # competitor in c2 only, its one ad group -> the campaign
     )
     found = negatives_of(mine(terms))
+    jobs = found.pop(("jobs", MatchType.PHRASE))[0]
+    assert isinstance(jobs, CreateSharedNegativeList)  # no list of that name yet: a new one, on both campaigns
+    assert (jobs.name, jobs.campaign_ids, jobs.campaign_names) == ("Jobs", ("c1", "c2"), ("Boots", "Tents"))
+    assert "ran in 2 campaigns" in jobs.rationale and "(a new list, attached to 2 campaign(s): Boots, Tents)" in (
+        jobs.rationale
+    )
     where = {text: (c.level, c.target_id, c.target_name) for (text, _), (c, _) in found.items()}
-    assert where == {
-        "jobs": ("shared_list", "", "Jobs"),
-        "free": ("ad_group", "g2", "Winter boots"),
-        "decathlon": ("campaign", "c2", "Tents"),
-    }
-    jobs = found[("jobs", MatchType.PHRASE)][0]
-    assert "ran in 2 campaigns" in jobs.rationale and "(a new list)" in jobs.rationale
+    assert where == {"free": ("ad_group", "g2", "Winter boots"), "decathlon": ("campaign", "c2", "Tents")}
 
 
 def test_existing_theme_list_is_used_and_existing_negatives_not_proposed_again() -> None:
