@@ -37,8 +37,6 @@ def edit(tmp_path: Path, change_id: str, fields: Any) -> tuple[int, str, str]:
 
 
 WIDENING = {
-    "level": "campaign",
-    "target_name": "Search | Tents",
     # Forged evidence: the edit claims "tent" blocks one cheap, non-converting query.
     "keywords": [
         {
@@ -52,8 +50,8 @@ WIDENING = {
 
 def test_an_edit_that_widens_a_negative_is_judged_on_the_accounts_terms_not_its_own(home: Path, tmp_path: Path) -> None:
     run("demo", "--json")
-    shared = pending("add_negative_keywords", level="shared_list")
-    code, out, err = edit(tmp_path, shared["id"], {**WIDENING, "target_id": tents_campaign()})
+    shared = pending("create_shared_negative_list")  # a theme list the account does not have yet
+    code, out, err = edit(tmp_path, shared["id"], {**WIDENING, "campaign_ids": [tents_campaign()]})
     assert code == 0, err
     answer = json.loads(out)
     assert answer["review"]["type"] == "edit" and answer["new_id"] != shared["id"]
@@ -118,8 +116,8 @@ def test_an_approval_is_gated_again_under_the_policy_in_force(
 def test_an_agent_inbox_edit_with_forged_evidence_is_not_auto_applied(home: Path) -> None:
     session = Session(load_settings())
     outcome = session.audit(GOOGLE_ACCOUNT)
-    shared = next(c for c in outcome.pending if c.kind == "add_negative_keywords" and c.level == "shared_list")
-    fields = {**WIDENING, "target_id": tents_campaign()}
+    shared = next(c for c in outcome.pending if c.kind == "create_shared_negative_list")
+    fields = {**WIDENING, "campaign_ids": [tents_campaign()]}
     # Agent Inbox answers a list in request order, with the edited action as {"action", "args"}.
     answers: list[Any] = [
         {"type": "edit", "args": {"action": shared.kind, "args": fields}} if c.hash == shared.hash else None
