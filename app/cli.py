@@ -763,6 +763,9 @@ def search_term_clusters(
     )
 
 
+NEGATIVES_SHOWN = 20  # keywords listed per proposal; `--json` gives all
+
+
 @search_terms_app.command("negatives")
 def search_term_negatives(account: AccountOption = SANDBOX_ACCOUNT, as_json: JsonFlag = False) -> None:
     """The proposed negative keywords, each with the search terms it would block."""
@@ -784,7 +787,8 @@ def search_term_negatives(account: AccountOption = SANDBOX_ACCOUNT, as_json: Jso
     for change in result.proposals:
         console.print(f"\n[bold]{escape(change.summary())}[/]  [dim]({change.id})[/]")
         assert isinstance(change, AddNegativeKeywords | CreateSharedNegativeList)  # the tool proposes negatives only
-        for keyword in change.keywords:
+        # The costliest keywords of each proposal (they come costliest first); a big report proposes thousands.
+        for keyword in change.keywords[:NEGATIVES_SHOWN]:
             label = f"[{keyword.text}]" if keyword.match_type.value == "exact" else f'"{keyword.text}"'
             why = keyword.basis.value + (f", {keyword.intent.replace('_', ' ')}" if keyword.intent else "")
             blocked = ", ".join(f"{q.search_term} ({money(q.cost)})" for q in keyword.blocks[:6])
@@ -793,6 +797,8 @@ def search_term_negatives(account: AccountOption = SANDBOX_ACCOUNT, as_json: Jso
             if keyword.counter_evidence:
                 spared = ", ".join(f"{q.search_term} ({q.conversions:g} conv.)" for q in keyword.counter_evidence)
                 console.print(f"    spares converting: {spared}", highlight=False, markup=False)
+        if len(change.keywords) > NEGATIVES_SHOWN:
+            console.print(f"  … and {len(change.keywords) - NEGATIVES_SHOWN:,} more (see --json)", highlight=False)
 
 
 # ---- scheduled audits --------------------------------------------------------------------------

@@ -46,7 +46,7 @@ negative list; waste in one campaign to that campaign, in one ad group of a camp
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from itertools import chain
 from typing import Literal
@@ -54,6 +54,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
+from scipy.sparse import csr_matrix
 from scipy.special import gammaincc
 from scipy.stats import false_discovery_control
 
@@ -613,11 +614,7 @@ class _Report:
         self.existing = {(n.level, n.owner_id, normalise(n.text), n.match_type) for n in structure.negatives}
         self.text_conversions = texts["conversions"].to_numpy()
         self.text_cost = texts["cost"].to_numpy()
-        converting = np.flatnonzero(self.text_conversions > 0)
-        self.converting_by_word: dict[str, list[int]] = defaultdict(list)
-        for text_id in converting:
-            for word in set(texts.index[text_id].split(" ")) - CONNECTIVES:
-                self.converting_by_word[word].append(int(text_id))
+        self.counter_texts: dict[str, np.ndarray] = {}
 
     def changes(self, negatives: list[_Negative], targets: dict[int, _Target]) -> list[NegativeChange]:
         per_target: dict[_Target, list[_Negative]] = defaultdict(list)
@@ -625,6 +622,7 @@ class _Report:
             negative = negatives[index]
             if (target.level, target.target_id, negative.text, negative.match_type) not in self.existing:
                 per_target[target].append(negative)
+        self.counter_texts = self._counter_texts([n.text for chosen in per_target.values() for n in chosen])
         changes = [self._change(target, chosen) for target, chosen in per_target.items()]
         return sorted(changes, key=lambda c: (-c.evidence.metrics["cost"], c.target_id, _target_name(c)))
 
@@ -647,19 +645,74 @@ class _Report:
             for i in positions[:limit_to].tolist()
         )
 
+    def _counter_texts(self, negative_texts: list[str]) -> dict[str, np.ndarray]:
+        """Per negative text, the converting texts its counter-evidence comes from, best first: most of its content
+        words shared (at least half), then most conversions, then most cost; ties by the first of its sorted words
+        they hold (sorted: one order in every run), then text id. At most `max_counter_evidence` each.
+
+        All negatives at once, as a sparse product of negatives x words and words x converting texts: a loop per
+        negative over each of its words' converting texts grows with the square of the report."""
+        limit_to = self.settings.max_counter_evidence
+        negative_texts = list(dict.fromkeys(negative_texts))
+        converting = np.flatnonzero(self.text_conversions > 0)
+        if not limit_to or not negative_texts or not converting.size:
+            return {}
+        names = self.texts.index.to_numpy()
+        held = [set(names[t].split(" ")) - CONNECTIVES for t in converting.tolist()]
+        codes, vocabulary = pd.factorize(pd.Series(list(chain.from_iterable(held)), dtype=object))
+        owner = np.repeat(np.arange(converting.size), [len(words) for words in held])
+        holders = csr_matrix(
+            (np.ones(codes.size, dtype=np.int64), (codes, owner)), shape=(len(vocabulary), converting.size)
+        )
+        words = [sorted(set(text.split(" ")) - CONNECTIVES) for text in negative_texts]
+        sizes = np.array([len(w) for w in words], dtype=np.int64)
+        if sizes.max() > 52:  # bits of an int64 that a float64 holds exactly; negatives have at most 10 words
+            raise ValueError("a negative keyword with more than 52 distinct words")
+        # Bit (size - 1 - j) of a product entry is set when the converting text holds the negative's j-th word:
+        # the bits set count the words shared, and the highest one names the first word held.
+        row = np.repeat(np.arange(len(words)), sizes)
+        position = np.arange(row.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        column = vocabulary.get_indexer(list(chain.from_iterable(words)))
+        present = column >= 0
+        bits = np.left_shift(np.int64(1), np.repeat(sizes, sizes) - 1 - position)
+        query = csr_matrix(
+            (bits[present], (row[present], column[present])), shape=(len(words), len(vocabulary)), dtype=np.int64
+        )
+        needed = np.maximum(1, (sizes + 1) // 2)
+        # Chunks of negatives whose product holds at most ~4M entries (bounded by their words' converting texts).
+        bound = np.cumsum((query != 0).astype(np.int64) @ np.diff(holders.indptr))
+        ends = [*np.searchsorted(bound, np.arange(4_000_000, int(bound[-1]), 4_000_000)).tolist(), len(words)]
+        result: dict[str, np.ndarray] = {}
+        start = 0
+        for end in sorted(set(ends)):
+            if end <= start:
+                continue
+            product = (query[start:end] @ holders).tocsr()
+            rows = np.repeat(np.arange(start, end), np.diff(product.indptr))
+            shared = np.bitwise_count(product.data)
+            keep = shared >= needed[rows]
+            rows, shared, ids = rows[keep], shared[keep], converting[product.indices[keep]]
+            first = sizes[rows] - np.frexp(product.data[keep].astype(np.float64))[1]
+            # np.lexsort sorts by its last key first.
+            order = np.lexsort(
+                (ids, first, -self.text_cost[ids], -self.text_conversions[ids], -shared.astype(np.int64), rows)
+            )
+            rows, ids = rows[order], ids[order]
+            rank = np.arange(rows.size) - np.searchsorted(rows, rows)
+            rows, ids = rows[rank < limit_to], ids[rank < limit_to]
+            bounds = np.searchsorted(rows, np.arange(start, end + 1))
+            for i in range(start, end):
+                result[negative_texts[i]] = ids[bounds[i - start] : bounds[i - start + 1]]
+            start = end
+        return result
+
     def _counter_evidence(self, negative: _Negative) -> tuple[QueryEvidence, ...]:
         """Converting queries (it does not block them) that hold at least half of its content words: most words
         shared, then most conversions, first."""
-        words = sorted(set(negative.text.split(" ")) - CONNECTIVES)  # sorted: ties keep one order in every run
-        shared = Counter(t for word in words for t in self.converting_by_word.get(word, ()))
-        needed = max(1, (len(words) + 1) // 2)
-        ids = np.array([t for t, n in shared.items() if n >= needed], dtype=np.int64)
-        if not ids.size or not self.settings.max_counter_evidence:
+        by_text = self.counter_texts.get(negative.text, np.zeros(0, dtype=np.int64))
+        if not by_text.size:
             return ()
-        counts = np.array([shared[t] for t in ids.tolist()])
-        # np.lexsort is stable and sorts by its last key first: shared words, then conversions, then cost.
-        by_text = ids[np.lexsort((-self.text_cost[ids], -self.text_conversions[ids], -counts))]
-        positions = self._blocked(by_text[: self.settings.max_counter_evidence])
+        positions = self._blocked(by_text)
         m = self.metric
         positions = positions[np.lexsort((-m["cost"][positions], -m["conversions"][positions]))]
         return self._evidence(positions, self.settings.max_counter_evidence)

@@ -364,3 +364,40 @@ def test_the_proposals_do_not_depend_on_the_processs_string_hashing(tmp_path: Pa
     command = ("search-terms", "negatives", "--account", "sandbox:trailhead", "--json")
     first = adpilot(*command, seed="1")
     assert json.loads(first)["proposals"] and first == adpilot(*command, seed="2")
+
+
+@pytest.mark.parametrize("limit_to", [5, 2])
+def test_counter_evidence_texts_match_their_definition_with_many_ties(limit_to: int) -> None:
+    """The sparse product that picks counter-evidence for all negatives at once gives what its definition says:
+    converting texts holding at least half of a negative's content words, most shared first, then conversions,
+    then cost, then the first of its sorted words they hold, then text id. Few words, costs and conversions, so
+    ties are everywhere."""
+    from tools.negatives import CONNECTIVES, NegativeMiningSettings, _Report
+
+    rng = np.random.default_rng(11)
+    vocabulary = [*"boots tent jacket hiking winter cheap best salomon jobs free".split(), "for", "the"]
+    texts = sorted({" ".join(rng.choice(vocabulary, rng.integers(1, 6))) for _ in range(600)})
+    conversions = rng.choice([0.0, 0.5, 1.0, 2.0], len(texts))
+    cost = rng.choice([1, 2, 3], len(texts)) * M
+    frame = pd.DataFrame({"conversions": conversions, "cost": cost, "expected": 0.0}, index=texts)
+    queries = frame.assign(text=texts, text_id=np.arange(len(texts)), clicks=1, impressions=10)
+    rows = pd.DataFrame({"text_id": np.arange(len(texts)), "campaign_id": "c1"})
+    settings = NegativeMiningSettings(max_counter_evidence=limit_to)
+    built = _Report(queries, frame, rows, STRUCTURE, None, 1.0, True, settings)
+    negatives = [" ".join(rng.choice(vocabulary, rng.integers(1, 7))) for _ in range(200)]
+    found = built._counter_texts(negatives)
+
+    def by_definition(text: str) -> list[int]:
+        words = sorted(set(text.split(" ")) - CONNECTIVES)
+        needed = max(1, (len(words) + 1) // 2)
+        ranked = []
+        for t in np.flatnonzero(conversions > 0).tolist():
+            held = set(texts[t].split(" ")) - CONNECTIVES
+            shared = [j for j, word in enumerate(words) if word in held]
+            if len(shared) >= needed:
+                ranked.append((-len(shared), -conversions[t], -cost[t], shared[0], t))
+        return [key[-1] for key in sorted(ranked)[:limit_to]]
+
+    assert any(len(found[text]) == limit_to for text in negatives)
+    for text in negatives:
+        assert found[text].tolist() == by_definition(text), text
