@@ -45,6 +45,7 @@ MONEY_METRICS = frozenset(
         "run_rate",
         "value_per_conversion",
         "daily_amount",
+        "daily_amounts",
         "daily_budget",
         "spent_today",
         "marginal_cpa_before",
@@ -76,9 +77,11 @@ class Evidence(BaseModel):
     queries: tuple[QueryEvidence, ...] = ()
 
     def lines(self, money: Callable[[int], str]) -> list[str]:
-        """Each metric as a person reads it: money as currency, counts with separators."""
+        """Each metric as a person reads it: money as currency, counts with separators. A metric per budget is
+        named '<budget id> <metric>'."""
         return [
-            f"{name.replace('_', ' ')}: {money(round(value)) if name in MONEY_METRICS else format_count(value)}"
+            f"{name.replace('_', ' ')}: "
+            + (money(round(value)) if name.rsplit(" ", 1)[-1] in MONEY_METRICS else format_count(value))
             for name, value in self.metrics.items()
         ]
 
@@ -257,6 +260,52 @@ class SetBudget(ChangeBase):
         return f"Set the daily budget of {budget} from {' to '.join(amounts)} ({self.relative_change:+.0%})"
 
 
+class BudgetLeg(BaseModel):
+    """One budget of a reallocation: its daily amount now and after."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    budget_id: str
+    budget_name: str = ""
+    level: Literal["campaign", "ad_set"] = "campaign"
+    from_amount: int = Field(gt=0, description="Current daily amount, in the account's money unit.")
+    to_amount: int = Field(gt=0, description="Proposed daily amount, in the account's money unit.")
+
+    @property
+    def relative_change(self) -> float:
+        return (self.to_amount - self.from_amount) / self.from_amount
+
+
+class ReallocateBudget(ChangeBase):
+    """Daily budget moved between budgets at no higher total, approved and applied as one change: one leg
+    without the others would change the total."""
+
+    kind: Literal["reallocate_budget"] = "reallocate_budget"
+    currency: str = "USD"
+    unit: MoneyUnit = Field(default=MoneyUnit.MICROS, description="micros for Google Ads, minor units for Meta.")
+    legs: tuple[BudgetLeg, ...] = Field(min_length=2)
+
+    @field_validator("legs")
+    @classmethod
+    def _one_total(cls, legs: tuple[BudgetLeg, ...]) -> tuple[BudgetLeg, ...]:
+        if len({leg.budget_id for leg in legs}) != len(legs):
+            raise ValueError("each budget appears in one leg only")
+        if sum(leg.to_amount for leg in legs) > sum(leg.from_amount for leg in legs):
+            raise ValueError("a reallocation does not raise the total daily amount")
+        return legs
+
+    def summary(self) -> str:
+        def money(amount: int) -> str:
+            return format_money(amount, self.unit, self.currency)
+
+        moves = "; ".join(
+            f"{leg.budget_name or leg.budget_id} {money(leg.from_amount)} to {money(leg.to_amount)}"
+            for leg in self.legs
+        )
+        total = money(sum(leg.from_amount for leg in self.legs))
+        return f"Reallocate daily budget across {len(self.legs)} budgets (total {total}): {moves}"
+
+
 class RemoveNegativeKeywords(ChangeBase):
     """The inverse of AddNegativeKeywords, proposed by a rollback."""
 
@@ -296,6 +345,7 @@ Change = Annotated[
     | RemoveNegativeKeywords
     | PauseEntity
     | CreateSharedNegativeList,
+    | ReallocateBudget,
     Field(discriminator="kind"),
 ]
 change_adapter: TypeAdapter[Change] = TypeAdapter(Change)
@@ -317,6 +367,7 @@ __all__ = [
     "AddCreativeVariants",
     "AddNegativeKeywords",
     "AssetSources",
+    "BudgetLeg",
     "Change",
     "ChangeBase",
     "CreateAdGroup",
@@ -327,6 +378,7 @@ __all__ = [
     "NegativeSpec",
     "PauseEntity",
     "QueryEvidence",
+    "ReallocateBudget",
     "RemoveNegativeKeywords",
     "ResponsiveSearchAdCopy",
     "SetBudget",

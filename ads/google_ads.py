@@ -46,6 +46,7 @@ from ads.changes import (
     CreateSharedNegativeList,
     KeywordSpec,
     PauseEntity,
+    ReallocateBudget,
     RemoveNegativeKeywords,
     SetBudget,
 )
@@ -657,6 +658,8 @@ class GoogleAdsAccount:
             return self._read_back_removal(change)
         if isinstance(change, PauseEntity):
             return self._read_back_pause(change)
+        if isinstance(change, ReallocateBudget):
+            return self._read_back_reallocation(change)
         return self._read_back_budget(change)
 
     def _negatives_at(self, level: str, owner_id: str) -> dict[tuple[str, str], str]:
@@ -823,6 +826,23 @@ class GoogleAdsAccount:
             resource_names=(rows[0].campaign_budget.resource_name,),
         )
 
+    def _read_back_reallocation(self, change: ReallocateBudget) -> ReadBack:
+        ids = ", ".join(str(int(leg.budget_id)) if leg.budget_id.isdigit() else "0" for leg in change.legs)
+        rows = self._search(
+            "SELECT campaign_budget.id, campaign_budget.resource_name, campaign_budget.amount_micros "
+            f"FROM campaign_budget WHERE campaign_budget.id IN ({ids})"
+        )
+        found = {str(r.campaign_budget.id): r.campaign_budget for r in rows}
+        amounts = {
+            leg.budget_id: found[leg.budget_id].amount_micros if leg.budget_id in found else None for leg in change.legs
+        }
+        return ReadBack(
+            change_hash=change.hash,
+            present=all(amounts[leg.budget_id] == leg.to_amount for leg in change.legs),
+            state={"daily_amounts": amounts},
+            resource_names=tuple(found[leg.budget_id].resource_name for leg in change.legs if leg.budget_id in found),
+        )
+
     # -- apply ------------------------------------------------------------------------------
 
     def apply(self, changes: Sequence[Change], *, validate_only: bool) -> list[ApplyResult]:
@@ -839,7 +859,8 @@ class GoogleAdsAccount:
                 results[index] = planned
             else:
                 operations += planned
-        failures = self._mutate(operations, validate_only=True)
+        atomic = {i for i, c in enumerate(changes) if isinstance(c, ReallocateBudget)}
+        failures = self._send(operations, atomic, validate_only=True)
         if validate_only:
             for index in {op.change_index for op in operations}:
                 results[index] = _result(changes[index], failures, index, "validated")
@@ -848,7 +869,7 @@ class GoogleAdsAccount:
             results[index] = _result(changes[index], failures, index, "failed")
         to_send = [op for op in operations if op.change_index not in failures]
         resource_names: dict[int, list[str]] = {}
-        failures = self._mutate(to_send, validate_only=False, resource_names=resource_names)
+        failures = self._send(to_send, atomic, validate_only=False, resource_names=resource_names)
         for index in {op.change_index for op in to_send}:
             change = changes[index]
             if index in failures:
@@ -871,6 +892,29 @@ class GoogleAdsAccount:
             )
         return [results[i] for i in range(len(changes))]
 
+    def _send(
+        self,
+        operations: list[_Operation],
+        atomic: set[int],
+        *,
+        validate_only: bool,
+        resource_names: dict[int, list[str]] | None = None,
+    ) -> dict[int, list[str]]:
+        """The changes in `atomic` (reallocations) each go in a request of their own with partial failure off,
+        so Google applies all their operations or none; the rest share requests with partial failure on."""
+        failures = self._mutate(
+            [op for op in operations if op.change_index not in atomic],
+            validate_only=validate_only,
+            resource_names=resource_names,
+        )
+        for index in sorted(atomic):
+            own = [op for op in operations if op.change_index == index]
+            if own:
+                failures |= self._mutate(
+                    own, validate_only=validate_only, resource_names=resource_names, partial_failure=False
+                )
+        return failures
+
     def _plan(self, index: int, change: Change) -> list[_Operation] | ApplyResult:
         """The operations a change needs, or its result when nothing should be sent."""
         if change.account != f"{ACCOUNT_PREFIX}{self.customer_id}":
@@ -884,6 +928,14 @@ class GoogleAdsAccount:
                 change_hash=change.hash,
                 status="failed",
                 message="Google Ads takes responsive search ads, not Meta ad copy",
+            )
+        if isinstance(change, ReallocateBudget) and (
+            any(leg.level != "campaign" for leg in change.legs) or change.unit is not MoneyUnit.MICROS
+        ):
+            return ApplyResult(
+                change_hash=change.hash,
+                status="failed",
+                message="Google Ads budgets are campaign budgets in micros",
             )
         if isinstance(change, SetBudget) and (change.level != "campaign" or change.unit is not MoneyUnit.MICROS):
             return ApplyResult(
@@ -909,6 +961,19 @@ class GoogleAdsAccount:
                     status="failed",
                     message=f"budget {change.budget_id} is now {amount}, the change expected {change.from_amount}",
                 )
+        if isinstance(change, ReallocateBudget):
+            amounts = current.state["daily_amounts"]
+            stale = [leg for leg in change.legs if amounts[leg.budget_id] != leg.from_amount]
+            if stale:
+                return ApplyResult(
+                    change_hash=change.hash,
+                    status="failed",
+                    message="; ".join(
+                        f"budget {leg.budget_id} is now {amounts[leg.budget_id]}, the change expected {leg.from_amount}"
+                        for leg in stale
+                    ),
+                )
+            return [self._budget_operation(index, leg.budget_id, leg.to_amount, leg.budget_name) for leg in change.legs]
         if isinstance(change, AddNegativeKeywords):
             missing = [k for k in change.keywords if _keyword_label(k.text, k.match_type) in current.state["missing"]]
             return [
@@ -948,7 +1013,8 @@ class GoogleAdsAccount:
                     f"responsive search ad in ad group {change.ad_group_name or change.ad_group_id}",
                 )
             ]
-        return [self._budget_operation(index, change)]
+        assert isinstance(change, SetBudget)
+        return [self._budget_operation(index, change.budget_id, change.to_amount, change.budget_name)]
 
     def _negative_operation(self, change: AddNegativeKeywords, keyword: KeywordSpec) -> Any:
         t = self._types
@@ -1094,19 +1160,19 @@ class GoogleAdsAccount:
         )
         return _Operation(index, operation, label, {"headlines": copy.headlines, "descriptions": copy.descriptions})
 
-    def _budget_operation(self, index: int, change: SetBudget) -> _Operation:
+    def _budget_operation(self, index: int, budget_id: str, amount: int, name: str) -> _Operation:
         from google.api_core.protobuf_helpers import field_mask
 
         t = self._types
         budget = t.resources.CampaignBudget(
-            resource_name=self._resource("campaignBudgets", change.budget_id), amount_micros=change.to_amount
+            resource_name=self._resource("campaignBudgets", budget_id), amount_micros=amount
         )
         operation = t.services.MutateOperation(
             campaign_budget_operation=t.services.CampaignBudgetOperation(
                 update=budget, update_mask=field_mask(None, type(budget).pb(budget))
             )
         )
-        return _Operation(index, operation, f"budget {change.budget_name or change.budget_id}")
+        return _Operation(index, operation, f"budget {name or budget_id}")
 
     def _chunks(self, operations: list[_Operation]) -> Iterator[list[_Operation]]:
         """Requests of at most max_operations_per_request; a change's operations stay together when they fit."""
@@ -1128,9 +1194,14 @@ class GoogleAdsAccount:
             yield chunk
 
     def _mutate(
-        self, operations: list[_Operation], *, validate_only: bool, resource_names: dict[int, list[str]] | None = None
+        self,
+        operations: list[_Operation],
+        *,
+        validate_only: bool,
+        resource_names: dict[int, list[str]] | None = None,
+        partial_failure: bool = True,
     ) -> dict[int, list[str]]:
-        """Sends `operations` with partial failure; returns the failure messages per change index."""
+        """Sends `operations` (with partial failure unless told); returns the failure messages per change index."""
         from google.ads.googleads.errors import GoogleAdsException
 
         failures: dict[int, list[str]] = {}
@@ -1138,7 +1209,7 @@ class GoogleAdsAccount:
             request = self._types.services.MutateGoogleAdsRequest(
                 customer_id=self.customer_id,
                 mutate_operations=[op.operation for op in chunk],
-                partial_failure=True,
+                partial_failure=partial_failure,
                 validate_only=validate_only,
             )
 
@@ -1239,4 +1310,6 @@ def _result(change: Change, failures: dict[int, list[str]], index: int, ok_statu
 def _before(change: Change) -> dict[str, Any]:
     if isinstance(change, SetBudget):
         return {"daily_amount": change.from_amount}
+    if isinstance(change, ReallocateBudget):
+        return {"daily_amounts": {leg.budget_id: leg.from_amount for leg in change.legs}}
     return {}

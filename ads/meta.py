@@ -37,7 +37,7 @@ from facebook_business.session import FacebookSession
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from ads.account import ApplyResult, ReadBack
-from ads.changes import AddCreativeVariants, Change, PauseEntity, SetBudget, parse_change
+from ads.changes import AddCreativeVariants, Change, PauseEntity, ReallocateBudget, SetBudget, parse_change
 from ads.entities import (
     AD_METRIC_COLUMNS,
     ASSET_LABEL_COLUMNS,
@@ -492,6 +492,16 @@ class MetaAccount:
         return results
 
     def read_back(self, change: Change) -> ReadBack:
+        if isinstance(change, ReallocateBudget):
+            amounts = {
+                leg.budget_id: self._budget_holder(leg_change).get("daily_budget") for leg, leg_change in _legs(change)
+            }
+            return ReadBack(
+                change_hash=change.hash,
+                present=all(amounts[leg.budget_id] == leg.to_amount for leg in change.legs),
+                state={"daily_amounts": amounts},
+                resource_names=tuple(amounts),
+            )
         if isinstance(change, SetBudget):
             holder = self._budget_holder(change)
             return ReadBack(
@@ -531,6 +541,8 @@ class MetaAccount:
         if change.account != self.account.name:
             return _failed(change, f"change is for account '{change.account}', not '{self.account.name}'")
         try:
+            if isinstance(change, ReallocateBudget):
+                return self._reallocate(change, validate_only=validate_only, now=now)
             if isinstance(change, SetBudget):
                 return self._set_budget(change, validate_only=validate_only, now=now, from_queue=from_queue)
             if isinstance(change, AddCreativeVariants) and isinstance(change.ad, MetaAdCopy):
@@ -568,11 +580,7 @@ class MetaAccount:
                 change,
                 f"budget {change.budget_id} is now {holder['daily_budget']}, the change expected {change.from_amount}",
             )
-        target = (
-            AdSet(change.budget_id, api=self._api)
-            if change.level == "ad_set"
-            else MetaCampaign(change.budget_id, api=self._api)
-        )
+        target = _budget_node(change, self._api)
         if validate_only:
             self._call(
                 lambda: target.api_update(
@@ -618,6 +626,52 @@ class MetaAccount:
             after={"daily_budget": after["daily_budget"]},
             resource_names=(change.budget_id,),
         )
+
+    def _reallocate(self, change: ReallocateBudget, *, validate_only: bool, now: dt.datetime) -> ApplyResult:
+        """Meta has no transaction over several objects: the legs are validated, then set in order, and when one
+        fails (or would have to wait for the hourly limit) the legs already set are restored, newest first."""
+        legs = _legs(change)
+        before = {"daily_amounts": {leg.budget_id: leg.from_amount for leg in change.legs}}
+        for _, leg_change in legs:
+            checked = self._set_budget(leg_change, validate_only=True, now=now, from_queue=False)
+            if checked.status != "validated":
+                return _failed(change, f"leg {leg_change.budget_id}: {checked.message or checked.status}")
+        if validate_only:
+            return ApplyResult(change_hash=change.hash, status="validated", before=before)
+        done: list[SetBudget] = []
+        for _, leg_change in legs:
+            try:
+                result = self._set_budget(leg_change, validate_only=False, now=now, from_queue=False)
+            except PlatformError as exc:
+                result = _failed(leg_change, str(exc))
+            if result.status == "applied":
+                done.append(leg_change)
+                continue
+            if result.status == "queued":
+                self._ledger.dequeue(leg_change.hash)  # a leg must not run on its own later
+            restored = [self._restore(leg) for leg in reversed(done)]
+            note = "; restored " + ", ".join(restored) if restored else ""
+            return _failed(
+                change, f"leg {leg_change.budget_id} not set ({result.message or result.status}){note}; nothing moved"
+            )
+        after = self.read_back(change)
+        return ApplyResult(
+            change_hash=change.hash,
+            status="applied" if after.present else "failed",
+            before=before,
+            after=after.state,
+            resource_names=after.resource_names,
+            message="" if after.present else f"legs set, but the read-back shows {after.state}",
+        )
+
+    def _restore(self, leg: SetBudget) -> str:
+        """Put a leg that was set back to its earlier amount; what happened, for the result's message."""
+        undo = leg.model_copy(update={"from_amount": leg.to_amount, "to_amount": leg.from_amount})
+        try:
+            self._call(lambda: _budget_node(undo, self._api).api_update(params={"daily_budget": undo.to_amount}))
+        except PlatformError as exc:
+            return f"{leg.budget_id} FAILED ({exc}): it is still {leg.to_amount}"
+        return f"{leg.budget_id} to {leg.from_amount}"
 
     def _queue(self, change: SetBudget, now: dt.datetime, not_before: dt.datetime, reason: str) -> ApplyResult:
         item = self._ledger.enqueue(
@@ -785,3 +839,29 @@ __all__ = [
     "meta_ad_copy",
     "meta_creative_spec",
 ]
+
+
+def _budget_node(change: SetBudget, api: Any) -> Any:
+    """The ad set or campaign whose daily_budget a SetBudget sets."""
+    return AdSet(change.budget_id, api=api) if change.level == "ad_set" else MetaCampaign(change.budget_id, api=api)
+
+
+def _legs(change: ReallocateBudget) -> list[tuple[Any, SetBudget]]:
+    """Each leg of a reallocation with the SetBudget that moves it alone (the apply path never sees those)."""
+    return [
+        (
+            leg,
+            SetBudget(
+                account=change.account,
+                rationale=change.rationale,
+                budget_id=leg.budget_id,
+                budget_name=leg.budget_name,
+                level=leg.level,
+                currency=change.currency,
+                unit=change.unit,
+                from_amount=leg.from_amount,
+                to_amount=leg.to_amount,
+            ),
+        )
+        for leg in change.legs
+    ]

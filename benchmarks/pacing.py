@@ -16,16 +16,22 @@ Run: .venv/bin/python benchmarks/pacing.py [MONTHS]
 
 from __future__ import annotations
 
+import argparse
 import calendar
 import datetime as dt
-import sys
+import json
+import tempfile
 import time
 import tracemalloc
+from collections import Counter
 
 import numpy as np
 import pandas as pd
+from cli_run import run_adpilot  # benchmarks/cli_run.py, beside this script
 
 from ads.entities import Account, AccountStructure, Budget, Campaign, Platform
+from ads.limits import PLATFORM_LIMITS
+from sandbox import GOOGLE_ACCOUNT, META_ACCOUNT
 from tools.pacing import (
     PACING_HISTORY_DAYS,
     guard_warnings,
@@ -33,17 +39,23 @@ from tools.pacing import (
     performance_guarded,
     propose_budget_changes,
     propose_reallocation,
+    retail_peak_days,
 )
 
 USD = 1_000_000
 AUDIT_DAYS = (1, 8, 15, 22)
+OVERDELIVERY = PLATFORM_LIMITS["google_daily_overdelivery"].value
+MONTHLY_MULTIPLIER = PLATFORM_LIMITS["google_monthly_charge_multiplier"].value
+RETAIL_PEAKS = (*retail_peak_days(2025), *retail_peak_days(2026))
+# The CLI runs: the 1st, Black Friday 2026, mid-month.
+CLI_DAYS = ("2026-12-01", "2026-11-27", "2026-12-15")
 
 
 def month_of(index: int) -> dt.date:
     return dt.date(2025 + index % 24 // 12, index % 12 + 1, 1)
 
 
-def simulate(index: int, *, bad_campaign: bool) -> dict[str, float]:
+def simulate(index: int, *, bad_campaign: bool, noise: float) -> dict[str, float]:
     rng = np.random.default_rng(index)
     start = month_of(index)
     n = 4 + bad_campaign
@@ -80,9 +92,8 @@ def simulate(index: int, *, bad_campaign: bool) -> dict[str, float]:
             ),
         )
 
-    def day_rows(day: dt.date, amounts: np.ndarray) -> tuple[list[dict], np.ndarray]:
-        spend = np.minimum(amounts * rng.lognormal(-0.005, 0.1, n), 2 * amounts)
-        conversions = rng.poisson(vmax * spend / (spend + half))
+    def day_rows(day: dt.date, spend: np.ndarray, draw: np.random.Generator) -> list[dict]:
+        conversions = draw.poisson(vmax * spend / (spend + half))
         return [
             {
                 "date": day,
@@ -95,34 +106,53 @@ def simulate(index: int, *, bad_campaign: bool) -> dict[str, float]:
                 "conversion_value": 0.0,
             }
             for c, s, v in zip(ids, spend, conversions, strict=True)
-        ], spend
+        ]
+
+    def delivered(amounts: np.ndarray, factor: np.ndarray) -> np.ndarray:
+        return amounts * np.minimum(factor, OVERDELIVERY)
 
     history: list[dict] = []
     for back in range(45, 0, -1):
-        rows, _ = day_rows(start - dt.timedelta(days=back), daily * rng.uniform(0.8, 1.2, n))
-        history += rows
+        amounts = daily * rng.uniform(0.8, 1.2, n)
+        history += day_rows(
+            start - dt.timedelta(days=back), delivered(amounts, rng.lognormal(-(noise**2) / 2, noise, n)), rng
+        )
+    # The month's delivery noise and conversion draws, drawn once: both rules meet the same days.
+    factors = rng.lognormal(-(noise**2) / 2, noise, (days_in_month, n))
+    conversion_seed = int(rng.integers(2**32))
 
-    def run_month(rule: str) -> tuple[np.ndarray, int]:
-        amounts, rows, spent, held = daily.copy(), list(history), np.zeros(n), 0
+    def run_month(rule: str) -> tuple[np.ndarray, np.ndarray, int]:
+        """Spend charged per budget, expected conversions per budget (true curves) and increases held back."""
+        draw = np.random.default_rng(conversion_seed)
+        amounts, rows, spent, expected, held = daily.copy(), list(history), np.zeros(n), np.zeros(n), 0
+        limit = np.full(n, np.inf)
         for day_number in range(1, days_in_month + 1):
             today = start.replace(day=day_number)
+            days_left = days_in_month - day_number + 1
+            before = amounts.copy()
             if day_number in AUDIT_DAYS:
-                days_left = days_in_month - day_number + 1
                 if rule == "naive":
-                    amounts = np.maximum(1.0, (targets - spent) / days_left)
+                    amounts = np.maximum(0.01, ((targets - spent) / days_left).round(2))  # budgets are in cents
                 else:
                     window = pd.DataFrame(rows[-n * PACING_HISTORY_DAYS :])
                     report = pace_budgets(structure(amounts), window, today)
                     for change in propose_budget_changes(report, structure(amounts)):
                         amounts[ids.index(change.budget_id.removeprefix("b"))] = change.to_amount / USD
                     held += len(guard_warnings(report, structure(amounts)))
-            new_rows, spend = day_rows(today, amounts)
-            rows += new_rows
+            # Google's monthly charging limit (Google Ads Help: How budget changes take effect): 30.4x the budget
+            # in force from the 1st; after a change, what is spent plus the new budget x the days remaining.
+            if day_number == 1:
+                limit = MONTHLY_MULTIPLIER * amounts
+            else:
+                limit = np.where(amounts != before, spent + amounts * days_left, limit)
+            spend = delivered(amounts, factors[day_number - 1])
+            rows += day_rows(today, spend, draw)
             spent += spend
-        return spent, held
+            expected += vmax * spend / (spend + half)
+        return np.minimum(spent, limit), expected, held
 
-    adpilot, held = run_month("adpilot")
-    naive, _ = run_month("naive")
+    adpilot, adpilot_conversions, held = run_month("adpilot")
+    naive, naive_conversions, _ = run_month("naive")
 
     # Reallocation on the 1st, judged on the true curves.
     frame = pd.DataFrame(history)
@@ -130,8 +160,8 @@ def simulate(index: int, *, bad_campaign: bool) -> dict[str, float]:
     report = pace_budgets(untargeted, frame, start)
     moves = propose_reallocation(report, untargeted)
     after = daily.copy()
-    for move in moves:
-        after[ids.index(move.budget_id.removeprefix("b"))] = move.to_amount / USD
+    for leg in (leg for move in moves for leg in move.legs):
+        after[ids.index(leg.budget_id.removeprefix("b"))] = leg.to_amount / USD
 
     def true_conversions(amounts: np.ndarray) -> float:
         return float(np.sum(vmax * amounts / (amounts + half)) * days_in_month)
@@ -143,6 +173,12 @@ def simulate(index: int, *, bad_campaign: bool) -> dict[str, float]:
         "adpilot_account_within_2pct": float(abs(adpilot.sum() / targets.sum() - 1) <= 0.02),
         "naive_account_within_2pct": float(abs(naive.sum() / targets.sum() - 1) <= 0.02),
         "adpilot_overshoot": float(np.mean(adpilot > targets * 1.02)),
+        "peak_month": float(any(p.date.year == start.year and p.date.month == start.month for p in RETAIL_PEAKS)),
+        # The far-above-CPA campaign's month under each rule: the naive rule raises it, the guard does not.
+        "bad_spend_adpilot": float(adpilot[-1]) if bad_campaign else 0.0,
+        "bad_spend_naive": float(naive[-1]) if bad_campaign else 0.0,
+        "bad_conversions_adpilot": float(adpilot_conversions[-1]) if bad_campaign else 0.0,
+        "bad_conversions_naive": float(naive_conversions[-1]) if bad_campaign else 0.0,
         "reallocated": float(bool(moves)),
         "conversions_before": true_conversions(daily),
         "conversions_after": true_conversions(after),
@@ -156,20 +192,34 @@ def simulate(index: int, *, bad_campaign: bool) -> dict[str, float]:
     }
 
 
-def main(months: int) -> None:
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("months", nargs="?", type=int, default=200)
+    parser.add_argument("--noise", type=float, default=0.1, help="sigma of the daily delivery's lognormal noise")
+    parser.add_argument("--no-cli", action="store_true", help="skip the `adpilot audit --json` runs")
+    args = parser.parse_args()
+    months = args.months
     tracemalloc.start()
     start = time.perf_counter()
-    plain = [simulate(i, bad_campaign=False) for i in range(months)]
-    with_bad = [simulate(10_000 + i, bad_campaign=True) for i in range(months // 2)]
+    plain = [simulate(i, bad_campaign=False, noise=args.noise) for i in range(months)]
+    with_bad = [simulate(10_000 + i, bad_campaign=True, noise=args.noise) for i in range(months // 2)]
     seconds = time.perf_counter() - start
     peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
     frame, bad = pd.DataFrame(plain), pd.DataFrame(with_bad)
     print(
-        f"{months} simulated months (+{len(bad)} with a far-above-CPA campaign): {seconds:.1f} s, peak {peak:.0f} MiB"
+        f"{months} simulated months (+{len(bad)} with a far-above-CPA campaign), daily delivery noise sigma "
+        f"{args.noise:g}: {seconds:.1f} s, peak {peak:.0f} MiB traced"
     )
     print(
         f"  budgets landing within +-2% of target: adpilot {frame.adpilot_within_2pct.mean():.1%}, "
         f"naive remaining/days-left {frame.naive_within_2pct.mean():.1%} (goal >= 95%)"
+    )
+    calm = frame[frame.peak_month == 0]
+    print(
+        f"  without a retail peak in the month ({len(calm)} months): adpilot {calm.adpilot_within_2pct.mean():.1%}, "
+        f"naive {calm.naive_within_2pct.mean():.1%}; with one (no cut below even pace before it): adpilot "
+        f"{frame[frame.peak_month > 0].adpilot_within_2pct.mean():.1%}"
     )
     print(
         f"  accounts landing within +-2%: adpilot {frame.adpilot_account_within_2pct.mean():.1%}, "
@@ -184,12 +234,33 @@ def main(months: int) -> None:
         f"{gain:+.2%} over all months ({moved_gain:+.2%} where proposed), spend "
         f"{frame.spend_after.sum() / frame.spend_before.sum() - 1:+.3%}"
     )
+    extra_spend = bad.bad_spend_naive.sum() - bad.bad_spend_adpilot.sum()
+    extra_conversions = bad.bad_conversions_naive.sum() - bad.bad_conversions_adpilot.sum()
     print(
         f"  performance guard: flagged the bad campaign in {np.mean(bad.guarded_flagged > 0):.0%} of months; "
-        f"held back {bad.guard_held.sum():.0f} increases; the bad campaign's next conversion costs "
-        f"{bad.bad_marginal_cpa.mean():.0f} USD against an account CPA of {bad.account_cpa.mean():.0f} USD"
+        f"held back {bad.guard_held.sum():.0f} increases; the naive rule spends {extra_spend:,.0f} USD more on it "
+        f"over {len(bad)} months for {extra_conversions:,.0f} more conversions ("
+        f"{extra_spend / max(extra_conversions, 1e-9):,.0f} USD each) against an account CPA of "
+        f"{bad.account_cpa.mean():.0f} USD"
     )
+    if not args.no_cli:
+        cli_path()
+
+
+def cli_path() -> None:
+    """`adpilot audit --json` on the sandbox, each day a fresh ADPILOT_HOME and a fresh process."""
+    for today in CLI_DAYS:
+        with tempfile.TemporaryDirectory() as home:
+            run_adpilot(["sandbox", "create", "--json"], home, today)
+            for account in (GOOGLE_ACCOUNT, META_ACCOUNT):
+                run = run_adpilot(["audit", "--account", account, "--json"], home, today)
+                kinds = Counter(p["kind"] for p in json.loads(run.stdout).get("proposals", []))
+                budget = {k: kinds[k] for k in ("set_budget", "reallocate_budget")}
+                print(
+                    f"  CLI `adpilot audit --account {account} --json` on {today} (fresh process): "
+                    f"{run.seconds:.1f} s, peak RSS {run.peak_mib:,.0f} MiB, budget proposals {budget}"
+                )
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+    main()

@@ -24,7 +24,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from pydantic import ValidationError
 
-from ads.changes import AddNegativeKeywords, Change, SetBudget, parse_change
+from ads.changes import AddNegativeKeywords, Change, ReallocateBudget, SetBudget, parse_change
 from ads.errors import AdpilotError
 from ads.statuses import APPLIED_STATUSES
 from graphs.context import RunContext, RunServices, ServiceFactory, services
@@ -60,9 +60,13 @@ def gate_context(ctx: RunServices) -> GateContext:
     hour_ago, week_ago = now - dt.timedelta(hours=1), now - dt.timedelta(days=7)
     previous: dict[str, set[int]] = {}
     for entry in ctx.change_log.entries(account=structure.account.name):
-        change = entry.parsed_change() if entry.kind == "set_budget" and entry.status in APPLIED_STATUSES else None
+        budgets = entry.kind in ("set_budget", "reallocate_budget") and entry.status in APPLIED_STATUSES
+        change = entry.parsed_change() if budgets else None
         if isinstance(change, SetBudget):
             previous.setdefault(change.budget_id, set()).add(change.from_amount)
+        if isinstance(change, ReallocateBudget):
+            for leg in change.legs:
+                previous.setdefault(leg.budget_id, set()).add(leg.from_amount)
     terms = ctx.tools.search_terms(Window.LAST_90_DAYS.period(ctx.today))
     return GateContext(
         policy=ctx.policy,

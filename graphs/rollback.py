@@ -6,6 +6,7 @@ START → gate → apply_auto → await_approval → END, with the inverse chang
 from __future__ import annotations
 
 from langgraph.graph import START, StateGraph
+from pydantic import ValidationError
 
 from ads.account import AdAccount
 from ads.changes import (
@@ -17,6 +18,7 @@ from ads.changes import (
     Evidence,
     KeywordSpec,
     PauseEntity,
+    ReallocateBudget,
     RemoveNegativeKeywords,
     SetBudget,
 )
@@ -62,6 +64,22 @@ def inverse_changes(entry: LogEntry, account: AdAccount) -> list[Change]:
             return [
                 SetBudget.model_validate(restore | {"from_amount": current, "to_amount": change.from_amount, **common})
             ]
+        case ReallocateBudget():
+            amounts = {b.id: b.daily_amount for b in account.structure().budgets}
+            gone = [leg.budget_id for leg in change.legs if leg.budget_id not in amounts]
+            if gone:
+                raise AdpilotError(f"budget(s) {', '.join(gone)} no longer in {change.account}; nothing to restore")
+            legs = tuple(
+                leg.model_copy(update={"from_amount": amounts[leg.budget_id], "to_amount": leg.from_amount})
+                for leg in change.legs
+            )
+            try:
+                restore = change.model_dump(exclude={"hash", "id", "rationale", "evidence", "legs"})
+                return [ReallocateBudget.model_validate(restore | {"legs": legs, **common})]
+            except ValidationError as error:
+                raise AdpilotError(
+                    f"change {change.id} cannot be rolled back as one reallocation: {error.errors()[0]['msg']}"
+                ) from None
         case CreateAdGroup():
             created = account.read_back(change).state.get("ad_group_id")
             if not created:

@@ -358,10 +358,17 @@ class ChangeLog:
 
     def budget_changes_since(self, budget_id: str, since: dt.datetime) -> int:
         rows = self._db.execute(
-            "SELECT change_json FROM entries WHERE kind = 'set_budget' AND status = 'applied' AND recorded_at >= ?",
+            "SELECT change_json FROM entries WHERE kind IN ('set_budget', 'reallocate_budget') AND status = 'applied' "
+            "AND recorded_at >= ?",
             (since.isoformat(),),
         )
-        return sum(1 for (text,) in rows if json.loads(text).get("budget_id") == budget_id)
+        # A reallocation changes each budget it has a leg for.
+        return sum(
+            1
+            for (text,) in rows
+            if budget_id
+            in {(data := json.loads(text)).get("budget_id"), *(leg["budget_id"] for leg in data.get("legs", ()))}
+        )
 
     def register_thread(self, thread_id: str, graph: str, account: str) -> None:
         with self.transaction() as db:

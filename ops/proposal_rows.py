@@ -15,6 +15,7 @@ from ads.changes import (
     Change,
     CreateAdGroup,
     CreateSharedNegativeList,
+    ReallocateBudget,
     RemoveNegativeKeywords,
     format_count,
     keyword_label,
@@ -93,7 +94,9 @@ def state_lines(state: Mapping[str, Any], money: Callable[[int], str], indent: s
     lines = []
     for name, value in state.items():
         label = f"{indent}{name.replace('_', ' ')}"
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and name in MONEY_METRICS:  # an amount per budget id
+            lines += [f"{label}:", *(f"{indent}  {k}: {_value(name, v, money)}" for k, v in value.items())]
+        elif isinstance(value, Mapping):
             lines += [f"{label}:", *state_lines(value, money, indent + "  ")]
         elif isinstance(value, list | tuple):
             flat = all(not isinstance(v, Mapping | list | tuple) for v in value)
@@ -156,6 +159,18 @@ def change_lines(change: Change, money: Callable[[int], str], limit: int = 8) ->
         case AddCreativeVariants():
             lines += _copy_lines(change.ad)
             lines += _sources_lines(change)
+        case ReallocateBudget():
+            for leg in change.legs:
+                lines.append(
+                    f"{leg.budget_name or leg.budget_id}: {money(leg.from_amount)} → {money(leg.to_amount)} a day "
+                    f"({leg.relative_change:+.0%})"
+                )
+            gained = change.evidence.metrics.get("expected_conversions_gained")
+            total = sum(leg.from_amount for leg in change.legs)
+            lines.append(
+                f"total {money(total)} → {money(sum(leg.to_amount for leg in change.legs))} a day, applied whole or not"
+                + (f"; about {format_count(gained)} more conversions expected" if gained is not None else "")
+            )
     return lines
 
 

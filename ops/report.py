@@ -37,6 +37,7 @@ KIND_LABELS = {
     "set_budget": "budget change",
     "remove_negative_keywords": "negative keyword removal",
     "pause_entity": "pause",
+    "reallocate_budget": "budget reallocation",
 }
 
 

@@ -19,7 +19,6 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ads.changes import (
-    REALLOCATION_METRIC,
     ROLLBACK_METRIC,
     AddCreativeVariants,
     AddNegativeKeywords,
@@ -29,6 +28,7 @@ from ads.changes import (
     NegativeBasis,
     PauseEntity,
     QueryEvidence,
+    ReallocateBudget,
     SetBudget,
 )
 from ads.entities import Account, MatchType, Platform, SharedNegativeList, from_currency
@@ -561,13 +561,6 @@ def _budget(change: SetBudget, policy: BudgetsPolicy, context: GateContext) -> V
         return Verdict(
             outcome="blocked", rule="budget.max_move", reason=f"{moved} exceeds the {policy.max_move:.0%} limit"
         )
-    if REALLOCATION_METRIC in change.evidence.metrics:
-        # One leg applied without the others would change the total: a person takes the moves together.
-        return Verdict(
-            outcome="needs_approval",
-            rule="budget.reallocation",
-            reason=f"{moved} is one leg of a reallocation between budgets; a person approves the legs together",
-        )
     if abs(move) <= policy.max_auto_move:
         return Verdict(
             outcome="auto_apply",
@@ -578,6 +571,47 @@ def _budget(change: SetBudget, policy: BudgetsPolicy, context: GateContext) -> V
         outcome="needs_approval",
         rule="budget.needs_approval",
         reason=f"{moved} is above the {policy.max_auto_move:.0%} auto-apply limit",
+    )
+
+
+def _reallocation(change: ReallocateBudget, policy: BudgetsPolicy, context: GateContext) -> Verdict:
+    """A reallocation is one change: each leg meets the step and Meta's rate limits, the total does not rise
+    (the change's schema), and a person approves it; a rollback leg may restore an amount in force before."""
+    account = context.account
+    rollback = change.evidence.metrics.get(ROLLBACK_METRIC)
+    for leg in change.legs:
+        name = leg.budget_name or leg.budget_id
+        if leg.level == "ad_set" or account.platform is Platform.META:
+            recent = context.budget_changes_last_hour.get(leg.budget_id, 0)
+            week = context.budget_changes_last_week.get(leg.budget_id, 0)
+            if recent >= policy.meta_max_changes_per_hour:
+                return Verdict(
+                    outcome="blocked",
+                    rule="budget.rate_limit",
+                    reason=f"budget {name} changed {recent} times in the last hour; Meta allows about "
+                    f"{policy.meta_max_changes_per_hour} an hour, so retry after the hour",
+                )
+            if rollback is None and week >= policy.meta_max_changes_per_week:
+                return Verdict(
+                    outcome="blocked",
+                    rule="budget.weekly_limit",
+                    reason=f"budget {name} changed {week} times in the last 7 days; more than "
+                    f"{policy.meta_max_changes_per_week} a week keeps Meta's delivery learning, so wait",
+                )
+        restores = rollback is not None and leg.to_amount in context.previous_budget_amounts.get(leg.budget_id, ())
+        if abs(leg.relative_change) > policy.max_move and not restores:
+            return Verdict(
+                outcome="blocked",
+                rule="budget.max_move",
+                reason=f"the leg on {name} moves {leg.relative_change:+.0%}, over the {policy.max_move:.0%} limit",
+            )
+    before = sum(leg.from_amount for leg in change.legs)
+    after = sum(leg.to_amount for leg in change.legs)
+    return Verdict(
+        outcome="needs_approval",
+        rule="budget.reallocation",
+        reason=f"{len(change.legs)} budgets move together ({account.money(before)} a day before, "
+        f"{account.money(after)} after); a person approves a reallocation, and it is applied whole or not at all",
     )
 
 
@@ -621,6 +655,7 @@ _RULES: dict[type, tuple[str, Callable[[Any, Any, GateContext], Verdict]]] = {
     AddNegativeKeywords: ("negatives", _negatives),
     CreateSharedNegativeList: ("negatives", _new_shared_list),
     SetBudget: ("budgets", _budget),
+    ReallocateBudget: ("budgets", _reallocation),
     CreateAdGroup: ("ad_groups", _creation("ad_groups", "ad group")),
     AddCreativeVariants: ("creatives", _creation("creatives", "creative variant")),
     PauseEntity: ("pauses", _pause),

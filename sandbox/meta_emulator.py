@@ -149,6 +149,7 @@ class MetaEmulator:
         self.fail_next_with_rate_limit = 0  # the next N requests fail with code 17
         self.fail_next_write_with_rate_limit = 0  # the next N POST/DELETE requests fail with code 17
         self.writes = 0  # successful writes to the sandbox, so tests can prove validate_only wrote nothing
+        self.fail_writes_to: set[str] = set()  # the next real (not validate_only) write to these nodes fails, once
         self._creatives: dict[str, dict[str, Any]] = {}
         self._creative_of_ad: dict[str, str] = {}
         self._names: dict[str, str] = {}  # ad names: the sandbox's Ad has none
@@ -227,6 +228,9 @@ class MetaEmulator:
                 return _select(self._node(kind, node, snapshot), kind, params.get("fields"))
             return self._edge(kind, node, edge, snapshot, params)
         if method == "POST" and edge is None:
+            if node in self.fail_writes_to and not validate_only:
+                self.fail_writes_to.discard(node)
+                raise GraphError(2, "An unexpected error has occurred. Please retry your request later.")
             return self._update(kind, node, snapshot, params, validate_only)
         if method == "POST" and kind == "account" and edge in ("adcreatives", "ads"):
             return (self._create_creative if edge == "adcreatives" else self._create_ad)(

@@ -30,6 +30,7 @@ from ads.changes import (
     CreateAdGroup,
     CreateSharedNegativeList,
     PauseEntity,
+    ReallocateBudget,
     RemoveNegativeKeywords,
     SetBudget,
 )
@@ -692,6 +693,19 @@ class SandboxAccount:
                         f"budget {budget.name} is now {budget.daily_amount}, the change expected {change.from_amount}"
                     )
                 return problems
+            case ReallocateBudget():
+                problems = []
+                for leg in change.legs:
+                    budget = _find(structure.budgets, leg.budget_id)
+                    if budget is None:
+                        problems.append(f"budget {leg.budget_id} does not exist")
+                    elif budget.level != leg.level:
+                        problems.append(f"budget {budget.name} is a {budget.level} budget, the leg says {leg.level}")
+                    elif budget.daily_amount != leg.from_amount:
+                        problems.append(
+                            f"budget {budget.name} is now {budget.daily_amount}, the leg expected {leg.from_amount}"
+                        )
+                return problems
             case RemoveNegativeKeywords():
                 # negatives that are not there are already removed: only a missing place is a problem
                 if not _target_exists(structure, change.level, change.target_id):
@@ -802,6 +816,10 @@ class SandboxAccount:
                 budget = _find(structure.budgets, change.budget_id)
                 assert budget is not None  # _problems refused the change otherwise
                 return [budget.model_copy(update={"daily_amount": change.to_amount})], []
+            case ReallocateBudget():
+                # Every leg in the one write transaction of _apply_one: all of them or none.
+                legs = [(_find(structure.budgets, leg.budget_id), leg.to_amount) for leg in change.legs]
+                return [b.model_copy(update={"daily_amount": amount}) for b, amount in legs if b is not None], []
             case RemoveNegativeKeywords():
                 at_target = _negatives_at(structure, change.level, change.target_id)
                 return [], [at_target[key] for key in dict.fromkeys(_keys(change)) if key in at_target]
@@ -903,6 +921,15 @@ class SandboxAccount:
                     present=budget.daily_amount == change.to_amount,
                     state={"daily_amount": budget.daily_amount},
                     resource_names=(self._resource_name("budget", budget),),
+                )
+            case ReallocateBudget():
+                amounts = {leg.budget_id: _find(structure.budgets, leg.budget_id) for leg in change.legs}
+                state = {k: (b.daily_amount if b is not None else None) for k, b in amounts.items()}
+                return ReadBack(
+                    change_hash=change.hash,
+                    present=all(state[leg.budget_id] == leg.to_amount for leg in change.legs),
+                    state={"daily_amounts": state},
+                    resource_names=tuple(self._resource_name("budget", b) for b in amounts.values() if b is not None),
                 )
             case RemoveNegativeKeywords():
                 # present (= removed) only where the place still exists, so a vanished target is reported, not hidden

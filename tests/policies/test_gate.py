@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ads.changes import (
-    REALLOCATION_METRIC,
     ROLLBACK_METRIC,
     AddCreativeVariants,
     AddNegativeKeywords,
+    BudgetLeg,
     CreateAdGroup,
     Evidence,
     KeywordSpec,
@@ -23,6 +23,7 @@ from ads.changes import (
     NegativeSpec,
     PauseEntity,
     QueryEvidence,
+    ReallocateBudget,
     RemoveNegativeKeywords,
     SetBudget,
     parse_change,
@@ -792,10 +793,17 @@ def test_meta_budgets_take_only_a_few_edits_a_week_but_a_rollback_is_not_held() 
     assert decide(restore, restored).rule == "budget.rollback"
 
 
-def test_a_reallocation_leg_waits_for_a_person_even_when_small() -> None:
-    leg = SetBudget.model_validate(
-        budget(100 * USD, 105 * USD).model_dump(exclude={"hash", "id", "evidence"})
-        | {"evidence": {"metrics": {REALLOCATION_METRIC: 200.0 * USD}}}
-    )
-    decision = decide(leg, context(daily_budget_total=100 * USD))
-    assert (decision.outcome, decision.rule) == ("needs_approval", "budget.reallocation")
+def test_a_reallocation_waits_for_a_person_and_each_leg_obeys_the_step_limit() -> None:
+    def move(*legs: tuple[str, int, int]) -> ReallocateBudget:
+        return ReallocateBudget(
+            account=GOOGLE.name,
+            rationale="test",
+            legs=tuple(BudgetLeg(budget_id=b, from_amount=f * USD, to_amount=t * USD) for b, f, t in legs),
+        )
+
+    small = decide(move(("b1", 100, 95), ("b2", 100, 105)), context(daily_budget_total=200 * USD))
+    assert (small.outcome, small.rule) == ("needs_approval", "budget.reallocation")
+    big = decide(move(("b1", 100, 40), ("b2", 100, 160)), context(daily_budget_total=200 * USD))
+    assert (big.outcome, big.rule) == ("blocked", "budget.max_move")
+    with pytest.raises(ValueError, match="does not raise the total"):
+        move(("b1", 100, 90), ("b2", 100, 120))

@@ -10,6 +10,7 @@ import pytest
 
 from ads.entities import Account, AccountStructure, AdGroup, Budget, Campaign, Platform
 from tools.pacing import (
+    budget_landing,
     daily_spend_series,
     guard_warnings,
     pace_budgets,
@@ -146,14 +147,20 @@ def test_proposals_land_on_target_and_only_outside_tolerance(month) -> None:
         assert pacing.monthly_target - report.days_left * USD < landing <= pacing.monthly_target
 
 
-def test_tolerance_decides_whether_to_propose() -> None:
+def test_the_daily_amounts_landing_decides_whether_to_propose() -> None:
+    # 1040 + 104 x 20 = 3120 at the run-rate (4 % over: on track); the daily budget spent in full lands at
+    # 1040 + 100 x 20 = 3040, 1.3 % over: outside the 0.5 % landing tolerance, so a change lands it.
     structure = google([("c", 3000, 100, "enabled")])
-    metrics = pd.DataFrame(rows("c", 104, range(1, 11)))  # 1040 + 104 x 20 = 3120: 4 % over
+    metrics = pd.DataFrame(rows("c", 104, range(1, 11)))
     report = pace_budgets(structure, metrics, TODAY)
     assert report.budgets[0].projected_vs_target == 1.04 and report.budgets[0].status == "on_track"
-    assert propose_budget_changes(report, structure) == []
-    [change] = propose_budget_changes(report, structure, tolerance=0.01)
+    assert budget_landing(report.budgets[0], report) == 3040 * USD
+    [change] = propose_budget_changes(report, structure)
     assert change.to_amount == 98 * USD  # (3000 - 1040) / 20
+    assert "spending its daily budget of 100.00 USD in full, at 3,040.00 USD, 1.3% over" in change.rationale
+    assert propose_budget_changes(report, structure, landing_tolerance=0.02) == []
+    near = google([("c", 3030, 100, "enabled")])  # 3040 is 0.33 % over 3030: left alone
+    assert propose_budget_changes(pace_budgets(near, metrics, TODAY), near) == []
 
 
 def test_first_of_month_respects_googles_30_4x_monthly_limit() -> None:
@@ -220,7 +227,7 @@ def test_todays_partial_spend_is_reserved_not_counted_as_a_day() -> None:
     metrics = pd.DataFrame(rows("c", 150, range(1, 12)))  # the 11th (today) already spent 150
     [pacing] = pace_budgets(structure, metrics, TODAY).budgets
     assert pacing.month_to_date_spend == 1500 * USD and pacing.spent_today == 150 * USD
-    assert pacing.recommended_daily_amount == 67 * USD  # (3000 - 1500 - 150) / 20 = 67.5, rounded down
+    assert pacing.recommended_daily_amount == 67_500_000  # (3000 - 1500 - 150) / 20 = 67.50
 
 
 def test_already_over_target_recommends_the_floor_not_zero() -> None:
@@ -288,11 +295,11 @@ def test_rationale_shows_the_arithmetic_with_todays_spend() -> None:
     structure = google([("c", 3000, 100, "enabled")])
     metrics = pd.DataFrame(rows("c", 50, range(1, 11)) + rows("c", 30, range(11, 12)))  # today: 30 so far
     [change] = propose_budget_changes(pace_budgets(structure, metrics, TODAY), structure)
-    # (3000 - 500 - 30) / 20 = 123.50, rounded down to 123.
-    assert change.to_amount == 123 * USD
+    # (3000 - 500 - 30) / 20 = 123.50
+    assert change.to_amount == 123_500_000
     assert (
         "3,000.00 USD - 500.00 USD - 30.00 USD spent today so far = 2,470.00 USD left / 20 day(s) left, "
-        "today included = 123.50 USD a day, rounded down to whole USD units: 123.00 USD" in change.rationale
+        "today included = 123.5000 USD a day, rounded down to a multiple of 0.01 USD: 123.50 USD" in change.rationale
     )
     assert "500.00 USD spent Jun 1-Jun 10" in change.rationale
     assert change.evidence.metrics["spent_today"] == 30 * USD
@@ -306,7 +313,7 @@ def test_first_of_month_uses_the_months_target_and_last_months_run_rate() -> Non
     assert (pacing.run_rate_source, pacing.run_rate, pacing.monthly_target) == ("last_month", 150 * USD, 3000 * USD)
     assert pacing.projected_month_spend == 150 * 31 * USD and pacing.status == "overspending"
     [change] = propose_budget_changes(report, structure)
-    assert change.to_amount == 96 * USD  # 3000 / 31 = 96.77
+    assert change.to_amount == 96_770_000  # 3000 / 31 = 96.774, rounded down to the cent
     assert "nothing spent before today" in change.rationale and "last month's mean" in change.rationale
 
 
