@@ -6,6 +6,8 @@ from the tools' (screened) summaries. It never computes a number itself: the too
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 import uuid
 from collections.abc import Callable, Sequence
@@ -13,48 +15,163 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
+from rapidfuzz import fuzz
 
-# (pattern, tools) in priority order; the first intents that match decide the plan.
+from agents.language import says_no, says_yes
+
+# (pattern, tools) in priority order; the first intent that matches decides the plan. English and German.
 INTENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (r"wast|negative|irrelevant|junk|exclude|useless", ("search_terms", "mine_negative_keywords")),
-    (r"ad ?groups?|uncovered|expand|new keywords", ("propose_ad_groups",)),
-    (r"theme|cluster|group\w*\b.*\b(quer|search)|categori[sz]e", ("cluster_search_queries",)),
+    (
+        r"wast|negative|irrelevant|junk|exclude|useless|verschwend|negativ|ausschlie|unnütz|nutzlos",
+        ("search_terms", "mine_negative_keywords"),
+    ),
     (
         r"\b(creative|ad|variant)s? tests?\b|a/?b tests?|which ads? (won|wins?|is best|works?)"
-        r"|winning ads?|losing ads?",
+        r"|winning ads?|losing ads?|anzeigentests?|welche anzeige gewinnt",
         ("evaluate_creative_tests",),
     ),
-    (r"creative|ad copy|headline|\brsa\b|variant|new ads?\b", ("propose_creative_variants",)),
     (
-        r"(budget|pacing|pace|overspend|underspend|month.end).*(fix|change|adjust|propos|should|increase|lower|raise)"
-        r"|(fix|change|adjust|propos|increase|lower|raise).*(budget|pacing)",
+        r"creative|ad copy|headline|\brsa\b|variant|new ads?\b(?! ?groups?)|überschrift|anzeigentext|neue anzeigen?\b",
+        ("propose_creative_variants",),
+    ),
+    (
+        r"(new|more|create|add|suggest|propose|missing)\b.*\bad ?groups?|uncovered|expand|new keywords"
+        r"|neue anzeigengruppen?|neue keywords",
+        ("propose_ad_groups",),
+    ),
+    (r"theme|cluster|group\w*\b.*\b(quer|search)|categori[sz]e|themen|gruppier", ("cluster_search_queries",)),
+    (
+        r"(budget|pacing|pace|overspend|underspend|month.end).*(fix|change|adjust|propos|should|increase|lower|raise"
+        r"|anpass|änder|erhöh|senk|vorschl)|(fix|change|adjust|propos|increase|lower|raise|anpass|änder|erhöh|senk)"
+        r".*(budget|pacing)",
         ("budgets_and_pacing", "propose_budget_changes"),
     ),
-    (r"budget|pacing|pace|overspend|underspend|month.end|on track", ("budgets_and_pacing",)),
-    (r"search terms?|quer(y|ies)", ("search_terms",)),
-    (r"campaign", ("campaign_performance",)),
+    (
+        r"budget|pacing|pace|overspend|underspend|month.end|on track|ausgaben|monatsende|im plan|im rahmen",
+        ("budgets_and_pacing",),
+    ),
+    (r"search terms?|quer(y|ies)|\bterms\b|suchbegriff|suchanfrage|begriffe", ("search_terms",)),
+    (r"campaign|kampagne|performance|leistung", ("campaign_performance",)),
 )
 WINDOWS: tuple[tuple[str, str], ...] = (
-    (r"last month|previous month", "last_month"),
-    (r"this month|month to date|mtd", "this_month"),
-    (r"last (7 days|week)|past week", "last_7_days"),
-    (r"last 30 days|past 30 days|last four weeks", "last_30_days"),
-    (r"90 days|quarter|3 months", "last_90_days"),
+    (r"last month|previous month|letzten monat|vormonat|vorigen monat", "last_month"),
+    (r"this month|month to date|mtd|diesen monat|dieser monat|im monat|monat bisher", "this_month"),
+    (r"last (7 days|week)|past week|letzten? (7 tage|woche)|vergangene woche", "last_7_days"),
+    (r"last 30 days|past 30 days|last four weeks|letzten 30 tage", "last_30_days"),
+    (r"90 days|quarter|3 months|90 tage|quartal|3 monate", "last_90_days"),
 )
 CAMPAIGN = re.compile(
-    r"(?:in|for|of) (?:the )?campaign\s+[\"'“]?([^\"'”?!.,]+)"
-    r"|(?:in|for) the\s+[\"'“]?([^\"'”?!.,]+?)[\"'”]?\s+campaign",
+    r"(?:in|for|of|im|in der|für die|der) (?:the )?(?:campaign|kampagne)\s+[\"'“„]?([^\"'”“?!.,]+)"
+    r"|\bthe\s+[\"'“]?([^\"'”?!.,]+?)[\"'”]?\s+campaign\b",
     re.IGNORECASE,
 )
+AD_GROUP = re.compile(
+    r"(?:in|for|of|im|in der|für die|der) (?:the )?(?:ad ?group|anzeigengruppe)\s+[\"'“„]?([^\"'”“?!.,]+)",
+    re.IGNORECASE,
+)
+ACT = re.compile(
+    r"\b(apply|approve|accept|reject|decline|genehmig\w*|freigeben|übernehm\w*|anwenden|ablehn\w*|lehne|verwerf\w*)\b",
+    re.IGNORECASE,
+)
+REJECT = re.compile(r"reject|decline|ablehn|lehne|verwerf", re.IGNORECASE)
+WHY = re.compile(r"^\s*(why|warum|wieso|weshalb)\b|\bexplain\b|erklär", re.IGNORECASE)
+HELP = re.compile(r"^\s*(help|hilfe|\?|what can (you|i) (do|ask)|was kannst du)\b", re.IGNORECASE)
+SWITCH = re.compile(
+    r"(what about|how about|and (for|on)|switch to|wechsel\w* (zu|auf)|und (bei|für|auf)|was ist mit|wie sieht es)"
+    r"\s+(?:the\s+|dem\s+|das\s+)?(?:account\s+|konto\s+)?[\"']?"
+    r"(meta|facebook|instagram|google(?: ads)?|[\w:-]+:[\w:-]+)",
+    re.IGNORECASE,
+)
+CHANGES = re.compile(
+    r"what changed|what was changed|what has changed|change ?log|recent changes|geändert|änderungen|was hat sich",
+    re.IGNORECASE,
+)
+CHANGE_ID = re.compile(r"\b[0-9a-f]{10,64}\b")
+ORDINALS = {
+    "first": 0, "1st": 0, "erste": 0, "ersten": 0, "second": 1, "2nd": 1, "zweite": 1, "zweiten": 1,
+    "third": 2, "3rd": 2, "dritte": 2, "dritten": 2, "last": -1, "letzte": -1, "letzten": -1,
+}  # fmt: skip
+NUMBERS = {"three": 3, "drei": 3, "four": 4, "vier": 4, "five": 5, "fünf": 5, "six": 6, "sechs": 6, "ten": 10}
+THOSE_TERMS = re.compile(r"\b(those|these|the same) (search )?(terms|queries)\b|diese(n)? (such)?begriffe", re.I)
 
 
-def plan(request: str, available: Sequence[str]) -> list[dict[str, Any]]:
-    """Tool calls for a request, using only tools in `available`."""
+def thread_of(messages: Sequence[BaseMessage]) -> dict[str, Any]:
+    """The conversation's memory the chat graph hands the model as its `<data label="thread">` block."""
+    for message in messages:
+        text = str(message.content)
+        if isinstance(message, SystemMessage) and '<data label="thread" rows="1">' in text:
+            return dict(json.loads(text.split('<data label="thread" rows="1">', 1)[1].splitlines()[1]))
+    return {}
+
+
+def _call(name: str, args: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}
+
+
+def _ordinal(text: str) -> int | None:
+    match = re.search(r"\b(" + "|".join(ORDINALS) + r")\b|#(\d+)|\bnumber (\d+)|\bnr\.? ?(\d+)", text)
+    if not match:
+        return None
+    if match.group(1):
+        return ORDINALS[match.group(1)]
+    return int(next(g for g in match.groups()[1:] if g)) - 1
+
+
+def _change_ref(request: str, thread: dict[str, Any]) -> str | None:
+    """The change a request refers to: an id typed out, an ordinal of the changes shown, "that negative" (the last
+    negative shown), or "it" (the one the conversation is about)."""
+    text = request.casefold()
+    if match := CHANGE_ID.search(text):
+        return match.group(0)
+    shown = thread.get("shown", {}).get("change", [])
+    index = _ordinal(text)
+    if index is not None:
+        return shown[index]["name"] if -len(shown) <= index < len(shown) else None
+    if re.search(r"negative", text):
+        negatives = [c for c in shown if c["line"].startswith("Add ") and "negative" in c["line"]]
+        if negatives:
+            return negatives[-1]["name"]
+    return thread.get("focus") or (shown[0]["name"] if len(shown) == 1 else None)
+
+
+def _named(names: Sequence[str], text: str) -> str | None:
+    """A campaign or ad group name the text mentions (longest first), spelling slips allowed."""
+    folded = text.casefold()
+    for name in sorted(names, key=len, reverse=True):
+        if len(name) >= 5 and (name.casefold() in folded or fuzz.partial_ratio(name.casefold(), folded) >= 92):
+            return name
+    return None
+
+
+def _scope(request: str, thread: dict[str, Any]) -> dict[str, str]:
+    """The campaign and ad group a request names: after "campaign"/"ad group" as typed (the tool resolves or
+    refuses it), else the shown campaign or a name of the account that it mentions."""
+    scope: dict[str, str] = {}
+    if match := CAMPAIGN.search(request):
+        named = next(g.strip() for g in match.groups() if g)
+        shown = [c["name"] for c in thread.get("shown", {}).get("campaign", [])]
+        scope["campaign"] = next((c for c in shown if named.casefold() in c.casefold()), named)
+    if match := AD_GROUP.search(request):
+        scope["ad_group"] = match.group(1).strip()
+    elif "campaign" not in scope and (name := _named(thread.get("ad_groups", []), request)):
+        scope["ad_group"] = name
+    if "campaign" not in scope and "ad_group" not in scope and (name := _named(thread.get("campaigns", []), request)):
+        scope["campaign"] = name
+    if (index := _ordinal(request.casefold())) is not None and re.search(r"campaign|kampagne", request, re.I):
+        shown = thread.get("shown", {}).get("campaign", [])
+        if -len(shown) <= index < len(shown):
+            scope["campaign"] = shown[index]["name"]
+    return scope
+
+
+def plan(request: str, available: Sequence[str], thread: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Tool calls for a request, using only tools in `available`; `thread` is the conversation's memory."""
+    thread = thread or {}
     text = request.casefold()
     names: list[str] = []
     for pattern, tools in INTENTS:
@@ -63,41 +180,185 @@ def plan(request: str, available: Sequence[str]) -> list[dict[str, Any]]:
             break
     names = [n for n in names if n in available] or [n for n in ("account_overview",) if n in available]
     window = next((w for pattern, w in WINDOWS if re.search(pattern, text)), None)
-    match = CAMPAIGN.search(request)
-    campaign = next((g.strip() for g in match.groups() if g), None) if match else None
+    scope = _scope(request, thread)
+    if THOSE_TERMS.search(request) and thread.get("search"):
+        scope = {k: v for k, v in thread["search"].items() if k in ("campaign", "ad_group")} | scope
+        window = window or thread["search"].get("window")
     calls = []
     for name in names:
         args: dict[str, Any] = {}
         if window and name not in ("budgets_and_pacing", "propose_budget_changes", "propose_creative_variants"):
             args["window"] = window
-        if campaign and name in ("search_terms", "mine_negative_keywords"):
-            args["campaign"] = campaign
+        if name == "search_terms":
+            args |= scope
+        if name == "mine_negative_keywords" and "campaign" in scope:
+            args["campaign"] = scope["campaign"]
+        if name == "propose_creative_variants":
+            if "ad_group" in scope:
+                args["ad_group"] = scope["ad_group"]
+            count = re.search(
+                r"\b(\d+|" + "|".join(NUMBERS) + r")\s+(?:new\s+|neue\s+)?(headlines|überschriften)", text
+            )
+            if count:
+                args["count"] = min(15, max(3, int(NUMBERS.get(count.group(1)) or count.group(1))))
         if name == "search_terms" and "mine_negative_keywords" in names:
             args["without_conversions"] = True
-        calls.append({"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"})
+        calls.append(_call(name, args))
     return calls
 
 
-def answer(results: Sequence[ToolMessage]) -> str:
-    """A reply built from the tools' screened summaries."""
-    lines, proposed, failed = [], 0, []
+def converse(request: str, available: Sequence[str], thread: dict[str, Any]) -> list[dict[str, Any]] | str:
+    """The conversational turns before the intent table: help, a yes or no to a pending answer, acting on a
+    proposal, "why?", another account, the change log. A reply (str) when a reference resolves to nothing."""
+    language = thread.get("language", "en")
+    confirm = thread.get("confirm")
+    if HELP.search(request):
+        return [_call("help", {})]
+    if confirm and says_yes(request):
+        note = {"note": confirm["note"]} if confirm.get("note") else {}
+        return [_call("answer_proposal", {"change": confirm["id"], "action": confirm["action"], **note})]
+    if confirm and says_no(request):
+        return say(language, "left_as_is", change=confirm["id"])
+    if ACT.search(request):
+        ref = _change_ref(request, thread)
+        if ref is None:
+            return say(language, "which_change")
+        action = "reject" if REJECT.search(request) else "approve"
+        said = re.split(r",|:|\bbecause\b|\bweil\b|\bsince\b", request, maxsplit=1)
+        args = {"change": ref, "action": action} | (
+            {"note": said[1].strip()} if len(said) > 1 and said[1].strip() else {}
+        )
+        return [_call("answer_proposal", args)]
+    if WHY.search(request):
+        has_ref = CHANGE_ID.search(request.casefold()) or _ordinal(request.casefold()) is not None
+        return [_call("explain_proposal", {"change": _change_ref(request, thread) if has_ref else None})]
+    if match := SWITCH.search(request):
+        return [_call("switch_account", {"account": match.group(match.lastindex or 0)})]
+    if CHANGES.search(request):
+        today = dt.date.fromisoformat(thread["today"]) if thread.get("today") else dt.date.today()
+        text = request.casefold()
+        if "yesterday" in text or "gestern" in text:
+            return [_call("recent_changes", {"since": (today - dt.timedelta(days=1)).isoformat()})]
+        if "today" in text or "heute" in text:
+            return [_call("recent_changes", {"since": today.isoformat()})]
+        days = re.search(r"(\d+) (days|tage)", text)
+        return [_call("recent_changes", {"days": int(days.group(1))} if days else {})]
+    return plan(request, available, thread)
+
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "found": "Here is what I found:",
+        "proposed": "I proposed {n} change(s):",
+        "gate": "Each goes through the policy gate: changes inside the policy are applied, the rest wait for your "
+        'approval (say "apply the first one", or `adpilot approvals list`) or are blocked.',
+        "failed": "Some tools could not run: {errors}",
+        "nothing": "I could not find anything to report for that request.",
+        "more": "… and {n} more.",
+        "confirm": 'Shall I {action} change {change} ({summary})? Say "yes" to confirm or "no" to leave it.',
+        "approve": "approve",
+        "reject": "reject",
+        "left_as_is": "OK, I left change {change} as it is.",
+        "which_change": "Which change do you mean? I have not shown a proposal it could refer to; "
+        "name its id (see `adpilot approvals list`).",
+        "answered": "Done: {summary}",
+        "help": "You can ask me, for example:",
+        "english_note": "",
+    },
+    "de": {
+        "found": "Das habe ich gefunden:",
+        "proposed": "Ich habe {n} Änderung(en) vorgeschlagen:",
+        "gate": "Jede geht durch die Richtlinienprüfung: Was die Richtlinie erlaubt, wird angewendet, der Rest "
+        'wartet auf Ihre Freigabe (sagen Sie "genehmige die erste") oder wird blockiert.',
+        "failed": "Einige Werkzeuge konnten nicht laufen: {errors}",
+        "nothing": "Dazu habe ich nichts gefunden.",
+        "more": "… und {n} weitere.",
+        "confirm": 'Soll ich Änderung {change} {action} ({summary})? Antworten Sie "ja" zum Bestätigen oder '
+        '"nein", um sie so zu lassen.',
+        "approve": "genehmigen",
+        "reject": "ablehnen",
+        "left_as_is": "In Ordnung, Änderung {change} bleibt, wie sie ist.",
+        "which_change": "Welche Änderung meinen Sie? Ich habe noch keinen Vorschlag gezeigt, auf den sich das "
+        "beziehen kann; nennen Sie ihre ID (siehe `adpilot approvals list`).",
+        "answered": "Erledigt: {summary}",
+        "help": "Sie können mich zum Beispiel fragen:",
+        "english_note": "(Die Auswertungen der Werkzeuge sind auf Englisch.)",
+    },
+}
+HELP_EXAMPLES = {
+    "en": (
+        "which search terms are wasting money in campaign Search | Tents?",
+        "show search terms for ad group Four Season Tents",
+        "group last month's queries into themes",
+        "what new ad groups should I create?",
+        "write 3 new headlines for Four Season Tents",
+        "are my budgets on track this month?",
+        "how did my campaigns do last month?",
+        "what changed yesterday?",
+        "what about Meta?",
+        "apply the first one / reject it, too broad / why?",
+    ),
+    "de": (
+        "Welche Suchbegriffe verschwenden Geld in der Kampagne Search | Tents?",
+        "Zeige die Suchbegriffe der Anzeigengruppe Four Season Tents",
+        "Gruppiere die Suchanfragen vom letzten Monat in Themen",
+        "Welche neuen Anzeigengruppen soll ich anlegen?",
+        "Schreibe 3 neue Überschriften für Four Season Tents",
+        "Liegen meine Budgets diesen Monat im Plan?",
+        "Wie liefen meine Kampagnen letzten Monat?",
+        "Was wurde gestern geändert?",
+        "Was ist mit Meta?",
+        "Genehmige die erste / lehne sie ab, zu breit / warum?",
+    ),
+}
+
+
+def say(language: str, key: str, **values: Any) -> str:
+    return MESSAGES.get(language, MESSAGES["en"])[key].format(**values)
+
+
+def answer(results: Sequence[ToolMessage], language: str = "en") -> str:
+    """A reply built from the tools' screened summaries, the items they show and the proposals, framed in the
+    person's language (the tools' own summaries are English)."""
+    lines: list[str] = []
+    proposals: list[dict[str, Any]] = []
+    failed = []
     for message in results:
         artifact = message.artifact if isinstance(message.artifact, dict) else {}
         if message.status == "error":
             failed.append(f"{message.name}: {str(message.content)[:200]}")
             continue
-        if artifact.get("summary"):
-            lines.append(f"- {artifact['summary']}")
-        proposed += len(artifact.get("proposals", []))
-    parts = ["Here is what I found:", *lines] if lines else []
-    if proposed:
-        parts.append(
-            f"I proposed {proposed} change(s). Each goes through the policy gate: changes inside the policy are "
-            "applied, the rest wait for your approval (`adpilot approvals list`) or are blocked."
-        )
+        if confirm := artifact.get("confirm"):
+            action = say(language, confirm["action"])
+            lines.append(say(language, "confirm", action=action, change=confirm["id"], summary=confirm["summary"]))
+            continue
+        if answered := artifact.get("answered"):
+            lines.append(say(language, "answered", summary=answered["summary"]))
+            continue
+        if artifact.get("help"):
+            lines += [say(language, "help"), *(f"  • {e}" for e in HELP_EXAMPLES.get(language, HELP_EXAMPLES["en"]))]
+            continue
+        summary = str(artifact.get("summary", ""))
+        if summary and f"- {summary}" not in lines:  # two tools refusing one name say it once
+            lines.append(f"- {summary}")
+        shown = [i for i in artifact.get("shown", []) if i["line"] not in summary]  # not what the summary lists
+        lines += [f"  {n}. {i['line']}" for n, i in enumerate(shown[:SHOWN_IN_REPLY], 1)]
+        if len(shown) > SHOWN_IN_REPLY:
+            lines.append("  " + say(language, "more", n=len(shown) - SHOWN_IN_REPLY))
+        proposals += artifact.get("listed", [])
+    parts = [say(language, "found"), *lines] if any(line.startswith("- ") for line in lines) else lines
+    if proposals:
+        parts.append(say(language, "proposed", n=len(proposals)))
+        parts += [f"  {n}. {p['line']} (change {p['name']})" for n, p in enumerate(proposals, 1)]
+        parts.append(say(language, "gate"))
     if failed:
-        parts.append("Some tools could not run: " + "; ".join(failed))
-    return "\n".join(parts) or "I could not find anything to report for that request."
+        parts.append(say(language, "failed", errors="; ".join(failed)))
+    if parts and language != "en" and say(language, "english_note"):
+        parts.append(say(language, "english_note"))
+    return "\n".join(parts) or say(language, "nothing")
+
+
+SHOWN_IN_REPLY = 25
 
 
 class OfflinePlanner(BaseChatModel):
@@ -130,9 +391,31 @@ class OfflinePlanner(BaseChatModel):
         last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
         since = messages[last_human + 1 :]
         tool_results = [m for m in since if isinstance(m, ToolMessage)]
+        thread = thread_of(messages)
+        language = thread.get("language", "en")
         if last_human >= 0 and not tool_results:
-            request = str(messages[last_human].content)
-            message = AIMessage(content="", tool_calls=plan(request, self.tool_names))
+            planned = converse(str(messages[last_human].content), self.tool_names, thread)
+            message = AIMessage(content=planned) if isinstance(planned, str) else AIMessage("", tool_calls=planned)
+        elif (replan := self._after_switch(messages, last_human, tool_results, thread)) is not None:
+            message = AIMessage(content="", tool_calls=replan)
         else:
-            message = AIMessage(content=answer(tool_results))
+            message = AIMessage(content=answer(tool_results, language))
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _after_switch(
+        self, messages: list[BaseMessage], last_human: int, results: list[ToolMessage], thread: dict[str, Any]
+    ) -> list[dict[str, Any]] | None:
+        """After "what about Meta?" switched accounts: the previous question again, on the new account."""
+        if len(results) != 1 or results[0].name != "switch_account":
+            return None
+        artifact = results[0].artifact if isinstance(results[0].artifact, dict) else {}
+        if not artifact.get("switched"):
+            return None
+        request = str(messages[last_human].content)
+        rest = SWITCH.sub("", request)
+        if any(re.search(pattern, rest.casefold()) for pattern, _ in INTENTS):
+            return plan(rest, self.tool_names, thread)
+        earlier = [str(m.content) for m in messages[:last_human] if isinstance(m, HumanMessage)]
+        questions = [q for q in earlier if not (SWITCH.search(q) or ACT.search(q) or WHY.search(q) or says_yes(q))]
+        again = converse(questions[-1], self.tool_names, thread) if questions else []
+        return again if isinstance(again, list) and again else plan("", self.tool_names, thread)

@@ -214,13 +214,15 @@ def chat(
     thread: Annotated[str | None, typer.Option("--thread", help="Continue this conversation.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Talk to the assistant about an account. Without --message it is a multi-turn REPL (empty line quits)."""
+    """Talk to the assistant about an account, in English or German. Without --message it is a multi-turn REPL
+    (quit, exit or Ctrl-D leaves)."""
     session = _session()
     if not as_json:
         _model_line(session)
 
     def turn(text: str, thread_id: str | None) -> str:
-        outcome = session.chat(account, text, thread_id)
+        with console.status("thinking…", spinner="dots") if not as_json else nullcontext():
+            outcome = session.chat(account, text, thread_id)
         acct = session.open_account(outcome.values["account"]).account
         rows = [r for r in proposal_rows(outcome.values, acct.money)]
         if as_json:
@@ -232,6 +234,8 @@ def chat(
                     "proposals": [
                         {k: r[k] for k in ("id", "kind", "decision", "rule", "summary", "status")} for r in rows
                     ],
+                    "tool_calls": outcome.tool_calls,
+                    "language": outcome.values.get("language", "en"),
                 }
             )
         else:
@@ -244,11 +248,20 @@ def chat(
     if message is not None:
         turn(message, thread)
         return
+    console.print(
+        "Hello! Ask about search terms, negatives, themes, ad groups, ad copy, budgets, campaigns or what changed, "
+        'in English or German ("help" lists examples). Type quit or exit, or press Ctrl-D, to leave.'
+    )
     while True:
-        text = console.input("[bold cyan]you[/]: ").strip() if sys.stdin.isatty() else sys.stdin.readline().strip()
-        if not text:
+        try:
+            text = console.input("[bold cyan]you[/]: ") if sys.stdin.isatty() else sys.stdin.readline()
+        except (EOFError, KeyboardInterrupt):
+            text = ""
+        if not text or text.strip().casefold() in ("quit", "exit", ":q", "bye", "tschüss"):
+            console.print("Bye.")
             return
-        thread = turn(text, thread)
+        if text.strip():
+            thread = turn(text.strip(), thread)
 
 
 KindOption = Annotated[str | None, typer.Option("--kind", help="Only this kind, e.g. add_negative_keywords.")]

@@ -23,6 +23,7 @@ from ops.change_log import ChangeLog
 from ops.tracing import Tracing, configure_tracing
 from policies.gate import Policy, load_policy
 from policies.screening import data_block, screen
+from sandbox import GOOGLE_ACCOUNT, META_ACCOUNT
 from sandbox.derived import DerivedStore
 from sandbox.store import SandboxAccount, SandboxStore
 
@@ -73,6 +74,7 @@ class AppServices:
             intent_judge=IntentJudge(access) if access else None,
             cluster_namer=ClusterNamer(access) if access else None,
             derived=derived,
+            accounts=tuple(dict.fromkeys([GOOGLE_ACCOUNT, META_ACCOUNT, *self.plans, opened.account.name])),
         )
 
     def store(self) -> SandboxStore:

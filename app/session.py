@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph.state import CompiledStateGraph
@@ -31,7 +31,7 @@ from app.services import AppServices
 from app.settings import Settings
 from graphs.approval import edit_fields, edited_change, gate_context, pending_approval
 from graphs.audit import build_audit_graph
-from graphs.chat import build_chat_graph
+from graphs.chat import answered_message, build_chat_graph
 from graphs.context import RunContext, RunServices, services
 from graphs.rollback import build_rollback_graph, inverse_changes
 from graphs.state import ProposalState
@@ -77,11 +77,18 @@ class RunOutcome:
     thread_id: str
     values: dict[str, Any]
     pending: list[Change] = field(default_factory=list)
+    turn_start: int = 0  # in a chat, where this turn's messages begin
 
     @property
     def reply(self) -> str:
         messages = [m for m in self.values.get("messages", []) if isinstance(m, AIMessage) and m.content]
         return str(messages[-1].content) if messages else ""
+
+    @property
+    def tool_calls(self) -> list[dict[str, Any]]:
+        """This turn's tool calls, in order, as name and arguments."""
+        turn = self.values.get("messages", [])[self.turn_start :]
+        return [{"name": c["name"], "args": c["args"]} for m in turn if isinstance(m, AIMessage) for c in m.tool_calls]
 
 
 class Session:
@@ -236,17 +243,72 @@ class Session:
         self.change_log.register_thread(thread_id, "audit", name)
         return self._run("audit", thread_id, {"account": name}, context, on_step)
 
-    def chat(self, account: str, message: str, thread_id: str | None = None) -> RunOutcome:
+    def chat(
+        self, account: str, message: str, thread_id: str | None = None, *, reviewer: str = "chat user"
+    ) -> RunOutcome:
+        """One turn of a conversation. An answer to a proposal the person confirmed in it is carried out here,
+        through `answer` (the approvals path, where the gate decides again), and the model then reports it."""
         if thread_id is None:
             thread_id = f"chat-{uuid.uuid4().hex[:12]}"
         else:
             known = {t.thread_id: t for t in self.change_log.threads("chat")}
             if thread_id not in known:
                 raise AdpilotError(f"unknown chat thread '{thread_id}' (each chat prints its thread id)")
-            account = known[thread_id].account
-        context = self.run_context(account)
+            # The account the thread is on now: "what about Meta?" moves it.
+            values = self.graphs["chat"].get_state(self._config(thread_id, "chat")).values
+            account = values.get("account") or known[thread_id].account
+        context = self.run_context(account, reviewer=reviewer)
         self.change_log.register_thread(thread_id, "chat", self.open_account(account).account.name)
-        return self._run("chat", thread_id, {"messages": [HumanMessage(message)], "account": account}, context)
+        before = len(self.graphs["chat"].get_state(self._config(thread_id, "chat")).values.get("messages", []))
+        outcome = self._run("chat", thread_id, {"messages": [HumanMessage(message)], "account": account}, context)
+        if staged := outcome.values.get("answering"):
+            answered = [self._answer_in_chat(outcome.values, item, reviewer) for item in staged]
+            account = outcome.values.get("account", account)
+            outcome = self._run(
+                "chat",
+                thread_id,
+                Command(goto="agent", update={"messages": answered, "answering": []}),
+                self.run_context(account, reviewer=reviewer),
+            )
+        outcome.turn_start = before
+        return outcome
+
+    def _answer_in_chat(self, values: dict[str, Any], staged: dict[str, Any], reviewer: str) -> ToolMessage:
+        """A confirmed answer, through the approvals path; what it did, as the answer_proposal tool's result."""
+        call = next(
+            m
+            for m in reversed(values["messages"])
+            if isinstance(m, ToolMessage)
+            and m.name == "answer_proposal"
+            and isinstance(m.artifact, dict)
+            and (m.artifact.get("answering") or {}).get("hash") == staged["hash"]
+        )
+        response = (
+            {"type": "accept"}
+            if staged["action"] == "approve"
+            else {"type": "reject", "reason": staged.get("note") or ""}
+        )
+        try:
+            _, result = self.answer(staged["hash"], response, reviewer=reviewer)
+        except AdpilotError as error:
+            outcome = {"change": staged["id"], "status": "refused", "summary": f"change {staged['id']}: {error}"}
+            return answered_message(staged, call, outcome)
+        applied = result.values.get("results", {}).get(staged["hash"])
+        decision = result.values.get("decisions", {}).get(staged["hash"], {})
+        if staged["action"] == "reject":
+            status, said = (
+                "rejected",
+                f"change {staged['id']} is rejected" + (f" ({staged['note']})" if staged.get("note") else ""),
+            )
+        elif applied is None:
+            status, said = "pending", f"change {staged['id']} was not applied; it still waits"
+        else:
+            status = applied["status"]
+            said = f"change {staged['id']} is {status}: {applied.get('message') or ''}".rstrip(": ")
+            if status == "blocked":
+                said += f" (the gate, rule {decision.get('rule')}: {decision.get('reason')})"
+        outcome = {"change": staged["id"], "status": status, "summary": said, "rule": decision.get("rule")}
+        return answered_message(staged, call, outcome)
 
     def rollback(self, entry_id: int) -> RunOutcome:
         """Propose the inverse of a logged change; it takes the gate and approval steps like any proposal."""

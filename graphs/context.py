@@ -59,6 +59,7 @@ class RunServices:
     plan: AccountPlan | None = None
     reviewer: str = "a person"
     derived: DerivedCache | None = None
+    accounts: tuple[str, ...] = ()  # the accounts a chat may switch to ("what about Meta?")
     tools: ToolContext = field(init=False)
 
     def __post_init__(self) -> None:

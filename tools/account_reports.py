@@ -7,6 +7,7 @@ from enum import StrEnum
 
 import pandas as pd
 from pydantic import BaseModel
+from rapidfuzz import fuzz, process
 
 from ads.entities import Account, AccountStructure, ReportPeriod
 
@@ -105,10 +106,28 @@ def find_campaigns(structure: AccountStructure, name: str) -> list[str]:
     return [c.id for c in structure.campaigns if needle in c.name.casefold() or needle == c.id]
 
 
+def find_ad_groups(structure: AccountStructure, name: str) -> list[str]:
+    """Ad group ids whose name or id contains `name`, case-insensitively."""
+    needle = name.casefold().strip()
+    return [g.id for g in structure.ad_groups if needle in g.name.casefold() or needle == g.id]
+
+
+CLOSEST_NAME_SCORE = 50  # rapidfuzz WRatio (0-100) from which a name is offered as "did you mean"
+
+
+def closest_names(name: str, names: list[str], limit: int = 3) -> list[str]:
+    """The names most like `name`, best first, for a question back when `name` matches none of them."""
+    found = process.extract(
+        name, names, scorer=fuzz.WRatio, processor=str.casefold, limit=limit, score_cutoff=CLOSEST_NAME_SCORE
+    )
+    return [match for match, _, _ in found]
+
+
 def filter_search_terms(
     terms: pd.DataFrame,
     *,
     campaign_ids: list[str] | None = None,
+    ad_group_ids: list[str] | None = None,
     contains: str | None = None,
     min_cost: int = 0,
     without_conversions: bool = False,
@@ -117,6 +136,8 @@ def filter_search_terms(
     frame = terms
     if campaign_ids is not None:
         frame = frame[frame["campaign_id"].isin(campaign_ids)]
+    if ad_group_ids is not None:
+        frame = frame[frame["ad_group_id"].isin(ad_group_ids)]
     if contains:
         frame = frame[frame["search_term"].str.contains(contains.casefold(), case=False, regex=False)]
     totals = frame.groupby("search_term", as_index=False)[["impressions", "clicks", "cost", "conversions"]].sum()

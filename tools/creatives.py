@@ -469,12 +469,17 @@ def propose_creative_variants(
     *,
     writer: CopyWriter | None = None,
     max_changes: int = 10,
+    ad_group_ids: Collection[str] | None = None,
+    headlines: int | None = None,
 ) -> list[AddCreativeVariants]:
     """One paused new ad for each enabled ad group that is thin (< 2 enabled ads) or has its
     campaign's lowest CTR (with at least MIN_IMPRESSIONS_FOR_CTR impressions, and below
     LOW_CTR_RATIO x the CTR of the campaign's other measured ad groups). Thin ad groups come
     first, then by impressions. Google accounts get RSAs, Meta accounts Meta ad copy, written from `grounds`;
     an ad group whose facts are too few for a valid ad gets none.
+
+    `ad_group_ids` names the ad groups a person asked copy for, whatever their ads do; `headlines` caps an RSA's
+    headlines (at least the platform's 3) when a person asked for that many.
     """
     account = structure.account
     platform = account.platform
@@ -496,12 +501,15 @@ def propose_creative_variants(
     for group in groups:
         s = stats.get(group.id, _AdGroupStats())
         n_ads = len(enabled_ads[group.id])
-        if n_ads < MIN_ENABLED_ADS:
+        if n_ads < MIN_ENABLED_ADS and (ad_group_ids is None or group.id in ad_group_ids):
             reason = (
                 f"Ad group '{group.name}' has {n_ads} enabled ad{'s' if n_ads != 1 else ''}; "
                 f"a second, paused variant gives the platform copy to test against."
             )
             candidates.append((0, -s.impressions, group, reason))
+        elif ad_group_ids is not None:
+            if group.id in ad_group_ids:
+                candidates.append((0, -s.impressions, group, f"New copy for ad group '{group.name}', as asked."))
         elif group.id in low_ctr:
             campaign_ctr = low_ctr[group.id]
             reason = (
@@ -561,6 +569,8 @@ def propose_creative_variants(
         written = write_copy(brief, grounds, writer, banned=banned)
         if written is None:
             continue
+        if headlines is not None and isinstance(written.copy_, ResponsiveSearchAdCopy):
+            written = _with_headlines(written, written.copy_, max(headlines, PLATFORM_RSA_LIMITS.min_headlines))
         s = stats.get(group.id, _AdGroupStats())
         changes.append(
             AddCreativeVariants(
@@ -585,6 +595,13 @@ def propose_creative_variants(
             )
         )
     return changes
+
+
+def _with_headlines(ad: GroundedAd, copy: ResponsiveSearchAdCopy, count: int) -> GroundedAd:
+    """The ad (whose copy is `copy`) with its first `count` headlines, and their sources."""
+    kept = {f"headline {i}" for i in range(1, count + 1)}
+    assets = tuple(a for a in ad.assets if not a.asset.startswith("headline ") or a.asset in kept)
+    return GroundedAd(copy_=copy.model_copy(update={"headlines": copy.headlines[:count]}), assets=assets)
 
 
 def _headlines_of(copy: AdCopy) -> tuple[str, ...]:

@@ -24,8 +24,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from ads.account import AdAccount, AdReports, ImportedSearchTerms
 from ads.account_plan import AccountPlan, AdvertiserProfile
 from ads.ad_copy import CopyTextRules
-from ads.changes import Change
-from ads.entities import AD_METRIC_COLUMNS, ASSET_LABEL_COLUMNS, AccountStructure, Platform, ReportPeriod
+from ads.changes import AddCreativeVariants, Change
+from ads.entities import (
+    AD_METRIC_COLUMNS,
+    ASSET_LABEL_COLUMNS,
+    AccountStructure,
+    Platform,
+    ReportPeriod,
+    ResponsiveSearchAdCopy,
+)
 from tools import account_reports
 from tools.account_reports import Window
 from tools.ad_groups import propose_ad_groups
@@ -239,6 +246,17 @@ def _lexicons_digest() -> str:
     return hashlib.sha256(b"".join(f.read_bytes() for f in files if f.is_file())).hexdigest()
 
 
+ShownKind = Literal["search_term", "campaign", "ad_group", "ad_copy", "theme", "budget", "change"]
+
+
+class Shown(BaseModel):
+    """One item a result shows a person, in display order: what "the first one" or "those terms" refer to."""
+
+    kind: ShownKind
+    name: str = Field(description="What a reference resolves to: the term, the campaign's name, a change id.")
+    line: str = Field(description="The item as a reply lists it, with its numbers.")
+
+
 class ToolResult(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -246,6 +264,8 @@ class ToolResult(BaseModel):
     summary: str = Field(description="A few plain sentences a marketer can read.")
     data: Any = None
     proposals: list[Change] = Field(default_factory=list)
+    shown: list[Shown] = Field(default_factory=list)
+    did_you_mean: list[str] | None = Field(default=None, description="Set when a name matched nothing.")
 
     def content(self) -> str:
         """The JSON a model reads: summary, data and a one-line view of each proposal.
@@ -305,9 +325,10 @@ class SearchTermArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
     window: Window = Field(default=Window.LAST_90_DAYS)
     campaign: str | None = Field(default=None, description="Only campaigns whose name contains this text.")
+    ad_group: str | None = Field(default=None, description="Only ad groups whose name contains this text.")
     contains: str | None = Field(default=None, description="Only search terms containing this text.")
     without_conversions: bool = Field(default=False, description="Only terms with no conversions.")
-    limit: int = Field(default=25, ge=1, le=200)
+    limit: int = Field(default=10, ge=1, le=200, description="How many of the most expensive terms to show.")
 
 
 class ClusterArgs(BaseModel):
@@ -343,6 +364,35 @@ class CreativeTestArgs(WindowArgs):
     window: Window = Field(default=Window.LAST_90_DAYS, description="Report window the ads are compared over.")
 
 
+class CreativeArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ad_group: str | None = Field(default=None, description="Write for this ad group (name), whatever its ads do.")
+    count: int | None = Field(default=None, ge=3, le=15, description="How many headlines each new RSA gets.")
+
+
+class RecentChangesArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    since: dt.date | None = Field(default=None, description="Changes recorded on or after this day (YYYY-MM-DD).")
+    days: int | None = Field(default=None, ge=1, le=365, description="Changes of the last N days (default 7).")
+
+
+class ExplainArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    change: str | None = Field(default=None, description="A change id; none for the last proposal shown.")
+
+
+class AnswerArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    change: str = Field(min_length=4, description="The change id (or full hash) to answer.")
+    action: Literal["approve", "reject"]
+    note: str | None = Field(default=None, max_length=500, description="The person's reason, in their words.")
+
+
+class SwitchArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    account: str = Field(min_length=1, description="The account's name, or its platform ('Meta', 'Google').")
+
+
 class NoArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -372,26 +422,77 @@ def _campaigns(ctx: ToolContext, args: WindowArgs) -> ToolResult:
         for r in rows[:8]
     ]
     summary = f"{len(rows)} campaigns with spend, {period.start} to {period.end}. " + "; ".join(lines)
-    return ToolResult(tool="campaign_performance", summary=summary, data=[r.model_dump() for r in rows])
+    shown = [Shown(kind="campaign", name=r.campaign, line=line) for r, line in zip(rows, lines, strict=False)]
+    return ToolResult(tool="campaign_performance", summary=summary, data=[r.model_dump() for r in rows], shown=shown)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The campaigns and ad groups a request names, or why it names none."""
+
+    campaign_ids: list[str] | None = None
+    ad_group_ids: list[str] | None = None
+    refusal: str | None = None  # 'No campaign matches "X"; did you mean …?'
+    did_you_mean: list[str] = field(default_factory=list)
+    label: str = ""  # " in campaign(s) matching 'X'"
+
+
+def resolve_scope(structure: AccountStructure, campaign: str | None, ad_group: str | None = None) -> Scope:
+    """Names resolve to what they contain, or are refused with the closest names as a question."""
+    found: dict[str, list[str]] = {}
+    labels = []
+    for what, name, find, names in (
+        ("campaign", campaign, account_reports.find_campaigns, [c.name for c in structure.campaigns]),
+        ("ad group", ad_group, account_reports.find_ad_groups, [g.name for g in structure.ad_groups]),
+    ):
+        if not name:
+            continue
+        ids = find(structure, name)
+        if not ids:
+            closest = account_reports.closest_names(name, names)
+            ask = (
+                "; did you mean " + " or ".join(f'"{n}"' for n in closest) + "?"
+                if closest
+                else f". The {what}s are: " + ", ".join(f'"{n}"' for n in names[:12]) + "."
+            )
+            return Scope(refusal=f'No {what} matches "{name}"{ask}', did_you_mean=closest)
+        found[what] = ids
+        labels.append(f" in {what}s matching '{name}'")
+    return Scope(campaign_ids=found.get("campaign"), ad_group_ids=found.get("ad group"), label="".join(labels))
+
+
+def _refused(tool: str, scope: Scope) -> ToolResult:
+    data = {"did_you_mean": scope.did_you_mean}
+    return ToolResult(tool=tool, summary=scope.refusal or "", data=data, did_you_mean=scope.did_you_mean)
 
 
 def _search_terms(ctx: ToolContext, args: SearchTermArgs) -> ToolResult:
     period = args.window.period(ctx.today)
-    campaign_ids = account_reports.find_campaigns(ctx.structure(), args.campaign) if args.campaign else None
+    scope = resolve_scope(ctx.structure(), args.campaign, args.ad_group)
+    if scope.refusal:
+        return _refused("search_terms", scope)
     frame = account_reports.filter_search_terms(
         ctx.search_terms(period),
-        campaign_ids=campaign_ids,
+        campaign_ids=scope.campaign_ids,
+        ad_group_ids=scope.ad_group_ids,
         contains=args.contains,
         without_conversions=args.without_conversions,
     )
     top = frame.head(args.limit)
-    scope = f" in campaigns matching '{args.campaign}'" if args.campaign else ""
     summary = (
-        f"{len(frame):,} search terms{scope} from {period.start} to {period.end}, "
-        f"costing {ctx.money(int(frame['cost'].sum()))}; "
-        f"showing the {len(top)} most expensive."
+        f"{len(frame):,} search terms{scope.label} from {period.start} to {period.end}, "
+        f"costing {ctx.money(int(frame['cost'].sum()))}" + (f"; the {len(top)} most expensive:" if len(top) else ".")
     )
-    return ToolResult(tool="search_terms", summary=summary, data=top.to_dict(orient="records"))
+    shown = [
+        Shown(
+            kind="search_term",
+            name=str(row.search_term),
+            line=f"{row.search_term}: {ctx.money(int(row.cost))}, {int(row.clicks):,} clicks, "
+            f"{float(row.conversions):,.1f} conv.",
+        )
+        for row in top.itertuples(index=False)
+    ]
+    return ToolResult(tool="search_terms", summary=summary, data=top.to_dict(orient="records"), shown=shown)
 
 
 def _pacing(ctx: ToolContext, args: NoArgs) -> ToolResult:
@@ -411,7 +512,16 @@ def _pacing(ctx: ToolContext, args: NoArgs) -> ToolResult:
     )
     # `budgets` is the per-budget pacing table and `curves` each budget's response curve points, for the report.
     data = report.model_dump(mode="json") | {"warnings": warnings}
-    return ToolResult(tool="budgets_and_pacing", summary=summary, data=data)
+    shown = [
+        Shown(
+            kind="budget",
+            name=b.budget_name,
+            line=f"{b.budget_name}: {b.status}, projected {ctx.money(b.projected_month_spend)}"
+            + (f" against {ctx.money(b.monthly_target)}" if b.monthly_target else ""),
+        )
+        for b in report.budgets
+    ]
+    return ToolResult(tool="budgets_and_pacing", summary=summary, data=data, shown=shown)
 
 
 def _clusters(ctx: ToolContext, args: ClusterArgs) -> ToolResult:
@@ -424,8 +534,12 @@ def _clusters(ctx: ToolContext, args: ClusterArgs) -> ToolResult:
         f"{len(result.clusters)} themes in the search terms from {period.start} to {period.end}. Biggest: "
         + "; ".join(lines)
     )
+    shown = [Shown(kind="theme", name=c.name, line=line) for c, line in zip(result.clusters, lines, strict=False)]
     return ToolResult(
-        tool="cluster_search_queries", summary=summary, data=[c.model_dump() for c in result.clusters[:40]]
+        tool="cluster_search_queries",
+        summary=summary,
+        data=[c.model_dump() for c in result.clusters[:40]],
+        shown=shown,
     )
 
 
@@ -441,7 +555,10 @@ def _negatives(ctx: ToolContext, args: NegativeArgs) -> ToolResult:
     )
     changes += route_negatives(terms, ctx.structure(), intents, profile=ctx.profile(), period=evidence_period)
     if args.campaign:
-        wanted = set(account_reports.find_campaigns(ctx.structure(), args.campaign))
+        scope = resolve_scope(ctx.structure(), args.campaign)
+        if scope.refusal:
+            return _refused("mine_negative_keywords", scope)
+        wanted = set(scope.campaign_ids or ())
         ad_group_campaign = {g.id: g.campaign_id for g in ctx.structure().ad_groups}
         changes = [
             c
@@ -497,8 +614,11 @@ def _ad_groups(ctx: ToolContext, args: AdGroupArgs) -> ToolResult:
     return ToolResult(tool="propose_ad_groups", summary=summary, proposals=list(changes))
 
 
-def _creatives(ctx: ToolContext, args: NoArgs) -> ToolResult:
+def _creatives(ctx: ToolContext, args: CreativeArgs) -> ToolResult:
     period = Window.LAST_30_DAYS.period(ctx.today)
+    scope = resolve_scope(ctx.structure(), None, args.ad_group)
+    if scope.refusal:
+        return _refused("propose_creative_variants", scope)
     grounds = ctx.copy_grounds()
     if grounds is None:
         summary = (
@@ -506,14 +626,36 @@ def _creatives(ctx: ToolContext, args: NoArgs) -> ToolResult:
             "facts. Name a kit folder as `brand_kit:` for this account in the accounts file (ADPILOT_ACCOUNTS)."
         )
         return ToolResult(tool="propose_creative_variants", summary=summary)
-    changes = propose_creative_variants(ctx.structure(), ctx.metrics(period), grounds, writer=ctx.copy_writer)
+    changes = propose_creative_variants(
+        ctx.structure(),
+        ctx.metrics(period),
+        grounds,
+        writer=ctx.copy_writer,
+        ad_group_ids=scope.ad_group_ids,
+        headlines=args.count,
+    )
     sourced = sum(1 for c in changes for a in c.assets if a.sources)
     total = sum(len(c.assets) for c in changes)
+    which = f"for ad groups matching '{args.ad_group}'" if args.ad_group else "for ad groups with too few or weak ads"
     summary = (
-        f"{len(changes)} new ad variants, each created paused, for ad groups with too few or weak ads, written "
+        f"{len(changes)} new ad variants, each created paused, {which}, written "
         f"from the brand kit: {sourced} of {total} assets cite their sources, the rest are calls to action."
     )
-    return ToolResult(tool="propose_creative_variants", summary=summary, proposals=list(changes))
+    shown = [Shown(kind="ad_copy", name=c.ad_group_name, line=_copy_line(c)) for c in changes]
+    return ToolResult(tool="propose_creative_variants", summary=summary, proposals=list(changes), shown=shown)
+
+
+def _copy_line(change: AddCreativeVariants) -> str:
+    """The new ad's copy as a person reads it: every headline and description."""
+    ad = change.ad
+    if isinstance(ad, ResponsiveSearchAdCopy):
+        return (
+            f"{change.ad_group_name}: headlines "
+            + " | ".join(ad.headlines)
+            + "; descriptions "
+            + " | ".join(ad.descriptions)
+        )
+    return f"{change.ad_group_name}: {ad.headline} | {ad.primary_text} | {ad.description}"
 
 
 def _creative_tests(ctx: ToolContext, args: WindowArgs) -> ToolResult:
@@ -555,7 +697,8 @@ class ToolSpec:
     name: str
     description: str
     args_schema: type[BaseModel]
-    run: Callable[[ToolContext, Any], ToolResult]
+    # None: the tool reads the conversation or the change log, not the account; the chat graph runs it.
+    run: Callable[[ToolContext, Any], ToolResult] | None
 
 
 REGISTRY: dict[str, ToolSpec] = {
@@ -606,8 +749,9 @@ REGISTRY: dict[str, ToolSpec] = {
         ),
         ToolSpec(
             "propose_creative_variants",
-            "Propose new paused ad variants (RSA or Meta ad copy).",
-            NoArgs,
+            "Propose new paused ad variants (RSA or Meta ad copy), for weak ad groups or for one named ad group, "
+            "with the copy shown.",
+            CreativeArgs,
             _creatives,
         ),
         ToolSpec(
@@ -624,13 +768,43 @@ REGISTRY: dict[str, ToolSpec] = {
             NoArgs,
             _budget_changes,
         ),
+        ToolSpec(
+            "recent_changes",
+            "The change log for the account: what was applied, rejected, edited or blocked, newest first.",
+            RecentChangesArgs,
+            None,
+        ),
+        ToolSpec(
+            "explain_proposal",
+            "Why a proposal was made (its evidence) and what the policy gate decided about it, and by which rule.",
+            ExplainArgs,
+            None,
+        ),
+        ToolSpec(
+            "answer_proposal",
+            "Approve or reject a waiting proposal, as the person in this chat. Call it only once the person has "
+            "confirmed in the chat; the first call asks them to confirm. The gate decides again before anything "
+            "is applied.",
+            AnswerArgs,
+            None,
+        ),
+        ToolSpec(
+            "switch_account",
+            "Continue the conversation on another account, e.g. 'Meta' for the Meta account.",
+            SwitchArgs,
+            None,
+        ),
+        ToolSpec("help", "What you can ask adpilot in this chat.", NoArgs, None),
     )
 }
+THREAD_TOOLS = frozenset(name for name, spec in REGISTRY.items() if spec.run is None)
 
 
 def run_tool(name: str, context: ToolContext, arguments: dict[str, Any] | None = None) -> ToolResult:
     """Run a whitelisted tool by name; KeyError for a name outside the registry, ValidationError for bad args."""
     spec = REGISTRY[name]
+    if spec.run is None:
+        raise KeyError(f"{name} reads the conversation; only the chat graph runs it")
     return spec.run(context, spec.args_schema.model_validate(arguments or {}))
 
 
@@ -650,9 +824,8 @@ def langchain_tools(context: ToolContext) -> list[StructuredTool]:
 
     def bind(spec: ToolSpec) -> StructuredTool:
         def call(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-            result = spec.run(context, spec.args_schema.model_validate(kwargs))
-            artifact = {"summary": result.summary, "proposals": [c.model_dump(mode="json") for c in result.proposals]}
-            return result.content(), artifact
+            result = run_tool(spec.name, context, kwargs)
+            return result.content(), result_artifact(result)
 
         return StructuredTool.from_function(
             func=call,
@@ -662,4 +835,14 @@ def langchain_tools(context: ToolContext) -> list[StructuredTool]:
             response_format="content_and_artifact",
         )
 
-    return [bind(spec) for spec in REGISTRY.values()]
+    return [bind(spec) for spec in REGISTRY.values() if spec.run is not None]
+
+
+def result_artifact(result: ToolResult) -> dict[str, Any]:
+    """What a chat keeps of a result beside the model's JSON: the summary, the proposals, the items shown."""
+    return {
+        "summary": result.summary,
+        "proposals": [c.model_dump(mode="json") for c in result.proposals],
+        "shown": [item.model_dump() for item in result.shown],
+        "did_you_mean": result.did_you_mean,
+    }

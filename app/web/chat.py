@@ -161,7 +161,7 @@ async def stream(request: Request, turn_id: str, who: Annotated[Caller, Depends(
 
     def run() -> None:
         with state.lock:
-            state.session.chat(turn.account, turn.message, turn.thread_id)
+            state.session.chat(turn.account, turn.message, turn.thread_id, reviewer=turn.reviewer)
 
     async def events() -> AsyncIterator[str]:
         seen = len((await asyncio.to_thread(_values, state, turn.thread_id)).get("messages", []))

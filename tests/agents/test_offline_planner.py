@@ -56,8 +56,12 @@ def test_model_calls_tools_then_answers_from_their_summaries() -> None:
         content="<data>…</data>",
         tool_call_id=first.tool_calls[0]["id"],
         name="propose_ad_groups",
-        artifact={"summary": "2 new ad groups for themes no keyword covers yet.", "proposals": [{}, {}]},
+        artifact={
+            "summary": "2 new ad groups for themes no keyword covers yet.",
+            "listed": [{"name": "a1b2c3d4e5", "line": "Create ad group 'Tent Pegs'"}, {"name": "f6", "line": "x"}],
+        },
     )
     second = model.invoke([HumanMessage("what new ad groups should I create?"), first, result])
     assert "2 new ad groups" in second.content and "2 change(s)" in second.content
+    assert "1. Create ad group 'Tent Pegs' (change a1b2c3d4e5)" in second.content
     assert not second.tool_calls

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +104,141 @@ def test_injected_search_terms_stay_data(home: Path) -> None:
     assert '<data label="search_terms"' in message.content and message.content.endswith("</data>")
     assert "ignore" in message.content.casefold()  # still there, as data
     assert "injection:" in message.content  # and flagged as an injection attempt
+
+
+# ---- conversations: references, acting through the gate, names, German, dedupe ---------------------------------
+
+
+def converse(session: Session, *messages: str) -> list[Any]:
+    """Each message as the next turn of one thread; the outcome of every turn."""
+    outcomes, thread = [], None
+    for message in messages:
+        outcome = session.chat(SANDBOX_ACCOUNT, message, thread)
+        thread = outcome.thread_id
+        outcomes.append(outcome)
+    return outcomes
+
+
+WASTE_IN_TENTS = "which search terms are wasting money in the Tents campaign?"
+
+
+def test_references_resolve_from_the_thread_and_acting_waits_for_a_yes(home: Path) -> None:
+    session = Session(load_settings())
+    waste, why, ask = converse(session, WASTE_IN_TENTS, "why that negative?", "apply the first one")
+    shown = waste.values["shown"]["change"]
+    assert waste.tool_calls[0] == {
+        "name": "search_terms",
+        "args": {"campaign": "Tents", "without_conversions": True},
+    }
+    # The reply lists the rows it says it shows, and numbers the proposals the way "the first one" counts them.
+    terms = waste.values["shown"]["search_term"]
+    assert len(terms) == 10 and all(t["line"] in waste.reply for t in terms)
+    assert f"1. {shown[0]['line']} (change {shown[0]['name']})" in waste.reply
+    negatives = [c for c in shown if "negative" in c["line"]]
+    assert why.tool_calls == [{"name": "explain_proposal", "args": {"change": None}}]
+    assert negatives[-1]["name"] in why.reply or shown[0]["name"] in why.reply
+    assert "under rule" in why.reply
+    first = shown[0]["name"]
+    assert ask.tool_calls == [{"name": "answer_proposal", "args": {"change": first, "action": "approve"}}]
+    assert "yes" in ask.reply and session.change_log.answer(shown[0]["hash"]) is None  # nothing done yet
+    yes = session.chat(SANDBOX_ACCOUNT, "yes", ask.thread_id)
+    assert yes.tool_calls == [{"name": "answer_proposal", "args": {"change": first, "action": "approve"}}]
+    answer = session.change_log.answer(shown[0]["hash"])
+    assert answer is not None and answer.answered_by == "chat user"  # the approvals path claimed the answer
+    entry = session.change_log.entries(change=shown[0]["hash"], limit=1)[0]
+    assert entry.decided_by == "person:chat user" and entry.status in yes.reply
+
+
+def test_a_yes_without_a_question_or_a_turn_later_does_not_act(home: Path) -> None:
+    session = Session(load_settings())
+    waste, ask, other, yes = converse(session, WASTE_IN_TENTS, "apply the first one", "how is pacing?", "yes")
+    first = waste.values["shown"]["change"][0]
+    assert ask.values["confirm"]["hash"] == first["hash"]
+    assert all(c["name"] != "answer_proposal" for c in yes.tool_calls)
+    assert session.change_log.answer(first["hash"]) is None
+
+
+def test_acting_through_the_chat_still_passes_the_gate(home: Path) -> None:
+    from policies.gate import load_policy
+
+    session = Session(load_settings())
+    waste, ask = converse(session, WASTE_IN_TENTS, "apply the first one")
+    first = waste.values["shown"]["change"][0]
+    assert "shared list" in first["line"]  # a shared-list negative waits for a person
+    # The policy tightens before the person says yes: the gate, asked again on the apply path, refuses it.
+    strict = home / "strict.yaml"
+    default = Path(__import__("policies").__file__).with_name("default.yaml").read_text()
+    strict.write_text(default.replace("shared_list_max_keywords: 5000", "shared_list_max_keywords: 1"))
+    session.services.policy = load_policy(strict)
+    yes = session.chat(SANDBOX_ACCOUNT, "yes", ask.thread_id)
+    latest = session.change_log.entries(change=first["hash"], limit=1)[0]
+    assert latest.status == "blocked" and "blocked" in yes.reply and "gate" in yes.reply
+
+
+def test_unknown_names_are_refused_with_the_closest(home: Path) -> None:
+    session = Session(load_settings())
+    outcome = session.chat(SANDBOX_ACCOUNT, "Which search terms are wasting money in campaign Generic - Tents?")
+    assert 'No campaign matches "Generic - Tents"; did you mean "Search | Tents"?' in outcome.reply
+    assert not outcome.values.get("proposals")
+    outcome = session.chat(SANDBOX_ACCOUNT, "show search terms in ad group Four Seasons Tentz")
+    assert 'No ad group matches "Four Seasons Tentz"; did you mean "Four Season Tents"' in outcome.reply
+
+
+def test_creatives_for_a_named_ad_group_show_the_copy_with_the_count_asked_for(home: Path) -> None:
+    outcome = Session(load_settings()).chat(SANDBOX_ACCOUNT, "write 3 new headlines for Four Season Tents")
+    assert outcome.tool_calls == [
+        {"name": "propose_creative_variants", "args": {"ad_group": "Four Season Tents", "count": 3}}
+    ]
+    [change] = [p for p in outcome.values["proposals"] if p["kind"] == "add_creative_variants"]
+    assert change["ad_group_name"] == "Four Season Tents" and len(change["ad"]["headlines"]) == 3
+    assert all(headline in outcome.reply for headline in change["ad"]["headlines"])
+
+
+def test_what_about_meta_switches_the_thread_and_asks_the_last_question_again(home: Path) -> None:
+    session = Session(load_settings())
+    pacing, meta, later = converse(session, "are my budgets on track?", "what about Meta?", "how is the account doing?")
+    assert [c["name"] for c in meta.tool_calls] == ["switch_account", "budgets_and_pacing"]
+    assert meta.values["account"] == "sandbox:trailhead-meta" and "(Meta)" in meta.reply
+    assert "Trailhead Outfitters (Meta)" in later.reply  # the next turn stays on Meta
+
+
+def test_german_requests_get_german_replies(home: Path) -> None:
+    session = Session(load_settings())
+    outcome = session.chat(SANDBOX_ACCOUNT, "Welche Suchbegriffe verschwenden Geld in der Kampagne Search | Tents?")
+    assert [c["name"] for c in outcome.tool_calls] == ["search_terms", "mine_negative_keywords"]
+    assert outcome.tool_calls[0]["args"]["campaign"] == "Search | Tents"
+    assert outcome.values["language"] == "de" and outcome.reply.startswith("Das habe ich gefunden:")
+    assert "Auswertungen der Werkzeuge sind auf Englisch" in outcome.reply
+    follow = session.chat(SANDBOX_ACCOUNT, "genehmige die erste", outcome.thread_id)
+    assert follow.tool_calls[0]["name"] == "answer_proposal" and "Soll ich Änderung" in follow.reply
+
+
+def test_the_change_log_answers_what_changed(home: Path) -> None:
+    session = Session(load_settings())
+    waste, changed = converse(session, WASTE_IN_TENTS, "what changed yesterday?")
+    assert changed.tool_calls == [{"name": "recent_changes", "args": {"since": "2026-11-19"}}]
+    applied = [h for h, r in waste.values.get("results", {}).items() if r["status"] == "applied"]
+    assert applied and all(h[:10] in changed.reply for h in applied)
+
+
+def test_one_proposal_per_change_whatever_the_number_of_turns(home: Path) -> None:
+    outcomes = converse(Session(load_settings()), WASTE_IN_TENTS, WASTE_IN_TENTS, WASTE_IN_TENTS)
+    hashes = [p["hash"] for p in outcomes[-1].values["proposals"]]
+    assert hashes and len(hashes) == len(set(hashes)) == len(outcomes[0].values["proposals"])
+
+
+def test_big_results_reach_the_model_shortened_with_the_costliest_rows(home: Path) -> None:
+    from tools.registry import MAX_CONTENT_CHARS
+
+    script = [
+        AIMessage(content="", tool_calls=[call("search_terms", {"limit": 200, "window": "last_90_days"}, 1)]),
+        AIMessage(content="ok"),
+    ]
+    session, _ = scripted_session(home, script)
+    outcome = session.chat(SANDBOX_ACCOUNT, "all the search terms")
+    message = next(m for m in outcome.values["messages"] if isinstance(m, ToolMessage))
+    rows = [json.loads(line) for line in message.content.splitlines() if line.startswith("{")]
+    [body] = rows
+    assert body["omitted"] > 0 and "rows left out" in body["summary"]
+    costs = [r["cost"] for r in body["data"]]
+    assert costs == sorted(costs, reverse=True) and len(message.content) < MAX_CONTENT_CHARS * 1.5
