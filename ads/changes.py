@@ -344,7 +344,7 @@ Change = Annotated[
     | SetBudget
     | RemoveNegativeKeywords
     | PauseEntity
-    | CreateSharedNegativeList,
+    | CreateSharedNegativeList
     | ReallocateBudget,
     Field(discriminator="kind"),
 ]
