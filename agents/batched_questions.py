@@ -17,7 +17,7 @@ from typing import Annotated, Any, Generic, Protocol, TypeVar
 import openai
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import var_child_runnable_config
 from pydantic import AfterValidator, BaseModel, ValidationError
@@ -53,7 +53,8 @@ class ScreenedText(Protocol):
 
 
 class TokenBudget:
-    """Tokens one audit may spend on model calls; a batch is sent only when its estimate fits what is left."""
+    """Tokens one run (an audit, a chat turn) may spend on all its model calls: chat turns, intent judging,
+    naming and copy. A call is made only when its estimate fits what is left."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -72,6 +73,18 @@ class TokenBudget:
         if used is not None:
             with self._lock:
                 self.spent += used - estimate
+
+
+def estimate_tokens(messages: Sequence[BaseMessage], answer_tokens: int, *extra: Any) -> int:
+    """A call's tokens, erring high: its messages (and `extra`, e.g. tool definitions) and the answer's."""
+    chars = sum(len(str(m.content)) for m in messages) + sum(len(json.dumps(e, default=str)) for e in extra)
+    return chars // CHARS_PER_TOKEN + answer_tokens
+
+
+def reported_tokens(reply: Any) -> int | None:
+    """The tokens a reply says it used (0 for one read from the response cache); None when it says nothing."""
+    usage = reply.usage_metadata if isinstance(reply, AIMessage) else None
+    return usage["total_tokens"] if usage else None
 
 
 @dataclass
@@ -137,7 +150,7 @@ def ask_in_batches(
         batch = pending[start : start + batch_size]
         rows = [{"index": index, **questions[position]} for index, position in enumerate(batch)]
         messages = [SystemMessage(system_prompt), HumanMessage(f"{context}\n\n{access.render_data(kind, rows)}")]
-        estimate = sum(len(str(m.content)) for m in messages) // CHARS_PER_TOKEN + answer_tokens * len(batch)
+        estimate = estimate_tokens(messages, answer_tokens * len(batch))
         if not access.budget.reserve(estimate):
             outcome.unasked = len(pending) - start
             break
@@ -150,8 +163,7 @@ def ask_in_batches(
             outcome.failure = f"{type(error).__name__}: {str(error)[:120]}"
             break
         raw = reply.get("raw") if isinstance(reply, dict) else None
-        usage = raw.usage_metadata if isinstance(raw, AIMessage) and raw.usage_metadata else None
-        access.budget.settle(estimate, usage["total_tokens"] if usage else None)
+        access.budget.settle(estimate, reported_tokens(raw))
         outcome.sent += len(batch)
         fresh: dict[str, dict[str, Any]] = {}
         for item in _reply_items(raw):

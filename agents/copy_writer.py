@@ -15,7 +15,10 @@ from pydantic import BaseModel, Field
 
 from ads.changes import SourceRef
 from ads.entities import Platform
+from agents.batched_questions import TokenBudget, estimate_tokens, reported_tokens
 from tools.creatives import CreativeBrief, DraftAsset
+
+ANSWER_TOKENS = 1_500  # up to 15 headlines and 4 descriptions, each with its sources
 
 COPY_PROMPT = """You write search and social ad copy for performance marketers.
 Write only from the facts in the brief's data block, and cite for each asset the facts (doc, chunk) it uses.
@@ -50,9 +53,12 @@ class LLMCopyWriter:
     it is passed in because agents/ sits above the policies that define it.
     """
 
-    def __init__(self, model: BaseChatModel, render_data: Callable[[str, Any], str]) -> None:
+    def __init__(
+        self, model: BaseChatModel, render_data: Callable[[str, Any], str], budget: TokenBudget | None = None
+    ) -> None:
         self.model = model
         self.render_data = render_data
+        self.budget = budget
 
     def __call__(self, brief: CreativeBrief) -> list[DraftAsset]:
         google = brief.platform is Platform.GOOGLE_ADS
@@ -61,7 +67,16 @@ class LLMCopyWriter:
             SystemMessage(COPY_PROMPT),
             HumanMessage(self.render_data("creative_brief", brief.model_dump(mode="json"))),
         ]
-        draft = self.model.with_structured_output(schema).invoke(messages)
+        estimate = estimate_tokens(messages, ANSWER_TOKENS, schema.model_json_schema())
+        if self.budget is not None and not self.budget.reserve(estimate):
+            return []  # the run's budget is spent: the offline writer's copy stands
+        structured = self.model.with_structured_output(schema, include_raw=True)
+        reply = structured.invoke(messages, config={"run_name": "copy_writer"})
+        if not isinstance(reply, dict):  # include_raw: always {raw, parsed, parsing_error}
+            return []
+        if self.budget is not None:
+            self.budget.settle(estimate, reported_tokens(reply["raw"]))
+        draft = reply["parsed"]
         if isinstance(draft, RsaDraft):
             fields = [("headline", a) for a in draft.headlines] + [("description", a) for a in draft.descriptions]
         elif isinstance(draft, MetaDraft):

@@ -1,7 +1,9 @@
 """Model answers kept on disk, so a second run over the same data asks the model nothing.
 
 One SQLite table under `$ADPILOT_HOME`: every write is one transaction, and two processes may read and
-write it at once (WAL, and a busy timeout instead of "database is locked").
+write it at once (WAL, and a busy timeout instead of "database is locked"). It holds the intent judge's and
+the cluster namer's answers, item by item, and (`ResponseCache`, LangChain's cache interface) every model
+response, keyed by the model and the prompt.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from langchain_core.caches import RETURN_VAL_TYPE, BaseCache
+from langchain_core.messages import AIMessage, message_to_dict, messages_from_dict
+from langchain_core.outputs import ChatGeneration
 
 
 def cache_key(*parts: Any) -> str:
@@ -61,3 +67,60 @@ class AnswerCache:
                 )
         finally:
             connection.close()
+
+    def clear(self, kind: str) -> None:
+        connection = self._connect()
+        try:
+            with connection:
+                connection.execute("DELETE FROM answers WHERE kind = ?", [kind])
+        finally:
+            connection.close()
+
+
+class ResponseCache(BaseCache):
+    """LangChain's cache interface over the answer cache's file, for `BaseChatModel(cache=...)`.
+
+    LangChain keys a response by its prompt and its `llm_string` (the model's name and parameters, the tools it
+    was given). A response read back says so (`response_metadata["cache_hit"]`) and reports no tokens used:
+    the budget and the trace count only what a model was asked."""
+
+    KIND = "model_response"
+
+    def __init__(self, answers: AnswerCache) -> None:
+        self.answers = answers
+
+    @staticmethod
+    def key(prompt: str, llm_string: str) -> str:
+        """The key of what the model is sent: a message's usage and response metadata are not sent (and a
+        response read from here differs in them, which would make the next call of its turn miss)."""
+        messages = json.loads(prompt)
+        unsent = {"usage_metadata", "response_metadata", "id"}
+        sent = [{**m, "kwargs": {k: v for k, v in m.get("kwargs", {}).items() if k not in unsent}} for m in messages]
+        return cache_key(llm_string, sent)
+
+    def lookup(self, prompt: str, llm_string: str) -> RETURN_VAL_TYPE | None:
+        key = self.key(prompt, llm_string)
+        found = self.answers.get_many(self.KIND, [key]).get(key)
+        if found is None:
+            return None
+        generations = []
+        for message in messages_from_dict(found["messages"]):
+            if not isinstance(message, AIMessage):
+                return None  # written by another version: ask again
+            hit = message.model_copy(
+                update={
+                    "usage_metadata": {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0},
+                    "response_metadata": {**message.response_metadata, "cache_hit": True},
+                }
+            )
+            generations.append(ChatGeneration(message=hit))
+        return generations
+
+    def update(self, prompt: str, llm_string: str, return_val: RETURN_VAL_TYPE) -> None:
+        if not all(isinstance(g, ChatGeneration) for g in return_val):
+            return  # only chat models' responses are kept
+        messages = [message_to_dict(g.message) for g in return_val if isinstance(g, ChatGeneration)]
+        self.answers.put_many(self.KIND, {self.key(prompt, llm_string): {"messages": messages}})
+
+    def clear(self, **kwargs: Any) -> None:
+        self.answers.clear(self.KIND)

@@ -532,27 +532,81 @@ def changes_rollback(
     _show_run(session, session.rollback(entry_id), f"Rollback of change log entry {entry_id}", as_json)
 
 
-@app.command()
-def traces(limit: Annotated[int, typer.Option("--limit")] = 20, as_json: JsonFlag = False) -> None:
-    """The newest local traces (when Langfuse is not configured)."""
+traces_app = typer.Typer(cls=AdpilotGroup, help="Local traces (when Langfuse is not configured).")
+app.add_typer(traces_app, name="traces")
+
+
+def _money(cost: float | None) -> str:
+    return "-" if cost is None else f"${cost:.6f}"
+
+
+@traces_app.callback(invoke_without_command=True)
+def traces(ctx: typer.Context, limit: Annotated[int, typer.Option("--limit")] = 20, as_json: JsonFlag = False) -> None:
+    """The newest local traces with each run's model calls: tokens, cost, cache hits (`traces show ID`: one)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from ops.tracing import list_local_traces
 
     settings = load_settings()
     found = list_local_traces(settings.home, limit)
     if as_json:
-        _print_json([t.model_dump(mode="json") for t in found])
+        _print_json([t.model_dump(mode="json") | {"cache_hit_rate": t.cache_hit_rate} for t in found])
         return
     if not found:
         console.print(f"No local traces in {settings.home / 'traces'}.")
         return
     table = Table(title=f"Traces in {settings.home / 'traces'}")
-    for column in ("trace id", "run", "started (UTC)", "seconds", "spans", "events"):
+    columns = ("trace id", "run", "started (UTC)", "seconds", "spans", "LLM calls", "tokens in/out", "cost", "cache")
+    for column in columns:
         table.add_column(column)
     for t in found:
+        rate = t.cache_hit_rate
         table.add_row(
-            t.trace_id, t.name, f"{t.started:%Y-%m-%d %H:%M:%S}", f"{t.seconds:.2f}", str(t.spans), str(t.events)
+            t.trace_id,
+            t.name,
+            f"{t.started:%Y-%m-%d %H:%M:%S}",
+            f"{t.seconds:.2f}",
+            str(t.spans),
+            str(t.generations) + (f" ({t.fallbacks} fell back)" if t.fallbacks else ""),
+            f"{t.tokens_in:,}/{t.tokens_out:,}",
+            _money(t.cost),
+            "-" if rate is None else f"{rate:.0%} hits",
         )
     console.print(table)
+
+
+@traces_app.command("show")
+def traces_show(trace_id: str, as_json: JsonFlag = False) -> None:
+    """One local trace, span by span: each model call's model, route, tokens, cost, latency and cache hit."""
+    from ops.tracing import read_local_trace
+
+    summary, spans = read_local_trace(load_settings().home, trace_id)
+    if as_json:
+        _print_json({"trace": summary.model_dump(mode="json"), "spans": [s.model_dump(mode="json") for s in spans]})
+        return
+    table = Table(title=f"Trace {summary.trace_id} ({escape(summary.name)}, {summary.seconds:.2f} s)")
+    for column in ("span", "type", "at s", "seconds", "model (route)", "tokens in/out", "cost", "note"):
+        table.add_column(column, overflow="fold")
+    for s in spans:
+        generation = s.type == "generation"
+        note = "cache hit" if s.cache_hit else ""
+        if s.fallback:
+            note = f"fell back: {s.fallback}"
+        table.add_row(
+            "  " * s.depth + escape(s.name),
+            s.type,
+            f"{s.offset:.2f}",
+            f"{s.seconds:.3f}",
+            escape(f"{s.model or '?'} ({s.route or '-'})") if generation else "",
+            f"{s.tokens_in:,}/{s.tokens_out:,}" if generation else "",
+            _money(s.cost) if generation else "",
+            escape(note) + ("" if s.status != "ERROR" else " [red]error[/]"),
+        )
+    console.print(table)
+    console.print(
+        f"{summary.generations} model call(s): {summary.tokens_in:,} tokens in, {summary.tokens_out:,} out, "
+        f"cost {_money(summary.cost)}, {summary.cache_hits} from the cache"
+    )
 
 
 @sandbox_app.command("create")

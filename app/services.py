@@ -8,6 +8,8 @@ built once here; what a run reads from the account is built per run, so a resume
 
 from __future__ import annotations
 
+import functools
+
 from ads.account import AdAccount
 from ads.account_plan import AccountPlan, load_account_plans
 from ads.errors import SandboxMissingError, UnknownAccountError
@@ -15,8 +17,9 @@ from agents.batched_questions import ModelAccess, TokenBudget
 from agents.cluster_namer import ClusterNamer
 from agents.copy_writer import LLMCopyWriter
 from agents.intent_judge import IntentJudge
-from agents.llm_cache import AnswerCache
-from agents.models import ModelChoice, select_model
+from agents.llm_cache import AnswerCache, ResponseCache
+from agents.model_guard import GuardedChatModel
+from agents.models import ModelChoice, Route, select_model
 from app.settings import Settings
 from graphs.context import RunContext, RunServices
 from ops.change_log import ChangeLog
@@ -39,13 +42,20 @@ class AppServices:
             load_account_plans(settings.accounts_path) if settings.accounts_path else {}
         )
         self.model = model or select_model(
-            api_key=settings.openai_api_key, base_url=settings.openai_base_url, model_name=settings.openai_model
+            api_key=settings.openai_api_key,
+            base_url=settings.openai_base_url,
+            model_name=settings.openai_model,
+            fast_model_name=settings.fast_model,
+            cache=ResponseCache(self.answer_cache) if settings.openai_api_key else None,
+            max_retries=settings.openai_max_retries,
+            timeout=settings.openai_timeout_seconds,
         )
         self.tracing = tracing or configure_tracing(
             settings.home,
             public_key=settings.langfuse_public_key,
             secret_key=settings.langfuse_secret_key,
             base_url=settings.langfuse_base_url,
+            prices=settings.model_prices,
         )
         self.change_log = ChangeLog(settings.change_log_path)
         self._accounts: dict[str, AdAccount] = {}
@@ -59,7 +69,9 @@ class AppServices:
             derived = DerivedStore(opened.store, opened.account.name)
             if context.today is None and (period := opened.search_term_period()):
                 today = period.end  # an imported report is analysed as of its own last day
-        access = self._model_access()
+        # One budget for all the run's model calls: its chat turns, intent judging, naming and copy.
+        budget = TokenBudget(self.token_limit)
+        access = self._model_access(budget)
         return RunServices(
             account=opened,
             policy=self.policy,
@@ -67,10 +79,17 @@ class AppServices:
             today=today,
             reports_dir=self.settings.reports_dir,
             tracing=self.tracing,
-            model=self.model.model,
+            model=self.model.model
+            if self.model.offline
+            else GuardedChatModel(
+                inner=self.model.model,
+                budget=budget,
+                model_name=self.model.name,
+                metadata={"route": Route.STRONG.value},
+            ),
             reviewer=context.reviewer,
             plan=self.plans.get(opened.account.name, self.plans.get(context.account)),
-            copy_writer=None if self.model.offline else LLMCopyWriter(self.model.model, data_block),
+            copy_writer=None if self.model.offline else LLMCopyWriter(self.model.model, data_block, budget),
             intent_judge=IntentJudge(access) if access else None,
             cluster_namer=ClusterNamer(access) if access else None,
             derived=derived,
@@ -101,15 +120,28 @@ class AppServices:
                 "(run `adpilot sandbox create` or `adpilot import search-terms`)"
             ) from None
 
-    def _model_access(self) -> ModelAccess | None:
-        """A configured model's cache and a fresh token budget, shared by the intent judge and the cluster namer."""
+    @functools.cached_property
+    def answer_cache(self) -> AnswerCache:
+        """The models' answers and responses on disk (the file exists only once a model is configured)."""
+        return AnswerCache(self.settings.llm_cache_path)
+
+    @property
+    def token_limit(self) -> int:
+        """Tokens one run may spend: ADPILOT_MAX_TOKENS_PER_RUN, else the policy's."""
+        if self.settings.max_tokens_per_run is not None:
+            return self.settings.max_tokens_per_run
+        return self.policy.models.max_tokens_per_run
+
+    def _model_access(self, budget: TokenBudget) -> ModelAccess | None:
+        """The fast route's model, its answer cache and the run's budget, for the intent judge and the namer."""
         if self.model.offline:
             return None
+        model, name = self.model.route(Route.FAST)
         return ModelAccess(
-            model=self.model.model,
-            model_name=self.settings.openai_model,
-            cache=AnswerCache(self.settings.llm_cache_path),
-            budget=TokenBudget(self.settings.model_token_budget),
+            model=model,
+            model_name=name,
+            cache=self.answer_cache,
+            budget=budget,
             render_data=data_block,
             screen=screen,
             callbacks=self.tracing.callbacks,

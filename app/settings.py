@@ -5,10 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ads.errors import ConfigurationError
+from ops.model_costs import ModelPrice
+
+# USD per million tokens, as the providers list them (OpenAI pricing page, 2026); a model not listed has no cost.
+DEFAULT_MODEL_PRICES = {
+    "gpt-4.1": ModelPrice(input=2.00, output=8.00),
+    "gpt-4.1-mini": ModelPrice(input=0.40, output=1.60),
+    "gpt-4.1-nano": ModelPrice(input=0.10, output=0.40),
+    "gpt-4o": ModelPrice(input=2.50, output=10.00),
+    "gpt-4o-mini": ModelPrice(input=0.15, output=0.60),
+}
 
 
 class Settings(BaseSettings):
@@ -22,9 +32,18 @@ class Settings(BaseSettings):
     accounts_path: Path | None = Field(default=None, validation_alias="ADPILOT_ACCOUNTS")
     openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    # The strong model writes copy and holds the conversation; the fast one classifies and names (default: the same).
     openai_model: str = Field(default="gpt-4.1-mini", validation_alias="OPENAI_MODEL")
-    # Tokens one run (an audit, a command) may spend judging queries and naming themes: ~25 batches of 50.
-    model_token_budget: int = Field(default=100_000, ge=0, validation_alias="ADPILOT_MODEL_TOKEN_BUDGET")
+    openai_model_fast: str | None = Field(default=None, validation_alias="OPENAI_MODEL_FAST")
+    # Every model call: this many retries (the client backs off exponentially between them), each this long at most.
+    openai_max_retries: int = Field(default=2, ge=0, le=10, validation_alias="OPENAI_MAX_RETRIES")
+    openai_timeout_seconds: float = Field(default=60.0, gt=0, validation_alias="OPENAI_TIMEOUT_SECONDS")
+    # Tokens one run (an audit, a chat turn) may spend on all its model calls; unset, the policy's `models` default.
+    max_tokens_per_run: int | None = Field(default=None, ge=0, validation_alias="ADPILOT_MAX_TOKENS_PER_RUN")
+    # Price per model, for the cost on each traced generation: JSON, e.g. {"my-model": {"input": 1, "output": 2}}.
+    model_prices: dict[str, ModelPrice] = Field(
+        default_factory=lambda: dict(DEFAULT_MODEL_PRICES), validation_alias="ADPILOT_MODEL_PRICES"
+    )
     langfuse_public_key: str | None = Field(default=None, validation_alias="LANGFUSE_PUBLIC_KEY")
     langfuse_secret_key: str | None = Field(default=None, validation_alias="LANGFUSE_SECRET_KEY")
     langfuse_base_url: str | None = Field(default=None, validation_alias="LANGFUSE_BASE_URL")
@@ -54,9 +73,18 @@ class Settings(BaseSettings):
     smtp_from: str = Field(default="adpilot@localhost", validation_alias="ADPILOT_SMTP_FROM")
     base_url: str | None = Field(default=None, validation_alias="ADPILOT_BASE_URL")
 
+    @field_validator("model_prices")
+    @classmethod
+    def _add_to_default_prices(cls, prices: dict[str, ModelPrice]) -> dict[str, ModelPrice]:
+        return {**DEFAULT_MODEL_PRICES, **prices}
+
     @property
     def today(self) -> dt.date:
         return self.today_override or dt.date.today()
+
+    @property
+    def fast_model(self) -> str:
+        return self.openai_model_fast or self.openai_model
 
     @property
     def sandbox_path(self) -> Path:

@@ -158,6 +158,12 @@ class CopyPolicy(PolicySection):
     forbid_repeated_exclamation: Flag = True
 
 
+class ModelsPolicy(PolicySection):
+    """A configured model's calls. ADPILOT_MAX_TOKENS_PER_RUN, when set, replaces the budget."""
+
+    max_tokens_per_run: Count = 200_000  # all model calls of one run: chat turns, intent judging, naming, copy
+
+
 class Policy(PolicySection):
     """A section left out means that change kind always needs a person's approval."""
 
@@ -170,6 +176,7 @@ class Policy(PolicySection):
     ad_copy: CopyPolicy = CopyPolicy()
     # Left out: a rejected change may be proposed again at the next audit.
     reproposal: ReproposalPolicy | None = None
+    models: ModelsPolicy = ModelsPolicy()
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
