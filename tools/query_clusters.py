@@ -8,13 +8,13 @@ Pipeline (both backends share it; only the vectors differ):
    - `tfidf`: TF-IDF over word 1–2-grams and char_wb 3–5-grams, fitted on a sample, reduced with
      TruncatedSVD to 100 dimensions (at most one per 6 queries) and re-normalised;
    - `embeddings`: all-MiniLM-L6-v2 sentence embeddings (optional extra, see `tools.query_embeddings`).
-3. Choose the number of themes on a sample of at most `WARD_SAMPLE` queries with Ward linkage, at
-   the knee of its merge costs. Each Ward merge adds h²/2 to the within-theme sum of squares; merges
-   inside a theme are cheap and merges of two themes expensive, so the merges sorted by cost bend
-   sharply where themes start to merge. The knee is the merge farthest below the chord of the
-   normalised cost curve (Kneedle, Satopää et al. 2011): no threshold, no label, and it scales with
-   the account's own spread. The whole sweep costs one linkage. `granularity` then scales k.
-   Checked on the public WANDS and banking77 sets (`benchmarks/clustering.py`).
+3. Choose the number of themes on a sample of at most `WARD_SAMPLE` queries from the data's own distances:
+   cut an average-linkage tree (cosine) where a theme's queries would be on average no closer to each other
+   than `THEME_DISTANCE` × the median distance between two queries of the report, i.e. where merging starts
+   to join queries as far apart as unrelated ones. No label, no per-account number: the scale is the
+   account's own spread. Ward linkage on the same distances then splits the sample into that many themes
+   (Ward's partition beats average linkage's at a given k). `granularity` scales k. Checked on held-out parts
+   of the public WANDS and banking77 sets (`benchmarks/clustering.py`).
 4. Refine the Ward centroids with KMeans on a larger sample, weighted by impressions and cost
    (log-damped, so one huge query does not own a centroid), and assign every query to its nearest
    centroid. Samples are drawn with probability proportional to that weight, so big queries are in.
@@ -38,6 +38,7 @@ import pandas as pd
 import scipy.sparse as sp
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import pdist
 from sklearn.cluster import KMeans
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfVectorizer
@@ -51,12 +52,16 @@ Backend = Literal["tfidf", "embeddings"]
 BACKENDS: tuple[str, ...] = ("tfidf", "embeddings")
 
 WARD_SAMPLE = 4_000  # Ward needs O(n²) memory: 4,000 queries is ~64 MB of distances
+# A theme's queries are on average closer than this share of the median distance between two queries.
+THEME_DISTANCE = 0.7
 KMEANS_SAMPLE = 30_000  # queries the weighted KMeans refinement is fitted on
 VECTORIZER_SAMPLE = 30_000  # queries the TF-IDF vocabulary and SVD are fitted on
 SVD_DIMENSIONS = 100
 # A small account gets fewer dimensions: with nearly one per query the reduction stops merging
 # near-synonyms and every theme looks spread out.
 QUERIES_PER_DIMENSION = 6
+# ... but never fewer than this: a handful of themes needs as many directions to stay apart.
+MIN_DIMENSIONS = 12
 TOP_TERMS = 8
 NAME_WORDS = 4
 # A longer phrase names the theme when at least this share of the best phrase's queries hold it.
@@ -177,7 +182,8 @@ def _vectorise(texts: list[str], backend: str, fit_rows: np.ndarray, random_stat
     except ValueError:  # no word at all (only punctuation or emoji): characters still tell queries apart
         vectorizer = chars.fit(fit_texts)
     matrix = normalize(vectorizer.transform(texts))
-    dimensions = min(SVD_DIMENSIONS, matrix.shape[1] - 1, len(fit_texts) // QUERIES_PER_DIMENSION)
+    per_query = max(MIN_DIMENSIONS, len(fit_texts) // QUERIES_PER_DIMENSION)
+    dimensions = min(SVD_DIMENSIONS, matrix.shape[1] - 1, len(fit_texts) - 1, per_query)
     if dimensions < 2:  # a handful of near-identical queries: the sparse vectors are small enough as they are
         return normalize(matrix).toarray()
     svd = TruncatedSVD(dimensions, random_state=random_state).fit(matrix[np.sort(fit_rows)])
@@ -195,26 +201,23 @@ def _cluster_vectors(
     if n == 1:
         return np.zeros(1, dtype=int)
     ward_rows = order[:WARD_SAMPLE]
-    tree = linkage(vectors[ward_rows].astype(np.float64), method="ward")
-    k = max(1, min(len(ward_rows), round(_themes_at_knee(tree) * granularity)))
-    ward_labels = fcluster(tree, k, criterion="maxclust")
-    centroids = np.vstack([vectors[ward_rows][ward_labels == label].mean(axis=0) for label in np.unique(ward_labels)])
+    sample = vectors[ward_rows].astype(np.float64)
+    distances = pdist(sample, "cosine").clip(min=0.0)
+    k = max(1, min(len(ward_rows), round(_themes_by_distance(distances) * granularity)))
+    # The vectors are unit length, so sqrt(2 × cosine distance) is the Euclidean distance Ward needs.
+    ward_labels = fcluster(linkage(np.sqrt(2.0 * distances), method="ward"), k, criterion="maxclust")
+    centroids = np.vstack([sample[ward_labels == label].mean(axis=0) for label in np.unique(ward_labels)])
+    centroids = centroids.astype(vectors.dtype)
     fit_rows = order[:KMEANS_SAMPLE]
     kmeans = KMeans(len(centroids), init=centroids, n_init=1, random_state=random_state)
     kmeans.fit(vectors[fit_rows], sample_weight=fit_weight[fit_rows])
     return kmeans.predict(vectors)
 
 
-def _themes_at_knee(tree: np.ndarray) -> int:
-    """Themes left before the knee of the Ward merge costs (see the module docstring)."""
-    n = len(tree) + 1
-    cost = np.sort(tree[:, 2] ** 2)
-    spread = cost[-1] - cost[0]
-    if spread <= 1e-12 * max(cost[-1], 1.0):  # every merge costs the same: no theme stands out
-        return 1 if cost[-1] <= 1e-12 else n
-    along = np.linspace(0.0, 1.0, len(cost)) if len(cost) > 1 else np.ones(1)
-    merges_done = int(np.argmax(along - (cost - cost[0]) / spread)) + 1
-    return n - merges_done
+def _themes_by_distance(distances: np.ndarray) -> int:
+    """Themes in an average-linkage tree cut at `THEME_DISTANCE` × the median distance (see the module docstring)."""
+    tree = linkage(distances, method="average")
+    return int(fcluster(tree, THEME_DISTANCE * float(np.median(distances)), criterion="distance").max())
 
 
 def _summarise(
@@ -225,8 +228,38 @@ def _summarise(
     sample_rows: np.ndarray,
     backend: str,
 ) -> ClusteringResult:
-    frame = queries.assign(label=labels, theme_weight=theme_weight, fit_weight=fit_weight)
-    totals = frame.groupby("label").agg(
+    frame = queries.assign(theme_weight=theme_weight, fit_weight=fit_weight)
+    totals, cluster_ids = _ordered_totals(frame, labels)
+    # Naming reads the weighted sample plus each theme's heaviest query, so every theme is seen and
+    # a million-row report is not counted twice.
+    heaviest_rows = frame.reset_index(drop=True).groupby(cluster_ids)["fit_weight"].idxmax().to_numpy()
+    name_rows = np.union1d(sample_rows, heaviest_rows)
+    texts = queries["search_term"].to_numpy(dtype=object)
+    names = _name_clusters(texts[name_rows].tolist(), cluster_ids[name_rows], len(totals), fit_weight[name_rows])
+    # Themes whose names are one theme ("roofer near" and "roofers near") are one theme, named by the bigger.
+    first_of_theme: dict[tuple[str, ...], int] = {}
+    merged_into = np.array([first_of_theme.setdefault(variant_tokens(name), i) for i, (name, _) in enumerate(names)])
+    totals, merged_ids = _ordered_totals(frame, merged_into[cluster_ids])
+    clusters = [
+        QueryCluster(
+            id=cluster_id,
+            name=names[old_id][0],
+            top_terms=names[old_id][1],
+            size=row.size,
+            impressions=round(row.impressions),
+            clicks=round(row.clicks),
+            cost=round(row.cost),
+            conversions=float(row.conversions),
+        )
+        for cluster_id, (old_id, row) in enumerate(zip(totals.index, totals.itertuples(), strict=True))
+    ]
+    assignments = pd.DataFrame({"search_term": texts, "cluster_id": merged_ids})
+    return ClusteringResult(backend=backend, clusters=clusters, assignments=assignments)
+
+
+def _ordered_totals(frame: pd.DataFrame, labels: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Each label's summed metrics, biggest theme first, and every query's position in that order."""
+    totals = frame.groupby(labels).agg(
         size=("search_term", "size"),
         theme_weight=("theme_weight", "sum"),
         impressions=("impressions", "sum"),
@@ -235,31 +268,8 @@ def _summarise(
         conversions=("conversions", "sum"),
     )
     totals = totals.sort_values(["theme_weight", "size"], ascending=False, kind="stable")
-    new_id = pd.Series(np.arange(len(totals)), index=totals.index)
-    cluster_ids = new_id.loc[labels].to_numpy()
-    # Naming reads the weighted sample plus each theme's heaviest query, so every theme is seen and
-    # a million-row report is not counted twice.
-    heaviest_rows = frame.reset_index(drop=True).groupby("label")["fit_weight"].idxmax().to_numpy()
-    name_rows = np.union1d(sample_rows, heaviest_rows)
-    texts = queries["search_term"].to_numpy(dtype=object)
-    names = _name_clusters(texts[name_rows].tolist(), cluster_ids[name_rows], len(totals), fit_weight[name_rows])
-    clusters = [
-        QueryCluster(
-            id=cluster_id,
-            name=names[cluster_id][0],
-            top_terms=names[cluster_id][1],
-            size=row.size,
-            impressions=round(row.impressions),
-            clicks=round(row.clicks),
-            cost=round(row.cost),
-            conversions=float(row.conversions),
-        )
-        for cluster_id, row in zip(new_id.to_numpy(), totals.itertuples(), strict=False)
-    ]
-    assignments = pd.DataFrame(
-        {"search_term": queries["search_term"].to_numpy(dtype=object), "cluster_id": cluster_ids}
-    )
-    return ClusteringResult(backend=backend, clusters=clusters, assignments=assignments)
+    position = pd.Series(np.arange(len(totals)), index=totals.index)
+    return totals, position.loc[labels].to_numpy()
 
 
 def _name_clusters(

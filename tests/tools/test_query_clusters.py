@@ -10,6 +10,7 @@ import pytest
 from sklearn.metrics import v_measure_score
 
 from ads.errors import AdpilotError, ConfigurationError, ReportFormatError
+from ads.keyword_matching import variant_tokens
 from tools import query_embeddings
 from tools.query_clusters import ClusteringResult, cluster_queries
 
@@ -117,7 +118,7 @@ def default_result() -> ClusteringResult:
 
 def test_tfidf_recovers_obvious_themes(default_result: ClusteringResult) -> None:
     assert default_result.backend == "tfidf"
-    # The knee also keeps small cross-cutting themes ("online", "cheap"), so purity is not perfect.
+    # Small cross-cutting themes ("online", "cheap") can stand apart, so purity is not perfect.
     assert v_measure(default_result) >= 0.65
     assert 4 <= len(default_result.clusters) <= 12
     biggest = default_result.clusters[:4]
@@ -252,3 +253,24 @@ def test_embeddings_recover_obvious_themes() -> None:
     assert result.backend == "embeddings"
     assert v_measure(result) >= 0.8
     assert theme_of_cluster(result, result.clusters[0].id) in THEMES
+
+
+@pytest.mark.parametrize("themes", [3, 6])
+def test_the_number_of_themes_follows_the_number_in_the_data(themes: int) -> None:
+    chosen = dict(list(SEPARATE_THEMES.items())[:themes])
+    truth = {query: theme for theme, queries in chosen.items() for query in queries}
+    result = cluster_queries(pd.DataFrame({"search_term": list(truth)}))
+    assert themes - 1 <= len(result.clusters) <= themes + 3
+
+
+def test_themes_whose_names_are_one_theme_are_merged() -> None:
+    singular = [q for queries in SEPARATE_THEMES.values() for q in queries]
+    plural = [
+        q.replace("repair", "repairs").replace("plumber", "plumbers").replace("cleaning", "cleanings") for q in singular
+    ]
+    result = cluster_queries(pd.DataFrame({"search_term": singular + plural}))
+    names = [variant_tokens(c.name) for c in result.clusters]
+    assert len(names) == len(set(names))
+    theme = result.assignments.set_index("search_term")["cluster_id"]
+    assert theme["roof repair"] == theme["roof repairs"]
+    assert theme["plumber"] == theme["plumbers"]
