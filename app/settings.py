@@ -5,10 +5,30 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ads.errors import ConfigurationError
+
+
+class ModelPrice(BaseModel):
+    """What a model's tokens cost, in USD per million."""
+
+    input_per_million: float = Field(ge=0)
+    output_per_million: float = Field(ge=0)
+
+    def cost(self, tokens_in: int, tokens_out: int) -> float:
+        return (tokens_in * self.input_per_million + tokens_out * self.output_per_million) / 1e6
+
+
+# List prices (USD per million tokens, openai.com/api/pricing, 2026-11); ADPILOT_MODEL_PRICES (JSON) replaces them.
+DEFAULT_MODEL_PRICES = {
+    "gpt-4.1": ModelPrice(input_per_million=2.0, output_per_million=8.0),
+    "gpt-4.1-mini": ModelPrice(input_per_million=0.4, output_per_million=1.6),
+    "gpt-4.1-nano": ModelPrice(input_per_million=0.1, output_per_million=0.4),
+    "gpt-4o": ModelPrice(input_per_million=2.5, output_per_million=10.0),
+    "gpt-4o-mini": ModelPrice(input_per_million=0.15, output_per_million=0.6),
+}
 
 
 class Settings(BaseSettings):
@@ -25,6 +45,10 @@ class Settings(BaseSettings):
     openai_model: str = Field(default="gpt-4.1-mini", validation_alias="OPENAI_MODEL")
     # Tokens one run (an audit, a command) may spend judging queries and naming themes: ~25 batches of 50.
     model_token_budget: int = Field(default=100_000, ge=0, validation_alias="ADPILOT_MODEL_TOKEN_BUDGET")
+    # The price table `adpilot eval` reads cost per correct answer from: {"model": {"input_per_million": …, …}}.
+    model_prices: dict[str, ModelPrice] = Field(
+        default_factory=lambda: dict(DEFAULT_MODEL_PRICES), validation_alias="ADPILOT_MODEL_PRICES"
+    )
     langfuse_public_key: str | None = Field(default=None, validation_alias="LANGFUSE_PUBLIC_KEY")
     langfuse_secret_key: str | None = Field(default=None, validation_alias="LANGFUSE_SECRET_KEY")
     langfuse_base_url: str | None = Field(default=None, validation_alias="LANGFUSE_BASE_URL")
@@ -82,6 +106,12 @@ class Settings(BaseSettings):
     def meta_ledger_path(self) -> Path:
         """Meta's budget-change ledger (about 4 changes per ad set an hour): META_STATE_PATH, else in the home."""
         return self.meta_state_path or self.home / "meta_budget_ledger.sqlite"
+
+    def model_price(self, model: str | None) -> ModelPrice | None:
+        """A model's price from the table; the offline planner (None) costs nothing; None for an unknown model."""
+        if model is None:
+            return ModelPrice(input_per_million=0, output_per_million=0)
+        return self.model_prices.get(model)
 
     def platform_variables(self, prefix: str) -> dict[str, str]:
         """The set variables whose names start with `prefix` (GOOGLE_ADS_ or META_), as a connector reads them."""
