@@ -264,6 +264,76 @@ def chat(
             thread = turn(text.strip(), thread)
 
 
+@app.command("eval")
+def eval_command(
+    model: Annotated[
+        str, typer.Option("--model", help="offline (the deterministic planner) or configured (OPENAI_* settings).")
+    ] = "offline",
+    sets: Annotated[
+        list[Path] | None, typer.Option("--set", help="A golden set file (repeatable); default: evals/'s sets.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run the golden set through the chat and score it; exits 1 below a threshold in evals/thresholds.yaml."""
+    from agents.models import ModelChoice, select_model
+    from app.evaluation import DEFAULT_SETS, report_document, run_eval, write_reports
+    from ops.tracing import configure_tracing
+
+    settings = load_settings()
+    if model not in ("offline", "configured"):
+        raise AdpilotError(f"--model: '{model}' is neither 'offline' nor 'configured'")
+    if model == "configured" and not settings.openai_api_key:
+        raise AdpilotError("--model configured: no model is configured (set OPENAI_API_KEY, and OPENAI_BASE_URL)")
+    choice: ModelChoice = select_model(
+        api_key=settings.openai_api_key if model == "configured" else None,
+        base_url=settings.openai_base_url,
+        model_name=settings.openai_model,
+    )
+    tracing = configure_tracing(
+        settings.home,
+        public_key=settings.langfuse_public_key,
+        secret_key=settings.langfuse_secret_key,
+        base_url=settings.langfuse_base_url,
+    )
+    langfuse = bool(settings.langfuse_public_key and settings.langfuse_secret_key)
+    if not as_json:
+        console.print(f"[dim]model: {choice.label} · traces: {tracing.destination}[/]")
+    with console.status("evaluating", spinner="dots") if not as_json else nullcontext() as status:
+
+        def on_item(result: Any) -> None:
+            if status is not None:
+                status.update(f"evaluating: {result.part} {result.id} {'ok' if result.success else 'failed'}")
+
+        run = run_eval(settings, choice, tracing, list(sets or DEFAULT_SETS), langfuse=langfuse, on_item=on_item)
+    paths = write_reports(run, settings.home / "evals")
+    if as_json:
+        _print_json(report_document(run, paths))
+    else:
+        table = Table(title=f"adpilot eval ({escape(run.model)})")
+        columns = ("part", "items", "task_success", "tool_precision", "tool_recall", "fact_accuracy")
+        for column in (*columns, "tokens in/out", "p50/p95 s", "cost/correct"):
+            table.add_column(column)
+        for part in run.parts:
+            per_correct = part.cost_per_correct_usd
+            table.add_row(
+                part.part,
+                str(part.items),
+                *(f"{getattr(part, c):.3f}" for c in columns[2:]),
+                f"{part.tokens_in:,}/{part.tokens_out:,}",
+                f"{part.latency_p50:.2f}/{part.latency_p95:.2f}",
+                "n/a" if per_correct is None else f"${per_correct:.4f}",
+            )
+        console.print(table)
+        for part in run.parts:
+            kinds = ", ".join(f"{k} {n}" for k, n in part.errors.items()) or "none"
+            console.print(f"[dim]{escape(part.part)} errors: {escape(kinds)}[/]", highlight=False)
+        console.print(f"Reports: {escape(str(paths[1]))} and {escape(str(paths[0]))}", highlight=False)
+    for line in run.below_threshold:
+        errors.print(f"[bold red]below threshold:[/] {escape(line)}", highlight=False)
+    if run.below_threshold:
+        raise typer.Exit(1)
+
+
 KindOption = Annotated[str | None, typer.Option("--kind", help="Only this kind, e.g. add_negative_keywords.")]
 
 

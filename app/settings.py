@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ads.errors import ConfigurationError
-from ops.model_costs import ModelPrice
+from ops.model_costs import ModelPrice, price_of
 
 # USD per million tokens, as the providers list them (OpenAI pricing page, 2026); a model not listed has no cost.
 DEFAULT_MODEL_PRICES = {
@@ -110,6 +110,12 @@ class Settings(BaseSettings):
     def meta_ledger_path(self) -> Path:
         """Meta's budget-change ledger (about 4 changes per ad set an hour): META_STATE_PATH, else in the home."""
         return self.meta_state_path or self.home / "meta_budget_ledger.sqlite"
+
+    def model_price(self, model: str | None) -> ModelPrice | None:
+        """A model's price from the table; the offline planner (None) costs nothing; None for an unknown model."""
+        if model is None:
+            return ModelPrice(input=0, output=0)
+        return price_of(model, self.model_prices)
 
     def platform_variables(self, prefix: str) -> dict[str, str]:
         """The set variables whose names start with `prefix` (GOOGLE_ADS_ or META_), as a connector reads them."""

@@ -8,29 +8,77 @@ still searchable as data). Prompts see it only inside `data_block`s.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
+from anyascii import anyascii
 from pydantic import BaseModel, ConfigDict
 
-# (flag, pattern): phrases that try to steer a model. Flagged, not removed.
+# (flag, pattern): phrases that try to steer a model, in English and the other languages accounts are run in.
+# They are matched on the text as a model may read it (`_readings`: folded to ASCII, de-leeted, un-spaced, base64
+# decoded), so the patterns are written in ASCII ("regles", "anderungen"). Flagged, not removed.
+_IGNORE_VERBS = (
+    r"ignore|disregard|forget|override|bypass|ignorier\w*|vergiss|missachte\w*|uebergeh\w*|ignorer|oublie\w*|"
+    r"ignora\w*|olvida\w*|dimentica\w*|negeer|vergeet|esqueca\w*|zignoruj|ignoruj|zapomnij"
+)
+_INSTRUCTION_NOUNS = (
+    r"instructions?|prompts?|rules|directions|guidelines|polic(?:y|ies)|guardrails?|anweisungen|regeln|vorgaben|"
+    r"richtlinien?|instruktionen|regles|consignes|instrucciones|reglas|istruzioni|regole|instructies|regels|"
+    r"instrucoes|regras|instrukcje|polecenia|zasady"
+)
+_EVERYTHING = r"all|every|each|everything|these|this|them|it|the\s+(?:pending\s+)?changes?|pending"
 _INJECTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (flag, re.compile(pattern, re.IGNORECASE))
     for flag, pattern in (
         (
             "injection:ignore_instructions",
-            r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+)*(?:previous\s+|prior\s+|above\s+|earlier\s+|system\s+)?"
-            r"(?:instructions|prompts?|rules|directions|guidelines)\b",
+            rf"\b(?:{_IGNORE_VERBS})\b(?:\s+[\w'-]+){{0,4}}?\s+(?:{_INSTRUCTION_NOUNS})\b",
         ),
-        ("injection:role_prefix", r"(?:^|[\s\"'\[(])(?:system|assistant|developer)\s*:"),
-        ("injection:you_are_now", r"\byou\s+are\s+now\b|\bact\s+as\s+(?:an?\s+)?(?:admin|developer|system)\b"),
-        ("injection:approve", r"\b(?:approve|auto[\s-]?apply)\s+(?:this|these|all|every|it|them|the\s+changes?)\b"),
+        ("injection:role_prefix", r"(?:^|[\s\"'\[(*_])(?:system|assistant|developer)\s*:"),
+        (
+            "injection:you_are_now",
+            r"\byou\s+are\s+now\b|\bact\s+as\s+(?:an?\s+)?(?:admin|developer|system)\b|"
+            r"\b(?:admin|developer|god|dan|jailbreak)\s+mode\b|\bdu\s+bist\s+(?:jetzt|nun|ab\s+sofort)\b|"
+            r"\b(?:tu\s+es|vous\s+etes)\s+maintenant\b|\bahora\s+eres\b|\bora\s+sei\b|\bje\s+bent\s+nu\b|"
+            r"\bagora\s+voce\s+e\b|\bjestes\s+teraz\b",
+        ),
+        (
+            "injection:approve",
+            rf"\b(?:approve|auto[\s-]?apply|apply|accept)\s+(?:{_EVERYTHING})\b|"
+            r"\bgenehmig\w*\s+(?:alle|jede|alles|sie)\b|\b(?:alle|jede)\w*\s+anderung\w*\s+(?:\w+\s+){0,3}"
+            r"(?:genehmig|freigeb|anwend|an\b)|\bapprouv\w*\s+(?:tout|toutes|tous)\b|\baprueb\w*\s+tod|"
+            r"\bapprov\w*\s+tutt|\bkeur\s+alle\b|\baprov\w*\s+tod|\bzatwierdz\w*\s+wszystk",
+        ),
+        (
+            "injection:new_instructions",
+            r"\b(?:new|updated)\s+instructions\b|\bneue\s+anweisungen\b|\bnouvelles\s+instructions\b|"
+            r"\bnuevas\s+instrucciones\b|\bnuove\s+istruzioni\b|\bnieuwe\s+instructies\b|\bnovas\s+instrucoes\b|"
+            r"\bnowe\s+instrukcje\b|\bnote\s+to\s+the\s+(?:ai|assistant|model)\b",
+        ),
+        (
+            "injection:reveal",
+            r"\b(?:reveal|print|show|leak|output|repeat)\s+(?:me\s+)?(?:your|the)\s+(?:system\s+prompt|"
+            r"instructions|api\s+keys?|policy\s+file|secrets?)\b|\bsystem\s*prompt\b",
+        ),
+        (
+            "injection:policy_change",
+            r"\b(?:set|raise|increase|lower|change|disable|turn\s+off|desactive\w*|deaktivier\w*)\s+(?:the\s+|la\s+|"
+            r"las\s+|die\s+|den\s+)?(?:[\w-]+\s+){0,2}(?:threshold|limits?|polic(?:y|ies)|gate|guardrails?|"
+            r"max_\w+|politique|reglas|richtlinie)\b|\b(?:the\s+)?(?:gate|policy)\s+(?:is\s+)?(?:now\s+)?"
+            r"(?:disabled|off|allows)\b|\bset\s+(?:every|all|each)\s+(?:daily\s+)?budgets?\s+to\b|"
+            r"\bsetze\s+(?:das|die|alle)\s+\w*budget\w*\s+auf\b|\brichtlinie\s+erlaubt\b",
+        ),
         (
             "injection:tool_payload",
-            r"\{\s*\"(?:tool|tool_calls?|function|function_call|name|arguments|role|content|action|outcome)\"\s*:",
+            r"\{\s*\"(?:tool|tool_calls?|function|function_call|name|arguments|role|content|action|outcome)\"\s*:|"
+            r"\bcall\s+(?:answer_proposal|propose_\w+|switch_account|mine_negative_keywords)\b",
         ),
+        ("injection:hidden_comment", r"<!--|-->"),
     )
 )
 # Chat-template markup and tags a model might read as structure; removed, or reduced to their word.
@@ -127,9 +175,22 @@ _MASKS: tuple[tuple[str, re.Pattern[str], str, Callable[[re.Match[str]], bool] |
 # lower-cased text, no IGNORECASE: it is several times slower) rule out before the patterns run.
 _MAY_NEED_MASK = re.compile(r"\d{4}|[+(]\d|\d[\s.\-]\d|@|-----begin|bearer")
 _MAY_BE_INJECTION = re.compile(
-    r"ignore|disregard|forget|override|system|assistant|developer|you|act|apply|approve|"
-    r"[{<\[]"
+    r"ignor|disregard|forget|override|bypass|vergiss|missacht|uebergeh|oubli|olvid|dimentic|negeer|vergeet|"
+    r"esquec|zapomnij|system|assistant|developer|you|act|apply|approv|accept|genehmig|anderung|aprue|aprov|"
+    r"keur|zatwierdz|bist|maintenant|eres|sei|bent|voce|jestes|mode|instruc|anweis|istruz|prompt|reveal|"
+    r"polic|threshold|limit|gate|guardrail|max_|budget|richtlinie|politique|regla|call|note|"
+    r"[{<\[]|-->"
 )
+_LEET = str.maketrans("013457@$", "oieastas")
+# Cyrillic and Greek letters drawn like Latin ones (Unicode TR39 confusables.txt, lower case), read as the Latin
+# letter they imitate; anyascii would transliterate them instead ('р' to 'r', not the 'p' it looks like).
+_LOOKALIKES = str.maketrans(
+    "аеорсухіјѕһԁԛԝвкмнтьгпѵєӏαβεικνορτυχ",
+    "aeopcyxijshdqwbkmhtbrnveiabeikvoptux",
+)
+_LEET_WORD = re.compile(r"\b(?=\w*[a-z])(?=\w*[0-9])[a-z0-9@$]+\b|\b[a-z]*[@$][a-z@$]*\b")
+_SPACED_LETTERS = re.compile(r"(?<!\S)(\w) (?=\w(?!\S))")
+_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 
 def _may_need_mask(text: str) -> bool:
@@ -167,6 +228,9 @@ def screen(text: str) -> Screened:
     if _CONTROL.search(text):
         text = _CONTROL.sub("", text)
         flags.append("control_chars")
+    # Read before masking: a base64 run that hides an instruction would be masked as a secret.
+    encoded = _decoded(text) if _BASE64_TEXT.search(text) else []
+    readings = _readings(text) + encoded
     text = _mask(text, flags)
     if _MAY_BE_INJECTION.search(text.lower()):
         if _ROLE_TAG.search(text):
@@ -175,9 +239,42 @@ def screen(text: str) -> Screened:
         if _MARKUP_TAG.search(text):
             text = _MARKUP_TAG.sub(lambda match: f" {match.group(1)}{match.group(2)} ", text)
             flags.append("injection:markup_tag")
-        flags.extend(flag for flag, pattern in _INJECTIONS if pattern.search(text))
         text = " ".join(text.split()) if "injection:role_tag" in flags or "injection:markup_tag" in flags else text
+    found = [flag for reading in readings for flag, pattern in _INJECTIONS if pattern.search(reading)]
+    flags.extend(dict.fromkeys(flag for flag in found if flag not in flags))
+    if encoded and any(pattern.search(reading) for reading in encoded for _, pattern in _INJECTIONS):
+        flags.append("injection:encoded")
     return Screened(text=text, flags=tuple(flags))
+
+
+def _readings(text: str) -> list[str]:
+    """The text as a model may read it, for matching instructions: as typed; folded to ASCII (homoglyphs,
+    full-width letters, accents: 'іgnоrе' and 'ｉｇｎｏｒｅ' read 'ignore'); with digits read as letters in words
+    that mix them ('1gn0r3'); with spaced-out letters joined ('i g n o r e'). Only these are matched; the text
+    itself is kept as typed."""
+    lowered = text.lower()
+    readings = [lowered]
+    if not lowered.isascii():
+        readings.append(anyascii(unicodedata.normalize("NFKC", lowered).translate(_LOOKALIKES)).lower())
+    for reading in list(readings):
+        if _LEET_WORD.search(reading):
+            readings.append(_LEET_WORD.sub(lambda m: m.group().translate(_LEET), reading))
+        if _SPACED_LETTERS.search(reading):
+            readings.append(_SPACED_LETTERS.sub(r"\1", reading))
+    return [r for r in dict.fromkeys(readings) if _MAY_BE_INJECTION.search(r)]
+
+
+def _decoded(text: str) -> list[str]:
+    """Base64 runs that decode to text, lower-cased: an instruction hidden from people but not from a model."""
+    decoded = []
+    for run in _BASE64_TEXT.findall(text):
+        try:
+            plain = base64.b64decode(run + "=" * (-len(run) % 4), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            continue
+        if plain.isprintable():
+            decoded.extend(_readings(plain))
+    return decoded
 
 
 def mask_sensitive(data: Any) -> Any:
