@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import signal
 import sys
@@ -543,18 +542,6 @@ def traces(limit: Annotated[int, typer.Option("--limit")] = 20, as_json: JsonFla
     console.print(table)
 
 
-def _since(text: str | None, today: dt.date) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        since = dt.date.fromisoformat(text)
-    except ValueError:
-        raise AdpilotError(f"--since: expected a date as YYYY-MM-DD, got {text!r}") from None
-    if since > today:
-        raise AdpilotError(f"--since {since} is after today ({today})")
-    return since
-
-
 def _rate(value: float | None) -> str:
     return "–" if value is None else f"{value:.0%}"
 
@@ -571,12 +558,13 @@ def metrics(
 ) -> None:
     """The gate's decisions and what became of them: per rule and kind, per ISO week, with drift alerts."""
     from ops.change_log import ChangeLog
-    from ops.policy_metrics import policy_metrics, send_scores
+    from ops.policy_metrics import known_account, parse_since, policy_metrics, send_scores
     from policies.screening import mask_sensitive
 
     settings = load_settings()
-    start = _since(since, settings.today)
-    found = policy_metrics(ChangeLog(settings.change_log_path), account=account, since=start)
+    start = parse_since(since, settings.today)
+    log = ChangeLog(settings.change_log_path)
+    found = policy_metrics(log, account=account and known_account(log, account), since=start)
     scored = 0
     if settings.langfuse_public_key and settings.langfuse_secret_key and found.rows:
         from ops.tracing import configure_tracing
@@ -620,8 +608,8 @@ def metrics(
     for column in ("ISO week", "proposals", "auto-apply", "approval", "rejection", "block", "answer median"):
         weekly.add_column(column, justify="left" if column == "ISO week" else "right")
     for r in (w for w in found.weekly if w.kind == "all"):
-        shares = (r.auto_apply_rate, r.approval_rate, r.rejection_rate, r.block_rate)
-        weekly.add_row(str(r.week), f"{r.proposals:,}", *(_rate(v) for v in shares), _hours(r.answer_hours_median))
+        week_rates = (r.auto_apply_rate, r.approval_rate, r.rejection_rate, r.block_rate)
+        weekly.add_row(str(r.week), f"{r.proposals:,}", *(_rate(v) for v in week_rates), _hours(r.answer_hours_median))
     console.print(weekly)
     console.print(f"[dim]policies in force: {', '.join(found.policies)}[/]", highlight=False)
     for alert in found.alerts:

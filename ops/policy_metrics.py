@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from ads.errors import UnknownAccountError
+from ads.errors import AdpilotError, UnknownAccountError
 from ads.statuses import APPLIED_STATUSES
 from ops.change_log import ChangeLog
 
@@ -181,7 +181,7 @@ def proposal_outcomes(decisions: pd.DataFrame, entries: pd.DataFrame) -> pd.Data
     frame["answer_hours"] = waited.dt.total_seconds() / 3600
     iso = frame["decided_on"].dt.isocalendar()
     frame["week"] = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
-    frame["week_start"] = frame["decided_on"] - pd.to_timedelta(frame["decided_on"].dt.weekday, unit="D")
+    frame["week_start"] = frame["decided_on"] - pd.to_timedelta(frame["decided_on"].dt.day_of_week, unit="D")
     return frame
 
 
@@ -292,6 +292,7 @@ def _alert(
         rate=rate,
         trailing_count=trailing_count,
         trailing_total=trailing_total,
+        trailing_rate=base,
         trailing_weeks=window.weeks,
         p_value=p_value,
         policy_change=window.policy_change,
@@ -340,16 +341,9 @@ def drift_alerts(proposals: pd.DataFrame, *, min_count: int = MIN_COUNT, alpha: 
 
 
 def policy_metrics(log: ChangeLog, *, account: str | None = None, since: dt.date | None = None) -> PolicyMetrics:
-    """The metrics and drift alerts of `account` (every account when None) from `since` (the run's day) on.
-
-    Raises UnknownAccountError for an account the gate never decided anything for."""
-    found = log.decisions(account=account, since=since)
-    if account and not found and not log.decisions(account=account):
-        known = sorted({d.account for d in log.decisions()})
-        listed = ", ".join(known[:10]) + (" …" if len(known) > 10 else "") if known else "none yet"
-        raise UnknownAccountError(f"--account {account}: the gate has decided nothing for it (accounts: {listed})")
+    """The metrics and drift alerts of `account` (every account when None) from `since` (the run's day) on."""
     decisions = pd.DataFrame(
-        [d.model_dump(mode="json") for d in found],
+        [d.model_dump(mode="json") for d in log.decisions(account=account, since=since)],
         columns=["change_hash", "kind", "outcome", "rule", "policy", "decided_at", "decided_on"],
     )
     if decisions.empty:
@@ -370,6 +364,28 @@ def policy_metrics(log: ChangeLog, *, account: str | None = None, since: dt.date
         weekly=_rows(rate_table(proposals, by=("week",))),
         alerts=drift_alerts(proposals),
     )
+
+
+def parse_since(text: str | None, today: dt.date) -> dt.date | None:
+    """The day `--since` (or the page's `since`) names; AdpilotError in one line when it is not a date up to today."""
+    if not text:
+        return None
+    try:
+        since = dt.date.fromisoformat(text)
+    except ValueError:
+        raise AdpilotError(f"since: expected a date as YYYY-MM-DD, got {text!r}") from None
+    if since > today:
+        raise AdpilotError(f"since {since} is after today ({today})")
+    return since
+
+
+def known_account(log: ChangeLog, account: str) -> str:
+    """`account` if the gate ever decided something for it; else UnknownAccountError naming those it did."""
+    known = sorted({d.account for d in log.decisions()})
+    if account not in known:
+        listed = ", ".join(known[:10]) + (" …" if len(known) > 10 else "") if known else "none yet"
+        raise UnknownAccountError(f"account {account!r}: the gate has decided nothing for it (accounts: {listed})")
+    return account
 
 
 def send_scores(client: Any, metrics: PolicyMetrics) -> int:
