@@ -269,3 +269,38 @@ def test_an_empty_log_says_so(home: Path) -> None:
     assert run("metrics") == (0, "The gate has decided nothing yet.\n", "")
     code, out, _ = run("metrics", "--json")
     assert code == 0 and json.loads(out)["rows"] == [] and json.loads(out)["alerts"] == []
+
+
+def test_the_rates_reach_langfuse_as_scores(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gzip
+
+    from tests.local_servers import decode_otlp, serve
+
+    log = ChangeLog(home / "changes.sqlite")
+    a, b = budget(101_000_000), budget(150_000_000)
+    made = [decided(a, "auto_apply", "budget.auto_apply"), decided(b, "blocked", "budget.max_move")]
+    log.record_decisions(made, account=ACCOUNT, policy="p1", thread_id="t1", graph="audit", today=MONDAY.date())
+    log.append(a, "applied", decided_by="policy:budget.auto_apply")
+    scores: list[dict] = []
+    spans: list[dict] = []
+
+    def handle(path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict]:
+        if path == "/api/public/otel/v1/traces":
+            spans.extend(decode_otlp(headers, body))
+            return 200, {}
+        assert path == "/api/public/scores", path
+        raw = gzip.decompress(body) if headers.get("content-encoding") == "gzip" else body
+        scores.extend(json.loads(raw))
+        return 200, {}
+
+    with serve(handle) as base_url:
+        monkeypatch.setenv("LANGFUSE_PUBLIC_KEY", "pk-lf-test-metrics")
+        monkeypatch.setenv("LANGFUSE_SECRET_KEY", "sk-lf-test")
+        monkeypatch.setenv("LANGFUSE_BASE_URL", base_url)
+        code, out, _ = run("metrics", "--json")
+    assert code == 0 and json.loads(out)["langfuse_scores"] == len(scores)
+    values = {s["name"]: s["value"] for s in scores}
+    assert values["policy.block_rate"] == 0.5 and values["policy.auto_apply_rate"] == 0.5
+    assert values["policy.hit_rate.set_budget.budget.max_move"] == 0.5 and values["policy.drift_alerts"] == 0
+    # One trace holds them: the `policy_metrics` span, its output the alerts.
+    assert len({s["traceId"] for s in scores}) == 1 and "policy_metrics" in {s["name"] for s in spans}
