@@ -57,6 +57,8 @@ BLOCK_RATE_FACTOR = 2.0  # "doubled"
 APPROVAL_FALL = 0.25  # "fell by at least a quarter" of its trailing value
 EVERYTHING = 0.8  # a rule that decides this share of its kind's proposals "fires on everything"
 
+MOMENT = "datetime64[us, UTC]"  # one resolution for the log's timestamps, however few there are
+
 Metric = Literal["block_rate", "approval_rate", "rule_hit_rate"]
 
 
@@ -144,13 +146,17 @@ def proposal_outcomes(decisions: pd.DataFrame, entries: pd.DataFrame) -> pd.Data
     frame = (
         decisions.rename(columns={"outcome": "decision"})
         .assign(
-            decided_at=pd.to_datetime(decisions["decided_at"], utc=True, format="ISO8601"),
+            decided_at=pd.to_datetime(decisions["decided_at"], utc=True, format="ISO8601").astype(MOMENT),
             decided_on=pd.to_datetime(decisions["decided_on"]),
         )
         .reset_index(drop=True)
     )
     frame["proposal"] = frame.index
-    logged = entries.assign(recorded_at=pd.to_datetime(entries["recorded_at"], utc=True, format="ISO8601"))
+    frame["change_hash"] = frame["change_hash"].astype("str")
+    # Typed even when empty (no entry yet), so the keys match.
+    logged = entries.astype({"change_hash": "str", "status": "str", "decided_by": "str"}).assign(
+        recorded_at=pd.to_datetime(entries["recorded_at"], utc=True, format="ISO8601").astype(MOMENT)
+    )
     # Each entry belongs to the latest proposal of its change made before it.
     owned = pd.merge_asof(
         logged.sort_values("recorded_at"),

@@ -137,6 +137,14 @@ def test_counts_rates_and_hours_to_answer_from_a_hand_built_log(tmp_path: Path, 
     assert metrics.scores()["policy.hit_rate.set_budget.budget.max_move"] == 1 / 8
 
 
+def test_decisions_with_no_log_entry_yet(tmp_path: Path, clock: Clock) -> None:
+    log = ChangeLog(tmp_path / "changes.sqlite")
+    made = [decided(budget(104), "needs_approval", "budget.needs_approval"), decided(pause(1), "blocked", "x.y")]
+    log.record_decisions(made, account=ACCOUNT, policy="p1", thread_id="t1", graph="audit", today=MONDAY.date())
+    total = row(policy_metrics(log).rows)
+    assert (total.proposals, total.unanswered, total.blocked, total.approval_rate) == (2, 1, 1, None)
+
+
 def weeks(*counts: dict[tuple[str, str, str], int], policies: tuple[str, ...] = ()) -> pd.DataFrame:
     """Synthetic proposals: one dict of (kind, rule, outcome) -> count per ISO week, from 2026-W40 on."""
     rows = []
