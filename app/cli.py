@@ -679,6 +679,84 @@ def traces_show(trace_id: str, as_json: JsonFlag = False) -> None:
     )
 
 
+def _rate(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def _hours(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.1f} h"
+
+
+@app.command()
+def metrics(
+    account: Annotated[str | None, typer.Option("--account", "-a", help="Only this account.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="From this day on (YYYY-MM-DD, the run's day).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The gate's decisions and what became of them: per rule and kind, per ISO week, with drift alerts."""
+    from ops.change_log import ChangeLog
+    from ops.policy_metrics import known_account, parse_since, policy_metrics, send_scores
+    from policies.screening import mask_sensitive
+
+    settings = load_settings()
+    start = parse_since(since, settings.today)
+    log = ChangeLog(settings.change_log_path)
+    found = policy_metrics(log, account=account and known_account(log, account), since=start)
+    scored = 0
+    if settings.langfuse_public_key and settings.langfuse_secret_key and found.rows:
+        from ops.tracing import configure_tracing
+
+        tracing = configure_tracing(
+            settings.home,
+            public_key=settings.langfuse_public_key,
+            secret_key=settings.langfuse_secret_key,
+            base_url=settings.langfuse_base_url,
+        )
+        scored = send_scores(tracing.client, found)
+        tracing.flush()
+    if as_json:
+        _print_json(mask_sensitive(found.model_dump(mode="json")) | {"langfuse_scores": scored})
+        return
+    if not found.rows:
+        console.print("The gate has decided nothing yet" + (f" since {start}." if start else "."))
+        return
+    where = (f" for {escape(mask_sensitive(account))}" if account else "") + (f" since {start}" if start else "")
+    counts = Table(title=f"Proposals and what became of them{where}")
+    rates = Table(title=f"Rates{where}")
+    names = ("proposals", "auto-applied", "approved", "rejected", "edited", "blocked", "unanswered", "not applied")
+    for table, columns in (
+        (counts, names),
+        (rates, ("auto-apply", "approval", "rejection", "block", "policy hit", "answer median", "answer p90")),
+    ):
+        table.add_column("kind / rule")
+        for column in columns:
+            table.add_column(column, justify="right")
+    for r in found.rows:
+        what = "all" if r.kind == "all" else r.kind if r.rule == "all" else f"  {r.rule}"
+        style = "bold" if r.rule == "all" else None
+        numbers = (r.proposals, r.auto_applied, r.approved, r.rejected, r.edited, r.blocked, r.unanswered)
+        counts.add_row(what, *(f"{n:,}" for n in (*numbers, r.not_applied)), style=style)
+        shares = (r.auto_apply_rate, r.approval_rate, r.rejection_rate, r.block_rate, r.policy_hit_rate)
+        hours = (r.answer_hours_median, r.answer_hours_p90)
+        rates.add_row(what, *(_rate(v) for v in shares), *(_hours(v) for v in hours), style=style)
+    console.print(counts)
+    console.print(rates)
+    weekly = Table(title="Weekly, all proposals")
+    for column in ("ISO week", "proposals", "auto-apply", "approval", "rejection", "block", "answer median"):
+        weekly.add_column(column, justify="left" if column == "ISO week" else "right")
+    for r in (w for w in found.weekly if w.kind == "all"):
+        week_rates = (r.auto_apply_rate, r.approval_rate, r.rejection_rate, r.block_rate)
+        weekly.add_row(str(r.week), f"{r.proposals:,}", *(_rate(v) for v in week_rates), _hours(r.answer_hours_median))
+    console.print(weekly)
+    console.print(f"[dim]policies in force: {', '.join(found.policies)}[/]", highlight=False)
+    for alert in found.alerts:
+        console.print(f"[bold red]drift:[/] {escape(alert.message)}", highlight=False)
+    if not found.alerts:
+        console.print("No drift: every rate is within its band of the trailing weeks (or too few to tell).")
+    if scored:
+        console.print(f"[dim]{scored} rates sent to Langfuse as scores[/]")
+
+
 @sandbox_app.command("create")
 def sandbox_create(
     seed: Annotated[int, typer.Option("--seed")] = 7,

@@ -31,6 +31,7 @@ from ads.errors import AdpilotError
 from app.settings import Settings
 from ops.locks import write_transaction
 from ops.notifications import TOP_PROPOSALS, AuditNotification, Delivery, deliver
+from ops.policy_metrics import PolicyMetrics, send_scores
 from ops.report import ExecutiveSummary
 
 # A run that starts this long after its due time was missed (the machine was off, nothing was running).
@@ -303,12 +304,17 @@ class ScheduledAudits:
         document = json.loads(Path(report["json"]).read_text(encoding="utf-8"))
         html = Path(report["html"])
         waiting = [f"{p['id']}: {p['summary']}" for p in document["proposals"] if p["status"] == "pending"]
+        policy = PolicyMetrics.model_validate(document["policy"]) if document.get("policy") else None
+        if policy and self.settings.langfuse_public_key and self.settings.langfuse_secret_key:
+            send_scores(session.tracing.client, policy)
+            session.tracing.flush()
         notification = AuditNotification(
             **base,
             display_name=mask_sensitive(display_name),
             outcome="completed",
             summary=ExecutiveSummary.model_validate(document["summary"]),
             waiting=tuple(waiting[:TOP_PROPOSALS]),
+            drift=tuple(a.message for a in policy.alerts) if policy else (),
             inbox_url=inbox,
             report_url=f"{self.base_url}/reports/{quote(html.stem)}" if self.base_url else None,
             report_path=html,

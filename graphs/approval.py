@@ -120,9 +120,17 @@ def make_gate(graph: str, factory: ServiceFactory):
         if not undecided:
             return {}
         context = gate_context(ctx)
+        made = [decide(change, context) for change in undecided]
+        ctx.change_log.record_decisions(
+            made,
+            account=context.account.name,
+            policy=ctx.policy.digest(),
+            thread_id=_thread_id(config),
+            graph=graph,
+            today=ctx.today,
+        )
         decisions: dict[str, dict[str, Any]] = {}
-        for change in undecided:
-            decision = decide(change, context)
+        for change, decision in zip(undecided, made, strict=True):
             decisions[change.hash] = decision.model_dump(mode="json")
             ctx.event(
                 "gate.decision",

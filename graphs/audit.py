@@ -23,6 +23,7 @@ from ads.entities import UNITS_PER_CURRENCY, AccountStructure, ReportPeriod
 from graphs.approval import add_approval_steps, unrepeated
 from graphs.context import RunContext, RunServices, ServiceFactory, services
 from graphs.state import AuditInput, AuditState
+from ops.policy_metrics import policy_metrics
 from ops.report import KPI_DAYS, MAX_THEMES, write_report
 from tools.account_reports import Window
 from tools.pacing import daily_spend_series
@@ -169,6 +170,7 @@ def report(state: AuditState, runtime: Runtime[RunContext], factory: ServiceFact
             reports_dir=ctx.reports_dir,
             pacing=pacing_series(structure, metrics, ctx.today, projected),
             metrics=metrics,
+            policy=policy_metrics(ctx.change_log, account=structure.account.name),
         )
     }
 

@@ -8,8 +8,9 @@ Beside the log: `answers`, one row per change hash that a person answered (claim
 resumes, settled after), so two people cannot both answer one change; `queue`, the index of what waits
 for a person (one row per proposed version, at most one open per account and content: a change proposed
 again while an equal one waits takes that one's place, and the older row stays as its history; the log's
-entries close rows in the same transaction); and lock files for the per-thread and per-account critical
-sections (`ops.locks`).
+entries close rows in the same transaction); `decisions`, the gate's decision on each proposed change in
+each run, with the digest of the policy that made it (what `ops.policy_metrics` counts); and lock files for the
+per-thread and per-account critical sections (`ops.locks`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sqlite3
 import time
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -28,6 +29,9 @@ from ads.changes import Change, parse_change
 from ads.errors import AdpilotError, StaleApprovalError
 from ads.statuses import APPLIED_STATUSES, EntryStatus, QueueStatus
 from ops.locks import exclusive, lock_path, owner_alive, process_owner, write_transaction
+
+if TYPE_CHECKING:
+    from policies.gate import Decision
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -100,6 +104,22 @@ CREATE INDEX IF NOT EXISTS queue_content ON queue (account, content_key, id);
 CREATE INDEX IF NOT EXISTS queue_hash ON queue (change_hash, id);
 CREATE INDEX IF NOT EXISTS queue_change_id ON queue (change_id, id);
 CREATE INDEX IF NOT EXISTS queue_thread ON queue (thread_id, status);
+CREATE TABLE IF NOT EXISTS decisions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    decided_at TEXT NOT NULL,
+    decided_on TEXT NOT NULL,
+    account TEXT NOT NULL,
+    change_id TEXT NOT NULL,
+    change_hash TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    graph TEXT NOT NULL,
+    UNIQUE (thread_id, change_hash)
+);
+CREATE INDEX IF NOT EXISTS decisions_account ON decisions (account, decided_on);
 """
 
 # How a log entry closes the open queue row it answers: (the row's status, whether every open row with the
@@ -204,6 +224,23 @@ class QueueItem(BaseModel):
         return f"is no longer pending (it was {self.status}{by}{when})"
 
 
+class DecisionRecord(BaseModel):
+    """The gate's decision on one proposed change in one run, as it was proposed (not the re-check before applying)."""
+
+    id: int
+    decided_at: dt.datetime
+    decided_on: dt.date  # the run's "today", which ADPILOT_TODAY may fix
+    account: str
+    change_id: str
+    change_hash: str
+    kind: str
+    outcome: str
+    rule: str
+    policy: str  # the policy's digest (`Policy.digest`)
+    thread_id: str
+    graph: str
+
+
 class ChangeLog:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -260,7 +297,7 @@ class ChangeLog:
                 " change_json, before_json, after_json, resource_names, trace_id, message)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    dt.datetime.now(dt.UTC).isoformat(),
+                    _now(),
                     change.account,
                     change.id,
                     change.hash,
@@ -471,6 +508,35 @@ class ChangeLog:
     def _queue_row(db: sqlite3.Connection, where: str, params: tuple[str, ...]) -> QueueItem | None:
         row = db.execute(f"SELECT * FROM queue WHERE {where} ORDER BY id DESC LIMIT 1", params).fetchone()
         return None if row is None else _queue_item(row)
+
+    # ---- the gate's decisions -----------------------------------------------------------------
+
+    def record_decisions(
+        self, decisions: list[Decision], *, account: str, policy: str, thread_id: str, graph: str, today: dt.date
+    ) -> None:
+        """Keep the gate's decisions on a run's proposals, with the policy's digest; once per change and thread, so
+        a gate step run again after a crash adds nothing."""
+        now = _now()
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO decisions (decided_at, decided_on, account, change_id, change_hash, kind,"
+                " outcome, rule, policy, thread_id, graph) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (now, today.isoformat(), account, d.change_id, d.change_hash, d.kind, d.outcome, d.rule, policy)
+                    + (thread_id, graph)
+                    for d in decisions
+                ],
+            )
+
+    def decisions(self, *, account: str | None = None, since: dt.date | None = None) -> list[DecisionRecord]:
+        """The gate's decisions, oldest first; `since` compares with the run's day."""
+        sql, params = "SELECT * FROM decisions WHERE 1=1", list[str]()
+        if account:
+            sql, params = sql + " AND account = ?", [*params, account]
+        if since:
+            sql, params = sql + " AND decided_on >= ?", [*params, since.isoformat()]
+        rows = self._db.execute(sql + " ORDER BY id", params)
+        return [DecisionRecord(**dict(zip(DecisionRecord.model_fields, row, strict=True))) for row in rows]
 
     # ---- answers --------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ class AuditNotification(BaseModel):
     note: str | None = None
     summary: ExecutiveSummary | None = None
     waiting: tuple[str, ...] = ()
+    drift: tuple[str, ...] = ()  # the policy's drift alerts (ops.policy_metrics)
     error: str | None = None
     inbox_url: str | None = None
     report_url: str | None = None
@@ -49,7 +50,8 @@ class AuditNotification(BaseModel):
             return f"adpilot: the audit of {self.display_name} failed"
         s = self.summary
         counts = f"{s.applied} applied, {s.waiting} waiting, {s.blocked} blocked" if s else ""
-        return f"adpilot audit of {self.display_name}: {counts}"
+        drift = f", {len(self.drift)} drift alert{'s' if len(self.drift) > 1 else ''}" if self.drift else ""
+        return f"adpilot audit of {self.display_name}: {counts}{drift}"
 
     def lines(self) -> list[str]:
         """The notification as plain lines: what email bodies and webhook texts are made of."""
@@ -66,6 +68,8 @@ class AuditNotification(BaseModel):
             ]
         if self.waiting:
             lines += ["Waiting for approval:", *(f"- {w}" for w in self.waiting)]
+        if self.drift:
+            lines += ["Policy drift:", *(f"- {d}" for d in self.drift)]
         return lines
 
 

@@ -3,7 +3,8 @@ and its JSON twin.
 
 The page leads with three lines (what changed, what waits, what matters most), then the KPIs against the
 previous period, pacing per budget with a chart that reads on the 1st too (last month's curve and this
-month's plan), the proposals with their copy, and the search-term themes by cost.
+month's plan), the proposals with their copy, the search-term themes by cost, and the policy: what the gate
+decided and what became of it, by rule and week, with drift alerts (ops.policy_metrics).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 from ads.changes import parse_change
 from ads.entities import UNITS_PER_CURRENCY, Account
 from ads.statuses import APPLIED_STATUSES
+from ops.policy_metrics import TRAILING_WEEKS, PolicyMetrics
 from ops.proposal_rows import proposal_rows
 from policies.screening import mask_sensitive
 
@@ -30,6 +32,8 @@ from policies.screening import mask_sensitive
 KPI_DAYS = 30
 # Themes shown in the report, costliest first; the note under the table says how many more there are.
 MAX_THEMES = 25
+# ISO weeks of policy metrics the report shows (the drift test looks back as far).
+POLICY_WEEKS = TRAILING_WEEKS + 1
 KIND_LABELS = {
     "add_negative_keywords": "negative keyword change",
     "create_ad_group": "new ad group",
@@ -52,6 +56,8 @@ def _templates_env() -> Environment:
     env = Environment(loader=PackageLoader("ops", "templates"), autoescape=select_autoescape(["html"]))
     env.filters["count"] = count_text
     env.filters["percent"] = lambda v: "–" if v is None else f"{v:+.0%}"
+    env.filters["share"] = lambda v: "–" if v is None else f"{v:.0%}"
+    env.filters["hours"] = lambda v: "–" if v is None else f"{v:,.1f} h"
     return env
 
 
@@ -319,12 +325,13 @@ def write_report(
     reports_dir: Path,
     pacing: pd.DataFrame,
     metrics: pd.DataFrame,
+    policy: PolicyMetrics | None = None,
 ) -> dict[str, str]:
     """Write `<reports>/<account>-<timestamp>.html` and `.json` atomically; returns their paths.
 
     `pacing` holds cumulative spend by day of month, in currency units: `actual` this month, `last_month`,
     `projected` and `target` (see `pacing_chart`). `metrics` are the account's daily metrics covering
-    the two KPI periods.
+    the two KPI periods. `policy` holds the account's policy metrics and drift alerts (the "Policy" section).
     """
     # Search terms, names and messages are typed by strangers: secrets and PII are masked in both files.
     rows = mask_sensitive(proposal_rows(state, account.money))
@@ -341,6 +348,7 @@ def write_report(
         "kpis": kpis.model_dump(mode="json") if kpis else None,
         "proposals": rows,
         "findings": findings,
+        "policy": mask_sensitive(policy.model_dump(mode="json")) if policy else None,
     }
     themes = findings.get("search_terms", {}).get("themes") or {}
     clusters = sorted(themes.get("clusters", []), key=lambda c: c.get("cost", 0), reverse=True)[:MAX_THEMES]
@@ -360,6 +368,8 @@ def write_report(
         themes_total=themes.get("count", len(clusters)),
         themes_cost=account.money(int(themes.get("cost", 0))),
         chart=pacing_chart(pacing),
+        policy=document["policy"],
+        policy_weeks=[w for w in (document["policy"] or {}).get("weekly", []) if w["kind"] == "all"][-POLICY_WEEKS:],
     )
     reports_dir.mkdir(parents=True, exist_ok=True)
     paths = {"html": base.with_suffix(".html"), "json": base.with_suffix(".json")}

@@ -9,6 +9,7 @@ a policy looser than one of them refuses to load.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -177,6 +178,10 @@ class Policy(PolicySection):
     # Left out: a rejected change may be proposed again at the next audit.
     reproposal: ReproposalPolicy | None = None
     models: ModelsPolicy = ModelsPolicy()
+
+    def digest(self) -> str:
+        """A short hash of the policy in force, recorded on each decision: metrics can tell when it changed."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:12]
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

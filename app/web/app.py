@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ads.errors import AdpilotError
-from app.web import chat, history, inbox
+from app.web import chat, history, inbox, metrics
 from app.web.access import TokenStore, same_secret
 from app.web.pages import HERE, LOGIN_COOKIE, Caller, NotSignedIn, Web, caller, form_caller, render, web
 
@@ -31,6 +31,7 @@ def create_app(session: Session, tokens: TokenStore) -> FastAPI:
     app.include_router(inbox.router)
     app.include_router(chat.router)
     app.include_router(history.router)
+    app.include_router(metrics.router)
 
     @app.exception_handler(NotSignedIn)
     def not_signed_in(request: Request, _: NotSignedIn) -> Response:

@@ -124,3 +124,21 @@ def test_a_failed_audit_says_so_in_one_line_and_a_refusing_webhook_is_reported(t
     with serve(lambda path, headers, body: (404, b"no_service")) as base:
         [delivery] = deliver(failed, emails=(), webhooks=(f"{base}/hook",), smtp_url=None, sender="s")
     assert not delivery.ok and delivery.error == "HTTP 404"
+
+
+def test_drift_alerts_reach_the_webhook_escaped_and_the_subject_counts_them(tmp_path: Path) -> None:
+    received: list[dict[str, Any]] = []
+
+    def handle(path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        received.append(json.loads(body))
+        return 200, b"ok"
+
+    alert = "rule negatives.brand_term decides nearly every <add_negative_keywords>: 95% in 2026-W47"
+    drifting = notification(tmp_path, drift=(alert,))
+    assert drifting.subject.endswith("1 blocked, 1 drift alert")
+    with serve(handle) as base:
+        [delivery] = deliver(drifting, emails=(), webhooks=(f"{base}/hook",), smtp_url=None, sender="s")
+    assert delivery.ok
+    text = received[0]["blocks"][1]["text"]["text"]
+    assert "Policy drift:\n- rule negatives.brand_term decides nearly every &lt;add_negative_keywords&gt;" in text
+    assert "Policy drift" not in "\n".join(notification(tmp_path).lines())

@@ -171,7 +171,7 @@ def test_the_report_renders_in_chromium_with_its_key_sections(audited_report: Pa
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
             page.goto(audited_report.as_uri())
-            for heading in ("Key figures", "Proposals", "Budget pacing", "Search-term themes"):
+            for heading in ("Key figures", "Proposals", "Budget pacing", "Search-term themes", "Policy"):
                 assert page.get_by_role("heading", name=heading).is_visible(), heading
             summary = page.locator("#summary")
             assert summary.is_visible() and summary.locator("p").count() == 3
@@ -179,6 +179,9 @@ def test_the_report_renders_in_chromium_with_its_key_sections(audited_report: Pa
             chart = page.locator("svg[role=img]").bounding_box()
             assert chart is not None and chart["width"] > 500 and chart["height"] > 150
             assert page.locator("svg polyline").count() >= 3
+            for table in ("#policy-counts", "#policy-rates"):  # the Policy section's tables fit the page
+                box = page.locator(table).bounding_box()
+                assert box is not None and box["x"] + box["width"] <= 1200, table
             shot = tmp_path / "report.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 20_000
