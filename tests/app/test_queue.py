@@ -59,8 +59,8 @@ def test_daily_audits_on_the_20th_and_21st_leave_each_change_once(home: Path, mo
     assert shown["change"]["evidence"] == moved["change"]["evidence"]
 
     # Kind and account filters read the same index.
-    negatives = pending("--kind", "add_negative_keywords")
-    assert negatives and {p["kind"] for p in negatives} == {"add_negative_keywords"}
+    negatives = pending("--kind", "create_shared_negative_list")
+    assert negatives and {p["kind"] for p in negatives} == {"create_shared_negative_list"}
     assert pending("--account", "sandbox:nope") == []
 
 
@@ -119,7 +119,7 @@ def test_answers_are_idempotent_logged_with_reason_and_shown_whatever_became_of_
     waiting = [p for p in first["proposals"] if p["status"] == "pending"]
     budget = next(p for p in waiting if p["kind"] == "set_budget")
     negative = max(
-        (p for p in waiting if p["kind"] == "add_negative_keywords"), key=lambda p: len(p["change"]["keywords"])
+        (p for p in waiting if p["kind"] == "create_shared_negative_list"), key=lambda p: len(p["change"]["keywords"])
     )
 
     code, out, err = run("approvals", "approve", budget["id"], "--by", "maria")

@@ -179,10 +179,10 @@ def test_a_stale_page_cannot_answer_a_change_that_moved_on(client: TestClient, t
 
 def test_filters_by_account_and_kind(client: TestClient, token: str) -> None:
     everything = pending(client, token)
-    negatives = pending(client, token, "add_negative_keywords")
+    negatives = pending(client, token, "create_shared_negative_list")
     assert 0 < len(negatives) < len(everything)
-    page = client.get("/", headers=bearer(token), params={"kind": "add_negative_keywords"}).text
-    assert {k for _, k in HASH.findall(page)} == {"add_negative_keywords"}
+    page = client.get("/", headers=bearer(token), params={"kind": "create_shared_negative_list"}).text
+    assert {k for _, k in HASH.findall(page)} == {"create_shared_negative_list"}
     assert "<caption>Negative <b>" in page and "<th>search term</th>" in page  # the terms each negative blocks
     other = client.get("/", headers=bearer(token), params={"account": "sandbox:nobody"}).text
     assert not HASH.findall(other) and 'id="empty"' in other
