@@ -853,10 +853,10 @@ class SandboxAccount:
                 return [], [at_target[key] for key in dict.fromkeys(_keys(change)) if key in at_target]
             case RemoveSharedNegativeList():
                 # The list, its keywords and so its links to campaigns, in the one write transaction of _apply_one.
-                shared = _find(structure.shared_lists, change.shared_list_id)
-                assert shared is not None  # the read-back found it gone otherwise, and nothing was written
-                held = [n for n in structure.negatives if n.level == "shared_list" and n.owner_id == shared.id]
-                return [], [shared, *held]
+                removed = _find(structure.shared_lists, change.shared_list_id)
+                assert removed is not None  # the read-back found it gone otherwise, and nothing was written
+                held = [n for n in structure.negatives if n.level == "shared_list" and n.owner_id == removed.id]
+                return [], [removed, *held]
             case PauseEntity():
                 live = _live(structure, change.level, change.entity_id)
                 assert live is not None  # _problems refused the change otherwise

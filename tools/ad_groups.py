@@ -503,9 +503,9 @@ class _Planner:
                 )
                 > 0
             )
-            new_hit = near.any(axis=1)
+            new_hit = np.array(near.any(axis=1), dtype=bool)
             new_hit[KeywordMatcher(group, negative=False).pairs([t for t, _ in new])[0]] = True
-            old_hit = near.any(axis=0)
+            old_hit = np.array(near.any(axis=0), dtype=bool)
             old_hit[new_matcher.pairs([t for t, _ in group])[0]] = True
             if new_hit.mean() > self.max_overlap or old_hit.mean() > self.max_overlap:
                 return True
