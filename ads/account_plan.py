@@ -2,7 +2,8 @@
 
 Google Ads and Meta hold daily budgets, not monthly plans, and nothing of what the business sells, where,
 or under which names. An accounts file (YAML, `ADPILOT_ACCOUNTS`) supplies both: the advertiser's profile,
-which the intent of every search query is judged against, and the plan; amounts are in the account's currency:
+which the intent of every search query is judged against, and the plan; amounts are in the account's currency.
+A sandbox account carries its own profile (`ProfileHolder`); an entry with profile fields here replaces it whole:
 
     google-ads:1234567890:
       business: "Roofing contractor: roof replacement, repairs, inspections, gutters"
