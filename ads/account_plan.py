@@ -2,7 +2,8 @@
 
 Google Ads and Meta hold daily budgets, not monthly plans, and nothing of what the business sells, where,
 or under which names. An accounts file (YAML, `ADPILOT_ACCOUNTS`) supplies both: the advertiser's profile,
-which the intent of every search query is judged against, and the plan; amounts are in the account's currency:
+which the intent of every search query is judged against, and the plan; amounts are in the account's currency.
+A sandbox account carries its own profile (`ProfileHolder`); an entry with profile fields here replaces it whole:
 
     google-ads:1234567890:
       business: "Roofing contractor: roof replacement, repairs, inspections, gutters"
@@ -29,9 +30,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -163,6 +165,47 @@ class AccountPlan(AdvertiserProfile):
                 "campaigns": campaigns,
             }
         )
+
+
+@runtime_checkable
+class ProfileHolder(Protocol):
+    """An account that carries its advertiser's profile (a sandbox account, generated with its business)."""
+
+    def advertiser_profile(self) -> AdvertiserProfile | None: ...
+
+
+@dataclass(frozen=True)
+class PlanInForce:
+    plan: AccountPlan | None
+    source: Literal["accounts file", "account"] | None  # where the profile in force was read; None: no profile
+    source_path: Path | None = None  # the accounts file, or the store that holds the account
+
+    def describe(self) -> str:
+        if self.source == "accounts file":
+            return f"the accounts file {self.source_path}"
+        if self.source == "account":
+            return (
+                f"the account itself, in {self.source_path} (the sandbox generated it with the account); "
+                "an entry with profile fields in the accounts file (ADPILOT_ACCOUNTS) overrides it"
+            )
+        return "nowhere"
+
+
+def plan_in_force(
+    file_plan: AccountPlan | None,
+    accounts_path: Path | None,
+    carried: AdvertiserProfile | None,
+    carrier_path: Path | None,
+) -> PlanInForce:
+    """The accounts file's plan, with the profile the account carries (kept in `carrier_path`) when the file gives
+    the account no profile fields. A profile is taken whole from one place: half of one and half of another would
+    describe no business."""
+    if file_plan is not None and not file_plan.is_empty:
+        return PlanInForce(file_plan, "accounts file", accounts_path)
+    if carried is None or carried.is_empty:
+        return PlanInForce(file_plan, None)
+    plan = (file_plan or AccountPlan()).model_copy(update=carried.profile().model_dump())
+    return PlanInForce(plan, "account", carrier_path)
 
 
 def load_account_plans(path: Path) -> dict[str, AccountPlan]:

@@ -1,6 +1,7 @@
 """The kinds of change adpilot can propose, as one discriminated union.
 
-Four come from the analyses; RemoveNegativeKeywords and PauseEntity are the inverses a rollback proposes.
+Four come from the analyses; RemoveNegativeKeywords, RemoveSharedNegativeList and PauseEntity are the inverses a
+rollback proposes.
 
 A change is a value: its content hash is computed from every field, so an approval that
 binds to the hash no longer fits once anything in the change is edited.
@@ -324,6 +325,24 @@ class RemoveNegativeKeywords(ChangeBase):
         )
 
 
+class RemoveSharedNegativeList(ChangeBase):
+    """The inverse of CreateSharedNegativeList, proposed by a rollback: the list goes, with its keywords, and so
+    it leaves every campaign it was attached to (Google Ads removes a SharedSet's links with it)."""
+
+    kind: Literal["remove_shared_negative_list"] = "remove_shared_negative_list"
+    shared_list_id: str
+    name: str = ""
+    keyword_count: int = Field(default=0, ge=0, description="How many negatives the list held when it was made.")
+    campaign_ids: tuple[str, ...] = Field(default=(), description="Campaigns it was attached to when it was made.")
+
+    def summary(self) -> str:
+        name = f"'{self.name}' ({self.shared_list_id})" if self.name else self.shared_list_id
+        return (
+            f"Remove shared negative list {name} with its {self.keyword_count} negative(s), "
+            f"detaching it from {len(self.campaign_ids)} campaign(s)"
+        )
+
+
 class PauseEntity(ChangeBase):
     """Pause an ad group or an ad; a rollback proposes it for what CreateAdGroup / AddCreativeVariants made."""
 
@@ -343,6 +362,7 @@ Change = Annotated[
     | AddCreativeVariants
     | SetBudget
     | RemoveNegativeKeywords
+    | RemoveSharedNegativeList
     | PauseEntity
     | CreateSharedNegativeList
     | ReallocateBudget,
@@ -380,6 +400,7 @@ __all__ = [
     "QueryEvidence",
     "ReallocateBudget",
     "RemoveNegativeKeywords",
+    "RemoveSharedNegativeList",
     "ResponsiveSearchAdCopy",
     "SetBudget",
     "SourceRef",

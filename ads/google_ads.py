@@ -48,6 +48,7 @@ from ads.changes import (
     PauseEntity,
     ReallocateBudget,
     RemoveNegativeKeywords,
+    RemoveSharedNegativeList,
     SetBudget,
 )
 from ads.entities import (
@@ -656,6 +657,8 @@ class GoogleAdsAccount:
             )
         if isinstance(change, RemoveNegativeKeywords):
             return self._read_back_removal(change)
+        if isinstance(change, RemoveSharedNegativeList):
+            return self._read_back_list_removal(change)
         if isinstance(change, PauseEntity):
             return self._read_back_pause(change)
         if isinstance(change, ReallocateBudget):
@@ -731,6 +734,32 @@ class GoogleAdsAccount:
                 "still_present": [_keyword_label(wanted[key].text, wanted[key].match_type) for key in remaining],
             },
             resource_names=tuple(found[key] for key in remaining),
+        )
+
+    def _read_back_list_removal(self, change: RemoveSharedNegativeList) -> ReadBack:
+        """Present once no live SharedSet has the list's id (removing one detaches it from its campaigns too)."""
+        owner = str(int(change.shared_list_id)) if change.shared_list_id.isdigit() else "0"
+        lists = list(
+            self._search(
+                "SELECT shared_set.resource_name, shared_set.member_count FROM shared_set "
+                f"WHERE shared_set.id = {owner} AND shared_set.status = 'ENABLED'"
+            )
+        )
+        if not lists:
+            return ReadBack(change_hash=change.hash, present=True, state={"list_exists": False})
+        attached = [
+            str(r.campaign.id)
+            for r in self._search(
+                "SELECT campaign.id FROM campaign_shared_set "
+                f"WHERE shared_set.id = {owner} AND campaign_shared_set.status = 'ENABLED'"
+            )
+        ]
+        shared = lists[0].shared_set
+        return ReadBack(
+            change_hash=change.hash,
+            present=False,
+            state={"list_exists": True, "negatives": shared.member_count, "attached_campaigns": attached},
+            resource_names=(shared.resource_name,),
         )
 
     def _target_exists(self, level: str, target_id: str) -> bool:
@@ -986,6 +1015,12 @@ class GoogleAdsAccount:
             ]
         if isinstance(change, CreateSharedNegativeList):
             return self._new_list_operations(index, change, current)
+        if isinstance(change, RemoveSharedNegativeList):
+            services = self._types.services
+            operation = services.MutateOperation(
+                shared_set_operation=services.SharedSetOperation(remove=current.resource_names[0])
+            )
+            return [_Operation(index, operation, f"shared negative list {change.name or change.shared_list_id!r}")]
         if isinstance(change, CreateAdGroup):
             return self._ad_group_operations(index, change)
         if isinstance(change, RemoveNegativeKeywords | PauseEntity) and not current.resource_names:

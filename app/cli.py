@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
@@ -1109,26 +1109,38 @@ def _profile_yaml(account: str, profile: dict[str, Any], comments: list[str]) ->
 
 @profile_app.command("show")
 def profile_show(account: AccountOption = SANDBOX_ACCOUNT, as_json: JsonFlag = False) -> None:
-    """The profile in force for an account, from the accounts file (ADPILOT_ACCOUNTS)."""
-    from ads.account_plan import load_account_plans
+    """The profile in force for an account: the accounts file's (ADPILOT_ACCOUNTS), else the one a sandbox
+    account carries."""
+    from ads.errors import SandboxMissingError, UnknownAccountError
 
-    path = load_settings().accounts_path
-    plan = load_account_plans(path).get(account) if path else None
-    profile = plan.profile() if plan else None
+    services = _session().services
+    opened = None
+    if not account.startswith(("google-ads:", "meta:")):  # a platform account carries no profile: no call to it
+        with suppress(SandboxMissingError, UnknownAccountError):
+            opened = services.open_account(account)
+    in_force = services.plan_in_force(account, opened)
+    profile = in_force.plan.profile() if in_force.plan and in_force.source else None
     notice = None
-    if profile is None or profile.is_empty:
+    if profile is None:
+        path = load_settings().accounts_path
         where = f"in {path}" if path else "(ADPILOT_ACCOUNTS names no accounts file)"
         notice = f"no profile for {account} {where}; draft one with `adpilot profile infer --account {account}`"
-        profile = None
     if as_json:
-        shown = profile.model_dump(mode="json") if profile else None
-        _print_json({"account": account, "source": str(path) if path else None, "profile": shown, "notice": notice})
+        _print_json(
+            {
+                "account": account,
+                "source": in_force.source,
+                "source_path": str(in_force.source_path) if in_force.source_path else None,
+                "profile": profile.model_dump(mode="json") if profile else None,
+                "notice": notice,
+            }
+        )
         return
     if profile is None:
         console.print(escape(f"No profile: {notice}."), highlight=False)
         return
     filled = {k: v for k, v in profile.model_dump(mode="json").items() if v}
-    sys.stdout.write(_profile_yaml(account, filled, [f"profile in force, from {path}"]))
+    sys.stdout.write(_profile_yaml(account, filled, [f"profile in force, from {in_force.describe()}"]))
 
 
 @profile_app.command("infer")

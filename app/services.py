@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 
 from ads.account import AdAccount
-from ads.account_plan import AccountPlan, load_account_plans
+from ads.account_plan import AccountPlan, PlanInForce, ProfileHolder, load_account_plans, plan_in_force
 from ads.errors import SandboxMissingError, UnknownAccountError
 from agents.batched_questions import ModelAccess, TokenBudget
 from agents.cluster_namer import ClusterNamer
@@ -88,7 +88,7 @@ class AppServices:
                 metadata={"route": Route.STRONG.value},
             ),
             reviewer=context.reviewer,
-            plan=self.plans.get(opened.account.name, self.plans.get(context.account)),
+            plan=self.plan_in_force(context.account, opened).plan,
             copy_writer=None if self.model.offline else LLMCopyWriter(self.model.model, data_block, budget),
             intent_judge=IntentJudge(access) if access else None,
             cluster_namer=ClusterNamer(access) if access else None,
@@ -98,6 +98,13 @@ class AppServices:
 
     def store(self) -> SandboxStore:
         return SandboxStore(self.settings.sandbox_path)
+
+    def plan_in_force(self, name: str, account: AdAccount | None = None) -> PlanInForce:
+        """The accounts file's plan for the account `name` (or for the name it is opened under, `account`), with the
+        profile a sandbox account carries where the file gives it none."""
+        file_plan = self.plans.get(account.account.name, self.plans.get(name)) if account else self.plans.get(name)
+        carried = account.advertiser_profile() if isinstance(account, ProfileHolder) else None
+        return plan_in_force(file_plan, self.settings.accounts_path, carried, self.settings.sandbox_path)
 
     def open_account(self, name: str) -> AdAccount:
         """The account called `name`, opened once per process (a platform client is slow to build)."""

@@ -1,17 +1,19 @@
 """Proposed new ad groups against the sandbox's planted uncovered themes: recall, precision, duplicates, cost.
 
-    .venv/bin/python benchmarks/ad_groups.py [--seed 7] [--rows 24000] [--today 2026-11-20]
+    .venv/bin/python benchmarks/ad_groups.py [--seeds 7 101] [--rows 24000] [--today 2026-11-20]
 
-Builds `sandbox:trailhead` in a temporary directory and runs clustering + `propose_ad_groups` on the
-last 90 days as the registry's `propose_ad_groups` tool does. A proposal's queries are the distinct
-search terms of the report its keywords match (positive matching of `ads.keyword_matching`).
+As a user runs it, each command in a fresh process: `adpilot sandbox create --seed S --rows R`, then
+`adpilot audit --account sandbox:trailhead --json` (the sandbox's own advertiser profile in force), whose
+`create_ad_group` proposals are scored. Seeds from 100 on are held out: the generator's family, not tuned on.
+A proposal's queries are the distinct search terms of the last 90 days its keywords match (positive matching
+of `ads.keyword_matching`).
 - recall: a planted uncovered theme (`UNCOVERED_THEMES`) is found when one proposal's keywords match
   most (> 50 %) of the theme's distinct queries in the report;
 - precision: proposals whose queries are mostly (> 50 %) one planted uncovered theme;
 - duplicates: pairs of proposals with the same majority theme or whose keywords match each other's;
 - cannibalising: proposals with a keyword that an existing live keyword matches, or the other way round;
 - long tail: proposal keywords with more words than the longest head the generator planted for its theme.
-Time is one plain run of the analysis (clustering excluded); peak memory is tracemalloc's over a second run.
+Time and peak RSS are the audit process's own (the whole audit: every analysis, not only ad groups).
 """
 
 from __future__ import annotations
@@ -19,25 +21,23 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import itertools
+import json
 import sys
 import tempfile
-import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ads.changes import CreateAdGroup
-from ads.entities import Status
+from cli_run import run_adpilot  # benchmarks/cli_run.py, beside this script
+
+from ads.changes import CreateAdGroup, parse_change
+from ads.entities import AccountStructure, Status
 from ads.keyword_matching import KeywordMatcher
-from sandbox.generator import generate_sandbox
 from sandbox.store import SandboxStore
 from sandbox.themes import UNCOVERED_THEMES
 from tools.account_reports import Window
-from tools.ad_groups import propose_ad_groups
-from tools.query_clusters import cluster_queries
 
 ACCOUNT = "sandbox:trailhead"
 
@@ -56,28 +56,29 @@ def cross_match(first: list, second: list) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[7, 101])
     parser.add_argument("--rows", type=int, default=24_000)
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date(2026, 11, 20))
     args = parser.parse_args()
+    for seed in args.seeds:
+        score(seed, args.rows, args.today)
 
-    with tempfile.TemporaryDirectory() as workdir:
-        store = SandboxStore.create(Path(workdir) / "sandbox.sqlite")
-        generate_sandbox(store, seed=args.seed, rows=args.rows, today=args.today)
+
+def score(seed: int, rows: int, today: dt.date) -> None:
+    with tempfile.TemporaryDirectory() as home:
+        run_adpilot(["sandbox", "create", "--seed", str(seed), "--rows", str(rows)], home, today.isoformat())
+        audit = run_adpilot(["audit", "--account", ACCOUNT, "--json"], home, today.isoformat())
+        changes = [
+            change
+            for proposal in json.loads(audit.stdout)["proposals"]
+            if isinstance(change := parse_change(proposal["change"]), CreateAdGroup)
+        ]
+        store = SandboxStore(Path(home) / "sandbox.sqlite")
         account = store.open_account(ACCOUNT)
-        period = Window.LAST_90_DAYS.period(args.today)
+        period = Window.LAST_90_DAYS.period(today)
         terms = account.search_terms(period.start, period.end)
-        structure = account.structure()
+        structure: AccountStructure = account.structure()
         truth = store.ground_truth(ACCOUNT)
-    clusters = cluster_queries(terms, backend="tfidf", granularity=1.0)
-
-    start = time.perf_counter()
-    changes = propose_ad_groups(terms, clusters, structure)
-    seconds = time.perf_counter() - start
-    tracemalloc.start()
-    propose_ad_groups(terms, clusters, structure)
-    peak_mib = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
 
     queries = sorted(set(terms["search_term"].astype(str)))
     theme_of = truth.set_index("search_term")["theme"].reindex(queries).fillna("").to_numpy()
@@ -87,8 +88,8 @@ def main() -> None:
     matched = [KeywordMatcher(keyword_pairs(c), negative=False).matched(queries) for c in changes]
     majority: list[tuple[str, float]] = []
     print(
-        f"sandbox: seed {args.seed}, {args.rows:,} rows, today {args.today}; {len(queries):,} distinct terms, "
-        f"{len(clusters.clusters)} clusters"
+        f"sandbox: seed {seed}{' (held out)' if seed >= 100 else ''}, {rows:,} rows, today {today}; "
+        f"{len(queries):,} distinct terms"
     )
     print(f"proposals: {len(changes)}")
     for change, hit in zip(changes, matched, strict=False):
@@ -136,7 +137,7 @@ def main() -> None:
     print(f"duplicate proposal pairs (must be 0):     {len(duplicates)} {duplicates or ''}")
     print(f"cannibalising proposals (must be 0):      {len(cannibalising)} {cannibalising or ''}")
     print(f"long-tail keywords:                       {long_tail} of {sum(len(c.keywords) for c in changes)}")
-    print(f"time: {seconds:.2f} s; peak traced memory: {peak_mib:.1f} MiB")
+    print(f"audit (fresh process): {audit.seconds:.1f} s, peak RSS {audit.peak_mib:.0f} MiB")
 
 
 if __name__ == "__main__":

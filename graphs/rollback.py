@@ -15,11 +15,13 @@ from ads.changes import (
     AddNegativeKeywords,
     Change,
     CreateAdGroup,
+    CreateSharedNegativeList,
     Evidence,
     KeywordSpec,
     PauseEntity,
     ReallocateBudget,
     RemoveNegativeKeywords,
+    RemoveSharedNegativeList,
     SetBudget,
 )
 from ads.errors import AdpilotError
@@ -80,6 +82,21 @@ def inverse_changes(entry: LogEntry, account: AdAccount) -> list[Change]:
                 raise AdpilotError(
                     f"change {change.id} cannot be rolled back as one reallocation: {error.errors()[0]['msg']}"
                 ) from None
+        case CreateSharedNegativeList():
+            created = account.read_back(change).state.get("shared_list_id")
+            if not created:
+                raise AdpilotError(
+                    f"the shared list '{change.name}' created by change {change.id} is not in the account"
+                )
+            return [
+                RemoveSharedNegativeList(
+                    shared_list_id=str(created),
+                    name=change.name,
+                    keyword_count=len(change.keywords),
+                    campaign_ids=change.campaign_ids,
+                    **common,
+                )
+            ]
         case CreateAdGroup():
             created = account.read_back(change).state.get("ad_group_id")
             if not created:

@@ -40,6 +40,7 @@ KIND_LABELS = {
     "add_creative_variants": "ad variant",
     "set_budget": "budget change",
     "remove_negative_keywords": "negative keyword removal",
+    "remove_shared_negative_list": "shared negative list removal",
     "pause_entity": "pause",
     "reallocate_budget": "budget reallocation",
 }

@@ -30,6 +30,7 @@ from ads.changes import (
     PauseEntity,
     QueryEvidence,
     ReallocateBudget,
+    RemoveSharedNegativeList,
     SetBudget,
 )
 from ads.entities import Account, MatchType, Platform, SharedNegativeList, from_currency
@@ -514,6 +515,17 @@ def _new_shared_list(change: CreateSharedNegativeList, policy: NegativesPolicy, 
     )
 
 
+def _remove_shared_list(change: RemoveSharedNegativeList, policy: NegativesPolicy, context: GateContext) -> Verdict:
+    """Removing a list (a rollback's) unblocks its queries in every campaign it is on at once: always a person."""
+    name = f"'{change.name}'" if change.name else change.shared_list_id
+    return Verdict(
+        outcome="needs_approval",
+        rule="negatives.remove_shared_list",
+        reason=f"removing the shared negative list {name} lets its {change.keyword_count} negative(s) through again "
+        f"in every campaign it is attached to; a person removes it",
+    )
+
+
 # --- budgets -------------------------------------------------------------------------------------
 
 
@@ -666,6 +678,7 @@ def _pause(change: PauseEntity, policy: PausesPolicy, context: GateContext) -> V
 _RULES: dict[type, tuple[str, Callable[[Any, Any, GateContext], Verdict]]] = {
     AddNegativeKeywords: ("negatives", _negatives),
     CreateSharedNegativeList: ("negatives", _new_shared_list),
+    RemoveSharedNegativeList: ("negatives", _remove_shared_list),
     SetBudget: ("budgets", _budget),
     ReallocateBudget: ("budgets", _reallocation),
     CreateAdGroup: ("ad_groups", _creation("ad_groups", "ad group")),

@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ads.account_plan import AdvertiserProfile
 from ads.entities import (
     AD_METRIC_COLUMNS,
     ASSET_LABEL_COLUMNS,
@@ -103,10 +104,12 @@ def generate_sandbox(store: SandboxStore, *, seed: int = 7, rows: int = 24000, t
         meta = store.save_account(meta_structure)
         meta_daily = _meta_daily_metrics(meta_structure, rng, today)
         meta.add_daily_metrics(meta_daily)
-        # One shop, one kit: both accounts advertise the same products.
+        # One shop, one kit and one profile: both accounts advertise the same products.
         kit = kit_files(trailhead_spec(), rng)
+        profile = trailhead_profile()
         for name in (GOOGLE_ACCOUNT, META_ACCOUNT):
             store.save_brand_kit(name, kit)
+            store.save_profile(name, profile)
 
         # Ad-level draws come from their own stream, after everything else, so the account-level data and every
         # id above are what they were before ads had metrics.
@@ -117,6 +120,31 @@ def generate_sandbox(store: SandboxStore, *, seed: int = 7, rows: int = 24000, t
             account.add_ad_metrics(planted.ad_metrics)
             account.set_asset_labels(planted.asset_labels)
     return [GOOGLE_ACCOUNT, META_ACCOUNT]
+
+
+# -- the advertiser's profile -------------------------------------------------------------------
+
+# What the shop does not sell, though people search for it with its products' words: the planted wrong products.
+NOT_OFFERED: tuple[str, ...] = ("rental", "dog", "party tent", "wedding tent", "leaf blower", "backpack sprayer")
+
+
+def trailhead_profile() -> AdvertiserProfile:
+    """Trailhead Outfitters as its marketer would describe it: what the generator knows the shop to be. Its rivals
+    are those its brand kit names, as people type them; others that only the queries name are left to inference."""
+    spec = trailhead_spec()
+    conquered = [g.name.lower() for c in CAMPAIGNS if c.kind == "competitor" for g in c.ad_groups]
+    rivals = [c.lower() for c in spec.competitors if not any(c.lower().startswith(name) for name in conquered)]
+    return AdvertiserProfile(
+        business="Trailhead Outfitters: an outdoor-gear shop, online and in store, selling hiking boots, tents, "
+        "backpacks, rain jackets, sleeping bags and camping accessories across the United States",
+        offers=(*(line.name.lower() for line in spec.lines), *(theme.name for theme in UNCOVERED_THEMES)),
+        not_offered=NOT_OFFERED,
+        locations=("United States",),
+        languages=("en",),
+        brand_terms=BRAND_TERMS,
+        competitors=(*conquered, *rivals),
+        landing_pages={line.name.lower(): line.url for line in spec.lines},
+    )
 
 
 # -- Google Ads structure ------------------------------------------------------------------------

@@ -5,9 +5,10 @@ It serves `GoogleAdsService` (Search, SearchStream with the GAQL subset of sandb
 arrives as call credentials. Requests and responses are the SDK's own proto-plus types. Errors are real
 `GoogleAdsFailure`s in the trailing metadata, or in `partial_failure_error` when partial failure is on.
 Search returns every row in one page. Mutates create negatives, ad groups with keywords and RSAs and shared
-sets; remove negative keyword criteria; update budgets and the status of ad groups and ads. They are validated
-against the current account plus the earlier operations of the same request (temporary ids such as
-`customers/1/adGroups/-1` resolve) and written in one `SandboxAccount.write`.
+sets; remove negative keyword criteria and shared sets (with their keywords and campaign links); update budgets
+and the status of ad groups and ads. They are validated against the current account plus the earlier operations
+of the same request (temporary ids such as `customers/1/adGroups/-1` resolve) and written in one
+`SandboxAccount.write`.
 
     with start_google_ads_emulator(account) as emulator:
         settings = GoogleAdsSettings.load(environ=emulator.client_settings())
@@ -796,6 +797,7 @@ class GoogleAdsEmulator:
             ("ad_group_ad_operation", "update"): self._update_status,
             ("campaign_budget_operation", "update"): self._update_campaign_budget,
             ("shared_set_operation", "create"): self._create_shared_set,
+            ("shared_set_operation", "remove"): self._remove_shared_set,
             ("campaign_shared_set_operation", "create"): self._create_campaign_shared_set,
         }
         handler = handlers.get((kind, action))
@@ -1099,6 +1101,15 @@ class GoogleAdsEmulator:
             mutation.temporary[temporary.group(3)] = entity.id
         mutation.put(entity)
         return "shared_set_result", mutation.resource("sharedSets", entity.id)
+
+    def _remove_shared_set(self, mutation: _Mutation, operation: Any, path: tuple[Any, ...]) -> tuple[str, str]:
+        """Google marks a removed SharedSet REMOVED, and its criteria and campaign links go with it."""
+        shared = mutation.find(SharedNegativeList, operation.remove, "sharedSets", (*path, "remove"))
+        for negative in [e for e in mutation.entities.values() if isinstance(e, NegativeKeyword)]:
+            if negative.level == "shared_list" and negative.owner_id == shared.id:
+                mutation.remove(negative)
+        mutation.remove(shared)
+        return "shared_set_result", operation.remove
 
     def _create_campaign_shared_set(
         self, mutation: _Mutation, operation: Any, path: tuple[Any, ...]

@@ -22,6 +22,7 @@ from typing import TypeVar
 import pandas as pd
 
 from ads.account import ApplyResult, ReadBack
+from ads.account_plan import AdvertiserProfile
 from ads.ad_copy import rsa_problems
 from ads.changes import (
     AddCreativeVariants,
@@ -32,6 +33,7 @@ from ads.changes import (
     PauseEntity,
     ReallocateBudget,
     RemoveNegativeKeywords,
+    RemoveSharedNegativeList,
     SetBudget,
 )
 from ads.entities import (
@@ -95,6 +97,7 @@ CREATE TABLE IF NOT EXISTS brand_kit_files (
     account TEXT NOT NULL, path TEXT NOT NULL, content BLOB NOT NULL, PRIMARY KEY (account, path)
 );
 CREATE TABLE IF NOT EXISTS brand_kit_index (digest TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS advertiser_profiles (account TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ad_metrics (
     account TEXT NOT NULL, date TEXT NOT NULL, campaign_id TEXT NOT NULL, ad_group_id TEXT NOT NULL,
     ad_id TEXT NOT NULL,
@@ -279,7 +282,7 @@ class SandboxStore:
         with self.transaction() as conn:
             conn.execute("DELETE FROM accounts WHERE name = ?", (name,))
             tables = ("entities", "daily_metrics", "ad_metrics", "asset_labels", "search_terms", "search_term_sources")
-            for table in (*tables, "ground_truth", "brand_kit_files"):
+            for table in (*tables, "ground_truth", "brand_kit_files", "advertiser_profiles"):
                 conn.execute(f"DELETE FROM {table} WHERE account = ?", (name,))
 
     def new_id(self) -> str:
@@ -324,6 +327,24 @@ class SandboxStore:
             except sqlite3.OperationalError:  # a store made before brand kits: no kit
                 return {}
         return {path: bytes(content) for path, content in rows}
+
+    # -- advertiser profiles ----------------------------------------------------------------
+
+    def save_profile(self, name: str, profile: AdvertiserProfile) -> None:
+        """Replaces the profile the account carries: what the generator knows its advertiser to be."""
+        with self.transaction() as conn:
+            self._load_account(conn, name)
+            conn.execute(
+                "INSERT OR REPLACE INTO advertiser_profiles (account, data) VALUES (?, ?)",
+                (name, profile.model_dump_json()),
+            )
+
+    def profile(self, name: str) -> AdvertiserProfile | None:
+        with self._connection() as conn:
+            if not _has_table(conn, "advertiser_profiles"):  # a store made before profiles: none
+                return None
+            row = conn.execute("SELECT data FROM advertiser_profiles WHERE account = ?", (name,)).fetchone()
+        return AdvertiserProfile.model_validate_json(row[0]) if row else None
 
     def kit_index(self, digest: str) -> bytes | None:
         """A kit's search index as it was kept, by the kit's digest."""
@@ -379,6 +400,10 @@ class SandboxAccount:
     def brand_kit_files(self) -> dict[str, bytes]:
         """The brand kit the sandbox generated for this account (empty when it has none)."""
         return self._store.brand_kit_files(self._account.name)
+
+    def advertiser_profile(self) -> AdvertiserProfile | None:
+        """The profile the sandbox generated for this account (None for an imported report)."""
+        return self._store.profile(self._account.name)
 
     def kit_index(self, digest: str) -> bytes | None:
         return self._store.kit_index(digest)
@@ -711,6 +736,9 @@ class SandboxAccount:
                 if not _target_exists(structure, change.level, change.target_id):
                     return [f"{change.level.replace('_', ' ')} {change.target_id} does not exist"]
                 return []
+            case RemoveSharedNegativeList():
+                # a list that is gone is already removed (the read-back says so): nothing here can be wrong
+                return []
             case PauseEntity():
                 if _live(structure, change.level, change.entity_id) is None:
                     return [f"{change.level.replace('_', ' ')} {change.entity_id} does not exist"]
@@ -823,6 +851,12 @@ class SandboxAccount:
             case RemoveNegativeKeywords():
                 at_target = _negatives_at(structure, change.level, change.target_id)
                 return [], [at_target[key] for key in dict.fromkeys(_keys(change)) if key in at_target]
+            case RemoveSharedNegativeList():
+                # The list, its keywords and so its links to campaigns, in the one write transaction of _apply_one.
+                removed = _find(structure.shared_lists, change.shared_list_id)
+                assert removed is not None  # the read-back found it gone otherwise, and nothing was written
+                held = [n for n in structure.negatives if n.level == "shared_list" and n.owner_id == removed.id]
+                return [], [removed, *held]
             case PauseEntity():
                 live = _live(structure, change.level, change.entity_id)
                 assert live is not None  # _problems refused the change otherwise
@@ -944,6 +978,19 @@ class SandboxAccount:
                         "still_present": [{"text": n.text, "match_type": str(n.match_type)} for n in remaining],
                     },
                     resource_names=tuple(self._resource_name("negative", n) for n in remaining),
+                )
+            case RemoveSharedNegativeList():
+                shared = _find(structure.shared_lists, change.shared_list_id)
+                held = _negatives_at(structure, "shared_list", change.shared_list_id) if shared else {}
+                return ReadBack(
+                    change_hash=change.hash,
+                    present=shared is None,
+                    state={
+                        "list_exists": shared is not None,
+                        "negatives": len(held),
+                        "attached_campaigns": list(shared.campaign_ids) if shared else [],
+                    },
+                    resource_names=(self._resource_name("shared_list", shared),) if shared else (),
                 )
             case PauseEntity():
                 entity = _live(structure, change.level, change.entity_id)

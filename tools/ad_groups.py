@@ -21,9 +21,12 @@ A theme becomes a `CreateAdGroup` when:
   keyword matches (positive semantics of `ads.keyword_matching`, a lower bound of Google's matching);
 - its keywords do not cannibalise an existing ad group (or one proposed before it): at most
   `max_keyword_overlap` of the new keywords match an existing group's keywords or the other way round
-  (close variants included, `ads.keyword_matching`), and its name is not an ad group's name nor one a typo or
-  word order away (rapidfuzz token sort ratio ≥ `NAME_SIMILARITY` on singular forms);
-- its name says more than places, stop words and "near" ("houston", "near me" are never ad groups).
+  (close variants included, `ads.keyword_matching`; a group without keywords, as an import may have, bids on its
+  name; and a keyword a typo or word order away from one of the
+  group's counts as a match: rapidfuzz token sort ratio ≥ `NAME_SIMILARITY` on singular forms), and its name is not
+  an ad group's name nor one a typo or word order away (the same ratio);
+- its name says more than places, stop words and "near" ("houston", "near me" are never ad groups); places are the
+  gazetteer's and the profile's served `locations` (a served town the gazetteer lacks is a place too).
 
 Heads: each uncovered query's stem — the query without the modifiers and stop words around it ("best
 led headlamp near me" -> "led headlamp") — is a head term; the shortest heads contain no other head.
@@ -85,7 +88,7 @@ MODIFIER_CLUSTER_SHARE = 0.5
 MIN_CLUSTERS_FOR_MODIFIERS = 8
 MIN_CORE_LETTERS = 3
 # Words people add to any local search; with places and stop words they never make an ad group on their own.
-NEARBY_WORDS = frozenset({"near", "nearby", "me", "local", "closest", "around", "nearest"})
+NEARBY_WORDS = frozenset({"near", "nearby", "me", "local", "closest", "around", "nearest", "area"})
 # rapidfuzz scores (0-100) on singular-form names: at or above, two names are the same ad group.
 NAME_SIMILARITY = 90
 # At or above, a landing page keyed by this theme or ad group name fits the new ad group.
@@ -106,8 +109,11 @@ def propose_ad_groups(
     max_keyword_overlap: float = 0.2,
     max_keywords: int = 20,
     competitor_terms: Sequence[str] = (),
+    served_places: Sequence[str] = (),
 ) -> list[CreateAdGroup]:
-    """One paused ad group with keywords and a draft RSA per uncovered converting theme, most conversions first."""
+    """One paused ad group with keywords and a draft RSA per uncovered converting theme, most conversions first.
+
+    `competitor_terms` and `served_places`: the profile's competitors and locations."""
     rows = search_term_rows(terms)
     queries = rows.groupby("search_term", sort=True)[list(METRICS)].sum()
     cluster_of = clusters.assignments.assign(search_term=clusters.assignments["search_term"].astype(str).str.strip())
@@ -128,7 +134,9 @@ def propose_ad_groups(
     account_cpa = generic["cost"].sum() / total_conversions if total_conversions > 0 else None
 
     words = _Vocabulary(
-        queries, excluded={w for t in (*structure.account.brand_terms, *competitor_terms) for w in variant_tokens(t)}
+        queries,
+        excluded={w for t in (*structure.account.brand_terms, *competitor_terms) for w in variant_tokens(t)},
+        places=served_places,
     )
     planner = _Planner(
         rows, structure, coverage, words, final_url, landing_pages, max_keywords, max_keyword_overlap, competitor_terms
@@ -209,8 +217,11 @@ def _containment(heads: list[tuple[str, ...]], queries: list[tuple[str, ...]]) -
 class _Vocabulary:
     """The words of the report's queries: which are modifiers, which core word each cluster nominates."""
 
-    def __init__(self, queries: pd.DataFrame, excluded: set[str]) -> None:
+    def __init__(self, queries: pd.DataFrame, excluded: set[str], places: Iterable[str] = ()) -> None:
         self.queries = queries
+        # Place names as typed and in singular form ("fishers", "fisher"): the gazetteer's and the served ones.
+        named = [*load_gazetteer(), *(tokens(place) for place in places)]
+        self.places = {form: True for phrase in named if phrase for form in (phrase, tuple(map(close_variant, phrase)))}
         self.variants = [variant_tokens(text) for text in queries.index]
         pairs = pd.DataFrame(
             [
@@ -238,14 +249,14 @@ class _Vocabulary:
             and len(word) >= MIN_CORE_LETTERS
             and word not in ENGLISH_STOP_WORDS
             and word not in NEARBY_WORDS
-            and (word,) not in load_gazetteer()
+            and (word,) not in self.places
             and word not in self.modifiers
             and word not in self.excluded
         )
 
     def names_a_product(self, words: Sequence[str]) -> bool:
         """Whether a name says more than places, stop words and "near": "houston", "near" or "near me" is no product."""
-        found = find_phrases(tuple(words), load_gazetteer())
+        found = find_phrases(tuple(words), self.places)
         in_place = {start + offset for start, phrase in found for offset in range(len(phrase))}
         return any(i not in in_place and self.is_product_word(close_variant(w)) for i, w in enumerate(words))
 
@@ -335,7 +346,12 @@ class _Planner:
         keywords_by_group: dict[str, list[tuple[str, MatchType]]] = {}
         for keyword in _live_keywords(structure):
             keywords_by_group.setdefault(keyword.ad_group_id, []).append((keyword.text, keyword.match_type))
-        self.groups: list[list[tuple[str, MatchType]]] = list(keywords_by_group.values())
+        # An imported report names ad groups but not always their keywords: such a group bids on its name.
+        self.groups: list[list[tuple[str, MatchType]]] = [
+            keywords_by_group.get(g.id) or [(normalise(g.name), MatchType.PHRASE)]
+            for g in live_groups
+            if g.id in keywords_by_group or not keyword_problems(normalise(g.name))
+        ]
         self.names = [" ".join(variant_tokens(g.name)) for g in live_groups]
         last_words = [tokens(g.name)[-1] for g in live_groups if tokens(g.name)]
         self.plural_names = sum(close_variant(w) != w for w in last_words) > len(last_words) / 2
@@ -475,10 +491,23 @@ class _Planner:
         """Whether the keywords overlap one existing or proposed group's beyond the allowed share, either way."""
         new = [(k.text, k.match_type) for k in keywords]
         new_matcher = KeywordMatcher(new, negative=False)
+        new_forms = [" ".join(variant_tokens(t)) for t, _ in new]
         for group in self.groups:
-            new_hit = np.unique(KeywordMatcher(group, negative=False).pairs([t for t, _ in new])[0]).size
-            old_hit = np.unique(new_matcher.pairs([t for t, _ in group])[0]).size
-            if new_hit / len(new) > self.max_overlap or old_hit / len(group) > self.max_overlap:
+            # A match either way, or a keyword a typo or word order away from one of the other side's.
+            near = (
+                process.cdist(
+                    new_forms,
+                    [" ".join(variant_tokens(t)) for t, _ in group],
+                    scorer=fuzz.token_sort_ratio,
+                    score_cutoff=NAME_SIMILARITY,
+                )
+                > 0
+            )
+            new_hit = np.array(near.any(axis=1), dtype=bool)
+            new_hit[KeywordMatcher(group, negative=False).pairs([t for t, _ in new])[0]] = True
+            old_hit = np.array(near.any(axis=0), dtype=bool)
+            old_hit[new_matcher.pairs([t for t, _ in group])[0]] = True
+            if new_hit.mean() > self.max_overlap or old_hit.mean() > self.max_overlap:
                 return True
         return False
 

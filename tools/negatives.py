@@ -70,6 +70,7 @@ from ads.entities import AccountStructure, Campaign, MatchType, ReportPeriod, St
 from ads.errors import ReportFormatError
 from ads.keyword_matching import KeywordMatcher, TokenisedTexts, keyword_problems, normalise
 from ads.limits import limit
+from tools.advertiser_profile import campaign_kind
 from tools.query_intent import Intent
 
 REQUIRED_COLUMNS = ("search_term", "campaign_id", "ad_group_id", "impressions", "clicks", "cost", "conversions")
@@ -177,6 +178,11 @@ def mine_negatives(
     queries["text_id"] = texts.index.get_indexer(queries["text"])
     rows["text_id"] = queries["text_id"].reindex(rows["search_term"]).fillna(-1).astype(np.int64).to_numpy()
     classes = _text_intents(texts, queries, intents, settings)
+    # A competitor campaign bids on rivals' names on purpose: a query that ran only there does what it should.
+    conquest = [c.id for c in structure.campaigns if campaign_kind(c) == "competitor"]
+    elsewhere = rows.loc[~rows["campaign_id"].isin(conquest), "text_id"].to_numpy()
+    only_conquest = ~np.isin(np.arange(len(texts)), elsewhere)
+    classes.loc[only_conquest & (classes["intent"] == Intent.COMPETITOR).to_numpy(), "intent"] = ""
 
     protected = _protected_texts(texts, structure, classes)
     negatives = _intent_negatives(texts, classes, protected, value, settings)

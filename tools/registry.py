@@ -607,8 +607,14 @@ def _ad_groups(ctx: ToolContext, args: AdGroupArgs) -> ToolResult:
     period = args.window.period(ctx.today)
     clusters = ctx.clusters(period, args.granularity, "tfidf")
     profile = ctx.profile()
-    landing_pages = profile.landing_pages if profile else None
-    changes = propose_ad_groups(ctx.search_terms(period), clusters, ctx.structure(), landing_pages=landing_pages)
+    changes = propose_ad_groups(
+        ctx.search_terms(period),
+        clusters,
+        ctx.structure(),
+        landing_pages=profile.landing_pages if profile else None,
+        competitor_terms=profile.competitors if profile else (),
+        served_places=profile.locations if profile else (),
+    )
     names = ", ".join(f"'{c.name}'" for c in changes[:6])
     summary = f"{len(changes)} new ad groups for themes no keyword covers yet" + (f": {names}." if changes else ".")
     return ToolResult(tool="propose_ad_groups", summary=summary, proposals=list(changes))

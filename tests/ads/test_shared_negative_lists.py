@@ -1,5 +1,5 @@
 """CreateSharedNegativeList: a new theme list with its keywords, attached to campaigns, through the real google-ads
-client against the emulator, on the sandbox store, and through the gate."""
+client against the emulator, on the sandbox store, and through the gate; RemoveSharedNegativeList, its rollback."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from ads.changes import CreateSharedNegativeList, NegativeBasis, NegativeSpec, QueryEvidence, parse_change
+from ads.changes import (
+    CreateSharedNegativeList,
+    NegativeBasis,
+    NegativeSpec,
+    QueryEvidence,
+    RemoveSharedNegativeList,
+    parse_change,
+)
 from ads.entities import MatchType
 from ads.google_ads import GoogleAdsAccount
 from policies.gate import GateContext, decide, load_policy
@@ -141,3 +148,71 @@ def test_the_gate_always_leaves_a_new_list_to_a_person_and_blocks_one_that_block
     assert (blocked.outcome, blocked.rule) == ("blocked", "negatives.blocks_conversions")
     too_many = new_list("Big", ("11",), *(f"word{i}" for i in range(5001)))
     assert decide(too_many, gate_context(conversions=0)).rule == "negatives.shared_list_size"
+
+
+def removal(account: str, list_id: str) -> RemoveSharedNegativeList:
+    return RemoveSharedNegativeList(
+        account=account,
+        rationale="rolls back the new list",
+        shared_list_id=list_id,
+        name="Competitors",
+        keyword_count=2,
+        campaign_ids=("11", "12"),
+    )
+
+
+def test_a_removed_list_is_gone_with_its_keywords_and_campaign_links(
+    google: GoogleAdsAccount, google_ads_sandbox: SandboxAccount, google_ads_emulator: GoogleAdsEmulator
+) -> None:
+    (made,) = google.apply([new_list()], validate_only=False)
+    assert made.status == "applied", made.message
+    list_id = google.read_back(new_list()).state["shared_list_id"]
+    change = removal(ACCOUNT, list_id)
+    assert parse_change(change.model_dump(mode="json")) == change
+    before = google.read_back(change)
+    assert not before.present and before.state["attached_campaigns"] == ["11", "12"]
+    assert before.state["negatives"] == 2
+
+    google_ads_emulator.mutate_requests.clear()
+    (validated,) = google.apply([change], validate_only=True)
+    assert validated.status == "validated", validated.message
+    assert google.read_back(new_list()).present  # validation wrote nothing
+    (removed,) = google.apply([change], validate_only=False)
+    assert removed.status == "applied", removed.message
+    operations = google_ads_emulator.mutate_requests[-1].mutate_operations
+    assert [op._pb.WhichOneof("operation") for op in operations] == ["shared_set_operation"]
+    assert operations[0].shared_set_operation.remove == f"customers/{google.customer_id}/sharedSets/{list_id}"
+
+    structure = google_ads_sandbox.structure()
+    assert list_id not in {s.id for s in structure.shared_lists}
+    assert not [n for n in structure.negatives if n.owner_id == list_id]
+    assert google.read_back(change).present and not google.read_back(new_list()).present
+    (again,) = google.apply([change], validate_only=False)
+    assert again.status == "already_applied"
+
+
+def test_the_sandbox_store_removes_a_list_in_one_write(google_ads_sandbox: SandboxAccount) -> None:
+    name = google_ads_sandbox.account.name
+    create = new_list().model_copy(update={"account": name})
+    (made,) = google_ads_sandbox.apply([create], validate_only=False)
+    assert made.status == "applied", made.message
+    list_id = google_ads_sandbox.read_back(create).state["shared_list_id"]
+    others = [n for n in google_ads_sandbox.structure().negatives if n.owner_id != list_id]
+    change = removal(name, list_id)
+    (validated,) = google_ads_sandbox.apply([change], validate_only=True)
+    assert validated.status == "validated" and not google_ads_sandbox.read_back(change).present
+    (removed,) = google_ads_sandbox.apply([change], validate_only=False)
+    assert removed.status == "applied", removed.message
+    assert removed.before["attached_campaigns"] == ["11", "12"] and removed.before["negatives"] == 2
+    structure = google_ads_sandbox.structure()
+    assert list_id not in {s.id for s in structure.shared_lists}
+    assert [n for n in structure.negatives if n.owner_id != list_id] == others  # nothing else touched
+    assert not [n for n in structure.negatives if n.owner_id == list_id]
+    (again,) = google_ads_sandbox.apply([change], validate_only=False)
+    assert again.status == "already_applied"
+
+
+def test_the_gate_always_leaves_removing_a_list_to_a_person() -> None:
+    decision = decide(removal(ACCOUNT, "123"), gate_context(conversions=0))
+    assert (decision.outcome, decision.rule) == ("needs_approval", "negatives.remove_shared_list")
+    assert "'Competitors'" in decision.reason and "2 negative(s)" in decision.reason

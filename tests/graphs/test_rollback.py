@@ -78,3 +78,30 @@ def test_rolling_back_a_budget_change_restores_the_amount_through_its_own_rule(h
     assert code == 0 and json.loads(out)["result"]["status"] == "applied", err
     budgets = Session(load_settings()).open_account(SANDBOX_ACCOUNT).structure().budgets
     assert next(b.daily_amount for b in budgets if b.id == move.budget_id) == move.from_amount
+
+
+def test_rolling_back_a_new_shared_list_removes_it_after_a_person_approves(home: Path) -> None:
+    session = Session(load_settings())
+    outcome = session.audit(SANDBOX_ACCOUNT)
+    create = next(c for c in outcome.pending if c.kind == "create_shared_negative_list")
+    code, _, err = run("approvals", "approve", create.id)
+    assert code == 0, err
+    entry_id = applied_entry(Session(load_settings()), "create_shared_negative_list")
+    account = Session(load_settings()).open_account(SANDBOX_ACCOUNT)
+    list_id = account.read_back(create).state["shared_list_id"]
+
+    code, out, err = run("changes", "rollback", str(entry_id), "--json")
+    assert code == 0, err
+    [proposal] = json.loads(out)["proposals"]
+    inverse = parse_change(proposal["change"])
+    assert inverse.kind == "remove_shared_negative_list" and inverse.shared_list_id == list_id
+    assert (inverse.name, inverse.campaign_ids) == (create.name, create.campaign_ids)
+    assert (proposal["decision"], proposal["rule"]) == ("needs_approval", "negatives.remove_shared_list")
+    code, out, _ = run("approvals", "show", proposal["id"])
+    assert code == 0 and f"Remove shared negative list '{create.name}' ({list_id})" in out
+
+    code, out, err = run("approvals", "approve", proposal["id"], "--json")
+    assert code == 0 and json.loads(out)["result"]["status"] == "applied", err
+    structure = Session(load_settings()).open_account(SANDBOX_ACCOUNT).structure()
+    assert list_id not in {s.id for s in structure.shared_lists}
+    assert not [n for n in structure.negatives if n.owner_id == list_id]

@@ -13,6 +13,8 @@ import pytest
 
 from ads.ad_copy import rsa_problems
 from ads.entities import MatchType, MetaAdCopy, Platform, ResponsiveSearchAdCopy
+from ads.keyword_matching import close_variant, tokens
+from sandbox.brand_kits import trailhead_spec
 from sandbox.generator import (
     GOOGLE_ACCOUNT,
     META_ACCOUNT,
@@ -22,7 +24,7 @@ from sandbox.generator import (
     plant_creative_tests,
 )
 from sandbox.store import SandboxStore
-from sandbox.themes import UNCOVERED_THEMES, WASTE_WORDS, contains_waste_word
+from sandbox.themes import BRAND_TERMS, UNCOVERED_THEMES, WASTE_WORDS, contains_waste_word
 
 TODAY = dt.date(2026, 3, 18)
 
@@ -265,3 +267,27 @@ def test_a_planted_winner_has_the_rates_it_was_given_and_equal_ads_split_evenly(
     # the winner takes its clicks from its siblings, so its CTR ratio is its multiplier against theirs
     assert 1.3 < np.mean(ctr_ratio) < 1.5
     assert abs(np.mean(even_share) - 1 / len(sums)) < 0.01  # impressions rotate evenly
+
+
+def test_both_accounts_carry_the_shop_s_profile_true_to_what_was_planted(
+    store: SandboxStore, report: pd.DataFrame
+) -> None:
+    profile = store.profile(GOOGLE_ACCOUNT)
+    assert profile is not None and store.profile(META_ACCOUNT) == profile  # one shop
+    kit = trailhead_spec()
+    # it sells its ad groups' products (the kit's lines, with their landing pages) and the uncovered themes
+    assert set(profile.offers) == {line.name.lower() for line in kit.lines} | {t.name for t in UNCOVERED_THEMES}
+    assert profile.landing_pages == {line.name.lower(): line.url for line in kit.lines}
+    # the rivals it bids on and those its kit names; the one only queries name is left to inference
+    assert {"summit supply", "ridgeline outdoor", "pine and peak", "northpeak", "alpenwerk"} == set(profile.competitors)
+    assert set(profile.brand_terms) == set(BRAND_TERMS) and profile.languages == ("en",)
+    # every planted wrong-product query names something the profile says is not offered; no converting one does
+    not_offered = [tuple(close_variant(w) for w in tokens(t)) for t in profile.not_offered]
+
+    def names_not_offered(query: str) -> bool:
+        words = tuple(close_variant(w) for w in tokens(query))
+        return any(words[i : i + len(p)] == p for p in not_offered for i in range(len(words) - len(p) + 1))
+
+    wrong = report.loc[report["waste_kind"] == "wrong_product", "search_term"]
+    assert len(wrong) >= 10 and all(names_not_offered(q) for q in wrong)
+    assert not any(names_not_offered(q) for q in report.loc[report["conversions"] > 0, "search_term"])

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from ads.account import AdAccount
+from ads.account_plan import AdvertiserProfile, ProfileHolder
 from ads.changes import (
     AddCreativeVariants,
     AddNegativeKeywords,
@@ -257,6 +258,27 @@ def test_ground_truth_round_trip(store: SandboxStore, account) -> None:
     got = store.ground_truth(NAME)
     pd.testing.assert_frame_equal(got, truth.sort_values("search_term", ignore_index=True), check_dtype=False)
     assert got["is_waste"].dtype == bool
+
+
+def test_a_profile_is_kept_per_account_replaced_whole_and_removed_with_it(store: SandboxStore, account) -> None:
+    profile = AdvertiserProfile(business="Boots", offers=("hiking boots",), competitors=("bootco",))
+    assert account.advertiser_profile() is None
+    store.save_profile(NAME, profile)
+    assert isinstance(account, ProfileHolder) and account.advertiser_profile() == profile
+    store.save_profile(NAME, AdvertiserProfile(offers=("boots",)))
+    assert store.profile(NAME) == AdvertiserProfile(offers=("boots",))
+    store.remove_account(NAME)
+    assert store.profile(NAME) is None
+    with pytest.raises(UnknownAccountError):
+        store.save_profile(NAME, profile)  # no profile for an account the store does not hold
+
+
+def test_a_store_made_before_profiles_has_none(store: SandboxStore, account) -> None:
+    with store.transaction() as conn:
+        conn.execute("DROP TABLE advertiser_profiles")
+    assert account.advertiser_profile() is None
+    SandboxStore.create(store.path).save_profile(NAME, AdvertiserProfile(offers=("boots",)))  # create adds it
+    assert account.advertiser_profile() == AdvertiserProfile(offers=("boots",))
 
 
 # -- apply and read back ---------------------------------------------------------------------------

@@ -355,3 +355,58 @@ def test_the_account_final_url_and_landing_pages_give_a_url_when_no_ad_has_one()
     pages = {"trail running shoes": "https://shop.test/trail", "tents": "https://shop.test/tents"}
     [change] = propose_ad_groups(terms, clusters, with_url, landing_pages=pages)
     assert change.ad.final_url == "https://shop.test/trail"
+
+
+# A town the gazetteer does not know, a city it does, and "near": converting queries that name no product.
+PLACES = [
+    (
+        name,
+        [name],
+        [(f"{name}", "g2", 20, 20, 3)]
+        + [(f"{name} {other}", "g2", 10, 10, 1) for other in ("oh", "ohio", "44101", "2025", "area")],
+    )
+    for name in ("millbrook", "houston", "near")
+]
+
+
+def test_a_theme_of_a_place_or_a_stop_word_is_never_an_ad_group() -> None:
+    terms, clusters = case(*FILLER, *PLACES)
+    # Only the town the gazetteer lacks passes on its own; the profile's served locations name it a place.
+    assert [c.name for c in propose_ad_groups(terms, clusters, STRUCTURE)] == ["Millbrook"]
+    assert propose_ad_groups(terms, clusters, STRUCTURE, served_places=("Millbrook", "Ohio")) == []
+    # A served place in the plural form people type is the place too, not a product.
+    plural = [(t.replace("millbrook", "millbrooks"), g, c, k, v) for t, g, c, k, v in PLACES[0][2]]
+    terms, clusters = case(*FILLER, ("millbrooks", ["millbrooks"], plural))
+    assert propose_ad_groups(terms, clusters, STRUCTURE, served_places=("Millbrooks",)) == []
+
+
+def test_keywords_a_typo_away_from_an_existing_group_s_overlap_it() -> None:
+    terms, clusters = case(RUNNING)
+    typo = (
+        AdGroup(id="g3", campaign_id="c1", name="Running"),
+        Keyword(id="k3", ad_group_id="g3", text="trail runing shoes", match_type=MatchType.EXACT),
+    )
+    structure = STRUCTURE.model_copy(
+        update={"ad_groups": (*STRUCTURE.ad_groups, typo[0]), "keywords": (*STRUCTURE.keywords, typo[1])}
+    )
+    # no keyword matching says the typo covers "trail running shoes"; the similarity of the two texts does
+    assert not matches("trail running shoes", "trail runing shoes", MatchType.EXACT, negative=False)
+    assert propose_ad_groups(terms, clusters, structure) == []
+    unlike = typo[1].model_copy(update={"text": "road racing flats"})
+    structure = structure.model_copy(update={"keywords": (*STRUCTURE.keywords, unlike)})
+    assert [c.name for c in propose_ad_groups(terms, clusters, structure)] == ["Trail Running Shoes"]
+
+
+def test_an_imported_ad_group_without_keywords_bids_on_its_name() -> None:
+    terms, clusters = case(RUNNING)
+    # An import names its ad groups but not their keywords; this one is no near-duplicate by name alone.
+    imported = STRUCTURE.model_copy(
+        update={
+            "ad_groups": (*STRUCTURE.ad_groups, AdGroup(id="g3", campaign_id="c1", name="Best Trail Running Shoes"))
+        }
+    )
+    assert propose_ad_groups(terms, clusters, imported) == []
+    elsewhere = imported.model_copy(
+        update={"ad_groups": (*STRUCTURE.ad_groups, AdGroup(id="g3", campaign_id="c1", name="Road Racing Flats"))}
+    )
+    assert [c.name for c in propose_ad_groups(terms, clusters, elsewhere)] == ["Trail Running Shoes"]

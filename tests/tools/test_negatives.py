@@ -401,3 +401,29 @@ def test_counter_evidence_texts_match_their_definition_with_many_ties(limit_to: 
     assert any(len(found[text]) == limit_to for text in negatives)
     for text in negatives:
         assert found[text].tolist() == by_definition(text), text
+
+
+def test_a_competitor_campaign_s_own_rival_queries_are_no_intent_negatives() -> None:
+    conquest = Campaign(id="c3", name="Competitors", channel="search")
+    structure = STRUCTURE.model_copy(
+        update={
+            "campaigns": (*STRUCTURE.campaigns, conquest),
+            "ad_groups": (*STRUCTURE.ad_groups, AdGroup(id="g4", campaign_id="c3", name="Decathlon")),
+        }
+    )
+    terms = report(
+        *TENTS,
+        ("decathlon tents", "g3", 3, 4, 0),
+        ("decathlon store", "g3", 3, 4, 0),
+        ("quechua tent", "g3", 3, 4, 0),  # a rival's name in a generic campaign: waste
+    )
+    bid_on = terms["search_term"].str.startswith("decathlon")  # bid on in the competitor campaign, on purpose
+    terms.loc[bid_on, ["campaign_id", "ad_group_id"]] = ["c3", "g4"]
+    found = negatives_of(mine(terms, structure=structure))
+    assert set(found) == {("quechua", MatchType.PHRASE)}
+    assert found[("quechua", MatchType.PHRASE)][0].target_id == "c2"
+    # the same queries in a campaign that is not about competitors are competitor waste
+    generic = structure.model_copy(
+        update={"campaigns": (*STRUCTURE.campaigns, conquest.model_copy(update={"name": "Gear"}))}
+    )
+    assert ("decathlon", MatchType.PHRASE) in negatives_of(mine(terms, structure=generic))
