@@ -1,9 +1,10 @@
 """Model answers kept on disk, so a second run over the same data asks the model nothing.
 
-One SQLite table under `$ADPILOT_HOME`: every write is one transaction, and two processes may read and
+One SQLite file under `$ADPILOT_HOME`: every write is one transaction, and two processes may read and
 write it at once (WAL, and a busy timeout instead of "database is locked"). It holds the intent judge's and
-the cluster namer's answers, item by item, and (`ResponseCache`, LangChain's cache interface) every model
-response, keyed by the model and the prompt.
+the cluster namer's answers, item by item, (`ResponseCache`, LangChain's cache interface) every model
+response, keyed by the model and the prompt, and (`EmbeddingCache`) sentence embeddings, keyed by the
+embedding model and the text.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langchain_core.caches import RETURN_VAL_TYPE, BaseCache
 from langchain_core.messages import AIMessage, message_to_dict, messages_from_dict
 from langchain_core.outputs import ChatGeneration
@@ -124,3 +126,62 @@ class ResponseCache(BaseCache):
 
     def clear(self, **kwargs: Any) -> None:
         self.answers.clear(self.KIND)
+
+
+class EmbeddingCache:
+    """Sentence embeddings on disk (`tools.query_embeddings.VectorCache`), as float32 bytes keyed by the model and
+    the text's digest; `hits` and `misses` count the texts asked for in this process."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.hits = self.misses = 0
+        self._ready = False
+
+    def _connect(self) -> sqlite3.Connection:
+        """The file is made on first use: a run that embeds nothing leaves none."""
+        if not self._ready:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with sqlite3.connect(self.path, timeout=60.0) as connection:
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute(
+                    "CREATE TABLE IF NOT EXISTS embeddings (model TEXT NOT NULL, key TEXT NOT NULL, "
+                    "vector BLOB NOT NULL, PRIMARY KEY (model, key))"
+                )
+            connection.close()
+            self._ready = True
+        return sqlite3.connect(self.path, timeout=60.0)
+
+    def vectors(self, model: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        keys = {cache_key(text): text for text in texts}
+        found: dict[str, np.ndarray] = {}
+        connection = self._connect()
+        try:
+            wanted = list(keys)
+            for start in range(0, len(wanted), 500):  # below SQLite's limit on bound parameters
+                chunk = wanted[start : start + 500]
+                rows = connection.execute(
+                    f"SELECT key, vector FROM embeddings WHERE model = ? AND key IN ({','.join('?' * len(chunk))})",
+                    [model, *chunk],
+                )
+                found.update((keys[key], np.frombuffer(vector, dtype=np.float32)) for key, vector in rows)
+        finally:
+            connection.close()
+        self.hits += len(found)
+        self.misses += len(keys) - len(found)
+        return found
+
+    def save_vectors(self, model: str, vectors: Mapping[str, np.ndarray]) -> None:
+        connection = self._connect()
+        try:
+            with connection:
+                connection.executemany(
+                    "INSERT OR REPLACE INTO embeddings (model, key, vector) VALUES (?, ?, ?)",
+                    [(model, cache_key(t), np.asarray(v, dtype=np.float32).tobytes()) for t, v in vectors.items()],
+                )
+        finally:
+            connection.close()
+
+    @property
+    def hit_rate(self) -> float | None:
+        asked = self.hits + self.misses
+        return self.hits / asked if asked else None

@@ -27,7 +27,7 @@ from pydantic import ConfigDict, Field
 from rapidfuzz import fuzz
 
 from agents.batched_questions import TokenBudget, estimate_tokens, reported_tokens
-from agents.offline_planner import OfflinePlanner
+from agents.offline_planner import OfflinePlanner, this_turn
 
 ANSWER_TOKENS = 1_000  # reserved for a turn's answer, beyond its prompt
 ECHO_SIMILARITY = 85  # rapidfuzz ratio (0-100) from which an answer repeats the question rather than answers it
@@ -84,10 +84,8 @@ class GuardedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
         earlier = next(
-            (m.response_metadata["fallback"] for m in messages[last_human + 1 :] if "fallback" in m.response_metadata),
-            None,
+            (m.response_metadata["fallback"] for m in this_turn(messages) if "fallback" in m.response_metadata), None
         )
         if earlier is not None:
             return self._fall_back(messages, earlier)

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ads.errors import AdpilotError
 from agents.models import ModelChoice
+from agents.offline_planner import this_turn
 from app.session import Session
 from app.settings import Settings
 from ops.model_costs import ModelPrice
@@ -70,7 +71,7 @@ class Fact(_Strict):
 
 class GateCheck(_Strict):
     """After an acting turn: where the `pending`-th change that waited for a person before turn `turn` (0-based;
-    default this one) now stands."""
+    default this one; -1 for the last) now stands."""
 
     pending: int = 0
     turn: int | None = None
@@ -235,11 +236,6 @@ def _call_matches(expected: ExpectedCall, actual: dict[str, Any]) -> bool:
     )
 
 
-def _this_turn(messages: list[BaseMessage]) -> list[BaseMessage]:
-    last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
-    return messages[last_human + 1 :]
-
-
 def _lookup(root: Any, path: str) -> Any:
     value = root
     for part in filter(None, path.split(".")):
@@ -258,6 +254,30 @@ def reply_language(text: str) -> str | None:
     if german + english < 3:
         return None
     return "de" if german > english else "en"
+
+
+def _texts(value: Any) -> Iterable[str]:
+    """Every text in a tool's result (its content and its artifact), numbers included."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list | tuple):
+        for part in value:
+            yield from _texts(part)
+    elif value is not None:
+        yield str(value)
+
+
+def own_words(reply: str, quoted: Iterable[str]) -> str:
+    """The reply without the lines it quotes from the tools' results (their summaries and rows are English
+    whatever the person's language): the language of a reply is the language of what the model wrote."""
+    sources = [q.casefold() for q in quoted]
+    kept = []
+    for line in reply.splitlines():
+        body = re.sub(r"^\s*(?:[-•*]|\d+\.)\s*", "", line).strip().casefold()
+        bare = re.sub(r"\s*\([^()]*\)$", "", body)  # a quoted row with the id the reply gives it: "… (change 5fe6…)"
+        if not any(text and text in source for text in (body, bare) for source in sources):
+            kept.append(line)
+    return "\n".join(kept)
 
 
 class ItemRunner:
@@ -319,7 +339,7 @@ class ItemRunner:
             return None, result
         result.seconds = time.perf_counter() - started
         messages: list[BaseMessage] = outcome.values.get("messages", [])
-        turn_messages = _this_turn(messages)
+        turn_messages = this_turn(messages)
         result.reply = outcome.reply
         result.tool_calls = [
             {"name": c["name"], "args": c.get("args", {})}
@@ -411,14 +431,21 @@ class ItemRunner:
                 result.errors.append(f"forbidden_fact: {text}")
             else:
                 result.facts_found += 1
-        # Every number the reply states must come from something the thread saw: tool results or the user.
-        seen = " ".join(str(m.content) for m in messages if isinstance(m, ToolMessage | HumanMessage))
-        grounds = {shown for v in numbers_in(seen) for u in (v, v / 1e6, v / 100, v * 100) for shown in _shown(u)}
-        invented = sorted(v for v in values if v > 31 and v not in grounds)  # small counts and days are the model's
+        # Every number the reply states must come from something the thread saw: the tools' results (what the
+        # model was sent and the rows they kept aside) or the user. A number written "44,323" is grounded when
+        # any of its readings is (44323 in English notation, 44.323 in German).
+        tool_texts = [text for m in messages if isinstance(m, ToolMessage) for text in _texts((m.content, m.artifact))]
+        seen = " ".join([*tool_texts, *(str(m.content) for m in messages if isinstance(m, HumanMessage))])
+        grounds = {g for v in numbers_in(seen) for u in (v, v / 1e6, v / 100, v * 100) for g in {u, *_shown(u)}}
+        invented = [
+            token
+            for token in _NUMBER.findall(reply)
+            if (readings := _readings(token)) and max(readings) > 31 and not readings & grounds
+        ]  # small counts and days are the model's
         if invented:
-            result.errors.append(f"ungrounded_number: {invented[0]:g}")
+            result.errors.append(f"ungrounded_number: {invented[0]}")
         expected_language = turn.language or item.lang
-        if (said := reply_language(reply)) is not None and said != expected_language:
+        if (said := reply_language(own_words(reply, tool_texts))) is not None and said != expected_language:
             result.errors.append(f"wrong_language: {said} for {expected_language}")
 
     @staticmethod
@@ -437,7 +464,7 @@ class ItemRunner:
             if kind not in new_kinds:
                 result.errors.append(f"missing_proposal: {kind}")
         if turn.gate is not None:
-            if turn.gate.pending >= len(pending):
+            if not -len(pending) <= turn.gate.pending < len(pending):
                 result.errors.append(f"gate_mismatch: no pending change {turn.gate.pending} to answer")
                 return
             target = pending[turn.gate.pending]["hash"]

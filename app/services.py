@@ -17,7 +17,7 @@ from agents.batched_questions import ModelAccess, TokenBudget
 from agents.cluster_namer import ClusterNamer
 from agents.copy_writer import LLMCopyWriter
 from agents.intent_judge import IntentJudge
-from agents.llm_cache import AnswerCache, ResponseCache
+from agents.llm_cache import AnswerCache, EmbeddingCache, ResponseCache
 from agents.model_guard import GuardedChatModel
 from agents.models import ModelChoice, Route, select_model
 from app.settings import Settings
@@ -29,6 +29,7 @@ from policies.screening import data_block, screen
 from sandbox import GOOGLE_ACCOUNT, META_ACCOUNT
 from sandbox.derived import DerivedStore
 from sandbox.store import SandboxAccount, SandboxStore
+from tools import query_embeddings
 
 
 class AppServices:
@@ -58,6 +59,7 @@ class AppServices:
             prices=settings.model_prices,
         )
         self.change_log = ChangeLog(settings.change_log_path)
+        query_embeddings.use_cache(EmbeddingCache(settings.llm_cache_path))
         self._accounts: dict[str, AdAccount] = {}
 
     def __call__(self, context: RunContext) -> RunServices:

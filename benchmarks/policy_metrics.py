@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
 import sqlite3
 import subprocess
@@ -30,26 +29,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cli_run import run_adpilot  # noqa: E402 - benchmarks/cli_run.py, beside this script
+
 from ads.changes import SetBudget  # noqa: E402 - the repository root is put on the path first
 from ops.change_log import ChangeLog  # noqa: E402
 from policies.gate import Decision  # noqa: E402
 
 START = dt.date(2026, 9, 7)  # a Monday
 STRICTER = {"budgets": {"max_auto_move": 0.02, "max_move": 0.05}, "negatives": {"max_words": 2}}
-
-
-def adpilot(env: dict[str, str], *args: str) -> tuple[str, float, float]:
-    """(stdout, seconds, the process's own peak RSS in MiB) of one fresh `adpilot` process."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        start = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "app", *args], stdout=out, stderr=err, env=env, cwd=ROOT)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - start
-        out.seek(0)
-        err.seek(0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            sys.exit(f"adpilot {' '.join(args)} failed: {err.read().strip()[-800:]}")
-        return out.read(), seconds, usage.ru_maxrss / 1024
 
 
 def stricter_policy(folder: Path) -> Path:
@@ -144,13 +131,12 @@ def main() -> None:
         subprocess.run([sys.executable, __file__, *sys.argv[1:], "--set-up", str(home)], check=True)
         days = [START + dt.timedelta(days=round(i * args.every)) for i in range(args.audits)]
         print(f"set-up {time.perf_counter() - started:.0f} s")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LANGFUSE_", "ADPILOT_"))}
-        env |= {"ADPILOT_HOME": str(home), "ADPILOT_TODAY": days[-1].isoformat(), "PYTHONPATH": str(ROOT)}
-        text, json_seconds, json_rss = adpilot(env, "metrics", "--json")
-        found: dict[str, Any] = json.loads(text)
-        table, table_seconds, table_rss = adpilot(env, "metrics")
+        today = days[-1].isoformat()
+        as_json = run_adpilot(["metrics", "--json"], home, today)
+        found: dict[str, Any] = json.loads(as_json.stdout)
+        table = run_adpilot(["metrics"], home, today)
         since = days[len(days) // 2].isoformat()
-        _, one_seconds, one_rss = adpilot(env, "metrics", "--account", "sandbox:trailhead", "--since", since, "--json")
+        one = run_adpilot(["metrics", "--account", "sandbox:trailhead", "--since", since, "--json"], home, today)
         with sqlite3.connect(home / "changes.sqlite") as db:
             decisions = db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]
             entries = db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
@@ -162,12 +148,12 @@ def main() -> None:
     total = found["rows"][0]
     print(f"change log: {decisions:,} decisions, {entries:,} entries; {len(found['weekly'])} weekly rows")
     print(f"{'command':<72} {'seconds':>8} {'peak RSS':>10}")
-    for name, seconds, rss in (
-        ("adpilot metrics --json", json_seconds, json_rss),
-        ("adpilot metrics (Rich tables)", table_seconds, table_rss),
-        (f"adpilot metrics --account sandbox:trailhead --since {since} --json", one_seconds, one_rss),
+    for name, measured in (
+        ("adpilot metrics --json", as_json),
+        ("adpilot metrics (Rich tables)", table),
+        (f"adpilot metrics --account sandbox:trailhead --since {since} --json", one),
     ):
-        print(f"{name:<72} {seconds:>8.1f} {rss:>7.0f} MiB")
+        print(f"{name:<72} {measured.seconds:>8.1f} {measured.peak_mib:>7.0f} MiB")
     print(
         f"proposals {total['proposals']:,} (decisions in the log: {decisions:,}: "
         f"{'match' if total['proposals'] == decisions else 'MISMATCH'}); auto-applied {total['auto_applied']:,} "
@@ -184,7 +170,7 @@ def main() -> None:
     print(f"drift alerts: {len(found['alerts'])}")
     for alert in found["alerts"]:
         print(f"  - {alert['message']}")
-    print(f"table output: {len(table.splitlines())} lines")
+    print(f"table output: {len(table.stdout.splitlines())} lines")
 
 
 if __name__ == "__main__":

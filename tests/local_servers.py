@@ -13,15 +13,25 @@ from typing import Any
 
 @contextmanager
 def serve(handle: Callable[[str, dict[str, str], bytes], tuple[int, dict[str, Any] | bytes]]) -> Iterator[str]:
-    """Serve `handle(path, lower-cased headers, body) -> (status, json or bytes)` on a free port.
+    """Serve `handle(path, lower-cased headers, body) -> (status, json or bytes)` for POSTs on a free port.
 
     Yields the base URL.
     """
+    with _serve_http(lambda method, path, headers, body: handle(path, headers, body), methods=("POST",)) as url:
+        yield url
+
+
+@contextmanager
+def _serve_http(
+    answer: Callable[[str, str, dict[str, str], bytes], tuple[int, Any]], *, methods: tuple[str, ...]
+) -> Iterator[str]:
+    """`answer(method, path, lower-cased headers, body) -> (status, json or bytes)` on a free port."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def _answer(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            status, payload = handle(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, payload = answer(self.command, self.path, headers, body)
             data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -32,6 +42,8 @@ def serve(handle: Callable[[str, dict[str, str], bytes], tuple[int, dict[str, An
         def log_message(self, *args: Any) -> None:
             pass
 
+    for method in methods:
+        setattr(Handler, f"do_{method}", Handler._answer)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -70,3 +82,70 @@ def decode_otlp(headers: dict[str, str], body: bytes) -> list[dict[str, Any]]:
                 attributes = {a.key: a.value.string_value for a in span.attributes}
                 spans.append({"name": span.name, "attributes": attributes})
     return spans
+
+
+class LocalLangfuse:
+    """The part of Langfuse's public API that datasets, experiments and scores use, in memory: datasets and their
+    items (upserted by id), OTLP spans and scores as received. Start it with `serve_langfuse()`."""
+
+    def __init__(self) -> None:
+        self.datasets: dict[str, dict[str, Any]] = {}
+        self.items: dict[str, dict[str, Any]] = {}
+        self.spans: list[dict[str, Any]] = []
+        self.scores: list[dict[str, Any]] = []
+        self.auth: set[str] = set()
+
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
+        from urllib.parse import parse_qs, unquote, urlsplit
+
+        self.auth.add(headers.get("authorization", ""))
+        url = urlsplit(path)
+        now = "2026-11-20T00:00:00.000Z"
+        if method == "POST" and url.path == "/api/public/otel/v1/traces":
+            self.spans.extend(decode_otlp(headers, body))
+            return 200, {}
+        raw = gzip.decompress(body) if headers.get("content-encoding") == "gzip" else body
+        sent: Any = json.loads(raw) if raw else {}
+        if method == "POST" and url.path == "/api/public/scores":
+            self.scores.extend(sent if isinstance(sent, list) else [sent])
+            return 200, {}
+        if method == "POST" and url.path == "/api/public/v2/datasets":
+            dataset = self.datasets.setdefault(
+                sent["name"], {"id": f"ds-{len(self.datasets)}", "projectId": "p", "createdAt": now}
+            )
+            dataset.update(name=sent["name"], description=sent.get("description"), metadata=sent.get("metadata"))
+            dataset["updatedAt"] = now
+            return 200, dataset
+        if method == "GET" and url.path.startswith("/api/public/v2/datasets/"):
+            name = unquote(url.path.removeprefix("/api/public/v2/datasets/"))
+            return (200, self.datasets[name]) if name in self.datasets else (404, {"message": "not found"})
+        if method == "POST" and url.path == "/api/public/dataset-items":
+            dataset = self.datasets[sent["datasetName"]]
+            item = {
+                **{k: sent.get(k) for k in ("id", "input", "expectedOutput", "metadata")},
+                "status": "ACTIVE",
+                "datasetId": dataset["id"],
+                "datasetName": dataset["name"],
+                "mediaReferences": [],
+                "createdAt": now,
+                "updatedAt": now,
+            }
+            self.items[sent["id"]] = item
+            return 200, item
+        if method == "GET" and url.path == "/api/public/dataset-items":
+            query = parse_qs(url.query)
+            name = unquote(query["datasetName"][0])
+            page, limit = int(query.get("page", ["1"])[0]), int(query.get("limit", ["50"])[0])
+            found = [i for i in self.items.values() if i["datasetName"] == name]
+            pages = max(1, -(-len(found) // limit))
+            meta = {"page": page, "limit": limit, "totalItems": len(found), "totalPages": pages}
+            return 200, {"data": found[(page - 1) * limit : page * limit], "meta": meta}
+        return 404, {"message": f"{method} {url.path} is not served here"}
+
+
+@contextmanager
+def serve_langfuse() -> Iterator[tuple[str, LocalLangfuse]]:
+    """A `LocalLangfuse` on a free port; yields its base URL and the server's state."""
+    langfuse = LocalLangfuse()
+    with _serve_http(langfuse.handle, methods=("GET", "POST")) as url:
+        yield url, langfuse
