@@ -5,8 +5,8 @@ rule that holds decides, in this order:
 
 1. a reusable negative theme (`data/intent_lexicons.yaml`: jobs, adult or unrelated, free, DIY, existing
    customer, renter, informational; parts and materials count as DIY for a service business), a weak cue
-   yielding to any later rule that decides, matched on whole tokens (`ads.keyword_matching.tokens`) or, in German, as the
-   end of a compound; a cue that is part of one of the advertiser's offers is ignored;
+   yielding to any later rule that decides, matched on whole tokens (`ads.keyword_matching.tokens`) or, in
+   German, as the end of a compound; a cue that is part of one of the advertiser's offers is ignored;
 2. something the profile says the business does not offer (`not_offered`);
 3. another language than the profile's `languages` (stop words and lexicon cues as data, else how common
    the word is in each language, from wordfreq);
@@ -667,17 +667,19 @@ def classify_intents(
     competitors = infer_competitors(queries, profile, own_words=own_words)
     classifier = _Classifier(profile, competitors)
     judgements = classifier.judge_all(queries)
-    open_rows = [i for i, j in enumerate(judgements) if j is None]
+    # A weak cue is open too: "cheap roof repair" and "buy hiking boots" are on offer, "cheap stuff" leans free.
+    open_rows = [i for i, j in enumerate(judgements) if j is None or j.confidence < STRONG_CUE]
     if open_rows and profile.offers:
         best, score = _offer_scores([queries[i] for i in open_rows], profile.offers, backend)
         threshold = OFFER_THRESHOLD[backend]
         for row, offer_index, value in zip(open_rows, best, score, strict=True):
             offer = profile.offers[offer_index]
-            judgements[row] = (
-                _Judgement(Intent.ON_OFFER, round(float(value), 2), f'close to the offer "{offer}"', offer)
-                if value >= threshold
-                else _Judgement(Intent.UNKNOWN, 0.0, f'closest offer "{offer}" only {value:.2f}')
-            )
+            if value >= threshold:
+                judgements[row] = _Judgement(
+                    Intent.ON_OFFER, round(float(value), 2), f'close to the offer "{offer}"', offer
+                )
+            elif judgements[row] is None:
+                judgements[row] = _Judgement(Intent.UNKNOWN, 0.0, f'closest offer "{offer}" only {value:.2f}')
     judged = [j or _Judgement(Intent.UNKNOWN, 0.0, "no cue, and no offers to compare with") for j in judgements]
     frame = pd.DataFrame(
         {

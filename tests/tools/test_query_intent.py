@@ -181,7 +181,8 @@ def test_reviews_call_a_contractor_a_business_but_not_a_product() -> None:
 def test_parts_cues_are_strong_for_a_service_and_weak_for_a_shop() -> None:
     shop = AdvertiserProfile(offers=["tents", "sleeping bags"], languages=["en"])
     assert (intent_of("roofing nails")["intent"], intent_of("roofing nails")["confidence"]) == ("diy", 0.85)
-    assert intent_of("tent stakes kit", shop)["confidence"] < 0.65  # a shop may sell the kit
+    assert intent_of("tent stakes kit", shop)["intent"] == "on_offer"  # a shop may sell the kit
+    assert (intent_of("stakes kit", shop)["intent"], intent_of("stakes kit", shop)["confidence"]) == ("diy", 0.6)
     dach = AdvertiserProfile.model_validate(LABELS["profiles"]["dachdecker"])
     assert is_service_business(dach)  # German compounds: "dachsanierung" ends in "sanierung"
     assert intent_of("dachziegel kaufen", dach)["intent"] == "diy"
@@ -190,7 +191,9 @@ def test_parts_cues_are_strong_for_a_service_and_weak_for_a_shop() -> None:
 def test_a_weak_cue_yields_to_any_rule_that_decides() -> None:
     assert intent_of("bestroof roofing cheap")["intent"] == "competitor"  # not "free" for "cheap"
     assert intent_of("cheap acme roofing login")["intent"] == "existing_customer"  # strong cue beats weak
-    assert intent_of("cheap roofing")["intent"] == "free"  # alone, the weak cue stays (below negatives' 0.65)
+    assert intent_of("cheap roof repair")["intent"] == "on_offer"  # and so does the offer
+    weak = intent_of("cheap stuff")  # alone, the weak cue stays (below the negatives' 0.65)
+    assert (weak["intent"], weak["confidence"]) == ("free", 0.6)
 
 
 def test_free_shipping_is_a_purchase_and_free_never_stands_alone() -> None:
