@@ -1,7 +1,7 @@
 """Negative keywords on the account archetypes, through the CLI as a user runs it: quality, time, peak memory, FDR.
 
     .venv/bin/python benchmarks/negatives.py [--archetypes lead-gen,local-no-conversions,pmax,ecommerce,sandbox]
-        [--seeds 7,101] [--rows N] [--nulls 20] [--null-rows 5000]
+        [--seeds 7,101] [--rows N] [--nulls 20] [--null-rows 5000] [--misses N]
 
 For each archetype and seed (seeds from 100 on are the held-out family, `sandbox.archetypes.HELD_OUT_SEEDS`),
 in a fresh `ADPILOT_HOME`, each command a fresh process: `adpilot sandbox archetype` writes the export, profile
@@ -18,6 +18,8 @@ campaign for a shared list) with `ads.keyword_matching`, not taken from the prop
   the share of their blocked spend on queries naming another served city than their campaign's;
 - whether `notices` say the report has no conversions (the local archetype's export has no such column);
 - time and peak RSS of each command (the child's own `ru_maxrss`, from `os.wait4`).
+`--misses N`: per run, the N costliest waste queries left unblocked and non-waste blocked, with the labelled
+theme and the classifier's judgement (computed in this process from the same profile and stored keywords).
 False-discovery rate: over `--nulls` seeded null accounts (lead-gen's queries, all converting at one rate), the
 share of runs with any performance-based negative (basis performance or both; every negative when the field is
 absent).
@@ -39,14 +41,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ads.account_plan import AccountPlan
 from ads.entities import MatchType
 from ads.keyword_matching import KeywordMatcher
 from sandbox import GOOGLE_ACCOUNT
 from sandbox.archetypes import HELD_OUT_SEEDS, sandbox_labels
 from sandbox.store import SandboxStore
+from tools.query_intent import classify_intents
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = "2026-12-01"
@@ -67,6 +72,9 @@ class Run:
     commands: dict[str, Command] = field(default_factory=dict)
     proposals: list[dict[str, Any]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    home: Path = Path()
+    account: str = ""
+    profile: Path | None = None
 
 
 def adpilot(args: list[str], home: Path, *, accounts: Path | None = None) -> Command:
@@ -90,7 +98,7 @@ def adpilot(args: list[str], home: Path, *, accounts: Path | None = None) -> Com
 
 def run_archetype(name: str, seed: int, rows: int | None, home: Path) -> tuple[Run, pd.DataFrame, pd.DataFrame]:
     """The run, the stored report rows (with ids) and the labels."""
-    run = Run()
+    run = Run(home=home)
     out = home / "archetype"
     size = [] if rows is None else ["--rows", str(rows)]
     if name == "sandbox":
@@ -101,6 +109,7 @@ def run_archetype(name: str, seed: int, rows: int | None, home: Path) -> tuple[R
         written = json.loads(made.stdout)
         account, profile = written["account"], Path(written["profile"])
         run.commands["import"] = adpilot(["import", "search-terms", written["export"], "--account", account], home)
+    run.account, run.profile = account, profile
     negatives = adpilot(["search-terms", "negatives", "--account", account, "--json"], home, accounts=profile)
     run.commands["negatives"] = negatives
     result = json.loads(negatives.stdout)
@@ -179,6 +188,38 @@ def score(run: Run, terms: pd.DataFrame, labels: pd.DataFrame) -> dict[str, Any]
     }
 
 
+def print_misses(run: Run, terms: pd.DataFrame, labels: pd.DataFrame, top: int) -> None:
+    """The costliest waste left unblocked and the costliest non-waste blocked (routing negatives apart, as in
+    `score`), each with its label and what the classifier said (in this process, with the run's profile and the
+    stored keywords: the command's own inputs)."""
+    store = SandboxStore.create(run.home / "sandbox.sqlite")
+    structure = store.open_account(run.account).structure()
+    plan = yaml.safe_load(run.profile.read_text(encoding="utf-8"))[run.account] if run.profile else None
+    profile = AccountPlan.model_validate({**plan, "brand_kit": None}).profile() if plan else None
+    judged = classify_intents(terms, profile, own_words=[k.text for k in structure.keywords]).intents
+    judged = judged.set_index("search_term")
+    label = labels.set_index("search_term")
+    bases = {k.get("basis", "absent") for c in run.proposals for k in c["keywords"]} - {"routing"}
+    blocked = pd.Series(blocked_rows(terms, run.proposals, bases), index=terms.index)
+    per_term = (
+        terms.assign(blocked=blocked)
+        .groupby("search_term")
+        .agg(blocked=("blocked", "any"), cost=("cost", "sum"), conversions=("conversions", "sum"))
+    )
+    per_term = per_term.join(label[["waste", "intent", "theme"]], how="left").fillna({"waste": False})
+    per_term = per_term.join(judged[["intent", "confidence", "reason"]].add_suffix("_judged"))
+    missed = per_term[per_term["waste"].astype(bool) & ~per_term["blocked"]]
+    wrong = per_term[~per_term["waste"].astype(bool) & per_term["blocked"]]
+    for title, frame in (("waste missed", missed), ("non-waste blocked", wrong)):
+        by_theme = frame.groupby("theme")["cost"].sum().sort_values(ascending=False) / 1e6
+        print(f"  {title}, cost by labelled theme: " + ", ".join(f"{t} {c:,.0f}" for t, c in by_theme.items()))
+        for term, row in frame.sort_values("cost", ascending=False).head(top).iterrows():
+            print(
+                f"    {row['cost'] / 1e6:8.2f}  {term!r}  label {row['intent']} ({row['theme']}); judged "
+                f"{row['intent_judged']} {row['confidence_judged']:.2f}: {row['reason_judged']}"
+            )
+
+
 def null_false_discoveries(runs: int, rows: int, home_root: Path) -> tuple[int, list[float]]:
     """Runs (of `runs` seeded null accounts) with any performance-based negative, and each run's seconds."""
     flagged, seconds = 0, []
@@ -199,6 +240,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=None, help="distinct queries; each archetype's own size if unset")
     parser.add_argument("--nulls", type=int, default=20, help="seeded null accounts for the false-discovery rate")
     parser.add_argument("--null-rows", type=int, default=5000)
+    parser.add_argument("--misses", type=int, default=0, help="print this many costliest misses per run")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -211,6 +253,8 @@ def main() -> None:
                 print(f"\n{name}, seed {seed} ({split}): {figures.pop('terms'):,} distinct terms; {costs}")
                 for key, value in figures.items():
                     print(f"  {key:<28} {value:.3f}" if isinstance(value, float) else f"  {key:<28} {value}")
+                if args.misses:
+                    print_misses(run, terms, labels, args.misses)
         if args.nulls:
             print(f"\nnull accounts: {args.nulls} seeds from 1000, {args.null_rows:,} distinct queries each")
             flagged, seconds = null_false_discoveries(args.nulls, args.null_rows, Path(tmp))

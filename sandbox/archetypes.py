@@ -181,7 +181,7 @@ LEAD_GEN_FAMILIES = (
     ),
     Family(
         "renters",
-        "informational",
+        "renter",  # not the buyer (the landlord decides): its own class, not research
         True,
         _cores("landlord won't fix roof leak|renter roof leak who pays|apartment roof leaking|tenant rights roof leak"),
         0.01,

@@ -9,10 +9,11 @@ existing customer, adult or unrelated — with at least `min_intent_confidence` 
 off-intent ("park ranger", "how to make", the competitor's or the city's name), phrase match, shared by every
 query of the theme that holds them. Informational queries are not excluded for what they mean: research
 converts too; only their performance can make them waste. When no safe cue exists (another language, a cue
-that would block a converting query), each unconverted query gets an exact negative — unless the cue is
-contested: its queries converted, and blocking the unconverted ones at the cue's pooled conversion rate (the
-Beta posterior below, over every query the cue's phrase holds) would not save `min_saving_cpa` conversions'
-worth. A "competitor" word the advertiser's converting queries hold is a product line or a place, not a rival.
+that would block a converting query, a cue an exception of its theme holds: "free" in "free shipping"), each
+unconverted query gets an exact negative — unless the cue is contested: its queries converted, and blocking the
+unconverted ones at the cue's pooled conversion rate (the Beta posterior below, over the queries of its theme
+that the cue's phrase holds) would not save `min_saving_cpa` conversions' worth. A "competitor" word the
+advertiser's converting queries hold is a product line or a place, not a rival.
 
 **Performance, Bayesian with false-discovery control.** Each candidate — an n-gram of 1-3 words, a query, an
 intent theme pooled — has clicks n, conversions x (fractional ones included) and λ, the conversions its
@@ -71,7 +72,7 @@ from ads.errors import ReportFormatError
 from ads.keyword_matching import KeywordMatcher, TokenisedTexts, keyword_problems, normalise
 from ads.limits import limit
 from tools.advertiser_profile import campaign_kind
-from tools.query_intent import Intent
+from tools.query_intent import Intent, stands_alone
 
 REQUIRED_COLUMNS = ("search_term", "campaign_id", "ad_group_id", "impressions", "clicks", "cost", "conversions")
 METRICS = ("impressions", "clicks", "cost", "conversions")
@@ -89,6 +90,7 @@ NEGATIVE_THEMES: dict[str, str] = {
     Intent.OUT_OF_AREA: "Out of area",
     Intent.OTHER_LANGUAGE: "Other languages",
     Intent.EXISTING_CUSTOMER: "Existing customers",
+    Intent.RENTER: "Renters and tenants",
     Intent.ADULT_UNRELATED: "Adult and unrelated",
 }
 NO_CONVERSIONS_NOTICE = (
@@ -306,23 +308,35 @@ def _intent_negatives(
     themed = classes[wanted].assign(text_id=np.flatnonzero(wanted))
     if themed.empty:
         return []
-    themed["phrase"] = [normalise(cue) if cue else "" for cue in themed["cue"]]
+    # A cue an exception of its theme holds ("free" in "free shipping") is no negative alone: exact ones instead.
+    themed["phrase"] = [
+        normalise(cue) if cue and stands_alone(cue, intent) else ""
+        for cue, intent in zip(themed["cue"], themed["intent"], strict=True)
+    ]
     cues = themed.loc[themed["phrase"] != "", ["phrase", "intent"]].drop_duplicates("phrase")
     phrases = [(text, MatchType.PHRASE) for text in cues["phrase"]]
     negatives: list[_Negative] = []
     covered = np.zeros(len(texts), dtype=bool)
-    # What each cue's phrase holds (converting queries too), or each theme when its queries have no cue.
+    # The queries of the theme each cue's phrase holds (converting ones too), or each theme when its queries have
+    # no cue: "free roof estimate", a lead by the lexicon's exception, says nothing of how free-seekers convert.
     pools: dict[str, np.ndarray] = {}
     if phrases:
         blocked_by = KeywordMatcher(phrases, negative=True).matched_by(list(texts.index))
+        theme_of = classes["intent"].to_numpy()
         for (text, match_type), intent, ok, blocks in zip(
             phrases, cues["intent"], _safe(phrases, protected), blocked_by, strict=True
         ):
-            pools[text] = blocks
+            pools[text] = blocks[theme_of[blocks] == intent]
             if ok and blocks.size:
                 reason = themed.loc[themed["phrase"] == text, "reason"].iloc[0]
                 negatives.append(_Negative(text, match_type, NegativeBasis.INTENT, str(intent), blocks, reason))
                 covered[blocks] = True
+        # A cue whose queries another cue's negative blocks too adds nothing ("tenant rights" beside "tenant").
+        negatives = [
+            n
+            for n in negatives
+            if not any(m.blocks.size > n.blocks.size and np.isin(n.blocks, m.blocks).all() for m in negatives)
+        ]
     rest = themed[~covered[themed["text_id"].to_numpy()]]
     pool_of = [phrase or f"intent:{intent}" for phrase, intent in zip(rest["phrase"], rest["intent"], strict=True)]
     for key in dict.fromkeys(k for k in pool_of if k not in pools):

@@ -4,8 +4,9 @@ Each distinct search term gets one `Intent`, a confidence (0-1) and a reason a p
 rule that holds decides, in this order:
 
 1. a reusable negative theme (`data/intent_lexicons.yaml`: jobs, adult or unrelated, free, DIY, existing
-   customer, informational), matched on whole tokens (`ads.keyword_matching.tokens`) or, in German, as the
-   end of a compound; a cue that is part of one of the advertiser's offers is ignored;
+   customer, renter, informational; parts and materials count as DIY for a service business), a weak cue
+   yielding to any later rule that decides, matched on whole tokens (`ads.keyword_matching.tokens`) or, in
+   German, as the end of a compound; a cue that is part of one of the advertiser's offers is ignored;
 2. something the profile says the business does not offer (`not_offered`);
 3. another language than the profile's `languages` (stop words and lexicon cues as data, else how common
    the word is in each language, from wordfreq);
@@ -26,7 +27,7 @@ import functools
 import importlib.resources
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -55,6 +56,7 @@ class Intent(StrEnum):
     OUT_OF_AREA = "out_of_area"
     OTHER_LANGUAGE = "other_language"
     EXISTING_CUSTOMER = "existing_customer"
+    RENTER = "renter"
     ADULT_UNRELATED = "adult_unrelated"
     UNKNOWN = "unknown"
 
@@ -66,8 +68,11 @@ THEME_ORDER: tuple[Intent, ...] = (
     Intent.FREE,
     Intent.DIY,
     Intent.EXISTING_CUSTOMER,
+    Intent.RENTER,
     Intent.INFORMATIONAL,
 )
+MAX_NAME_HEADS = 3  # category words an ordinary-word rival's name goes before ("roofing", "roofers", "exteriors")
+STRONG_CUE = 0.65  # the lexicons' weak cues sit at 0.5-0.6
 OFFER_THRESHOLD = {"tfidf": 0.45, "embeddings": 0.55}
 NO_PROFILE_NOTICE = (
     "no advertiser profile for this account: only the reusable lexicons were used, so on-offer, brand, "
@@ -91,6 +96,11 @@ class Lexicons:
     cues: dict[Phrase, list[Cue]]
     unless: dict[Intent, frozenset[Phrase]]
     compound_heads: list[tuple[str, Cue]]
+    service_cues: dict[Phrase, list[Cue]]  # strong for a service business (`is_service_business`), else weak
+    service_words: frozenset[str]
+    business_markers: tuple[Phrase, ...]  # words after a category word that make the words before it a name
+    service_business_markers: tuple[Phrase, ...]  # the same, for a service business only ("reviews")
+    weak_confidence: dict[Intent, float]
     vocabulary: dict[str, frozenset[str]]  # language -> its function, common and cue words
     function_words: frozenset[str]  # of every language
 
@@ -113,6 +123,7 @@ def load_lexicons() -> Lexicons:
     cues: dict[Phrase, list[Cue]] = defaultdict(list)
     unless: dict[Intent, frozenset[Phrase]] = {}
     heads: list[tuple[str, Cue]] = []
+    service_cues: dict[Phrase, list[Cue]] = defaultdict(list)
     vocabulary: dict[str, set[str]] = defaultdict(set)
     for key in ("function_words", "common_words"):
         for language, words in data[key].items():
@@ -126,6 +137,10 @@ def load_lexicons() -> Lexicons:
                 for text in texts:
                     cues[tokens(text)].append(Cue(intent, language, text, confidence))
                     vocabulary[language].update(tokens(text))
+        for language, texts in (theme.get("service_cues") or {}).items():
+            for text in texts:
+                service_cues[tokens(text)].append(Cue(intent, language, text, theme["confidence"]))
+                vocabulary[language].update(tokens(text))
         unless[intent] = frozenset(tokens(text) for texts in (theme.get("unless") or {}).values() for text in texts)
         for language, texts in (theme.get("compound_heads") or {}).items():
             heads.extend((tokens(text)[0], Cue(intent, language, text, theme["confidence"])) for text in texts)
@@ -134,9 +149,30 @@ def load_lexicons() -> Lexicons:
         cues=dict(cues),
         unless=unless,
         compound_heads=heads,
+        service_cues=dict(service_cues),
+        business_markers=tuple(tokens(t) for texts in data["business_markers"].values() for t in texts),
+        service_business_markers=tuple(tokens(t) for texts in data["service_business_markers"].values() for t in texts),
+        weak_confidence={Intent(name): theme["weak_confidence"] for name, theme in data["themes"].items()},
+        service_words=frozenset(w for words in data["service_words"].values() for text in words for w in tokens(text)),
         vocabulary={language: frozenset(words) for language, words in vocabulary.items()},
         function_words=function_words,
     )
+
+
+def is_service_business(profile: AdvertiserProfile) -> bool:
+    """Whether most of the profile's offers are services ("roof repair", "towing"), not goods."""
+    words = load_lexicons().service_words
+    # German compounds end in the service word: "dachsanierung", "rohrreinigung".
+    services = sum(any(t.endswith(w) for t in tokens(o) for w in words) for o in profile.offers)
+    return bool(profile.offers) and 2 * services >= len(profile.offers)
+
+
+@functools.cache
+def stands_alone(cue: str, theme: str) -> bool:
+    """Whether a cue may be a negative keyword by itself: no exception of its theme holds it ("free" is in
+    "free shipping", so a negative "free" would block the buyers the exception lets through)."""
+    phrase = tokens(cue)
+    return not any(contains_phrase(p, phrase) for p in load_lexicons().unless.get(Intent(theme), ()))
 
 
 @functools.cache
@@ -236,12 +272,18 @@ def _offer_words(profile: AdvertiserProfile) -> set[str]:
 def infer_competitors(
     queries: Sequence[str], profile: AdvertiserProfile, *, own_words: Iterable[str] = (), min_queries: int = 2
 ) -> list[InferredCompetitor]:
-    """Brand-like words that people type together with the advertiser's category words.
+    """Names of other businesses that people type together with the advertiser's category words.
 
-    Conservative: a candidate is not the advertiser's brand or a near-spelling of it or of an offer word, not a
-    word of any lexicon, not a place, not an ordinary word in English, German or Spanish, and it comes with the
-    category words in at least `min_queries` distinct queries and in most of the queries that hold it. `own_words`
-    are more of the advertiser's words (those of its keywords, say): never a competitor.
+    A candidate word is never the advertiser's (brand, offers, `own_words` such as its keywords, or a compound
+    or near-spelling of them), a lexicon or modifier word, nor a place. Two kinds of evidence, each from at least
+    `min_queries` distinct queries:
+    - a rare word (not an ordinary word in English, German or Spanish) that comes with the category words in most
+      of its queries and does not trail them the way a town does ("roof repair kokomo");
+    - the name slot: words right before a category word ("maverick roofing", "blue ridge roofing llc") in most
+      of their queries. Ordinary words there ("integrity", "landmark") are names only when some query also calls
+      them a business (`business_markers`: "llc", "gmbh"; for a service business "reviews" too), and they seldom
+      go with more category words (a descriptor does: "slate roof repair"); the longest run of words that keeps
+      most of the slot's queries is the name ("blue ridge", not "ridge"; "shelter pro" and "buckeye pro").
     """
     category = _offer_words(profile)
     if not category:
@@ -251,30 +293,111 @@ def infer_competitors(
     names = (*profile.brand_terms, *profile.offers, *profile.not_offered, *profile.locations)
     excluded |= {w for name in names for w in tokens(name)}  # a served town the gazetteer lacks is no rival
     excluded |= {w for text in own_words for w in tokens(text)}
-    own_words = {w for name in (*profile.brand_terms, *profile.offers) for w in tokens(name)} | category
-    near_names = [w for w in own_words if len(w) >= 4]
+    excluded |= {w for phrase in (*lexicons.cues, *lexicons.service_cues) for w in phrase}
+    own = {w for name in (*profile.brand_terms, *profile.offers) for w in tokens(name)} | category
+    near_names = [w for w in own if len(w) >= 4]
+    stems = sorted(w for w in category if len(w) >= 4)
+
+    @functools.cache
+    def is_category(word: str) -> bool:  # an offer word or a derivation of one ("roofing", "roofers")
+        return close_variant(word) in category or any(word.startswith(stem) for stem in stems)
+
+    @functools.cache
+    def candidate(word: str) -> bool:
+        return (
+            len(word) >= 3
+            and word.isalpha()
+            and word not in excluded
+            and not is_category(word)
+            and not any(name in word or fuzz.ratio(word, name) >= 80 for name in near_names)
+        )
+
+    markers = lexicons.business_markers + (lexicons.service_business_markers if is_service_business(profile) else ())
     with_category: Counter[str] = Counter()
     overall: Counter[str] = Counter()
+    trailing: Counter[str] = Counter()
+    slot: Counter[Phrase] = Counter()
+    marked: Counter[Phrase] = Counter()
+    heads: dict[Phrase, set[str]] = defaultdict(set)  # the category words each run stands before
+    described: Counter[Phrase] = Counter()  # slot queries with more category words than the one it stands before
     examples: dict[str, list[str]] = defaultdict(list)
     for query in dict.fromkeys(queries):
         words = tokens(query)
-        has_category = any(close_variant(w) in category for w in words)
-        for word in set(words):
-            if len(word) < 4 or not word.isalpha() or word in excluded or close_variant(word) in category:
+        held = [is_category(w) for w in words]
+        # A business word stands where a category word would: "delgado exteriors", "kowalski gmbh".
+        business = [any(words[i : i + len(m)] == m for m in markers) for i in range(len(words))]
+        runs: set[Phrase] = set()
+        named: set[Phrase] = set()
+        for i in (i for i in range(1, len(words)) if held[i] or business[i]):
+            start = i
+            while start > 0 and i - start < 3 and candidate(words[start - 1]):
+                start -= 1
+            is_business = any(business[i:])
+            for k in range(start, i):
+                runs.add(words[k:i])
+                heads[words[k:i]].add(close_variant(words[i]))
+                if is_business:
+                    named.add(words[k:i])
+        slot.update(runs)
+        marked.update(named)
+        if sum(held) > 1:
+            described.update(runs)
+        for run in runs:
+            if len(examples[" ".join(run)]) < 3:
+                examples[" ".join(run)].append(query)
+        for position, word in enumerate(words):
+            if not candidate(word) or word in words[:position]:
                 continue
             overall[word] += 1
-            if has_category:
+            if any(held):
                 with_category[word] += 1
                 if len(examples[word]) < 3:
                     examples[word].append(query)
-    found = []
-    for word, count in with_category.most_common():
-        if count < min_queries or count * 2 < overall[word] or is_common_word(word, ("en", "de", "es")):
+            if 0 < position == len(words) - 1 and any(held[:position]):
+                trailing[word] += 1
+
+    found: dict[str, int] = {}
+    for word, count in with_category.items():
+        rare = len(word) >= 4 and not is_common_word(word, ("en", "de", "es"))
+        if rare and count >= min_queries and count * 2 >= overall[word] and trailing[word] * 2 < count:
+            found[word] = count
+    extensions: dict[Phrase, list[Phrase]] = defaultdict(list)
+    for run, count in slot.items():
+        if len(run) > 1 and count >= min_queries:
+            extensions[run[1:]].append(run)
+
+    def names_in(run: Phrase) -> list[Phrase]:
+        """The run, or the longer runs that hold most of its slot queries: "blue ridge" and not "ridge";
+        "shelter pro" and "buckeye pro", not "pro"."""
+        longer = extensions.get(run, [])
+        if longer and sum(slot[r] for r in longer) * 5 >= slot[run] * 4:
+            return [name for r in longer for name in names_in(r)]
+        return [run]
+
+    for run, count in slot.items():
+        if len(run) > 1 or count < min_queries or count * 2 < overall[run[0]]:
             continue
-        if any(name in word or fuzz.ratio(word, name) >= 80 for name in near_names):
-            continue  # a compound or a misspelling of the advertiser's own words
-        found.append(InferredCompetitor(name=word, queries=count, examples=tuple(examples[word])))
-    return found
+        for name in names_in(run):
+            ordinary = all(is_common_word(w, ("en", "de", "es")) for w in name)
+            # An ordinary word is a name only where a query calls it a business, it keeps to the name slot, stands
+            # before few category words and seldom with more of them: a descriptor goes with every product
+            # ("youth sleeping bag") and with the service's other words ("slate roof repair").
+            if not ordinary or (
+                marked[name]
+                and slot[name] * 5 >= min(overall[w] for w in name) * 4
+                and len(heads[name]) <= MAX_NAME_HEADS
+                and described[name] * 5 <= slot[name]
+            ):
+                found.setdefault(" ".join(name), slot[name])
+    # A name that holds a shorter one found adds nothing ("damco group" beside "damco").
+    phrases = [tokens(name) for name in found]
+    found = {
+        name: count
+        for name, count in found.items()
+        if not any(p != tokens(name) and contains_phrase(tokens(name), p) for p in phrases)
+    }
+    ranked = sorted(found.items(), key=lambda item: (-item[1], item[0]))
+    return [InferredCompetitor(name=n, queries=c, examples=tuple(examples[n])) for n, c in ranked]
 
 
 # ---- the classifier -----------------------------------------------------------------------------
@@ -306,16 +429,22 @@ class _Classifier:
         self.profile = profile
         self.lexicons = load_lexicons()
         offer_phrases = [tokens(offer) for offer in profile.offers]
+        service = is_service_business(profile)
+        weak = self.lexicons.weak_confidence
+        every = defaultdict(list, {phrase: list(cues) for phrase, cues in self.lexicons.cues.items()})
+        for phrase, cues in self.lexicons.service_cues.items():
+            every[phrase].extend(cue if service else replace(cue, confidence=weak[cue.theme]) for cue in cues)
         # A cue the business itself sells is no sign of waste for it ("parts" for a parts shop).
         self.cues = {
             phrase: cues
-            for phrase, cues in self.lexicons.cues.items()
+            for phrase, cues in every.items()
             if not any(contains_phrase(offer, phrase) for offer in offer_phrases)
         }
         self.not_offered = [(text, tuple(map(close_variant, tokens(text)))) for text in profile.not_offered]
         self.brand = NameMatcher(profile.brand_terms)
         self.seed_competitors = NameMatcher(profile.competitors)
-        self.inferred = {c.name: c for c in competitors}
+        self.inferred = {tokens(c.name): c for c in competitors}
+        self.inferred_lengths = sorted({len(p) for p in self.inferred}, reverse=True)
         self.languages = tuple(profile.languages)
         self.places = load_gazetteer()
         self.served, self.around_served = self._served_places(profile.locations)
@@ -347,11 +476,15 @@ class _Classifier:
     def _judge(self, words: Phrase, brand: NameMatch | None, competitor: NameMatch | None) -> _Judgement | None:
         if not words:
             return _Judgement(Intent.UNKNOWN, 0.0, "no words")
-        for judge in (self._theme, self._not_offered, self._language, self._area):
+        theme = self._theme(words)
+        if theme and theme.confidence >= STRONG_CUE:
+            return theme
+        # A weak cue only leans one way: any later rule that decides wins ("trueline roofing cheap": a rival).
+        for judge in (self._not_offered, self._language, self._area):
             found = judge(words)
             if found:
                 return found
-        return self._names(words, brand, competitor)
+        return self._names(words, brand, competitor) or theme
 
     def _theme(self, words: Phrase) -> _Judgement | None:
         found = find_phrases(words, self.cues, self.cue_lengths)
@@ -367,7 +500,17 @@ class _Classifier:
         hits = [hit for hit in hits if not any(set(p) <= present for p in self.lexicons.unless.get(hit[0].theme, ()))]
         if not hits:
             return None
-        cue, shown = min(hits, key=lambda hit: (THEME_ORDER.index(hit[0].theme), -hit[0].confidence))
+        # A strong cue beats a weak one ("cheap ... login": a customer), then the theme order decides, then a cue
+        # that can be a negative alone ("giveaway" over the "free" of "free tent giveaway").
+        cue, shown = min(
+            hits,
+            key=lambda hit: (
+                hit[0].confidence < STRONG_CUE,
+                THEME_ORDER.index(hit[0].theme),
+                not stands_alone(hit[0].text, hit[0].theme),
+                -hit[0].confidence,
+            ),
+        )
         label = cue.theme.value.replace("_", " ")
         return _Judgement(
             cue.theme, cue.confidence, f'matched "{cue.text}" ({label} lexicon, {cue.language})', cue=shown
@@ -430,15 +573,14 @@ class _Classifier:
         if competitor:
             name, how, score, shown = competitor
             return _Judgement(Intent.COMPETITOR, round(0.9 * score, 2), f'{how} the competitor "{name}"', cue=shown)
-        for word in words:
-            if inferred := self.inferred.get(word):
-                return _Judgement(
-                    Intent.COMPETITOR,
-                    0.7,
-                    f'"{word}" looks like another brand ({inferred.queries} queries with offer words, not a '
-                    "dictionary word)",
-                    cue=word,
-                )
+        for _, phrase in find_phrases(words, self.inferred, self.inferred_lengths)[:1]:
+            inferred, shown = self.inferred[phrase], " ".join(phrase)
+            return _Judgement(
+                Intent.COMPETITOR,
+                0.7,
+                f'"{shown}" looks like another business\'s name ({inferred.queries} queries with the category words)',
+                cue=shown,
+            )
         return None
 
 
@@ -525,17 +667,19 @@ def classify_intents(
     competitors = infer_competitors(queries, profile, own_words=own_words)
     classifier = _Classifier(profile, competitors)
     judgements = classifier.judge_all(queries)
-    open_rows = [i for i, j in enumerate(judgements) if j is None]
+    # A weak cue is open too: "cheap roof repair" and "buy hiking boots" are on offer, "cheap stuff" leans free.
+    open_rows = [i for i, j in enumerate(judgements) if j is None or j.confidence < STRONG_CUE]
     if open_rows and profile.offers:
         best, score = _offer_scores([queries[i] for i in open_rows], profile.offers, backend)
         threshold = OFFER_THRESHOLD[backend]
         for row, offer_index, value in zip(open_rows, best, score, strict=True):
             offer = profile.offers[offer_index]
-            judgements[row] = (
-                _Judgement(Intent.ON_OFFER, round(float(value), 2), f'close to the offer "{offer}"', offer)
-                if value >= threshold
-                else _Judgement(Intent.UNKNOWN, 0.0, f'closest offer "{offer}" only {value:.2f}')
-            )
+            if value >= threshold:
+                judgements[row] = _Judgement(
+                    Intent.ON_OFFER, round(float(value), 2), f'close to the offer "{offer}"', offer
+                )
+            elif judgements[row] is None:
+                judgements[row] = _Judgement(Intent.UNKNOWN, 0.0, f'closest offer "{offer}" only {value:.2f}')
     judged = [j or _Judgement(Intent.UNKNOWN, 0.0, "no cue, and no offers to compare with") for j in judgements]
     frame = pd.DataFrame(
         {

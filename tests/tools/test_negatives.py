@@ -181,6 +181,50 @@ def test_intent_negatives_take_the_narrowest_safe_cue() -> None:
     assert found[("chicago", MatchType.PHRASE)][1].intent == "out_of_area"
 
 
+def test_free_shipping_queries_are_never_blocked_by_a_free_negative() -> None:
+    terms = report(
+        *TENTS,
+        ("tents free shipping", "g3", 4, 6, 0),  # a buyer: unconverted, but the lexicon's exception
+        ("free tent", "g3", 3, 4, 0),
+        ("free tent giveaway", "g3", 3, 4, 0),
+        ("tent for free", "g3", 3, 4, 0),
+    )
+    found = negatives_of(mine(terms))
+    assert ("free", MatchType.PHRASE) not in found
+    assert set(found) == {
+        ("giveaway", MatchType.PHRASE),
+        ("for free", MatchType.PHRASE),
+        ("free tent", MatchType.EXACT),
+    }
+    for text, match_type in found:
+        assert not matches("tents free shipping", text, match_type, negative=True)
+        assert not matches("free shipping on tents", text, match_type, negative=True)
+
+
+def test_a_free_estimate_that_converts_does_not_contest_the_free_seekers() -> None:
+    """The converting "free tent estimate" keeps "free" from being a phrase negative, but it is a lead by the
+    lexicon's exception, so it says nothing of how free-seekers convert: their exact negatives stand."""
+    roofing = AdvertiserProfile(offers=["roof repair", "tents"], languages=["en"])
+    terms = report(
+        *TENTS,
+        ("free roof repair estimate", "g3", 10, 130, 3),
+        ("free tent for veterans", "g3", 3, 40, 0),
+        ("free tent program", "g3", 3, 40, 0),
+    )
+    found = negatives_of(mine(terms, roofing))
+    assert set(found) == {("free tent for veterans", MatchType.EXACT), ("free tent program", MatchType.EXACT)}
+    assert {spec.intent for _, spec in found.values()} == {"free"}
+
+
+def test_renters_wait_for_a_person_as_their_own_theme() -> None:
+    roofing = AdvertiserProfile(offers=["roof repair", "tents"], languages=["en"])
+    terms = report(*TENTS, ("tenant rights roof leak", "g3", 3, 40, 0), ("roof leak tenant who pays", "g3", 2, 30, 0))
+    found = negatives_of(mine(terms, roofing))
+    assert list(found) == [("tenant", MatchType.PHRASE)]
+    assert found[("tenant", MatchType.PHRASE)][1].basis is NegativeBasis.INTENT
+    assert found[("tenant", MatchType.PHRASE)][1].intent == "renter"
+
+
 def test_brand_queries_are_protected_even_misspelt() -> None:
     terms = report(*TENTS, ("trailhed quechua tent", "g3", 3, 4, 0), ("quechua tent", "g3", 3, 4, 0))
     found = negatives_of(mine(terms))
@@ -217,8 +261,8 @@ def test_theme_lists_and_local_waste() -> None:
         ("hiking boots", "g1", 500, 6_900, 30),
         ("boot jobs", "g1", 3, 4, 0),
         ("tent jobs", "g3", 3, 4, 0),  # jobs: two campaigns -> the Jobs list
-        ("free winter boots", "g2", 3, 4, 0),
-        ("free hiking boots", "g2", 3, 4, 0),  # free: one ad group of a campaign with two -> the ad group
+        ("winter boots giveaway", "g2", 3, 4, 0),
+        ("hiking boots giveaway", "g2", 3, 4, 0),  # free: one ad group of a campaign with two -> the ad group
         ("decathlon tent", "g3", 3, 4, 0),  # competitor in c2 only, its one ad group -> the campaign
     )
     found = negatives_of(mine(terms))
@@ -229,7 +273,7 @@ def test_theme_lists_and_local_waste() -> None:
         jobs.rationale
     )
     where = {text: (c.level, c.target_id, c.target_name) for (text, _), (c, _) in found.items()}
-    assert where == {"free": ("ad_group", "g2", "Winter boots"), "decathlon": ("campaign", "c2", "Tents")}
+    assert where == {"giveaway": ("ad_group", "g2", "Winter boots"), "decathlon": ("campaign", "c2", "Tents")}
 
 
 def test_existing_theme_list_is_used_and_existing_negatives_not_proposed_again() -> None:
@@ -314,7 +358,10 @@ def test_import_without_conversions_says_so_in_json_and_uses_the_real_period(hom
     assert "Note: the search-term report has no conversions column" in " ".join(out.split())
 
 
-PROPERTY_WORDS = ["boots", "boot", "tent", "jobs", "free", "diy", "hiking", "trailhead", "decathlon", "chicago"]
+PROPERTY_WORDS = [
+    *("boots", "boot", "tent", "jobs", "free", "diy", "hiking", "trailhead", "decathlon", "chicago"),
+    *("shipping", "giveaway", "tenant", "kit", "maverick", "llc"),  # exceptions, renters, parts, inferred rivals
+]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -16,6 +16,8 @@ from tools.query_intent import (
     Intent,
     classify_intents,
     infer_competitors,
+    is_service_business,
+    stands_alone,
     summarise_intents,
 )
 
@@ -137,6 +139,80 @@ def test_competitors_are_inferred_conservatively_with_their_evidence() -> None:
     frame = classify_intents(queries, ROOFING).intents.set_index("search_term")
     assert frame.loc["zorbex roof repair", "intent"] == "competitor"
     assert "3 queries" in frame.loc["zorbex roof repair", "reason"]
+
+
+def test_rivals_named_by_ordinary_words_are_read_from_the_name_slot() -> None:
+    queries = [
+        "maverick roofing llc",  # an ordinary word that a query calls a business
+        "maverick roofing reviews",
+        "maverick roofers near me",
+        "blue ridge roofing llc",  # a two-word name: the run before the category word
+        "blue ridge roofing",
+        "shelter pro roofing",  # two names that end in one word: each is a name, "pro" is not
+        "shelter pro roofing reviews",
+        "buckeye pro exteriors",  # a business word stands where the category word would
+        "buckeye pro roofing llc",
+        "slate roofing reviews",  # a descriptor: it also goes with the service's other words
+        "slate roof repair",
+        "slate roof replacement",
+        "residential roofing reviews",  # a commercial modifier, never a name
+        "residential roofing contractor",
+        "roof repair kokomo",  # a town the gazetteer lacks trails the category words: no rival
+        "roof replacement kokomo",
+        "gutter installation kokomo",
+        "summit roofing",  # an ordinary word no query calls a business
+        "summit roofing near me",
+    ]
+    found = {c.name: c.queries for c in infer_competitors(queries, ROOFING)}
+    assert found == {"maverick": 3, "blue ridge": 2, "shelter pro": 2, "buckeye pro": 2}
+    frame = classify_intents(queries, ROOFING).intents.set_index("search_term")
+    assert frame.loc["blue ridge roofing", "intent"] == "competitor"
+    assert frame.loc["blue ridge roofing", "cue"] == "blue ridge"
+    assert frame.loc["roof repair kokomo", "intent"] == "on_offer"
+
+
+def test_reviews_call_a_contractor_a_business_but_not_a_product() -> None:
+    shop = AdvertiserProfile(offers=["sleeping bags", "hiking boots"], languages=["en"])
+    queries = ["winter sleeping bags reviews", "winter sleeping bags", "winter hiking boots"]
+    assert not is_service_business(shop) and is_service_business(ROOFING)
+    assert infer_competitors(queries, shop) == []
+
+
+def test_parts_cues_are_strong_for_a_service_and_weak_for_a_shop() -> None:
+    shop = AdvertiserProfile(offers=["tents", "sleeping bags"], languages=["en"])
+    assert (intent_of("roofing nails")["intent"], intent_of("roofing nails")["confidence"]) == ("diy", 0.85)
+    assert intent_of("tent stakes kit", shop)["intent"] == "on_offer"  # a shop may sell the kit
+    assert (intent_of("stakes kit", shop)["intent"], intent_of("stakes kit", shop)["confidence"]) == ("diy", 0.6)
+    dach = AdvertiserProfile.model_validate(LABELS["profiles"]["dachdecker"])
+    assert is_service_business(dach)  # German compounds: "dachsanierung" ends in "sanierung"
+    assert intent_of("dachziegel kaufen", dach)["intent"] == "diy"
+
+
+def test_a_weak_cue_yields_to_any_rule_that_decides() -> None:
+    assert intent_of("bestroof roofing cheap")["intent"] == "competitor"  # not "free" for "cheap"
+    assert intent_of("cheap acme roofing login")["intent"] == "existing_customer"  # strong cue beats weak
+    assert intent_of("cheap roof repair")["intent"] == "on_offer"  # and so does the offer
+    weak = intent_of("cheap stuff")  # alone, the weak cue stays (below the negatives' 0.65)
+    assert (weak["intent"], weak["confidence"]) == ("free", 0.6)
+
+
+def test_free_shipping_is_a_purchase_and_free_never_stands_alone() -> None:
+    shop = AdvertiserProfile(offers=["tents", "sleeping bags"], languages=["en"])
+    assert intent_of("tents free shipping", shop)["intent"] == "on_offer"
+    assert intent_of("kostenloser versand zelt", shop)["intent"] != "free"
+    assert not stands_alone("free", "free") and not stands_alone("kostenloser", "free")
+    assert stands_alone("giveaway", "free") and stands_alone("for free", "free")
+    giveaway = intent_of("free tent giveaway", shop)
+    assert (giveaway["intent"], giveaway["cue"]) == ("free", "giveaway")  # the cue a negative can be
+
+
+def test_renters_are_not_the_buyer_but_landlords_are() -> None:
+    assert intent_of("tenant rights roof leak")["intent"] == "renter"
+    assert intent_of("my landlord won't fix roof")["intent"] == "renter"
+    assert intent_of("landlord roof repair")["intent"] == "on_offer"
+    assert intent_of("rental property roof replacement")["intent"] == "on_offer"
+    dach = AdvertiserProfile.model_validate(LABELS["profiles"]["dachdecker"])
+    assert intent_of("mieter dach undicht", dach)["intent"] == "renter"
 
 
 def test_without_a_profile_the_result_says_so_and_only_lexicons_decide() -> None:
