@@ -122,7 +122,8 @@ class TokenisedTexts:
         number of its first n - 1 words and its last word, so the phrases of each length are indexed once, in
         integer arrays, and reused by every keyword set."""
         if length == 0:
-            whole, found = self._words(negative)[3], []
+            whole = self._words(negative)[3]
+            found: list[tuple[tuple[str, ...], np.ndarray]] = []
             for n in sorted({len(p) for p in phrases}):
                 of_n = [p for p in phrases if len(p) == n]
                 found += zip(
@@ -269,10 +270,10 @@ class KeywordMatcher:
             holding = dict(zip(words, texts.holders([(w,) for w in words], 1, negative=self.negative), strict=True))
             for anchor, needs in self._broad.items():
                 for needed, k in needs:
-                    held = holding[anchor]
+                    common = holding[anchor]
                     for word in needed - {anchor}:
-                        held = np.intersect1d(held, holding[word], assume_unique=True)
-                    found.append((held, [k]))
+                        common = np.intersect1d(common, holding[word], assume_unique=True)
+                    found.append((common, [k]))
         sizes = [ids.size for ids, ks in found for _ in ks]
         query_index = np.concatenate([ids for ids, ks in found for _ in ks] or [np.zeros(0, dtype=np.int64)])
         keyword_index = np.repeat(np.array([k for _, ks in found for k in ks], dtype=np.int64), sizes)

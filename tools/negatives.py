@@ -180,7 +180,7 @@ def mine_negatives(
 
     protected = _protected_texts(texts, structure, classes)
     tokenised = TokenisedTexts(texts.index)  # tokenised and indexed once for every keyword set matched against it
-    negatives = _intent_negatives(texts, tokenised, classes, protected, value, settings)
+    negatives = _intent_negatives(texts, classes, protected, value, settings)
     if conversions > 0 and value > 0:
         negatives = _add_performance(negatives, texts, tokenised, classes, rows, structure, protected, value, settings)
     if not negatives:
@@ -289,7 +289,6 @@ def _safe(candidates: list[tuple[str, MatchType]], protected: TokenisedTexts) ->
 
 def _intent_negatives(
     texts: pd.DataFrame,
-    tokenised: TokenisedTexts,
     classes: pd.DataFrame,
     protected: TokenisedTexts,
     value: float,
@@ -310,7 +309,7 @@ def _intent_negatives(
     # What each cue's phrase holds (converting queries too), or each theme when its queries have no cue.
     pools: dict[str, np.ndarray] = {}
     if phrases:
-        blocked_by = KeywordMatcher(phrases, negative=True).matched_by(tokenised)
+        blocked_by = KeywordMatcher(phrases, negative=True).matched_by(list(texts.index))
         for (text, match_type), intent, ok, blocks in zip(
             phrases, cues["intent"], _safe(phrases, protected), blocked_by, strict=True
         ):
