@@ -906,9 +906,20 @@ def import_search_terms(
     as_json: JsonFlag = False,
 ) -> None:
     """Load a search-term report as a read-only account; analyses and audits then run on it."""
-    session = _session()
-    summary = session.import_report(
-        file, account, skip_bad_rows=skip_bad_rows, brand_terms=tuple(brand or ()), final_url=final_url
+    # The reader and the store alone: a session's graphs and models take seconds to load and an import needs none.
+    from ads.search_term_reports import read_search_term_report
+    from sandbox.imported import import_search_term_report
+    from sandbox.store import SandboxStore
+
+    settings = load_settings()
+    report = read_search_term_report(file, skip_bad_rows=skip_bad_rows)  # before the store: a bad file creates none
+    summary = import_search_term_report(
+        SandboxStore.create(settings.sandbox_path),
+        account,
+        report,
+        today=settings.today,
+        brand_terms=tuple(brand or ()),
+        final_url=final_url,
     )
     if as_json:
         _print_json(
@@ -970,11 +981,13 @@ def search_term_clusters(
     console.print(table)
     # One write: a console.print per line costs ~0.2 ms, a minute for a million-row export's 300k terms.
     # Control characters (ESC included, which Rich lets through) go, so a term cannot move or recolour the terminal.
+    # (A printable line holds none, and a check is faster than a translation.)
+    lines = (
+        f"{int(cluster_id):>4}  {names[int(cluster_id)][:40]:<40}  {term}"
+        for term, cluster_id in clusters.assignments.itertuples(index=False)
+    )
     console.file.write(
-        "".join(
-            f"{int(cluster_id):>4}  {names[int(cluster_id)][:40]:<40}  {term}".translate(CONTROL_CHARACTERS) + "\n"
-            for term, cluster_id in clusters.assignments.itertuples(index=False)
-        )
+        "".join((line if line.isprintable() else line.translate(CONTROL_CHARACTERS)) + "\n" for line in lines)
     )
 
 

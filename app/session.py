@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -24,7 +23,6 @@ from langgraph.types import Command
 from ads.account import AdAccount
 from ads.changes import Change
 from ads.errors import AdpilotError, StaleApprovalError
-from ads.search_term_reports import read_search_term_report
 from ads.statuses import APPLIED_STATUSES
 from agents.models import ModelChoice
 from app.services import AppServices
@@ -40,7 +38,6 @@ from ops.tracing import Tracing
 from policies.gate import Policy
 from sandbox import GOOGLE_ACCOUNT, META_ACCOUNT
 from sandbox.generator import generate_sandbox
-from sandbox.imported import ImportSummary, import_search_term_report
 from sandbox.store import SandboxStore
 from tools.account_reports import Window
 from tools.advertiser_profile import DraftProfile, infer_profile
@@ -171,25 +168,6 @@ class Session:
 
     def open_account(self, name: str) -> AdAccount:
         return self.services.open_account(name)
-
-    def import_report(
-        self,
-        path: Path,
-        account: str,
-        *,
-        skip_bad_rows: bool,
-        brand_terms: tuple[str, ...],
-        final_url: str | None = None,
-    ) -> ImportSummary:
-        report = read_search_term_report(path, skip_bad_rows=skip_bad_rows)
-        return import_search_term_report(
-            SandboxStore.create(self.settings.sandbox_path),
-            account,
-            report,
-            today=self.settings.today,
-            brand_terms=brand_terms,
-            final_url=final_url,
-        )
 
     def run_context(self, account: str, *, reviewer: str = "a person") -> RunContext:
         """What a run on `account` is for; its services are built from it when the run starts."""

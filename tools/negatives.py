@@ -187,9 +187,10 @@ def mine_negatives(
     classes.loc[only_conquest & (classes["intent"] == Intent.COMPETITOR).to_numpy(), "intent"] = ""
 
     protected = _protected_texts(texts, structure, classes)
+    tokenised = TokenisedTexts(texts.index)  # tokenised and indexed once for every keyword set matched against it
     negatives = _intent_negatives(texts, classes, protected, value, settings)
     if conversions > 0 and value > 0:
-        negatives = _add_performance(negatives, texts, classes, rows, structure, protected, value, settings)
+        negatives = _add_performance(negatives, texts, tokenised, classes, rows, structure, protected, value, settings)
     if not negatives:
         return []
     targets = _place(negatives, rows, structure, settings)
@@ -438,6 +439,7 @@ def _ngram_members(texts: pd.DataFrame, settings: NegativeMiningSettings) -> tup
 def _add_performance(
     negatives: list[_Negative],
     texts: pd.DataFrame,
+    tokenised: TokenisedTexts,
     classes: pd.DataFrame,
     rows: pd.DataFrame,
     structure: AccountStructure,
@@ -447,7 +449,7 @@ def _add_performance(
 ) -> list[_Negative]:
     """Performance candidates tested together (BH); themes that pass turn their intent negatives into `both`."""
     grams, gram_members = _ngram_members(texts, settings)
-    on_theme = _on_theme(texts, rows, structure)
+    on_theme = _on_theme(texts, tokenised, rows, structure)
     query_ids = np.flatnonzero(((texts["clicks"] > 0) & ~on_theme).to_numpy())
     themes = [t for t in NEGATIVE_THEMES if (classes["intent"] == t).any()]
     theme_members = [np.flatnonzero((classes["intent"] == t).to_numpy()) for t in themes]
@@ -480,7 +482,7 @@ def _add_performance(
     cutoff = float(evidence.p_values()[passed].max())  # BH's rejection threshold, for what a wider n-gram adds
     chosen = [candidates[i] for i in winners]
     safe = _safe(chosen, protected)
-    blocked_by = KeywordMatcher(chosen, negative=True).matched_by(list(texts.index))
+    blocked_by = KeywordMatcher(chosen, negative=True).matched_by(tokenised)
     # Narrowest first: queries, then the longest n-grams, costliest first.
     cost = evidence.cost[winners]
     order = sorted(
@@ -508,15 +510,15 @@ def _add_performance(
     return [*negatives, *found]
 
 
-def _on_theme(texts: pd.DataFrame, rows: pd.DataFrame, structure: AccountStructure) -> np.ndarray:
+def _on_theme(
+    texts: pd.DataFrame, tokenised: TokenisedTexts, rows: pd.DataFrame, structure: AccountStructure
+) -> np.ndarray:
     """Per text: does it hold every word (close variants, any order) of a keyword of an ad group that served it?"""
     live = [k for k in structure.keywords if k.status is not Status.REMOVED]
     on_theme = np.zeros(len(texts), dtype=bool)
     if not live:
         return on_theme
-    text_ids, keyword_ids = KeywordMatcher([(k.text, MatchType.BROAD) for k in live], negative=False).pairs(
-        list(texts.index)
-    )
+    text_ids, keyword_ids = KeywordMatcher([(k.text, MatchType.BROAD) for k in live], negative=False).pairs(tokenised)
     matched = pd.DataFrame({"text_id": text_ids, "ad_group_id": [live[k].ad_group_id for k in keyword_ids]})
     served = matched.merge(rows[["text_id", "ad_group_id"]].drop_duplicates(), on=["text_id", "ad_group_id"])
     on_theme[served["text_id"].to_numpy(np.int64)] = True
@@ -549,20 +551,19 @@ def _place(
 
     targets: dict[int, _Target] = {}
     shared: dict[str, list[int]] = defaultdict(list)  # list name -> negatives
-    for candidate, where in spread.iterrows():
-        negative = negatives[int(candidate)]
-        if where["campaigns"] > 1 or where["campaign_id"] == "":
+    for where in spread.itertuples():  # tuples: a Series per row costs seconds for thousands of negatives
+        candidate = int(where.Index)
+        negative = negatives[candidate]
+        if where.campaigns > 1 or where.campaign_id == "":
             name = NEGATIVE_THEMES.get(negative.intent or "", settings.shared_list_name)
-            shared[name].append(int(candidate))
-        elif where["ad_groups"] == 1 and where["ad_group_id"] and groups_per_campaign[where["campaign_id"]] > 1:
-            targets[int(candidate)] = _Target(
-                level="ad_group", target_id=where["ad_group_id"], target_name=group_names.get(where["ad_group_id"], "")
+            shared[name].append(candidate)
+        elif where.ad_groups == 1 and where.ad_group_id and groups_per_campaign[where.campaign_id] > 1:
+            targets[candidate] = _Target(
+                level="ad_group", target_id=where.ad_group_id, target_name=group_names.get(where.ad_group_id, "")
             )
         else:
-            targets[int(candidate)] = _Target(
-                level="campaign",
-                target_id=where["campaign_id"],
-                target_name=campaign_names.get(where["campaign_id"], ""),
+            targets[candidate] = _Target(
+                level="campaign", target_id=where.campaign_id, target_name=campaign_names.get(where.campaign_id, "")
             )
     if shared:
         targets |= _shared_targets(shared, structure)

@@ -222,6 +222,14 @@ def contains_phrase(words: Phrase, phrase: Phrase) -> bool:
 
 
 @functools.lru_cache(maxsize=200_000)
+def _compound_cues(word: str) -> tuple[Cue, ...]:
+    """The cues of the compound heads `word` ends with ("roofjobs"); per word, not per query's word."""
+    return tuple(
+        cue for head, cue in load_lexicons().compound_heads if word.endswith(head) and len(word) >= len(head) + 3
+    )
+
+
+@functools.lru_cache(maxsize=200_000)
 def word_languages(word: str, extra: tuple[str, ...] = ()) -> frozenset[str]:
     """The languages a word belongs to: the data's word lists first, else wordfreq's frequencies.
 
@@ -490,11 +498,7 @@ class _Classifier:
         found = find_phrases(words, self.cues, self.cue_lengths)
         hits: list[tuple[Cue, str]] = [(cue, " ".join(phrase)) for _, phrase in found for cue in self.cues[phrase]]
         for word in words:
-            hits.extend(
-                (cue, word)
-                for head, cue in self.lexicons.compound_heads
-                if word.endswith(head) and len(word) >= len(head) + 3
-            )
+            hits.extend((cue, word) for cue in _compound_cues(word))
         # "free roof inspection" is a lead as much as "free inspection": an exception holds in any order.
         present = set(words)
         hits = [hit for hit in hits if not any(set(p) <= present for p in self.lexicons.unless.get(hit[0].theme, ()))]

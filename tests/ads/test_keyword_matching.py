@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -9,6 +11,8 @@ from hypothesis import strategies as st
 
 from ads.entities import MatchType
 from ads.keyword_matching import (
+    _APOSTROPHES,
+    _TOKEN,
     KeywordMatcher,
     TokenisedTexts,
     close_variant,
@@ -140,11 +144,28 @@ PHRASES = st.lists(WORDS, min_size=1, max_size=4).map(" ".join)
 def test_vectorised_matcher_agrees_with_the_specification(queries, keywords, negative) -> None:
     expected = np.array([[matches(q, text, kind, negative=negative) for text, kind in keywords] for q in queries])
     matcher = KeywordMatcher(keywords, negative=negative)
-    for given_as in (queries, TokenisedTexts(queries)):
-        query_index, keyword_index = matcher.pairs(given_as)
+    tokenised = TokenisedTexts(queries)
+    # the plain strings, the phrase index as first built, and as reused by another keyword set (reversed)
+    reversed_matcher = KeywordMatcher(keywords[::-1], negative=negative)
+    for given_as, used, flip in (
+        (queries, matcher, False),
+        (tokenised, matcher, False),
+        (tokenised, reversed_matcher, True),
+    ):
+        query_index, keyword_index = used.pairs(given_as)
+        if flip:
+            keyword_index = len(keywords) - 1 - keyword_index
         got = np.zeros_like(expected)
         got[query_index, keyword_index] = True
         assert (got == expected).all()
+        assert len(set(zip(query_index.tolist(), keyword_index.tolist(), strict=True))) == len(query_index)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.characters(max_codepoint=127), max_size=30))
+def test_ascii_tokens_are_those_of_the_unicode_normalisation(text: str) -> None:
+    normalised = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+    assert tokens(text) == tuple(_TOKEN.findall(normalised))
 
 
 @settings(max_examples=100, deadline=None)
