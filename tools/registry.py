@@ -680,11 +680,14 @@ def _budget_changes(ctx: ToolContext, args: NoArgs) -> ToolResult:
     proposals = propose_budget_moves(report, structure)
     pacing = [c for c in proposals if isinstance(c, SetBudget)]
     moves = [c for c in proposals if isinstance(c, ReallocateBudget)]
-    summary = f"{len(pacing)} daily budget changes would bring spend back on track for the month."
+    summary = (
+        f"{len(pacing)} daily budget change{'' if len(pacing) == 1 else 's'} would bring spend back on track "
+        "for the month."
+    )
     if moves:
         gained = moves[0].evidence.metrics["expected_conversions_gained"]
         summary += (
-            f" {len(moves)} more move budget between campaigns, from high to low marginal CPA, starting from where "
+            " A reallocation moves budget between campaigns, from high to low marginal CPA, starting from where "
             f"pacing puts each and at no higher total: about {gained:,.1f} more conversions over the days left than "
             "pacing alone."
         )
