@@ -3,8 +3,9 @@ and its JSON twin.
 
 The page leads with three lines (what changed, what waits, what matters most), then the KPIs against the
 previous period, pacing per budget with a chart that reads on the 1st too (last month's curve and this
-month's plan) and each budget's response curve, the proposals with their copy, the search-term themes by cost, and the policy: what the gate
-decided and what became of it, by rule and week, with drift alerts (ops.policy_metrics).
+month's plan) and each budget's response curve, the proposals with their copy, the search-term themes by
+cost, and the policy: what the gate decided and what became of it, by rule and week, with drift alerts
+(ops.policy_metrics).
 """
 
 from __future__ import annotations

@@ -841,7 +841,7 @@ def _rationale(pacing: BudgetPacing, report: PacingReport, money: Callable[[int]
     kept_direction = "over" if kept > target else "under"
     return (
         f"{head}. At {money(pacing.run_rate)} a day ({source[pacing.run_rate_source]}) it would end the month at "
-        f"{money(pacing.projected_month_spend)}, {abs(ratio - 1):.0%} {direction} target; spending its daily "
+        f"{money(pacing.projected_month_spend)}, {abs(ratio - 1):.1%} {direction} target; spending its daily "
         f"budget of {money(pacing.daily_amount)} in full, at {money(kept)}, {abs(kept / target - 1):.1%} "
         f"{kept_direction}. Landing on target: {arithmetic}."
     )
