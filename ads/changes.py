@@ -51,6 +51,7 @@ MONEY_METRICS = frozenset(
         "spent_today",
         "marginal_cpa_before",
         "marginal_cpa_after",
+        "paced_amount",
         "reallocated_total",
     }
 )

@@ -116,7 +116,7 @@ def main() -> None:
             session = Session(load_settings())
             family = "tuned" if seed < 100 else "held out"
             for account in ("sandbox:trailhead", "sandbox:trailhead-meta"):
-                context = session.context(account).tools
+                context = session.run_services(account).tools
                 context.kit_retrieval = "hybrid" if args.hybrid else "bm25"
                 tracemalloc.start()
                 started = time.perf_counter()

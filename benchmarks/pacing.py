@@ -4,11 +4,14 @@ Per simulated month (seed = month index): four Google campaigns, each with a tru
 daily budget mis-set to target/30 x U(0.7, 1.3); a day spends the budget x lognormal(0, 0.1), at most 2x it
 (Google's daily overdelivery), and conversions follow the true curve with Poisson noise. 45 days of history with
 varied budgets come first, for the curves.
-- pacing: weekly audits (the 1st, 8th, 15th, 22nd) with adpilot's proposals applied, against the naive rule
+- pacing: weekly audits (the 1st, 8th, 15th, 22nd) with pacing's changes alone applied, against the naive rule
   "budget = (target - spent) / days left" applied at the same audits: share of months whose spend lands within
   +-2 % of target, per budget and for the account;
-- reallocation: the moves proposed on the 1st (no targets, so pacing proposes nothing), their true conversion
-  gain over the month at the same spend;
+- pacing and reallocation, as an audit proposes them (`propose_budget_moves`), at the same audits: the true
+  conversions and spend against pacing alone, and where budgets land (the reallocation may move a budget
+  within +-15 % of its target, so the per-budget +-2 % share is expected to fall);
+- reallocation on the 1st without targets (pacing proposes nothing): its true conversion gain over the month
+  at the same spend;
 - performance guard: a fifth campaign with a CPA ~4x the account's and under target; the increases the guard
   holds back and the true cost of the conversions they would have bought.
 Run: .venv/bin/python benchmarks/pacing.py [MONTHS]
@@ -29,6 +32,7 @@ import numpy as np
 import pandas as pd
 from cli_run import run_adpilot  # benchmarks/cli_run.py, beside this script
 
+from ads.changes import ReallocateBudget, SetBudget
 from ads.entities import Account, AccountStructure, Budget, Campaign, Platform
 from ads.limits import PLATFORM_LIMITS
 from sandbox import GOOGLE_ACCOUNT, META_ACCOUNT
@@ -38,6 +42,7 @@ from tools.pacing import (
     pace_budgets,
     performance_guarded,
     propose_budget_changes,
+    propose_budget_moves,
     propose_reallocation,
     retail_peak_days,
 )
@@ -49,6 +54,13 @@ MONTHLY_MULTIPLIER = PLATFORM_LIMITS["google_monthly_charge_multiplier"].value
 RETAIL_PEAKS = (*retail_peak_days(2025), *retail_peak_days(2026))
 # The CLI runs: the 1st, Black Friday 2026, mid-month.
 CLI_DAYS = ("2026-12-01", "2026-11-27", "2026-12-15")
+
+
+def edits(change: SetBudget | ReallocateBudget) -> list[tuple[str, int]]:
+    """(budget id, new daily amount) for each budget a change sets."""
+    if isinstance(change, SetBudget):
+        return [(change.budget_id, change.to_amount)]
+    return [(leg.budget_id, leg.to_amount) for leg in change.legs]
 
 
 def month_of(index: int) -> dt.date:
@@ -125,6 +137,7 @@ def simulate(index: int, *, bad_campaign: bool, noise: float) -> dict[str, float
         """Spend charged per budget, expected conversions per budget (true curves) and increases held back."""
         draw = np.random.default_rng(conversion_seed)
         amounts, rows, spent, expected, held = daily.copy(), list(history), np.zeros(n), np.zeros(n), 0
+        reallocations = 0
         limit = np.full(n, np.inf)
         for day_number in range(1, days_in_month + 1):
             today = start.replace(day=day_number)
@@ -136,9 +149,14 @@ def simulate(index: int, *, bad_campaign: bool, noise: float) -> dict[str, float
                 else:
                     window = pd.DataFrame(rows[-n * PACING_HISTORY_DAYS :])
                     report = pace_budgets(structure(amounts), window, today)
-                    for change in propose_budget_changes(report, structure(amounts)):
-                        amounts[ids.index(change.budget_id.removeprefix("b"))] = change.to_amount / USD
+                    if rule == "pacing":
+                        changes: list = propose_budget_changes(report, structure(amounts))
+                    else:
+                        changes = propose_budget_moves(report, structure(amounts))
+                    for budget_id, to_amount in (edit for change in changes for edit in edits(change)):
+                        amounts[ids.index(budget_id.removeprefix("b"))] = to_amount / USD
                     held += len(guard_warnings(report, structure(amounts)))
+                    reallocations += sum(isinstance(c, ReallocateBudget) for c in changes)
             # Google's monthly charging limit (Google Ads Help: How budget changes take effect): 30.4x the budget
             # in force from the 1st; after a change, what is spent plus the new budget x the days remaining.
             if day_number == 1:
@@ -149,16 +167,17 @@ def simulate(index: int, *, bad_campaign: bool, noise: float) -> dict[str, float
             rows += day_rows(today, spend, draw)
             spent += spend
             expected += vmax * spend / (spend + half)
-        return np.minimum(spent, limit), expected, held
+        return np.minimum(spent, limit), expected, held, reallocations
 
-    adpilot, adpilot_conversions, held = run_month("adpilot")
-    naive, naive_conversions, _ = run_month("naive")
+    adpilot, adpilot_conversions, held, reallocations = run_month("adpilot")
+    paced, paced_conversions, _, _ = run_month("pacing")
+    naive, naive_conversions, _, _ = run_month("naive")
 
     # Reallocation on the 1st, judged on the true curves.
     frame = pd.DataFrame(history)
     untargeted = structure(daily, with_targets=False)
     report = pace_budgets(untargeted, frame, start)
-    moves = propose_reallocation(report, untargeted)
+    moves, _ = propose_reallocation(report, untargeted)
     after = daily.copy()
     for leg in (leg for move in moves for leg in move.legs):
         after[ids.index(leg.budget_id.removeprefix("b"))] = leg.to_amount / USD
@@ -169,6 +188,14 @@ def simulate(index: int, *, bad_campaign: bool, noise: float) -> dict[str, float
     guarded = [b for b in report.budgets if performance_guarded(b, report.account_cpa)]
     return {
         "adpilot_within_2pct": float(np.mean(np.abs(adpilot / targets - 1) <= 0.02)),
+        "pacing_within_2pct": float(np.mean(np.abs(paced / targets - 1) <= 0.02)),
+        "adpilot_within_15pct": float(np.mean(np.abs(adpilot / targets - 1) <= 0.15)),
+        "pacing_account_within_2pct": float(abs(paced.sum() / targets.sum() - 1) <= 0.02),
+        "month_reallocations": float(reallocations),
+        "month_conversions_adpilot": float(adpilot_conversions.sum()),
+        "month_conversions_pacing": float(paced_conversions.sum()),
+        "month_spend_adpilot": float(adpilot.sum()),
+        "month_spend_pacing": float(paced.sum()),
         "naive_within_2pct": float(np.mean(np.abs(naive / targets - 1) <= 0.02)),
         "adpilot_account_within_2pct": float(abs(adpilot.sum() / targets.sum() - 1) <= 0.02),
         "naive_account_within_2pct": float(abs(naive.sum() / targets.sum() - 1) <= 0.02),
@@ -212,14 +239,26 @@ def main() -> None:
         f"{args.noise:g}: {seconds:.1f} s, peak {peak:.0f} MiB traced"
     )
     print(
-        f"  budgets landing within +-2% of target: adpilot {frame.adpilot_within_2pct.mean():.1%}, "
-        f"naive remaining/days-left {frame.naive_within_2pct.mean():.1%} (goal >= 95%)"
+        f"  budgets landing within +-2% of target: pacing alone {frame.pacing_within_2pct.mean():.1%}, "
+        f"naive remaining/days-left {frame.naive_within_2pct.mean():.1%} (goal >= 95%); adpilot as an audit "
+        f"proposes (pacing and reallocation) {frame.adpilot_within_2pct.mean():.1%}, within the reallocation's "
+        f"+-15% band {frame.adpilot_within_15pct.mean():.1%}"
+    )
+    spend_change = frame.month_spend_adpilot.sum() / frame.month_spend_pacing.sum() - 1
+    print(
+        f"  pacing and reallocation against pacing alone, targets set: reallocations in "
+        f"{np.mean(frame.month_reallocations > 0):.0%} "
+        f"of months ({frame.month_reallocations.sum():.0f} in all); true conversions "
+        f"{frame.month_conversions_adpilot.sum() / frame.month_conversions_pacing.sum() - 1:+.2%}, spend "
+        f"{spend_change:+.2%}; accounts landing within +-2%: {frame.adpilot_account_within_2pct.mean():.1%} "
+        f"against {frame.pacing_account_within_2pct.mean():.1%}"
     )
     calm = frame[frame.peak_month == 0]
     print(
-        f"  without a retail peak in the month ({len(calm)} months): adpilot {calm.adpilot_within_2pct.mean():.1%}, "
-        f"naive {calm.naive_within_2pct.mean():.1%}; with one (no cut below even pace before it): adpilot "
-        f"{frame[frame.peak_month > 0].adpilot_within_2pct.mean():.1%}"
+        f"  without a retail peak in the month ({len(calm)} months): pacing alone "
+        f"{calm.pacing_within_2pct.mean():.1%}, "
+        f"naive {calm.naive_within_2pct.mean():.1%}; with one (no cut below even pace before it): pacing alone "
+        f"{frame[frame.peak_month > 0].pacing_within_2pct.mean():.1%}"
     )
     print(
         f"  accounts landing within +-2%: adpilot {frame.adpilot_account_within_2pct.mean():.1%}, "

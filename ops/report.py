@@ -3,8 +3,9 @@ and its JSON twin.
 
 The page leads with three lines (what changed, what waits, what matters most), then the KPIs against the
 previous period, pacing per budget with a chart that reads on the 1st too (last month's curve and this
-month's plan), the proposals with their copy, the search-term themes by cost, and the policy: what the gate
-decided and what became of it, by rule and week, with drift alerts (ops.policy_metrics).
+month's plan) and each budget's response curve, the proposals with their copy, the search-term themes by
+cost, and the policy: what the gate decided and what became of it, by rule and week, with drift alerts
+(ops.policy_metrics).
 """
 
 from __future__ import annotations
@@ -172,6 +173,63 @@ def pacing_chart(series: pd.DataFrame, width: int = 640, height: int = 260) -> d
         "ticks": ticks,
         "days": [{"x": f"{x(d):.1f}", "label": d} for d in days],
         **{column: points(column) for column in ("target", "actual", "last_month", "projected")},
+    }
+
+
+# Told apart with the common colour-vision deficiencies (Okabe & Ito's palette, its pale yellow swapped for grey,
+# which reads on white); curves past eight repeat them.
+CURVE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#7f7f7f")
+
+
+def curves_chart(
+    report: Mapping[str, Any], units: int, money: Callable[[int], str], width: int = 640, height: int = 260
+) -> dict[str, Any] | None:
+    """The geometry of the response curves: conversions a day against daily spend (in currency units), one
+    line per budget, a dot at its daily amount, and in the legend what its next conversion costs there.
+    None when no budget has a curve. Only numbers and the budgets' names (autoescaped by the template)."""
+    curves = [c for c in report.get("curves", []) if c.get("points")]
+    if not curves:
+        return None
+    right_end = max(p["spend"] for c in curves for p in c["points"]) / units
+    top = max(max(p["conversions"] for c in curves for p in c["points"]), 1e-9)
+    left, right, bottom, top_margin = 70, 20, 30, 20
+
+    def x(spend: float) -> float:
+        return left + spend / max(right_end, 1e-9) * (width - left - right)
+
+    def y(conversions: float) -> float:
+        return height - bottom - conversions / top * (height - bottom - top_margin)
+
+    lines = []
+    for i, c in enumerate(curves):
+        curve, daily = c["curve"], c["daily_amount"]
+        at_daily = curve["vmax"] * daily / (daily + curve["half_saturation"])
+        lines.append(
+            {
+                "name": c["budget_name"],
+                "colour": CURVE_COLOURS[i % len(CURVE_COLOURS)],
+                "points": " ".join(f"{x(p['spend'] / units):.1f},{y(p['conversions']):.1f}" for p in c["points"]),
+                "dot_x": f"{x(daily / units):.1f}",
+                "dot_y": f"{y(at_daily):.1f}",
+                "marginal": money(c["marginal_cpa"]) if c.get("marginal_cpa") is not None else "no conversions",
+                "r_squared": curve.get("r_squared"),
+                "prior_weight": curve.get("prior_weight"),
+            }
+        )
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "bottom": height - bottom,
+        "right": width - right,
+        "y_ticks": [
+            {"y": f"{y(top * share):.1f}", "label": f"{top * share:,.1f}"} for share in (0.0, 0.25, 0.5, 0.75, 1.0)
+        ],
+        "x_ticks": [
+            {"x": f"{x(right_end * share):.1f}", "label": f"{right_end * share:,.0f}"}
+            for share in (0.0, 0.25, 0.5, 0.75, 1.0)
+        ],
+        "lines": lines,
     }
 
 
@@ -369,6 +427,9 @@ def write_report(
         themes_total=themes.get("count", len(clusters)),
         themes_cost=account.money(int(themes.get("cost", 0))),
         chart=pacing_chart(pacing),
+        curves=curves_chart(
+            findings.get("pacing", {}).get("report", {}), UNITS_PER_CURRENCY[account.money_unit], account.money
+        ),
         policy=document["policy"],
         policy_weeks=[w for w in (document["policy"] or {}).get("weekly", []) if w["kind"] == "all"][-POLICY_WEEKS:],
     )

@@ -529,12 +529,14 @@ def _remove_shared_list(change: RemoveSharedNegativeList, policy: NegativesPolic
 # --- budgets -------------------------------------------------------------------------------------
 
 
-def _budget(change: SetBudget, policy: BudgetsPolicy, context: GateContext) -> Verdict:
-    account = context.account
-    name = change.budget_name or change.budget_id
-    meta = change.level == "ad_set" or account.platform is Platform.META
+def _budget_step(
+    budget_id: str, name: str, meta: bool, move: float, restores: bool, policy: BudgetsPolicy, context: GateContext
+) -> Verdict | None:
+    """The limits every budget edit meets, a SetBudget or a reallocation's leg: Meta's hourly and weekly rate
+    and the step limit. A rollback restoring an amount in force before is no new step: neither the weekly
+    limit nor the step applies to it."""
     if meta:
-        recent = context.budget_changes_last_hour.get(change.budget_id, 0)
+        recent = context.budget_changes_last_hour.get(budget_id, 0)
         if recent >= policy.meta_max_changes_per_hour:
             return Verdict(
                 outcome="blocked",
@@ -542,6 +544,31 @@ def _budget(change: SetBudget, policy: BudgetsPolicy, context: GateContext) -> V
                 reason=f"budget {name} changed {recent} times in the last hour; Meta allows about "
                 f"{policy.meta_max_changes_per_hour} an hour, so queue it and retry after the hour",
             )
+        week = context.budget_changes_last_week.get(budget_id, 0)
+        if not restores and week >= policy.meta_max_changes_per_week:
+            return Verdict(
+                outcome="blocked",
+                rule="budget.weekly_limit",
+                reason=f"budget {name} changed {week} times in the last 7 days; more than "
+                f"{policy.meta_max_changes_per_week} a week keeps Meta's delivery learning, so wait",
+            )
+    if not restores and abs(move) > policy.max_move:
+        return Verdict(
+            outcome="blocked",
+            rule="budget.max_move",
+            reason=f"budget move {move:+.0%} on {name} exceeds the {policy.max_move:.0%} limit",
+        )
+    return None
+
+
+def _restores(change: SetBudget | ReallocateBudget, budget_id: str, amount: int, context: GateContext) -> bool:
+    return ROLLBACK_METRIC in change.evidence.metrics and amount in context.previous_budget_amounts.get(budget_id, ())
+
+
+def _budget(change: SetBudget, policy: BudgetsPolicy, context: GateContext) -> Verdict:
+    account = context.account
+    name = change.budget_name or change.budget_id
+    meta = change.level == "ad_set" or account.platform is Platform.META
     if change.from_amount == 0:
         return Verdict(
             outcome="needs_approval",
@@ -561,29 +588,20 @@ def _budget(change: SetBudget, policy: BudgetsPolicy, context: GateContext) -> V
                 f"{account.money(context.month_to_date_spend)} + {account.money(daily_after)}/day × "
                 f"{context.days_left_in_month} days) exceeds the monthly cap {account.money(cap)}",
             )
-    amounts = f"{account.money(change.from_amount)} → {account.money(change.to_amount)}"
-    moved = f"budget move {move:+.0%} on {name} ({amounts})"
-    entry = change.evidence.metrics.get(ROLLBACK_METRIC)
-    if entry is not None and change.to_amount in context.previous_budget_amounts.get(change.budget_id, ()):
+    restores = _restores(change, change.budget_id, change.to_amount, context)
+    if blocked := _budget_step(change.budget_id, name, meta, move, restores, policy, context):
+        return blocked
+    moved = (
+        f"budget move {move:+.0%} on {name} ({account.money(change.from_amount)} → {account.money(change.to_amount)})"
+    )
+    if restores:
         # Restoring what was in force undoes a move the step limit already let through; it is no new step.
         return Verdict(
             outcome="needs_approval",
             rule="budget.rollback",
-            reason=f"{moved} restores the amount in force before change log entry {entry:g}; a rollback is not "
-            f"limited by the {policy.max_move:.0%} step, but a person approves it",
-        )
-    if meta:
-        week = context.budget_changes_last_week.get(change.budget_id, 0)
-        if week >= policy.meta_max_changes_per_week:
-            return Verdict(
-                outcome="blocked",
-                rule="budget.weekly_limit",
-                reason=f"budget {name} changed {week} times in the last 7 days; more than "
-                f"{policy.meta_max_changes_per_week} a week keeps Meta's delivery learning, so wait",
-            )
-    if abs(move) > policy.max_move:
-        return Verdict(
-            outcome="blocked", rule="budget.max_move", reason=f"{moved} exceeds the {policy.max_move:.0%} limit"
+            reason=f"{moved} restores the amount in force before change log entry "
+            f"{change.evidence.metrics[ROLLBACK_METRIC]:g}; a rollback is not limited by the {policy.max_move:.0%} "
+            "step, but a person approves it",
         )
     if abs(move) <= policy.max_auto_move:
         return Verdict(
@@ -599,36 +617,15 @@ def _budget(change: SetBudget, policy: BudgetsPolicy, context: GateContext) -> V
 
 
 def _reallocation(change: ReallocateBudget, policy: BudgetsPolicy, context: GateContext) -> Verdict:
-    """A reallocation is one change: each leg meets the step and Meta's rate limits, the total does not rise
-    (the change's schema), and a person approves it; a rollback leg may restore an amount in force before."""
+    """A reallocation is one change: each leg meets the limits of a budget edit (`_budget_step`), the total does
+    not rise (the change's schema), and a person approves it."""
     account = context.account
-    rollback = change.evidence.metrics.get(ROLLBACK_METRIC)
     for leg in change.legs:
+        meta = leg.level == "ad_set" or account.platform is Platform.META
+        restores = _restores(change, leg.budget_id, leg.to_amount, context)
         name = leg.budget_name or leg.budget_id
-        if leg.level == "ad_set" or account.platform is Platform.META:
-            recent = context.budget_changes_last_hour.get(leg.budget_id, 0)
-            week = context.budget_changes_last_week.get(leg.budget_id, 0)
-            if recent >= policy.meta_max_changes_per_hour:
-                return Verdict(
-                    outcome="blocked",
-                    rule="budget.rate_limit",
-                    reason=f"budget {name} changed {recent} times in the last hour; Meta allows about "
-                    f"{policy.meta_max_changes_per_hour} an hour, so retry after the hour",
-                )
-            if rollback is None and week >= policy.meta_max_changes_per_week:
-                return Verdict(
-                    outcome="blocked",
-                    rule="budget.weekly_limit",
-                    reason=f"budget {name} changed {week} times in the last 7 days; more than "
-                    f"{policy.meta_max_changes_per_week} a week keeps Meta's delivery learning, so wait",
-                )
-        restores = rollback is not None and leg.to_amount in context.previous_budget_amounts.get(leg.budget_id, ())
-        if abs(leg.relative_change) > policy.max_move and not restores:
-            return Verdict(
-                outcome="blocked",
-                rule="budget.max_move",
-                reason=f"the leg on {name} moves {leg.relative_change:+.0%}, over the {policy.max_move:.0%} limit",
-            )
+        if blocked := _budget_step(leg.budget_id, name, meta, leg.relative_change, restores, policy, context):
+            return blocked
     before = sum(leg.from_amount for leg in change.legs)
     after = sum(leg.to_amount for leg in change.legs)
     return Verdict(

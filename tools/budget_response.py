@@ -195,12 +195,15 @@ class Bounds(BaseModel):
             raise ValueError(f"current {self.current} outside [{self.low}, {self.high}]")
 
 
-def reallocate(curves: Mapping[str, ResponseCurve], bounds: Mapping[str, Bounds], *, step: int) -> dict[str, int]:
-    """New daily amounts for the budgets in `bounds`, at their current total, that equalise marginal returns
-    as far as the bounds allow. Amounts are multiples of `step` (the platform's smallest amount, e.g. a cent)
-    where they move; the total never rises and falls short of today's by less than one step per budget.
-    Budgets whose curve returns nothing keep their low bound, unless the others cannot take the total."""
-    total = sum(b.current for b in bounds.values())
+def reallocate(
+    curves: Mapping[str, ResponseCurve], bounds: Mapping[str, Bounds], *, step: int, total: int | None = None
+) -> dict[str, int]:
+    """New daily amounts for the budgets in `bounds`, at `total` (default: their current total), that equalise
+    marginal returns as far as the bounds allow. Amounts are multiples of `step` (the platform's smallest
+    amount, e.g. a cent) where they move; the sum never rises above `total` and falls short of it by less than
+    one step per budget (unless the bounds cannot hold it). Budgets whose curve returns nothing keep their low
+    bound, unless the others cannot take the total."""
+    total = sum(b.current for b in bounds.values()) if total is None else total
     returning = {k for k, b in bounds.items() if curves[k].marginal(b.current) > 0}
 
     def spend_at(marginal: float) -> dict[str, float]:
@@ -239,7 +242,7 @@ def _round_keeping_total(
         k: min(max(math.floor(v / step) * step, inner[k][0]), inner[k][1]) if k in movable else bounds[k].current
         for k, v in target.items()
     }
-    while sum(rounded.values()) > total:
+    while sum(rounded.values()) > total and movable:
         down = [k for k in movable if rounded[k] - step >= inner[k][0]]
         if down:
             key = max(down, key=lambda k: rounded[k] - target[k])

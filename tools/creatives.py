@@ -279,8 +279,10 @@ def _offline_assets(brief: CreativeBrief) -> dict[AssetField, list[_Candidate]]:
         add(headlines, title, fact)
         add(meta_headlines, _short_title(product, META_HEADLINE_MAX), fact)
         price = money_text(product.price, product.currency)
+        offer = f"From {price}"
         if product.on_sale and product.sale_price is not None:
             sale = money_text(product.sale_price, product.currency)
+            offer = f"Now {sale}, was {price}"  # the price a buyer pays, beside the headline's "Now"
             add(headlines, f"{title} Now {sale}" if title else None, fact)
             add(headlines, f"Now {sale}, Was {price}", fact)
             add(meta_headlines, f"{_short_title(product, META_HEADLINE_MAX - 12)}, Now {sale}", fact)
@@ -292,7 +294,7 @@ def _offline_assets(brief: CreativeBrief) -> dict[AssetField, list[_Candidate]]:
         full = _title_case(product.title)
         for count in range(min(len(points), 3), 0, -1):
             listed = " and ".join([", ".join(points[: count - 1]), points[count - 1]] if count > 1 else points[:1])
-            add(descriptions, f"{full}: {listed}. From {price}.", fact)
+            add(descriptions, f"{full}: {listed}. {offer}.", fact)
             add(descriptions, f"{full} with {listed}.", fact)
             for claim in claims[:2]:
                 add(primary, f"{full}: {listed}. {claim.text.split('. ')[0]}.", fact, claim)

@@ -51,8 +51,8 @@ META_LEARNING_CONVERSIONS = 50
 # A budget whose 30-day CPA is above this multiple of the account's gets no increase without a person.
 PERFORMANCE_GUARD_RATIO = 2.0
 PEAK_LOOKAHEAD_DAYS = 7
-# Reallocation moves each budget by at most 20 %: under Meta's significant-edit size, and a step a
-# specialist takes before looking at the result; moves under 5 % are not worth an edit.
+# Reallocation moves each budget by at most 20 % from where pacing puts it: under Meta's significant-edit size,
+# and a step a specialist takes before looking at the result; moves under 5 % are not worth an edit.
 REALLOCATION_MAX_STEP = 0.2
 REALLOCATION_TARGET_BAND = 0.15
 MIN_REALLOCATION_MOVE = 0.05
@@ -412,6 +412,7 @@ def propose_budget_changes(
     *,
     landing_tolerance: float = LANDING_TOLERANCE,
     max_step: float = DEFAULT_MAX_STEP,
+    guard: bool = True,
 ) -> list[SetBudget]:
     """A SetBudget towards the landing daily amount for each budget whose current daily amount would end the
     month more than `landing_tolerance` from its target (`budget_landing`; the run-rate's projection is what
@@ -420,7 +421,7 @@ def propose_budget_changes(
     One change moves a budget by at most `max_step` (0.5 = ±50 %): a bigger jump resets the platforms'
     delivery learning and is rarely what a marketer does in one go; the next audit takes the next step.
     Left alone: a budget with recent days missing (a gap is no evidence), one in Meta's learning phase,
-    and an increase for a budget whose CPA is far above the account's. Before a peak day a budget is not
+    and (with `guard`) an increase for a budget whose CPA is far above the account's. Before a peak day a budget is not
     cut below the plan's even daily pace (target / days in the month).
     """
     account = structure.account
@@ -440,7 +441,7 @@ def propose_budget_changes(
         high = math.floor(pacing.daily_amount * (1 + max_step) / step) * step
         to_amount = min(max(pacing.recommended_daily_amount, low, unit), max(high, unit))
         notes = []
-        if to_amount > pacing.daily_amount and performance_guarded(pacing, report.account_cpa):
+        if guard and to_amount > pacing.daily_amount and performance_guarded(pacing, report.account_cpa):
             continue  # listed by guard_warnings
         if to_amount != pacing.recommended_daily_amount:
             notes.append(
@@ -491,114 +492,207 @@ def guard_warnings(report: PacingReport, structure: AccountStructure) -> list[st
     return warnings
 
 
+def propose_budget_moves(report: PacingReport, structure: AccountStructure) -> list[SetBudget | ReallocateBudget]:
+    """What an audit proposes for budgets: pacing's changes, and a reallocation on marginal return on top of
+    them. A budget the reallocation sets (with a leg, or already at its reallocated amount) gets no pacing
+    change: its leg starts from pacing's amount, so one edit does both, and an applied reallocation is not
+    undone by the next audit's pacing while it still pays. The increases the performance guard holds back are
+    money the plan would spend: the reallocation may give it to the other budgets, never to the guarded one."""
+    planned = propose_budget_changes(report, structure, guard=False)
+    moves, held = propose_reallocation(report, structure, pacing=planned)
+    guarded = {p.budget_id for p in report.budgets if performance_guarded(p, report.account_cpa)}
+    return [
+        *(c for c in planned if c.budget_id not in held and not (c.budget_id in guarded and c.relative_change > 0)),
+        *moves,
+    ]
+
+
 def propose_reallocation(
     report: PacingReport,
     structure: AccountStructure,
     *,
-    leave: frozenset[str] = frozenset(),
+    pacing: Sequence[SetBudget] = (),
     max_step: float = REALLOCATION_MAX_STEP,
     target_band: float = REALLOCATION_TARGET_BAND,
-) -> list[ReallocateBudget]:
-    """At most one ReallocateBudget, whose legs move daily budget from high to low marginal CPA at the same
-    total, until the marginal CPAs are about equal or a bound is reached.
+) -> tuple[list[ReallocateBudget], frozenset[str]]:
+    """At most one ReallocateBudget, whose legs move daily budget from high to low marginal CPA until the
+    marginal CPAs are about equal or a bound is reached, and the budgets it sets.
 
+    Each budget starts where `pacing` (this audit's pacing changes, before the performance guard) puts it,
+    else at its daily amount. The total is the sum of those starts, never above today's: while it would be,
+    the budget pacing raises most drops out, unless the excess is rounding (under a currency unit a budget).
     Taking part: budget-limited budgets (more budget buys more only where the budget binds) with a fitted
-    curve on at least MIN_CURVE_DAYS days, no data gap, not learning, and not in `leave` (pacing moves them).
-    Bounds per budget: ±`max_step`; no increase past the performance guard; no cut with a peak ahead; a
-    budget with a target stays within ±`target_band` of it by month end (or moves only towards it).
-    The total daily amount does not rise, so neither does the month's projection against the cap.
-    """
+    curve on at least MIN_CURVE_DAYS days, no data gap, not learning. Bounds: ±`max_step` around pacing's
+    amount, within pacing's own step from the daily amount; a budget past the performance guard only gives;
+    none is cut below pacing's amount with a peak ahead; a budget with a target ends the month within
+    ±`target_band` of it (or moves only towards it). Then, until nothing changes: a budget the reallocation
+    leaves where pacing puts it keeps pacing's change instead; one it would move less than
+    MIN_REALLOCATION_MOVE from its daily amount stays at it (no edit for that little; an applied reallocation
+    is in force there). It must gain at least MIN_REALLOCATION_GAIN conversions and
+    MIN_REALLOCATION_GAIN_SHARE over pacing alone."""
     account = structure.account
     unit = UNITS_PER_CURRENCY[account.money_unit]
     curves = {c.budget_id: c.curve for c in report.curves if c.curve.source == "fit" and c.curve.days >= MIN_CURVE_DAYS}
-    bounds = {}
-    for pacing in report.budgets:
-        if pacing.budget_id not in curves or pacing.budget_id in leave or pacing.gap_days or pacing.learning:
-            continue
-        if not pacing.budget_limited or report.days_left < 2:
-            continue
-        current = pacing.daily_amount
-        low, high = math.ceil(current * (1 - max_step)), math.floor(current * (1 + max_step))
-        if performance_guarded(pacing, report.account_cpa):
-            high = current
-        if report.peak_ahead is not None:
-            low = current
-        if pacing.monthly_target is not None:
-            spent = pacing.month_to_date_spend + pacing.spent_today
-            band_low = (pacing.monthly_target * (1 - target_band) - spent) / report.days_left
-            band_high = (pacing.monthly_target * (1 + target_band) - spent) / report.days_left
-            low, high = max(low, min(math.ceil(band_low), current)), min(high, max(math.floor(band_high), current))
-        bounds[pacing.budget_id] = Bounds(current=current, low=max(low, unit), high=max(high, current))
-    moving = dict(bounds)
-    while len(moving) >= 2:
-        amounts = reallocate(curves, moving, step=unit)
-        small = {
-            k for k, v in amounts.items() if abs(v - moving[k].current) < MIN_REALLOCATION_MOVE * moving[k].current
-        }
-        if not small:
-            break
-        moving = {k: b for k, b in moving.items() if k not in small}
-    if len(moving) < 2:
-        return []
-    before = {k: curves[k].conversions(b.current) for k, b in moving.items()}
-    after = {k: curves[k].conversions(amounts[k]) for k in moving}
-    gained = (sum(after.values()) - sum(before.values())) * report.days_left
-    if gained < MIN_REALLOCATION_GAIN or gained < MIN_REALLOCATION_GAIN_SHARE * sum(before.values()) * report.days_left:
-        return []
+    paced = {c.budget_id: c.to_amount for c in pacing}
     by_id = {p.budget_id: p for p in report.budgets}
-    total = sum(b.current for b in moving.values())
-    metrics: dict[str, float] = {
-        "expected_conversions_gained": round(gained, 2),
-        REALLOCATION_METRIC: float(total),
-    }
+    start: dict[str, int] = {}
+    bounds: dict[str, Bounds] = {}
+    for budget in report.budgets:
+        current = budget.daily_amount
+        base = paced.get(budget.budget_id, current)
+        if budget.budget_id not in curves or budget.gap_days or budget.learning or not budget.budget_limited:
+            continue
+        # The reallocation's own step is around pacing's amount; with pacing's step the edit stays within it.
+        low = max(math.ceil(base * (1 - max_step)), math.ceil(current * (1 - DEFAULT_MAX_STEP)))
+        high = min(math.floor(base * (1 + max_step)), math.floor(current * (1 + DEFAULT_MAX_STEP)))
+        if performance_guarded(budget, report.account_cpa):  # it only gives
+            high = min(high, base, current)
+        if report.peak_ahead is not None:
+            low = base
+        if budget.monthly_target is not None:
+            spent = budget.month_to_date_spend + budget.spent_today
+            band_low = (budget.monthly_target * (1 - target_band) - spent) / report.days_left
+            band_high = (budget.monthly_target * (1 + target_band) - spent) / report.days_left
+            low, high = max(low, min(math.ceil(band_low), base)), min(high, max(math.floor(band_high), base))
+        start[budget.budget_id] = base
+        low, high = min(max(low, unit), base), max(high, min(base, current))
+        bounds[budget.budget_id] = Bounds(current=min(base, high), low=min(low, high), high=high)
+    daily = {k: by_id[k].daily_amount for k in bounds}
+    fixed: set[str] = set()
+    wanted: dict[str, int] = {}
+
+    def pool() -> int:
+        return sum(daily[k] if k in fixed else start[k] for k in bounds)
+
+    while True:
+        while bounds and pool() - sum(daily[k] for k in bounds) >= unit * len(bounds):
+            del bounds[max(bounds.keys() - fixed, key=lambda k: start[k] - daily[k])]
+        if len(bounds) < 2:
+            return [], frozenset()
+        amounts = reallocate(curves, bounds, step=unit, total=min(pool(), sum(daily[k] for k in bounds)))
+        if sum(amounts.values()) > sum(daily[k] for k in bounds):  # the bounds cannot hold today's total
+            return [], frozenset()
+        idle = {k for k in bounds.keys() - fixed if amounts[k] == start[k] != daily[k]}
+        if idle:  # pinned where pacing puts it (a step limit, the band): pacing's change, not a leg
+            for key in idle:
+                del bounds[key]
+            continue
+        near = {
+            k
+            for k in bounds.keys() - fixed
+            if abs(amounts[k] - daily[k]) < MIN_REALLOCATION_MOVE * daily[k]
+            and bounds[k].low <= daily[k] <= bounds[k].high
+        }
+        if not near:
+            break
+        for key in near:  # not worth an edit: it stays as it is (where an earlier reallocation may have put it)
+            wanted[key] = amounts[key]
+            bounds[key] = Bounds(current=daily[key], low=daily[key], high=daily[key])
+        fixed |= near
+    paced_conversions = sum(curves[k].conversions(start[k]) for k in bounds)
+    gained = (sum(curves[k].conversions(amounts[k]) for k in bounds) - paced_conversions) * report.days_left
+    if gained < MIN_REALLOCATION_GAIN or gained < MIN_REALLOCATION_GAIN_SHARE * paced_conversions * report.days_left:
+        return [], frozenset()
+    held = frozenset(bounds)
+    moved = [k for k in bounds if amounts[k] != daily[k]]
+    if len(moved) < 2:  # in force already, bar at most one budget: that one is pacing's
+        return [], held - frozenset(moved)
+    return [_reallocation_change(report, structure, curves, start, amounts, wanted, gained)], held
+
+
+def _reallocation_change(
+    report: PacingReport,
+    structure: AccountStructure,
+    curves: dict[str, ResponseCurve],
+    start: dict[str, int],
+    amounts: dict[str, int],
+    wanted: dict[str, int],
+    gained: float,
+) -> ReallocateBudget:
+    """The change and its rationale: each leg's marginal CPA at pacing's amount and after, and what the budgets
+    left as they are do instead of pacing's change; `gained` is over pacing alone, held budgets included."""
+    account = structure.account
+    money = account.money
+    by_id = {p.budget_id: p for p in report.budgets}
+    moved = [k for k in amounts if k not in wanted]
+    before = sum(by_id[k].daily_amount for k in moved)
+    after = sum(amounts[k] for k in moved)
+    metrics: dict[str, float] = {"expected_conversions_gained": round(gained, 2), REALLOCATION_METRIC: float(after)}
     lines, days = [], []
-    for key, bound in moving.items():
+    for key in moved:
         pacing, curve = by_id[key], curves[key]
-        mcpa_before, mcpa_after = curve.marginal_cpa(bound.current), curve.marginal_cpa(amounts[key])
+        mcpa_before, mcpa_after = curve.marginal_cpa(start[key]), curve.marginal_cpa(amounts[key])
         assert mcpa_before is not None and mcpa_after is not None  # fitted curves have conversions
+        if start[key] > pacing.daily_amount and performance_guarded(pacing, report.account_cpa):
+            paced = f" (pacing would raise it to {money(start[key])}; the performance guard holds that back)"
+        elif start[key] != pacing.daily_amount:
+            paced = f" (pacing alone: {money(start[key])}, to land on its target)"
+        else:
+            paced = ""
         lines.append(
-            f"'{pacing.budget_name}' {account.money(bound.current)} to {account.money(amounts[key])}: the next "
-            f"conversion costs about {account.money(round(mcpa_before))} now and {account.money(round(mcpa_after))} "
-            f"after (curve on {curve.days} days, {curve.prior_weight:.0%} from the account's curve"
-            + (f", R² {curve.r_squared:.2f}" if curve.r_squared is not None else "")
-            + ")"
+            f"'{pacing.budget_name}' {money(pacing.daily_amount)} to {money(amounts[key])}{paced}: the next "
+            f"conversion costs about {money(round(mcpa_before))} at {money(start[key])} and "
+            f"{money(round(mcpa_after))} after (curve on {curve.days} days, {curve.prior_weight:.0%} from the "
+            "account's curve" + (f", R² {curve.r_squared:.2f}" if curve.r_squared is not None else "") + ")"
         )
         metrics |= {
             f"{key} marginal_cpa_before": round(mcpa_before),
             f"{key} marginal_cpa_after": round(mcpa_after),
-            f"{key} conversions_change": round((after[key] - before[key]) * report.days_left, 2),
+            f"{key} paced_amount": start[key],
+            f"{key} conversions_change": round(
+                (curve.conversions(amounts[key]) - curve.conversions(start[key])) * report.days_left, 2
+            ),
         }
         days.append(curve.days)
+    paced_total = sum(start[k] for k in moved)
+    total = (
+        f"at the same total of {money(before)} a day"
+        if after == before == paced_total
+        else f"at {money(after)} a day in all ({money(before)} today, {money(paced_total)} with pacing's amounts)"
+    )
+    kept = [
+        f"'{by_id[k].budget_name}' stays at {money(by_id[k].daily_amount)} rather than pacing's {money(start[k])}: "
+        f"on marginal return it would go to {money(v)}, under {MIN_REALLOCATION_MOVE:.0%} from where it is"
+        for k, v in wanted.items()
+        if start[k] != by_id[k].daily_amount
+    ]
+    extra = sum(amounts.values()) - sum(start[k] for k in amounts)
+    spend = (
+        f"spending {money(abs(extra))} a day {'more' if extra > 0 else 'less'} than pacing alone"
+        + (" (not more than today)" if extra > 0 else "")
+        if extra
+        else "at the same spend"
+    )
     rationale = (
-        f"Move daily budget from the highest marginal CPA to the lowest at the same total of "
-        f"{account.money(total)} a day, until the next conversion costs about the same everywhere: "
-        + "; ".join(lines)
-        + f". About {gained:,.1f} more conversions over the {report.days_left} day(s) left, at the same spend."
+        f"Move daily budget from the highest marginal CPA to the lowest {total}, until the next conversion "
+        "costs about the same everywhere: "
+        + "; ".join([*lines, *kept])
+        + f". About {gained:,.1f} more conversions over the {report.days_left} day(s) left than pacing alone, "
+        + spend
+        + "."
     )
     legs = tuple(
         BudgetLeg(
             budget_id=key,
             budget_name=by_id[key].budget_name,
             level=by_id[key].level,
-            from_amount=bound.current,
+            from_amount=by_id[key].daily_amount,
             to_amount=amounts[key],
         )
-        for key, bound in moving.items()
+        for key in moved
     )
-    return [
-        ReallocateBudget(
-            account=account.name,
-            currency=account.currency,
-            unit=account.money_unit,
-            legs=legs,
-            rationale=rationale,
-            evidence=Evidence(
-                period_start=(report.today - dt.timedelta(days=max(days))).isoformat(),
-                period_end=(report.today - dt.timedelta(days=1)).isoformat(),
-                metrics=metrics,
-            ),
-        )
-    ]
+    return ReallocateBudget(
+        account=account.name,
+        currency=account.currency,
+        unit=account.money_unit,
+        legs=legs,
+        rationale=rationale,
+        evidence=Evidence(
+            period_start=(report.today - dt.timedelta(days=max(days))).isoformat(),
+            period_end=(report.today - dt.timedelta(days=1)).isoformat(),
+            metrics=metrics,
+        ),
+    )
 
 
 def _evidence(pacing: BudgetPacing, report: PacingReport) -> Evidence:
@@ -747,7 +841,7 @@ def _rationale(pacing: BudgetPacing, report: PacingReport, money: Callable[[int]
     kept_direction = "over" if kept > target else "under"
     return (
         f"{head}. At {money(pacing.run_rate)} a day ({source[pacing.run_rate_source]}) it would end the month at "
-        f"{money(pacing.projected_month_spend)}, {abs(ratio - 1):.0%} {direction} target; spending its daily "
+        f"{money(pacing.projected_month_spend)}, {abs(ratio - 1):.1%} {direction} target; spending its daily "
         f"budget of {money(pacing.daily_amount)} in full, at {money(kept)}, {abs(kept / target - 1):.1%} "
         f"{kept_direction}. Landing on target: {arithmetic}."
     )
@@ -771,6 +865,7 @@ __all__ = [
     "peak_calendar",
     "performance_guarded",
     "propose_budget_changes",
+    "propose_budget_moves",
     "propose_reallocation",
     "retail_peak_days",
 ]

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ads.account import AdAccount, AdReports, ImportedSearchTerms
 from ads.account_plan import AccountPlan, AdvertiserProfile
 from ads.ad_copy import CopyTextRules
-from ads.changes import AddCreativeVariants, Change
+from ads.changes import AddCreativeVariants, Change, ReallocateBudget, SetBudget
 from ads.entities import (
     AD_METRIC_COLUMNS,
     ASSET_LABEL_COLUMNS,
@@ -48,8 +48,7 @@ from tools.pacing import (
     guard_warnings,
     pace_budgets,
     peak_calendar,
-    propose_budget_changes,
-    propose_reallocation,
+    propose_budget_moves,
 )
 from tools.query_clusters import ClusteringResult, cluster_queries
 from tools.query_intent import IntentClassification, classify_intents, summarise_intents
@@ -684,18 +683,23 @@ def _creative_tests(ctx: ToolContext, args: WindowArgs) -> ToolResult:
 
 def _budget_changes(ctx: ToolContext, args: NoArgs) -> ToolResult:
     report, structure = ctx.pacing(), ctx.structure()
-    pacing = propose_budget_changes(report, structure)
-    moves = propose_reallocation(report, structure, leave=frozenset(c.budget_id for c in pacing))
-    summary = f"{len(pacing)} daily budget changes would bring spend back on track for the month."
+    proposals = propose_budget_moves(report, structure)
+    pacing = [c for c in proposals if isinstance(c, SetBudget)]
+    moves = [c for c in proposals if isinstance(c, ReallocateBudget)]
+    summary = (
+        f"{len(pacing)} daily budget change{'' if len(pacing) == 1 else 's'} would bring spend back on track "
+        "for the month."
+    )
     if moves:
         gained = moves[0].evidence.metrics["expected_conversions_gained"]
         summary += (
-            f" {len(moves)} more move budget between campaigns at the same total, from high to low marginal CPA: "
-            f"about {gained:,.1f} more conversions over the days left."
+            " A reallocation moves budget between campaigns, from high to low marginal CPA, starting from where "
+            f"pacing puts each and at no higher total: about {gained:,.1f} more conversions over the days left than "
+            "pacing alone."
         )
     warnings = [*report.warnings, *guard_warnings(report, structure)]
     summary += "".join(f" Warning: {w}" for w in warnings)
-    return ToolResult(tool="propose_budget_changes", summary=summary, proposals=[*pacing, *moves])
+    return ToolResult(tool="propose_budget_changes", summary=summary, proposals=proposals)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from ads.entities import Account, Platform
-from ops.report import count_text, executive_summary, kpi_table, pacing_chart, pacing_rows
+from ops.report import count_text, curves_chart, executive_summary, kpi_table, pacing_chart, pacing_rows
 
 ACCOUNT = Account(name="sandbox:x", id="1", display_name="X", platform=Platform.GOOGLE_ADS, currency="EUR")
 TODAY = dt.date(2026, 12, 1)
@@ -133,6 +133,29 @@ def test_the_chart_on_the_first_draws_last_month_and_the_plan() -> None:
     assert chart["ticks"][-1]["label"] == "330" and chart["days"][-1]["label"] == 31
 
 
+def test_the_curves_chart_puts_each_budget_on_its_curve_at_its_daily_amount() -> None:
+    def curve(name: str, vmax: float, half: float, daily: int, marginal: int | None) -> dict[str, Any]:
+        points = [{"spend": s * 10**6, "conversions": vmax * s / (s + half)} for s in range(0, 201, 10)]
+        return {
+            "budget_name": name,
+            "daily_amount": daily * 10**6,
+            "marginal_cpa": marginal,
+            "curve": {"vmax": vmax, "half_saturation": half * 10**6, "r_squared": 0.5, "prior_weight": 0.2},
+            "points": points,
+        }
+
+    chart = curves_chart(
+        {"curves": [curve("A", 10.0, 50.0, 100, 15 * 10**6), curve("B", 4.0, 100.0, 50, None)]}, 10**6, ACCOUNT.money
+    )
+    assert chart is not None and [line["name"] for line in chart["lines"]] == ["A", "B"]
+    assert chart["x_ticks"][-1]["label"] == "200" and chart["y_ticks"][-1]["label"] == "8.0"  # A's top: 10*200/250
+    a, b = chart["lines"]
+    assert a["marginal"] == ACCOUNT.money(15 * 10**6) and b["marginal"] == "no conversions"
+    # The dot is on the line: A at 100 a day is the curve's 11th point.
+    assert f"{a['dot_x']},{a['dot_y']}" == a["points"].split()[10]
+    assert curves_chart({"curves": []}, 10**6, ACCOUNT.money) is None
+
+
 @pytest.fixture(scope="module")
 def audited_report(tmp_path_factory: pytest.TempPathFactory, sandbox_template: Path) -> Path:
     """A real audit of the sandbox, on a day whose month has data (the fixture's sandbox ends on 2026-11-20)."""
@@ -176,9 +199,16 @@ def test_the_report_renders_in_chromium_with_its_key_sections(audited_report: Pa
             summary = page.locator("#summary")
             assert summary.is_visible() and summary.locator("p").count() == 3
             assert page.locator("#kpis + table tr").count() == 5  # header and four KPIs
-            chart = page.locator("svg[role=img]").bounding_box()
+            chart = page.locator("svg[role=img]").first.bounding_box()
             assert chart is not None and chart["width"] > 500 and chart["height"] > 150
             assert page.locator("svg polyline").count() >= 3
+            curves = page.get_by_role("img", name="Response curves: conversions a day against daily spend, per budget")
+            box = curves.bounding_box()
+            assert box is not None and box["width"] > 500 and box["height"] > 150
+            assert curves.locator("polyline").count() == curves.locator("circle").count() >= 2
+            for legend in page.locator("p.legend span").all():  # every legend entry fits the page
+                entry = legend.bounding_box()
+                assert entry is not None and entry["x"] + entry["width"] <= 1200, legend.text_content()
             for table in ("#policy-counts", "#policy-rates"):  # the Policy section's tables fit the page
                 box = page.locator(table).bounding_box()
                 assert box is not None and box["x"] + box["width"] <= 1200, table

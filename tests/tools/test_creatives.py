@@ -255,3 +255,17 @@ def test_no_proposal_when_the_kit_has_too_few_facts() -> None:
     bare = parse_brand_kit({"brand_guide.yaml": b"brand: Trailhead\n"}, where="kit")
     metrics = pd.DataFrame([metrics_rows("shoes", "c1", 500, 20)])
     assert propose_creative_variants(google_structure(), metrics, grounds(bare)) == []
+
+
+def test_a_product_on_sale_is_offered_at_its_sale_price() -> None:
+    # The Cairn Trail Shoe sells at 79.00 USD, down from 99.00: no asset may offer it "from" the old price.
+    kit = parse_brand_kit(
+        {**FILES, "feed.tsv": "\n".join(FEED.splitlines()[:1] + FEED.splitlines()[2:3]).encode()}, where="kit"
+    )
+    g = grounds(kit)
+    ad = write_copy(brief(kit, g, keywords=("cairn trail shoe",)), g)
+    assert ad is not None
+    texts = [a.text for a in ad.assets]
+    assert any("$79" in t for t in texts)
+    assert not any("From $99" in t for t in texts), texts
+    assert all("$79" in t for t in texts if "$99" in t)  # the old price only beside the new one

@@ -138,7 +138,7 @@ def test_proposals_land_on_target_and_only_outside_tolerance(month) -> None:
     }
     assert (over.evidence.period_start, over.evidence.period_end) == ("2026-06-01", "2026-06-10")
     assert "1,500.00 USD" in over.rationale and "3,000.00 USD" in over.rationale and "75.00 USD" in over.rationale
-    assert "50% over" in over.rationale
+    assert "50.0% over" in over.rationale
     for change, pacing in (
         (c, next(b for b in report.budgets if b.budget_id == c.budget_id)) for c in changes.values()
     ):

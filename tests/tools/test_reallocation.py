@@ -20,6 +20,7 @@ from tools.pacing import (
     pace_budgets,
     performance_guarded,
     propose_budget_changes,
+    propose_budget_moves,
     propose_reallocation,
 )
 
@@ -90,15 +91,23 @@ def test_reallocation_obeys_every_limit(specs: list[dict], today: dt.date, peak:
     structure, metrics = account(specs, today, seed)
     peaks = (PeakDay(date=today + dt.timedelta(days=3), name="Sale"),) if peak else ()
     report = pace_budgets(structure, metrics, today, peak_days=peaks)
-    pacing = propose_budget_changes(report, structure)
-    leave = frozenset(c.budget_id for c in pacing)
-    moves = propose_reallocation(report, structure, leave=leave)
+    # The reallocation starts from pacing's amounts before the performance guard: what the guard holds back
+    # is the plan's money, for the other budgets.
+    pacing = {c.budget_id: c for c in propose_budget_changes(report, structure, guard=False)}
+    moves, held = propose_reallocation(report, structure, pacing=list(pacing.values()))
+    proposals = propose_budget_moves(report, structure)
+    guarded = [c for c in propose_budget_changes(report, structure) if c.budget_id not in held]
+    assert proposals == [*guarded, *moves]
     assert len(moves) <= 1
     legs = moves[0].legs if moves else ()
+    assert {leg.budget_id for leg in legs} <= held  # one edit per budget: a leg replaces its pacing change
     by_id = {b.budget_id: b for b in report.budgets}
     assert len(legs) != 1  # a move needs a giver and a taker
     assert sum(c.to_amount for c in legs) <= sum(c.from_amount for c in legs)
-    assert sum(c.from_amount for c in legs) - sum(c.to_amount for c in legs) < max(len(legs), 1) * USD
+    # It starts where pacing puts each budget: no more than pacing's total, and less by under a step a leg.
+    paced_total = sum(pacing[c.budget_id].to_amount if c.budget_id in pacing else c.from_amount for c in legs)
+    assert sum(c.to_amount for c in legs) <= paced_total
+    assert paced_total - sum(c.to_amount for c in legs) < max(len(legs), 1) * USD
     context = GateContext(
         policy=POLICY,
         account=structure.account,
@@ -109,14 +118,17 @@ def test_reallocation_obeys_every_limit(specs: list[dict], today: dt.date, peak:
     )
     for leg in legs:
         pacing_row = by_id[leg.budget_id]
-        assert leg.budget_id not in leave and not pacing_row.gap_days and not pacing_row.learning
+        paced = pacing[leg.budget_id].to_amount if leg.budget_id in pacing else leg.from_amount
+        assert not pacing_row.gap_days and not pacing_row.learning
         assert pacing_row.budget_limited and leg.from_amount == pacing_row.daily_amount
-        assert abs(leg.relative_change) <= REALLOCATION_MAX_STEP
-        assert abs(leg.to_amount - leg.from_amount) >= MIN_REALLOCATION_MOVE * leg.from_amount - USD
+        assert abs(leg.to_amount - paced) <= REALLOCATION_MAX_STEP * paced + 1
+        assert abs(leg.relative_change) <= POLICY.budgets.max_move
+        assert leg.to_amount != paced  # a budget the reallocation leaves where pacing puts it keeps pacing's change
+        assert abs(leg.to_amount - leg.from_amount) >= MIN_REALLOCATION_MOVE * leg.from_amount
         if peak:
-            assert leg.to_amount >= leg.from_amount  # no cut right before a peak
+            assert leg.to_amount >= paced  # no cut below pacing's amount right before a peak
         if performance_guarded(pacing_row, report.account_cpa):
-            assert leg.to_amount <= leg.from_amount
+            assert leg.to_amount <= min(paced, leg.from_amount)
         if pacing_row.monthly_target is not None:
             spent = pacing_row.month_to_date_spend + pacing_row.spent_today
             end = spent + leg.to_amount * report.days_left
@@ -132,9 +144,9 @@ def test_reallocation_obeys_every_limit(specs: list[dict], today: dt.date, peak:
         decision = decide(moves[0], context)
         assert decision.outcome == "needs_approval" and decision.rule == "budget.reallocation"
         cpa = moves[0].evidence.metrics
-        takers = [leg for leg in legs if leg.to_amount > leg.from_amount]
-        givers = [leg for leg in legs if leg.to_amount < leg.from_amount]
-        # Budget flows from a high marginal CPA to a low one.
+        takers = [leg for leg in legs if leg.to_amount > cpa[f"{leg.budget_id} paced_amount"]]
+        givers = [leg for leg in legs if leg.to_amount < cpa[f"{leg.budget_id} paced_amount"]]
+        # Budget flows from a high marginal CPA (at pacing's amount) to a low one.
         assert takers and givers
         assert max(cpa[f"{t.budget_id} marginal_cpa_before"] for t in takers) <= max(
             cpa[f"{g.budget_id} marginal_cpa_before"] for g in givers
@@ -149,7 +161,8 @@ def test_budget_moves_from_the_dear_campaign_to_the_cheap_one() -> None:
     today = dt.date(2026, 6, 11)
     structure, metrics = account(specs, today, seed=5)
     report = pace_budgets(structure, metrics, today)
-    [move] = propose_reallocation(report, structure)
+    [move], held = propose_reallocation(report, structure)
+    assert held == {"b0", "b1"}
     cheap, dear = sorted(move.legs, key=lambda c: c.budget_id)
     assert (cheap.budget_id, cheap.from_amount, cheap.to_amount) == ("b0", 100 * USD, 120 * USD)
     assert (dear.budget_id, dear.from_amount, dear.to_amount) == ("b1", 100 * USD, 80 * USD)
@@ -159,3 +172,31 @@ def test_budget_moves_from_the_dear_campaign_to_the_cheap_one() -> None:
     gained = m["expected_conversions_gained"]
     assert gained > 1
     assert "same total of 200.00 USD a day" in move.rationale and f"{gained:,.1f} more conversions" in move.rationale
+
+
+def test_pacing_and_reallocation_make_one_edit_per_budget_and_do_not_undo_each_other() -> None:
+    # Planned at 30 days a month in a 31-day month, pacing trims both; the reallocation starts from its amounts.
+    specs = [
+        {"daily": 100, "target": 3000, "vmax": 30.0, "half": 100.0, "gap": False},
+        {"daily": 100, "target": 3000, "vmax": 6.0, "half": 100.0, "gap": False},
+    ]
+    today = dt.date(2026, 7, 1)
+    structure, metrics = account(specs, today, seed=5)
+    report = pace_budgets(structure, metrics, today)
+    pacing = {c.budget_id: c.to_amount for c in propose_budget_changes(report, structure)}
+    assert set(pacing) == {"b0", "b1"} and all(v < 100 * USD for v in pacing.values())
+    [move] = propose_budget_moves(report, structure)  # no SetBudget beside the reallocation's legs
+    cheap, dear = sorted(move.legs, key=lambda c: c.budget_id)
+    assert cheap.to_amount > pacing["b0"] and dear.to_amount < pacing["b1"]
+    assert cheap.to_amount + dear.to_amount <= sum(pacing.values())
+    assert f"pacing alone: {structure.account.money(pacing['b0'])}" in move.rationale
+    # Applied, the next audit leaves both where they are: pacing does not pull them back to their targets.
+    applied = structure.model_copy(
+        update={
+            "budgets": tuple(
+                b.model_copy(update={"daily_amount": leg.to_amount})
+                for b, leg in zip(structure.budgets, (cheap, dear), strict=True)
+            )
+        }
+    )
+    assert propose_budget_moves(pace_budgets(applied, metrics, today), applied) == []
