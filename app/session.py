@@ -264,10 +264,14 @@ class Session:
         if staged := outcome.values.get("answering"):
             answered = [self._answer_in_chat(outcome.values, item, reviewer) for item in staged]
             account = outcome.values.get("account", account)
+            # The model reports what was done. As new input, like any turn, not Command(goto=...): the approvals
+            # path may have left the thread paused at its approval step for the changes that still wait, and a
+            # goto would run that step again beside the model's, whose interrupt discards the model's reply. New
+            # input drops the pause instead; the changes stay in the queue and `answer` reopens the step.
             outcome = self._run(
                 "chat",
                 thread_id,
-                Command(goto="agent", update={"messages": answered, "answering": []}),
+                {"messages": answered, "answering": []},
                 self.run_context(account, reviewer=reviewer),
             )
         outcome.turn_start = before
