@@ -383,8 +383,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "found": "Here is what I found:",
         "proposed": "I proposed {n} change(s):",
-        "gate": "Each goes through the policy gate: changes inside the policy are applied, the rest wait for your "
-        'approval (say "apply the first one", or `adpilot approvals list`) or are blocked.',
+        "gate": 'Nothing proposed in a chat is applied until you approve it (say "apply the first one", or '
+        "`adpilot approvals list`); the policy gate decides again then, and blocks what is outside the policy.",
         "failed": "Some tools could not run: {errors}",
         "nothing": "I could not find anything to report for that request.",
         "more": "… and {n} more.",
@@ -402,8 +402,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "de": {
         "found": "Das habe ich gefunden:",
         "proposed": "Ich habe {n} Änderung(en) vorgeschlagen:",
-        "gate": "Jede geht durch die Richtlinienprüfung: Was die Richtlinie erlaubt, wird angewendet, der Rest "
-        'wartet auf Ihre Freigabe (sagen Sie "genehmige die erste") oder wird blockiert.',
+        "gate": 'Was im Chat vorgeschlagen wird, wird erst nach Ihrer Freigabe angewendet (sagen Sie "genehmige die '
+        'erste"); die Richtlinienprüfung entscheidet dann erneut und blockiert, was außerhalb der Richtlinie liegt.',
         "failed": "Einige Werkzeuge konnten nicht laufen: {errors}",
         "nothing": "Dazu habe ich nichts gefunden.",
         "more": "… und {n} weitere.",

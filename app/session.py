@@ -10,7 +10,7 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -186,6 +186,11 @@ class Session:
 
     # ---- runs -------------------------------------------------------------------------------
 
+    def _one_run_of(self, thread_id: str) -> AbstractContextManager[None]:
+        """Runs of one thread take turns across processes: a chat turn and an approval answered elsewhere both
+        move its checkpoints."""
+        return self.change_log.exclusive(f"thread-{thread_id}", what=f"run {thread_id}")
+
     def _config(self, thread_id: str, graph: str) -> RunnableConfig:
         return {
             "configurable": {"thread_id": thread_id},
@@ -226,28 +231,39 @@ class Session:
     ) -> RunOutcome:
         """One turn of a conversation. An answer to a proposal the person confirmed in it is carried out here,
         through `answer` (the approvals path, where the gate decides again), and the model then reports it."""
+        known = {t.thread_id: t.account for t in self.change_log.threads("chat")} if thread_id else {}
         if thread_id is None:
             thread_id = f"chat-{uuid.uuid4().hex[:12]}"
-        else:
-            known = {t.thread_id: t for t in self.change_log.threads("chat")}
-            if thread_id not in known:
-                raise AdpilotError(f"unknown chat thread '{thread_id}' (each chat prints its thread id)")
-            # The account the thread is on now: "what about Meta?" moves it.
+        elif thread_id not in known:
+            raise AdpilotError(f"unknown chat thread '{thread_id}' (each chat prints its thread id)")
+        with self._one_run_of(thread_id):
             values = self.graphs["chat"].get_state(self._config(thread_id, "chat")).values
-            account = values.get("account") or known[thread_id].account
-        context = self.run_context(account, reviewer=reviewer)
-        self.change_log.register_thread(thread_id, "chat", self.open_account(account).account.name)
-        before = len(self.graphs["chat"].get_state(self._config(thread_id, "chat")).values.get("messages", []))
-        outcome = self._run("chat", thread_id, {"messages": [HumanMessage(message)], "account": account}, context)
-        if staged := outcome.values.get("answering"):
-            answered = [self._answer_in_chat(outcome.values, item, reviewer) for item in staged]
-            account = outcome.values.get("account", account)
+            # The account the thread is on now: "what about Meta?" moves it.
+            account = values.get("account") or known.get(thread_id, account)
+            self.change_log.register_thread(thread_id, "chat", self.open_account(account).account.name)
+            before = len(values.get("messages", []))
             outcome = self._run(
                 "chat",
                 thread_id,
-                Command(goto="agent", update={"messages": answered, "answering": []}),
+                {"messages": [HumanMessage(message)], "account": account},
                 self.run_context(account, reviewer=reviewer),
             )
+        if staged := outcome.values.get("answering"):
+            # Each through `answer`, which takes the thread's turn itself: an answer given elsewhere meanwhile wins,
+            # and this one is refused in one line that the model reports.
+            answered = [self._answer_in_chat(outcome.values, item, reviewer) for item in staged]
+            account = outcome.values.get("account", account)
+            # The model reports what was done. As new input, like any turn, not Command(goto=...): the approvals
+            # path may have left the thread paused at its approval step for the changes that still wait, and a
+            # goto would run that step again beside the model's, whose interrupt discards the model's reply. New
+            # input drops the pause instead; the changes stay in the queue and `answer` reopens the step.
+            with self._one_run_of(thread_id):
+                outcome = self._run(
+                    "chat",
+                    thread_id,
+                    {"messages": answered, "answering": []},
+                    self.run_context(account, reviewer=reviewer),
+                )
         outcome.turn_start = before
         return outcome
 
@@ -365,7 +381,7 @@ class Session:
         answer is claimed in the change log before the run resumes, so a second one (the same change
         from another process, or a stale page) is refused with who answered it and when."""
         item = self.find_pending(change_ref)
-        with self.change_log.exclusive(f"thread-{item.thread_id}", what=f"run {item.thread_id}"):
+        with self._one_run_of(item.thread_id):
             graph = self.graphs[item.graph]
             config = self._config(item.thread_id, item.graph)
             # Read again under the lock: another answer, or a newer run, may have moved it on while we waited.

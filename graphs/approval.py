@@ -30,7 +30,7 @@ from ads.statuses import APPLIED_STATUSES
 from graphs.context import RunContext, RunServices, ServiceFactory, services
 from graphs.state import ProposalState
 from ops.apply import apply_changes, by_person
-from policies.gate import Decision, GateContext, account_blocks, decide
+from policies.gate import Decision, GateContext, Origin, account_blocks, decide
 from policies.reproposal import reproposal
 from policies.screening import screen
 from tools.account_reports import Window
@@ -52,8 +52,9 @@ def pending_approval(state: ProposalState) -> list[Change]:
     ]
 
 
-def gate_context(ctx: RunServices) -> GateContext:
-    """What the gate judges on, read from the account now: budgets, spend, and its own search terms."""
+def gate_context(ctx: RunServices, origin: Origin = "audit") -> GateContext:
+    """What the gate judges on, read from the account now: budgets, spend, and its own search terms; and which
+    kind of run proposed the changes."""
     pacing = ctx.tools.pacing()
     structure = ctx.tools.structure()
     now = dt.datetime.now(dt.UTC)
@@ -81,6 +82,7 @@ def gate_context(ctx: RunServices) -> GateContext:
         # Only Google search accounts have search terms; elsewhere a negative cannot be checked, so it waits.
         search_terms=terms if not terms.empty else None,
         shared_lists=structure.shared_lists,
+        origin=origin,
     )
 
 
@@ -110,7 +112,7 @@ def unrepeated(ctx: RunServices, changes: list[Change]) -> tuple[list[Change], l
     return kept, left_out
 
 
-def make_gate(graph: str, factory: ServiceFactory):
+def make_gate(graph: Origin, factory: ServiceFactory):
     """The gate step of the graph called `graph`: it decides each new proposal, and queues what waits for a person
     under this run's thread."""
 
@@ -119,7 +121,7 @@ def make_gate(graph: str, factory: ServiceFactory):
         undecided = [c for key, c in proposals(state).items() if key not in state.get("decisions", {})]
         if not undecided:
             return {}
-        context = gate_context(ctx)
+        context = gate_context(ctx, origin=graph)
         made = [decide(change, context) for change in undecided]
         ctx.change_log.record_decisions(
             made,
@@ -372,7 +374,7 @@ def add_approval_steps(
     builder: StateGraph[Any, RunContext, Any, Any],
     factory: ServiceFactory,
     *,
-    graph: str,
+    graph: Origin,
     report: str | None = None,
     respond_to: str | None = None,
 ) -> None:

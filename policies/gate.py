@@ -43,6 +43,7 @@ from policies.reproposal import ReproposalPolicy
 from policies.screening import mask_sensitive
 
 Outcome = Literal["auto_apply", "needs_approval", "blocked"]
+Origin = Literal["audit", "chat", "rollback"]  # the graph whose run proposed a change
 DEFAULT_POLICY_NAME = "default.yaml"
 
 
@@ -274,6 +275,9 @@ class GateContext(BaseModel):
         "is judged on what it blocks among them, never on the evidence it carries. None: not available.",
     )
     shared_lists: tuple[SharedNegativeList, ...] = ()
+    origin: Origin = Field(
+        default="audit", description="The kind of run that proposed the change (see the origin.chat rule)."
+    )
 
 
 class Verdict(BaseModel):
@@ -331,7 +335,21 @@ def _verdict(change: Change, context: GateContext) -> Verdict:
             rule="default.fail_closed",
             reason=f"the policy has {missing} for {kind} changes, so a person must approve them",
         )
-    return rule(change, section, context)
+    return _chat_waits(rule(change, section, context), context)
+
+
+def _chat_waits(verdict: Verdict, context: GateContext) -> Verdict:
+    """Rule origin.chat: in a chat the model chooses the tools, and it reads text strangers typed, so nothing a
+    chat proposes applies by itself. What the policy would auto-apply waits for a person instead; what it holds or
+    blocks stays held or blocked."""
+    if context.origin != "chat" or verdict.outcome != "auto_apply":
+        return verdict
+    return Verdict(
+        outcome="needs_approval",
+        rule="origin.chat",
+        reason=f"proposed in a chat, where the model chose the tools, so a person approves it (the policy alone "
+        f"would auto-apply it under {verdict.rule}: {verdict.reason})",
+    )
 
 
 # --- negatives -----------------------------------------------------------------------------------
@@ -691,6 +709,7 @@ __all__ = [
     "GateContext",
     "MetaCopyPolicy",
     "NegativesPolicy",
+    "Origin",
     "Outcome",
     "PausesPolicy",
     "Policy",

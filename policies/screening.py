@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import json
 import re
 import unicodedata
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -29,9 +31,26 @@ _IGNORE_VERBS = (
 _INSTRUCTION_NOUNS = (
     r"instructions?|prompts?|rules|directions|guidelines|polic(?:y|ies)|guardrails?|anweisungen|regeln|vorgaben|"
     r"richtlinien?|instruktionen|regles|consignes|instrucciones|reglas|istruzioni|regole|instructies|regels|"
-    r"instrucoes|regras|instrukcje|polecenia|zasady"
+    r"instrucoes|regras|instrukcje|polecenia|zasady|politi(?:k|ca|cas|que|ques)|politica|polityka"
 )
 _EVERYTHING = r"all|every|each|everything|these|this|them|it|the\s+(?:pending\s+)?changes?|pending"
+# Approving everything, in the languages accounts are run in (ASCII-folded, as `_readings` gives them).
+_APPROVE_VERBS = (
+    r"approve|accept|apply|confirm|execute|merge|genehmig\w*|freigeb\w*|gib\s+frei|akzeptier\w*|bestatig\w*|"
+    r"ubernimm|ubernehm\w*|approuv\w*|valid\w*|accept\w*|appliqu\w*|confirm\w*|aprueb\w*|aprob\w*|acept\w*|"
+    r"aplic\w*|aprov\w*|aceit\w*|apliqu\w*|approv\w*|accett\w*|applic\w*|conferm\w*|convalid\w*|"
+    r"zaakceptuj|zatwierdz\w*|akceptuj"
+)
+_ALL = (
+    r"all|every|each|any|alle|allen|jede\w*|samtliche\w*|tout|toutes|tous|todo|todos|todas|tutt[eoi]|ogni|"
+    r"elk\w*|wszystk\w*"
+)
+_CHANGE_NOUNS = (
+    r"(?:pending\s+)?(?:changes?|proposals?|proposed\s+changes|suggestions?|recommendations?|edits?|"
+    r"anderung\w*|vorschlag\w*|vorschlage\w*|empfehlung\w*|modifications?|propositions?|changements?|"
+    r"suggestions?|cambios?|propuestas?|sugerencias?|alteracoes|alteracao|propostas?|mudancas?|modifiche|"
+    r"proposte|suggerimenti|wijzigingen|voorstel\w*|zmian\w*|propozycj\w*)"
+)
 _INJECTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (flag, re.compile(pattern, re.IGNORECASE))
     for flag, pattern in (
@@ -39,20 +58,46 @@ _INJECTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "injection:ignore_instructions",
             rf"\b(?:{_IGNORE_VERBS})\b(?:\s+[\w'-]+){{0,4}}?\s+(?:{_INSTRUCTION_NOUNS})\b",
         ),
-        ("injection:role_prefix", r"(?:^|[\s\"'\[(*_])(?:system|assistant|developer)\s*:"),
+        (
+            "injection:role_prefix",
+            r"(?:^|[\s\"'\[(*_#])(?:system|assistant|developer|sistema|systeme|asistente|assistente|assistent|"
+            r"entwickler|desarrollador|developpeur|sviluppatore|desenvolvedor)\s*:|"
+            r"\b(?:admin|administrator|administrador|administrateur|amministratore)\s+(?:here|hier|aqui|ici|qui)\b|"
+            r"\b(?:i\s+am|ich\s+bin|je\s+suis|soy|sono|sou)\s+(?:the\s+|der\s+|le\s+|el\s+|il\s+|o\s+)?"
+            r"(?:admin|administrator|administrador|administrateur|amministratore|developer|entwickler)\b",
+        ),
         (
             "injection:you_are_now",
             r"\byou\s+are\s+now\b|\bact\s+as\s+(?:an?\s+)?(?:admin|developer|system)\b|"
             r"\b(?:admin|developer|god|dan|jailbreak)\s+mode\b|\bdu\s+bist\s+(?:jetzt|nun|ab\s+sofort)\b|"
             r"\b(?:tu\s+es|vous\s+etes)\s+maintenant\b|\bahora\s+eres\b|\bora\s+sei\b|\bje\s+bent\s+nu\b|"
-            r"\bagora\s+voce\s+e\b|\bjestes\s+teraz\b",
+            r"\bagora\s+voce\s+e\b|\bvoce\s+agora\s+e\b|\beres\s+ahora\b|\bsei\s+ora\b|\bjestes\s+teraz\b|"
+            r"\bpretend\s+(?:that\s+|to\s+be\s+|you\s+are\s+|the\s+)|\btu\s+finges?\b|\bfais\s+comme\s+si\b|"
+            r"\bhaz\s+como\s+si\b|\bfingi\s+che\b|\btu\s+e\s+agora\b|"
+            r"\b(?:from\s+now\s+on|ab\s+(?:jetzt|sofort)|von\s+nun\s+an|desormais|a\s+partir\s+de\s+(?:maintenant|"
+            r"ahora|agora)|de\s+ahora\s+en\s+adelante|d\s*'?\s*ora\s+in\s+poi|da\s+ora\s+in\s+poi)\b"
+            r"(?:\s+[\w']+){0,5}?\s+(?:you|du|sie|tu|vous|no|keine?|kein\w*|plus|pas|sin|sem|non|nessun\w*|"
+            rf"{_INSTRUCTION_NOUNS}|{_APPROVE_VERBS})\b",
+        ),
+        (
+            "injection:addressed_to_model",
+            r"\b(?:note|message|hinweis|nachricht|notiz|remarque|nota|mensaje|mensagem|messaggio|aviso)\s+"
+            r"(?:to|for|an|fur|pour|para|per|a)\s+(?:the\s+|die\s+|den\s+|das\s+|l\s*'?\s*|la\s+|le\s+|el\s+|"
+            r"a\s+|o\s+|il\s+)?(?:ai|ki|ia|llm|model|modell|modele|modelo|modello|assistant|assistent|assistente|"
+            r"asistente|bot|chatbot|gpt)\b|"
+            r"\b(?:the|any|an?|every|dear|liebe|lieber|cher|chere|querid[oa]|car[oa])\s+(?:ai|ki|ia|llm|model|"
+            r"assistant|bot|gpt)\s+(?:reading|processing|seeing|parsing|that\s+reads|who\s+reads|die\s+das|qui\s+lit|"
+            r"que\s+lee|che\s+legge|must|should|will)\b",
         ),
         (
             "injection:approve",
             rf"\b(?:approve|auto[\s-]?apply|apply|accept)\s+(?:{_EVERYTHING})\b|"
             r"\bgenehmig\w*\s+(?:alle|jede|alles|sie)\b|\b(?:alle|jede)\w*\s+anderung\w*\s+(?:\w+\s+){0,3}"
             r"(?:genehmig|freigeb|anwend|an\b)|\bapprouv\w*\s+(?:tout|toutes|tous)\b|\baprueb\w*\s+tod|"
-            r"\bapprov\w*\s+tutt|\bkeur\s+alle\b|\baprov\w*\s+tod|\bzatwierdz\w*\s+wszystk",
+            r"\bapprov\w*\s+tutt|\bkeur\s+alle\b|\baprov\w*\s+tod|\bzatwierdz\w*\s+wszystk|"
+            rf"\b(?:{_APPROVE_VERBS})\s+(?:[\w']+\s+){{0,3}}?(?:{_ALL})\s+(?:[\w']+\s+){{0,2}}?(?:{_CHANGE_NOUNS})\b|"
+            rf"\b(?:{_ALL})\s+(?:[\w']+\s+){{0,2}}?(?:{_CHANGE_NOUNS})\s+(?:[\w']+\s+){{0,2}}?(?:{_APPROVE_VERBS})\b|"
+            rf"\b(?:keur|accepteer)\s+(?:alle|elk\w*|ieder\w*)\s+(?:[\w']+\s+){{0,1}}?(?:{_CHANGE_NOUNS})\b",
         ),
         (
             "injection:new_instructions",
@@ -63,7 +108,18 @@ _INJECTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "injection:reveal",
             r"\b(?:reveal|print|show|leak|output|repeat)\s+(?:me\s+)?(?:your|the)\s+(?:system\s+prompt|"
-            r"instructions|api\s+keys?|policy\s+file|secrets?)\b|\bsystem\s*prompt\b",
+            r"instructions|api\s+keys?|policy\s+file|secrets?)\b|\bsystem\s*prompt\b|"
+            r"\b(?:your|the|dein\w*|ihr\w*|ton|ta|tes|vos|votre|tu|tus|su|sus|il\s+tuo|la\s+tua|seu|sua)\s+"
+            r"(?:hidden|secret|initial|original|internal|geheim\w*|versteckt\w*|cache\w*|secret\w*|ocult\w*|"
+            r"nascost\w*|segret\w*|interne?\w*)\s+(?:prompts?|instructions?|anweisungen|rules|regeln|consignes|"
+            r"instrucciones|istruzioni|instrucoes)\b|"
+            r"\b(?:tus|sus|tes|vos|tuoi|le\s+tue|tuas|suas|deine)\s+(?:prompts?|instrucciones|consignes|istruzioni|"
+            r"instrucoes|anweisungen|regles|reglas|regole|regras)\s+(?:secret\w*|ocult\w*|cache\w*|nascost\w*|"
+            r"segret\w*|intern\w*|origina\w*|inicia\w*)\b|"
+            r"\b(?:include|print|send|reveal|leak|output|show|paste|share|tell\s+me|gib|zeig\w*|sende|envoie|affiche|"
+            r"muestra|envia|mostra|invia)\b(?:\s+[\w']+){0,4}?\s+[a-z0-9]*_?(?:api_?key|secret_?key|access_?token|"
+            r"password|passwort|credentials?|mot\s+de\s+passe|contrasena|senha)\b|"
+            r"\b[a-z0-9]+_(?:api_key|secret_key|secret|access_token|token|password)\b",
         ),
         (
             "injection:policy_change",
@@ -71,7 +127,18 @@ _INJECTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"las\s+|die\s+|den\s+)?(?:[\w-]+\s+){0,2}(?:threshold|limits?|polic(?:y|ies)|gate|guardrails?|"
             r"max_\w+|politique|reglas|richtlinie)\b|\b(?:the\s+)?(?:gate|policy)\s+(?:is\s+)?(?:now\s+)?"
             r"(?:disabled|off|allows)\b|\bset\s+(?:every|all|each)\s+(?:daily\s+)?budgets?\s+to\b|"
-            r"\bsetze\s+(?:das|die|alle)\s+\w*budget\w*\s+auf\b|\brichtlinie\s+erlaubt\b",
+            r"\bsetze\s+(?:das|die|alle)\s+\w*budget\w*\s+auf\b|\brichtlinie\s+erlaubt\b|"
+            r"\b(?:cambia\w*|modifica\w*|modifie\w*|change[zr]?|sube|baja|aumenta\w*|augmente\w*|baisse\w*|"
+            r"abbassa\w*|alza\w*|ander\w*|erhoh\w*|senk\w*|setz\w*|mude|altere|desactiv\w*|disattiv\w*|"
+            r"deaktivier\w*|apaga|eteins|spegni|schalte)\s+(?:[\w']+\s+){0,3}?(?:umbral\w*|seuil\w*|soglia\w*|"
+            r"schwell\w*|limite\w*|limit\w*|limiar\w*|grenz\w*|politi\w*|richtlinie\w*|regla\w*|regle\w*|"
+            r"regol\w*|regra\w*|gate|garde-fou\w*)\b|"
+            r"\b(?:auto_apply|needs_approval|auto[\s-]apply\s+(?:limit|threshold|rule)s?)\b|"
+            r"\b(?:turn\s+off|disable|switch\s+off|skip|remove)\s+(?:[\w']+\s+){0,2}?(?:approval|approvals|review|"
+            r"the\s+gate|gate)\b|"
+            r"\b(?:no|keine|kein|sin|sem|sans|nessun[ae]?|non\s+ci\s+sono|il\s+n\s*'?\s*y\s+a\s+(?:plus\s+)?de|"
+            r"there\s+are\s+no|es\s+gibt\s+keine|no\s+hay|nao\s+ha)\s+(?:more\s+|longer\s+|mehr\s+)?"
+            rf"(?:{_INSTRUCTION_NOUNS})\b",
         ),
         (
             "injection:tool_payload",
@@ -179,7 +246,19 @@ _MAY_BE_INJECTION = re.compile(
     r"esquec|zapomnij|system|assistant|developer|you|act|apply|approv|accept|genehmig|anderung|aprue|aprov|"
     r"keur|zatwierdz|bist|maintenant|eres|sei|bent|voce|jestes|mode|instruc|anweis|istruz|prompt|reveal|"
     r"polic|threshold|limit|gate|guardrail|max_|budget|richtlinie|politique|regla|call|note|"
-    r"[{<\[]|-->"
+    r"[{<\[]|-->|"
+    # the families added for other languages, addressing the model, secrets by name and the gate's own words
+    r"admin|pretend|fing|comme si|como si|now on|jetzt|sofort|nun an|desormais|partir de|adelante|in poi|"
+    r"hinweis|nachricht|notiz|remarque|nota|mensa|messaggio|aviso|dear|liebe|cher|querid|car[oa] |hidden|secret|"
+    r"geheim|versteckt|cache|ocult|nascost|segret|intern|_|key|password|passwort|credential|contrasena|senha|"
+    r"umbral|seuil|soglia|schwell|limiar|grenz|politi|regl|regol|regra|regel|rules|disable|turn off|switch off|"
+    r"keine|kein |sin |sem |sans |nessun|non ci|n'y a|there are no|es gibt|no hay|nao ha|"
+    r"propos|suggest|recommend|vorschl|empfehl|modif|cambi|altera|mudan|wijzig|voorstel|zmian|"
+    r"confirm|bestatig|ubern|valid|acept|aceit|accett|conferm|akzeptier|akceptuj|freigeb|gib frei|"
+    r"sistema|systeme|asist|entwickler|desarroll|developp|svilupp|desenvolv|i am|ich bin|je suis|soy |sono |sou |"
+    r"include|print|send|leak|paste|tell me|zeig|envoie|affiche|muestra|envia|mostra|invia|"
+    r"sube|baja|augment|baiss|abbass|alza|erhoh|senk|setz|mude|desactiv|disattiv|deaktiv|apaga|eteins|spegni|"
+    r"schalte|skip|remove"
 )
 _LEET = str.maketrans("013457@$", "oieastas")
 # Cyrillic and Greek letters drawn like Latin ones (Unicode TR39 confusables.txt, lower case), read as the Latin
@@ -189,7 +268,12 @@ _LOOKALIKES = str.maketrans(
     "aeopcyxijshdqwbkmhtbrnveiabeikvoptux",
 )
 _LEET_WORD = re.compile(r"\b(?=\w*[a-z])(?=\w*[0-9])[a-z0-9@$]+\b|\b[a-z]*[@$][a-z@$]*\b")
-_SPACED_LETTERS = re.compile(r"(?<!\S)(\w) (?=\w(?!\S))")
+# Letters kept apart by a space or a mark ('i g n o r e', 'i.g.n.o.r.e', 'i-g-n-o-r-e'), four or more of them.
+_SPACED_LETTERS = re.compile(r"(?<![\w.\-_*])\w(?:[ .\-_*]\w(?![\w]))+")
+_SPACED_MARK = re.compile(r"[ .\-_*]")
+# Escapes a model reads through: %69 (URL), &#105; and &amp; (HTML), \x69 and \u0069 (code).
+_ESCAPED = re.compile(r"%[0-9a-f]{2}|&#?\w+;|\\x[0-9a-f]{2}|\\u[0-9a-f]{4}", re.IGNORECASE)
+_ROT13 = str.maketrans("abcdefghijklmnopqrstuvwxyz", "nopqrstuvwxyzabcdefghijklm")
 _BASE64_TEXT = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 
 
@@ -254,14 +338,28 @@ def _readings(text: str) -> list[str]:
     itself is kept as typed."""
     lowered = text.lower()
     readings = [lowered]
-    if not lowered.isascii():
-        readings.append(anyascii(unicodedata.normalize("NFKC", lowered).translate(_LOOKALIKES)).lower())
+    if _ESCAPED.search(lowered):
+        readings.append(_ESCAPED.sub(_unescape, lowered).lower())
+    for reading in list(readings):
+        if not reading.isascii():
+            readings.append(anyascii(unicodedata.normalize("NFKC", reading).translate(_LOOKALIKES)).lower())
     for reading in list(readings):
         if _LEET_WORD.search(reading):
             readings.append(_LEET_WORD.sub(lambda m: m.group().translate(_LEET), reading))
+    for reading in list(readings):
         if _SPACED_LETTERS.search(reading):
-            readings.append(_SPACED_LETTERS.sub(r"\1", reading))
+            readings.append(_SPACED_LETTERS.sub(lambda m: _SPACED_MARK.sub("", m.group()), reading))
+    readings.append(lowered.translate(_ROT13))
     return [r for r in dict.fromkeys(readings) if _MAY_BE_INJECTION.search(r)]
+
+
+def _unescape(match: re.Match[str]) -> str:
+    escape = match.group()
+    if escape.startswith("%"):
+        return urllib.parse.unquote(escape)
+    if escape.startswith("&"):
+        return html.unescape(escape)
+    return chr(int(escape[2:], 16))
 
 
 def _decoded(text: str) -> list[str]:

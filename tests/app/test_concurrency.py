@@ -25,12 +25,17 @@ from sandbox import GOOGLE_ACCOUNT
 from tests.cli_runner import run
 
 ROUNDS = 2
+# The processes run this checkout's code, not whichever one the virtualenv installed (a worktree's, say).
+ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]),
+}
 
 
 def start(home: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "app", *args],
-        env={**os.environ, "ADPILOT_HOME": str(home)},
+        env={**ENV, "ADPILOT_HOME": str(home)},
         cwd=home.parent,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -46,7 +51,7 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
 def script(code: str, home: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(code)],
-        env={**os.environ, "ADPILOT_HOME": str(home)},
+        env={**ENV, "ADPILOT_HOME": str(home)},
         cwd=home.parent,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -134,6 +139,7 @@ def test_two_processes_applying_one_creative_create_one_ad(home: Path, through: 
                 stderr=subprocess.PIPE,
                 text=True,
                 cwd=home.parent,
+                env=ENV,
             )
             for _ in range(2)
         ]
@@ -199,3 +205,33 @@ def test_two_audits_at_once_leave_each_change_waiting_once(home: Path) -> None:
     # The run that queued second took the first one's place: its versions are history, not waiting twice.
     log = ChangeLog(home / "changes.sqlite")
     assert all(len(log.history(p["account"], key)) == 2 for p, key in zip(pending, keys, strict=True))
+
+
+@pytest.mark.parametrize("round_", range(ROUNDS))
+def test_a_chat_yes_and_an_approval_of_the_same_change_at_once_take_one_answer(home: Path, round_: int) -> None:
+    session = Session(load_settings())
+    waste = session.chat(GOOGLE_ACCOUNT, "which search terms are wasting money in the Tents campaign?")
+    change = waste.values["shown"]["change"][0]
+    assert waste.values["decisions"][change["hash"]]["outcome"] == "needs_approval"
+    ask = session.chat(GOOGLE_ACCOUNT, "apply the first one", waste.thread_id)
+    assert ask.values["confirm"]["hash"] == change["hash"]
+
+    processes = [
+        start(home, "chat", "--message", "yes", "--thread", waste.thread_id, "--json"),
+        start(home, "approvals", "approve", change["name"], "--by", "cleo"),
+    ]
+    (chat_code, chat_out, chat_err), (cli_code, _, cli_err) = [finish(p) for p in processes]
+    assert chat_code == 0, chat_err
+    reply = json.loads(chat_out)["reply"]
+    answer = ChangeLog(load_settings().change_log_path).answer(change["hash"])
+    assert answer is not None and answer.answered_by in ("chat user", "cleo")
+    if answer.answered_by == "cleo":  # the approval won: the chat says so, and applies nothing
+        assert cli_code == 0, cli_err
+        assert "already approved by cleo" in reply, reply
+    else:  # the chat won: the approval is refused in one line, with a non-zero exit
+        assert cli_code == 1 and len(cli_err.strip().splitlines()) == 1, cli_err
+        assert "already approved by chat user" in cli_err or "no longer pending" in cli_err, cli_err
+        assert f"change {change['name']} is applied" in reply, reply
+    log = ChangeLog(load_settings().change_log_path)
+    assert [e.status for e in log.entries(change=change["hash"])].count("applied") == 1
+    assert change["hash"] not in {p.change.hash for p in Session(load_settings()).pending_approvals()}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ from langchain_core.messages import AIMessage, ToolMessage
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from agents.models import ModelChoice
-from app.session import SANDBOX_ACCOUNT, Session
+from app.session import SANDBOX_ACCOUNT, RunOutcome, Session
 from app.settings import load_settings
 from ops.tracing import configure_tracing
 
@@ -122,25 +124,54 @@ def converse(session: Session, *messages: str) -> list[Any]:
 WASTE_IN_TENTS = "which search terms are wasting money in the Tents campaign?"
 
 
-def first_waiting(outcome: Any) -> int:
-    """Where the first change that waits for a person is in the list the reply numbered (some apply at once)."""
+def first_waiting(outcome: RunOutcome, where: Callable[[dict[str, Any]], bool] = lambda change: True) -> int:
+    """Where the first change that waits for a person (and matches `where`) is in the list the reply numbered (the
+    gate may block some)."""
     decisions = outcome.values["decisions"]
-    shown = outcome.values["shown"]["change"]
-    return next(i for i, c in enumerate(shown) if decisions[c["hash"]]["outcome"] == "needs_approval")
+    return next(
+        i
+        for i, c in enumerate(outcome.values["shown"]["change"])
+        if decisions[c["hash"]]["outcome"] == "needs_approval" and where(c)
+    )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: when the confirmed change is not the thread's first waiting one, the change is answered "
-    "through the approvals path but the model is not asked again, so the reply repeats the question",
-)
-def test_references_resolve_from_the_thread_and_acting_waits_for_a_yes(home: Path) -> None:
+@dataclass
+class TentsThread:
+    """A chat whose first turn asked for the waste in the Tents campaign; later turns go on its thread."""
+
+    session: Session
+    waste: RunOutcome
+
+    def say(self, message: str) -> RunOutcome:
+        return self.session.chat(SANDBOX_ACCOUNT, message, self.waste.thread_id)
+
+    @property
+    def shown(self) -> list[dict[str, Any]]:
+        """The changes the first reply numbered, as "the first one" counts them."""
+        return list(self.waste.values["shown"]["change"])
+
+    def waiting(self, where: Callable[[dict[str, Any]], bool] = lambda change: True) -> int:
+        return first_waiting(self.waste, where)
+
+
+@pytest.fixture
+def tents(home: Path) -> TentsThread:
     session = Session(load_settings())
-    waste = session.chat(SANDBOX_ACCOUNT, WASTE_IN_TENTS)
-    n = first_waiting(waste)
-    why = session.chat(SANDBOX_ACCOUNT, "why that negative?", waste.thread_id)
-    ask = session.chat(SANDBOX_ACCOUNT, f"apply number {n + 1}", waste.thread_id)
-    shown = waste.values["shown"]["change"]
+    return TentsThread(session, session.chat(SANDBOX_ACCOUNT, WASTE_IN_TENTS))
+
+
+def test_nothing_a_chat_proposes_applies_by_itself(tents: TentsThread) -> None:
+    decisions = tents.waste.values["decisions"]
+    assert decisions and {d["outcome"] for d in decisions.values()} <= {"needs_approval", "blocked"}
+    assert any(d["rule"] == "origin.chat" and "would auto-apply" in d["reason"] for d in decisions.values())
+    assert not tents.waste.values.get("results") and not tents.session.change_log.entries()
+
+
+def test_references_resolve_from_the_thread_and_acting_waits_for_a_yes(tents: TentsThread) -> None:
+    n = tents.waiting()
+    why = tents.say("why that negative?")
+    ask = tents.say(f"apply number {n + 1}")
+    waste, shown = tents.waste, tents.shown
     assert waste.tool_calls[0] == {
         "name": "search_terms",
         "args": {"campaign": "Tents", "without_conversions": True},
@@ -155,49 +186,53 @@ def test_references_resolve_from_the_thread_and_acting_waits_for_a_yes(home: Pat
     assert "under rule" in why.reply
     first = shown[n]["name"]
     assert ask.tool_calls == [{"name": "answer_proposal", "args": {"change": first, "action": "approve"}}]
-    assert "yes" in ask.reply and session.change_log.answer(shown[n]["hash"]) is None  # nothing done yet
-    yes = session.chat(SANDBOX_ACCOUNT, "yes", ask.thread_id)
+    assert "yes" in ask.reply and tents.session.change_log.answer(shown[n]["hash"]) is None  # nothing done yet
+    yes = tents.say("yes")
     assert yes.tool_calls == [{"name": "answer_proposal", "args": {"change": first, "action": "approve"}}]
-    answer = session.change_log.answer(shown[n]["hash"])
+    answer = tents.session.change_log.answer(shown[n]["hash"])
     assert answer is not None and answer.answered_by == "chat user"  # the approvals path claimed the answer
-    entry = session.change_log.entries(change=shown[n]["hash"], limit=1)[0]
+    entry = tents.session.change_log.entries(change=shown[n]["hash"], limit=1)[0]
     assert entry.decided_by == "person:chat user" and entry.status in yes.reply
 
 
-def test_a_yes_without_a_question_or_a_turn_later_does_not_act(home: Path) -> None:
-    session = Session(load_settings())
-    waste = session.chat(SANDBOX_ACCOUNT, WASTE_IN_TENTS)
-    n = first_waiting(waste)
-    ask, other, yes = (
-        session.chat(SANDBOX_ACCOUNT, m, waste.thread_id) for m in (f"apply number {n + 1}", "how is pacing?", "yes")
-    )
-    first = waste.values["shown"]["change"][n]
+def test_a_yes_to_a_later_change_is_reported_and_the_others_still_wait(tents: TentsThread) -> None:
+    later = tents.waiting(lambda change: change["hash"] != tents.shown[tents.waiting()]["hash"])
+    tents.say(f"apply number {later + 1}")
+    yes = tents.say("yes")
+    change = tents.shown[later]
+    entry = tents.session.change_log.entries(change=change["hash"], limit=1)[0]
+    assert entry.status == "applied" and f"change {change['name']} is applied" in yes.reply
+    assert "Shall I" not in yes.reply  # the reply reports the answer, not the question again
+    still = {p.change.hash for p in tents.session.pending_approvals()}
+    assert tents.shown[tents.waiting()]["hash"] in still and change["hash"] not in still
+    # The other changes are still answered through the approvals path, from another run.
+    other = next(c for c in tents.shown if c["hash"] in still)
+    _, outcome = Session(load_settings()).answer(other["hash"], {"type": "accept"}, reviewer="someone")
+    assert outcome.values["results"][other["hash"]]["status"] == "applied"
+
+
+def test_a_yes_without_a_question_or_a_turn_later_does_not_act(tents: TentsThread) -> None:
+    n = tents.waiting()
+    ask, other, yes = (tents.say(m) for m in (f"apply number {n + 1}", "how is pacing?", "yes"))
+    first = tents.shown[n]
     assert ask.values["confirm"]["hash"] == first["hash"]
     assert all(c["name"] != "answer_proposal" for c in yes.tool_calls)
-    assert session.change_log.answer(first["hash"]) is None
+    assert tents.session.change_log.answer(first["hash"]) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: when the confirmed change is not the thread's first waiting one, the change is answered "
-    "through the approvals path but the model is not asked again, so the reply repeats the question",
-)
-def test_acting_through_the_chat_still_passes_the_gate(home: Path) -> None:
+def test_acting_through_the_chat_still_passes_the_gate(tents: TentsThread, home: Path) -> None:
     from policies.gate import load_policy
 
-    session = Session(load_settings())
-    waste = session.chat(SANDBOX_ACCOUNT, WASTE_IN_TENTS)
-    n = first_waiting(waste)
-    ask = session.chat(SANDBOX_ACCOUNT, f"apply number {n + 1}", waste.thread_id)
-    first = waste.values["shown"]["change"][n]
-    assert "shared negative list" in first["line"]  # a new shared list waits for a person
+    n = tents.waiting(lambda change: "shared negative list" in change["line"])
+    ask = tents.say(f"apply number {n + 1}")
+    first = tents.shown[n]
     # The policy tightens before the person says yes: the gate, asked again on the apply path, refuses it.
     strict = home / "strict.yaml"
     default = Path(__import__("policies").__file__).with_name("default.yaml").read_text()
     strict.write_text(default.replace("shared_list_max_keywords: 5000", "shared_list_max_keywords: 1"))
-    session.services.policy = load_policy(strict)
-    yes = session.chat(SANDBOX_ACCOUNT, "yes", ask.thread_id)
-    latest = session.change_log.entries(change=first["hash"], limit=1)[0]
+    tents.session.services.policy = load_policy(strict)
+    yes = tents.session.chat(SANDBOX_ACCOUNT, "yes", ask.thread_id)
+    latest = tents.session.change_log.entries(change=first["hash"], limit=1)[0]
     assert latest.status == "blocked" and "blocked" in yes.reply and "gate" in yes.reply
 
 
@@ -239,18 +274,20 @@ def test_german_requests_get_german_replies(home: Path) -> None:
     assert follow.tool_calls[0]["name"] == "answer_proposal" and "Soll ich Änderung" in follow.reply
 
 
-def test_the_change_log_answers_what_changed(home: Path) -> None:
-    session = Session(load_settings())
-    waste, changed = converse(session, WASTE_IN_TENTS, "what changed yesterday?")
+def test_the_change_log_answers_what_changed(tents: TentsThread) -> None:
+    approved = tents.shown[tents.waiting()]
+    tents.say(f"apply number {tents.waiting() + 1}")
+    tents.say("yes")
+    changed = tents.say("what changed yesterday?")
     assert changed.tool_calls == [{"name": "recent_changes", "args": {"since": "2026-11-19"}}]
-    applied = [h for h, r in waste.values.get("results", {}).items() if r["status"] == "applied"]
-    assert applied and all(h[:10] in changed.reply for h in applied)
+    assert approved["name"] in changed.reply and "applied" in changed.reply
 
 
-def test_one_proposal_per_change_whatever_the_number_of_turns(home: Path) -> None:
-    outcomes = converse(Session(load_settings()), WASTE_IN_TENTS, WASTE_IN_TENTS, WASTE_IN_TENTS)
-    hashes = [p["hash"] for p in outcomes[-1].values["proposals"]]
-    assert hashes and len(hashes) == len(set(hashes)) == len(outcomes[0].values["proposals"])
+def test_one_proposal_per_change_whatever_the_number_of_turns(tents: TentsThread) -> None:
+    tents.say(WASTE_IN_TENTS)
+    last = tents.say(WASTE_IN_TENTS)
+    hashes = [p["hash"] for p in last.values["proposals"]]
+    assert hashes and len(hashes) == len(set(hashes)) == len(tents.waste.values["proposals"])
 
 
 def test_big_results_reach_the_model_shortened_with_the_costliest_rows(home: Path) -> None:
