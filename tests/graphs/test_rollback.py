@@ -17,8 +17,11 @@ def applied_entry(session: Session, kind: str) -> int:
 
 def test_rolling_back_negatives_removes_them_after_approval(home: Path) -> None:
     session = Session(load_settings())
-    session.audit(SANDBOX_ACCOUNT)
-    entry_id = applied_entry(session, "add_negative_keywords")
+    outcome = session.audit(SANDBOX_ACCOUNT)
+    waiting = next(c for c in outcome.pending if c.kind == "add_negative_keywords")  # intent-based: a person says yes
+    assert run("approvals", "approve", waiting.id)[0] == 0
+    session = Session(load_settings())
+    entry_id = session.change_log.entries(change=waiting.hash, limit=1)[0].id
     original = session.change_log.entry(entry_id).parsed_change()
 
     code, out, err = run("changes", "rollback", str(entry_id), "--json")

@@ -260,6 +260,22 @@ CASES = [
     ),
     ("budget -10%", budget(100 * USD, 90 * USD), context(), "auto_apply", "budget.auto_apply", ["-10%"]),
     (
+        "budget -10% proposed in a chat",
+        budget(100 * USD, 90 * USD),
+        context(origin="chat"),
+        "needs_approval",
+        "origin.chat",
+        ["proposed in a chat", "would auto-apply it under budget.auto_apply"],
+    ),
+    (
+        "budget +60% proposed in a chat",
+        budget(100 * USD, 160 * USD),
+        context(origin="chat"),
+        "blocked",
+        "budget.max_move",
+        [],
+    ),
+    (
         "budget +30%",
         budget(100 * USD, 130 * USD),
         context(daily_budget_total=100 * USD),
