@@ -364,7 +364,9 @@ class ItemRunner:
             return []
         values = session.graphs["chat"].get_state({"configurable": {"thread_id": thread}}).values
         money = session.open_account(values.get("account", item.account)).account.money
-        return proposal_rows(values, money)
+        # "the last one" counts the changes as the reply numbered them: those it showed first, in its order
+        shown = {c["hash"]: i for i, c in enumerate(values.get("shown", {}).get("change", []))}
+        return sorted(proposal_rows(values, money), key=lambda row: shown.get(row["hash"], len(shown)))
 
     def _expected(self, session: Session, item: Item, fact: Fact) -> Any:
         if fact.tool is None:

@@ -118,7 +118,8 @@ def tools(state: ChatState, runtime: Runtime[RunContext], factory: ServiceFactor
             batch.append(call)
     run_batch()
     ctx = services(runtime, factory)  # switch_account may have moved the run to another account
-    return {**update, **_screened_results([results[str(c["id"])] for c in calls], calls, state, ctx, update)}
+    screened = _screened_results([results[str(c["id"])] for c in calls], calls, state, ctx, update)
+    return {**update, **screened}  # `update` read after the call: it fills in what the thread remembers
 
 
 def _screened_results(
