@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from ads.changes import parse_change
 from app.session import SANDBOX_ACCOUNT, Session
@@ -11,18 +12,17 @@ from app.settings import load_settings
 from tests.cli_runner import run
 
 
-def applied_entry(session: Session, kind: str) -> int:
-    return next(e.id for e in session.change_log.entries() if e.status == "applied" and e.kind == kind)
+def approve_waiting(kind: str) -> tuple[Any, int]:
+    """Audit the sandbox, approve the first change of `kind` that waits for a person; the change and its log entry."""
+    waiting = next(c for c in Session(load_settings()).audit(SANDBOX_ACCOUNT).pending if c.kind == kind)
+    code, _, err = run("approvals", "approve", waiting.id)
+    assert code == 0, err
+    return waiting, Session(load_settings()).change_log.entries(change=waiting.hash, limit=1)[0].id
 
 
 def test_rolling_back_negatives_removes_them_after_approval(home: Path) -> None:
-    session = Session(load_settings())
-    outcome = session.audit(SANDBOX_ACCOUNT)
-    waiting = next(c for c in outcome.pending if c.kind == "add_negative_keywords")  # intent-based: a person says yes
-    assert run("approvals", "approve", waiting.id)[0] == 0
-    session = Session(load_settings())
-    entry_id = session.change_log.entries(change=waiting.hash, limit=1)[0].id
-    original = session.change_log.entry(entry_id).parsed_change()
+    _, entry_id = approve_waiting("add_negative_keywords")  # the sandbox's negatives rest on intent: a person says yes
+    original = Session(load_settings()).change_log.entry(entry_id).parsed_change()
 
     code, out, err = run("changes", "rollback", str(entry_id), "--json")
     assert code == 0, err
@@ -40,11 +40,7 @@ def test_rolling_back_negatives_removes_them_after_approval(home: Path) -> None:
 
 
 def test_rolling_back_a_created_ad_group_pauses_it(home: Path) -> None:
-    session = Session(load_settings())
-    outcome = session.audit(SANDBOX_ACCOUNT)
-    create = next(c for c in outcome.pending if c.kind == "create_ad_group")
-    run("approvals", "approve", create.id)
-    entry_id = applied_entry(Session(load_settings()), "create_ad_group")
+    _, entry_id = approve_waiting("create_ad_group")
     code, out, _ = run("changes", "rollback", str(entry_id), "--json")
     [proposal] = json.loads(out)["proposals"]
     assert code == 0 and proposal["kind"] == "pause_entity" and proposal["change"]["level"] == "ad_group"
@@ -63,12 +59,7 @@ def test_only_applied_changes_roll_back(home: Path) -> None:
 
 
 def test_rolling_back_a_budget_change_restores_the_amount_through_its_own_rule(home: Path) -> None:
-    session = Session(load_settings())
-    outcome = session.audit(SANDBOX_ACCOUNT)
-    move = next(c for c in outcome.pending if c.kind == "set_budget")
-    code, _, err = run("approvals", "approve", move.id)
-    assert code == 0, err
-    entry_id = applied_entry(Session(load_settings()), "set_budget")
+    move, entry_id = approve_waiting("set_budget")
 
     code, out, err = run("changes", "rollback", str(entry_id), "--json")
     assert code == 0, err
@@ -84,12 +75,7 @@ def test_rolling_back_a_budget_change_restores_the_amount_through_its_own_rule(h
 
 
 def test_rolling_back_a_new_shared_list_removes_it_after_a_person_approves(home: Path) -> None:
-    session = Session(load_settings())
-    outcome = session.audit(SANDBOX_ACCOUNT)
-    create = next(c for c in outcome.pending if c.kind == "create_shared_negative_list")
-    code, _, err = run("approvals", "approve", create.id)
-    assert code == 0, err
-    entry_id = applied_entry(Session(load_settings()), "create_shared_negative_list")
+    create, entry_id = approve_waiting("create_shared_negative_list")
     account = Session(load_settings()).open_account(SANDBOX_ACCOUNT)
     list_id = account.read_back(create).state["shared_list_id"]
 
