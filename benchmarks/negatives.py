@@ -16,6 +16,7 @@ campaign for a shared list) with `ads.keyword_matching`, not taken from the prop
 - converting queries blocked (must be 0);
 - negatives by `basis` ("absent" when the engine does not set the field); routing negatives are scored apart:
   the share of their blocked spend on queries naming another served city than their campaign's;
+- review load: proposals, and proposals per 100 distinct terms blocked (what a person reads per effect);
 - whether `notices` say the report has no conversions (the local archetype's export has no such column);
 - time and peak RSS of each command (the child's own `ru_maxrss`, from `os.wait4`).
 `--misses N`: per run, the N costliest waste queries left unblocked and non-waste blocked, with the labelled
@@ -177,6 +178,9 @@ def score(run: Run, terms: pd.DataFrame, labels: pd.DataFrame) -> dict[str, Any]
         "waste terms": int(per_term["waste"].sum()),
         "waste share of spend": waste_cost / max(per_term["cost"].sum(), 1),
         "negatives": sum(bases.values()),
+        "proposals": len(run.proposals),
+        # Review load: a person reads each proposal; fewer per blocked term is less to read for the same effect.
+        "proposals per 100 blocked": 100 * len(run.proposals) / max(int(per_term["blocked"].sum()), 1),
         "by basis": dict(sorted(bases.items())),
         "precision by cost": hit / blocked_cost if blocked_cost else float("nan"),
         "recall by cost": hit / waste_cost if waste_cost else float("nan"),

@@ -43,6 +43,10 @@ Search terms are data here: counted and matched, never read as instructions.
 Placement: an intent theme seen in several campaigns, or in a report without campaigns, goes to a shared list
 named by the theme ("Competitors", "Jobs", …); performance waste in several campaigns to the account's shared
 negative list; waste in one campaign to that campaign, in one ad group of a campaign with several to that ad group.
+A theme's negatives that would go to several ad groups or campaigns, or beside its list, join the list: one
+proposal to read, not one per ad group. A negative adds nothing, and is not proposed, where every search it blocks
+is blocked where it ran already: by the account's own negatives (its ad group's, its campaign's, a list on its
+campaign), or, for a campaign or ad-group negative, by a new list proposed beside it.
 """
 
 from __future__ import annotations
@@ -72,7 +76,7 @@ from ads.errors import ReportFormatError
 from ads.keyword_matching import KeywordMatcher, TokenisedTexts, keyword_problems, normalise
 from ads.limits import limit
 from tools.advertiser_profile import campaign_kind
-from tools.query_intent import Intent, stands_alone
+from tools.query_intent import Intent
 
 REQUIRED_COLUMNS = ("search_term", "campaign_id", "ad_group_id", "impressions", "clicks", "cost", "conversions")
 METRICS = ("impressions", "clicks", "cost", "conversions")
@@ -152,9 +156,9 @@ def mine_negatives(
     """Intent and performance negatives for the report, grouped into one change per target (a new shared list
     for a theme the account has no list of), biggest first.
 
-    `intents`: `classify_intents(...).intents` for these terms (search_term, intent, confidence, reason, cue);
-    without it only performance negatives are possible. `has_conversions` False: the report had no conversions
-    column, so its zeros mean nothing and only intent negatives are proposed."""
+    `intents`: `classify_intents(...).intents` for these terms (search_term, intent, confidence, reason, cue,
+    cue_alone); without it only performance negatives are possible. `has_conversions` False: the report had no
+    conversions column, so its zeros mean nothing and only intent negatives are proposed."""
     settings = settings or NegativeMiningSettings()
     rows = search_term_rows(terms)
     rows["conversion_value"] = (
@@ -193,7 +197,10 @@ def mine_negatives(
         negatives = _add_performance(negatives, texts, tokenised, classes, rows, structure, protected, value, settings)
     if not negatives:
         return []
-    targets = _place(negatives, rows, structure, settings)
+    negatives = _not_held(negatives, rows, tokenised, structure)
+    if not negatives:
+        return []
+    targets = _not_listed(negatives, _place(negatives, rows, structure, settings), rows)
     report = _Report(queries, texts, rows, structure, period, value, has_conversions, settings)
     return report.changes(negatives, targets)
 
@@ -254,16 +261,19 @@ def _text_intents(
     texts: pd.DataFrame, queries: pd.DataFrame, intents: pd.DataFrame | None, settings: NegativeMiningSettings
 ) -> pd.DataFrame:
     """Per text: intent, cue and reason of its costliest query; intent "" where the classification is unsure."""
-    frame = pd.DataFrame({"intent": "", "cue": "", "reason": ""}, index=texts.index)
+    frame = pd.DataFrame({"intent": "", "cue": "", "reason": "", "cue_alone": False}, index=texts.index)
     if intents is None or intents.empty:
         return frame
     judged = intents.set_index("search_term")
-    per_query = queries[["text", "cost"]].join(judged[["intent", "cue", "confidence", "reason"]], how="inner")
+    per_query = queries[["text", "cost"]].join(
+        judged[["intent", "cue", "confidence", "reason", "cue_alone"]], how="inner"
+    )
     per_query = per_query.sort_values("cost", ascending=False, kind="stable").drop_duplicates("text")
     per_query = per_query.set_index("text")
     sure = per_query["confidence"] >= settings.min_intent_confidence
     per_query.loc[~sure & (per_query["intent"] != Intent.BRAND), "intent"] = ""
     frame.update(per_query[["intent", "cue", "reason"]].astype(str))
+    frame["cue_alone"] = per_query["cue_alone"].reindex(frame.index).fillna(False).astype(bool)
     return frame
 
 
@@ -311,8 +321,7 @@ def _intent_negatives(
         return []
     # A cue an exception of its theme holds ("free" in "free shipping") is no negative alone: exact ones instead.
     themed["phrase"] = [
-        normalise(cue) if cue and stands_alone(cue, intent) else ""
-        for cue, intent in zip(themed["cue"], themed["intent"], strict=True)
+        normalise(cue) if cue and alone else "" for cue, alone in zip(themed["cue"], themed["cue_alone"], strict=True)
     ]
     cues = themed.loc[themed["phrase"] != "", ["phrase", "intent"]].drop_duplicates("phrase")
     phrases = [(text, MatchType.PHRASE) for text in cues["phrase"]]
@@ -529,18 +538,15 @@ def _place(
     negatives: list[_Negative], rows: pd.DataFrame, structure: AccountStructure, settings: NegativeMiningSettings
 ) -> dict[int, _Target]:
     """Where each negative goes, from the campaigns and ad groups its queries ran in."""
-    pairs = pd.DataFrame(
-        {
-            "candidate": np.repeat(np.arange(len(negatives)), [n.blocks.size for n in negatives]),
-            "text_id": np.concatenate([n.blocks for n in negatives]),
-        }
-    )
-    ran_in = pairs.merge(rows[["text_id", "campaign_id", "ad_group_id"]].drop_duplicates(), on="text_id")
-    spread = ran_in.groupby("candidate").agg(
-        campaigns=("campaign_id", "nunique"),
-        campaign_id=("campaign_id", "first"),
-        ad_groups=("ad_group_id", "nunique"),
-        ad_group_id=("ad_group_id", "first"),
+    spread = (
+        _rows_of(negatives, rows)
+        .groupby("candidate")
+        .agg(
+            campaigns=("campaign_id", "nunique"),
+            campaign_id=("campaign_id", "first"),
+            ad_groups=("ad_group_id", "nunique"),
+            ad_group_id=("ad_group_id", "first"),
+        )
     )
     campaign_names = {c.id: c.name for c in structure.campaigns}
     group_names = {g.id: g.name for g in structure.ad_groups}
@@ -565,9 +571,81 @@ def _place(
             targets[candidate] = _Target(
                 level="campaign", target_id=where.campaign_id, target_name=campaign_names.get(where.campaign_id, "")
             )
+    # A theme is unwanted account-wide: its negatives that would go to several ad groups or campaigns, or beside
+    # its list, join the list (one proposal to read, not one per ad group). Each was checked against every
+    # converting query, brand and keyword of the account, so the wider scope blocks nothing more of them.
+    theme_targets: dict[str, set[_Target]] = defaultdict(set)
+    for candidate, target in targets.items():
+        if negatives[candidate].intent in NEGATIVE_THEMES:
+            theme_targets[str(negatives[candidate].intent)].add(target)
+    listed = {normalise(s.name) for s in structure.shared_lists}
+    for theme, placed in theme_targets.items():
+        name = NEGATIVE_THEMES[theme]
+        if len(placed) > 1 or name in shared or normalise(name) in listed:
+            moved = [c for c, t in targets.items() if negatives[c].intent == theme]
+            shared[name].extend(moved)
+            for candidate in moved:
+                del targets[candidate]
     if shared:
         targets |= _shared_targets(shared, structure)
     return targets
+
+
+def _not_held(
+    negatives: list[_Negative], rows: pd.DataFrame, tokenised: TokenisedTexts, structure: AccountStructure
+) -> list[_Negative]:
+    """The negatives without those that add nothing to the account's own: every search of theirs is blocked where
+    it ran, by a negative on its ad group, on its campaign, or in a list attached to its campaign."""
+    held = [n for n in structure.negatives if n.level in ("campaign", "ad_group", "shared_list")]
+    if not held or not negatives:
+        return negatives
+    attached = {s.id: s.campaign_ids for s in structure.shared_lists}
+    blocked: set[tuple[int, str, str]] = set()  # (text id, level, its id)
+    text_ids, held_ids = KeywordMatcher([(n.text, n.match_type) for n in held], negative=True).pairs(tokenised)
+    for t, k in zip(text_ids.tolist(), held_ids.tolist(), strict=True):
+        negative = held[k]
+        if negative.level == "ad_group":
+            blocked.add((t, "ad_group", negative.owner_id))
+        else:
+            owners = attached.get(negative.owner_id, ()) if negative.level == "shared_list" else [negative.owner_id]
+            blocked.update((t, "campaign", c) for c in owners)
+    ran = _rows_of(negatives, rows)
+    where = zip(ran["text_id"].tolist(), ran["campaign_id"].tolist(), ran["ad_group_id"].tolist(), strict=True)
+    ran["blocked"] = [(t, "campaign", c) in blocked or (t, "ad_group", g) in blocked for t, c, g in where]
+    done = ran.groupby("candidate")["blocked"].all()
+    return [n for i, n in enumerate(negatives) if not done.get(i, False)]
+
+
+def _rows_of(negatives: list[_Negative], rows: pd.DataFrame) -> pd.DataFrame:
+    """Every (negative, campaign and ad group one of its searches ran in), in one merge: a filter of the report
+    per negative grows with the square of it."""
+    return pd.DataFrame(
+        {
+            "candidate": np.repeat(np.arange(len(negatives)), [n.blocks.size for n in negatives]),
+            "text_id": np.concatenate([n.blocks for n in negatives]),
+        }
+    ).merge(rows[["text_id", "campaign_id", "ad_group_id"]].drop_duplicates(), on="text_id")
+
+
+def _not_listed(negatives: list[_Negative], targets: dict[int, _Target], rows: pd.DataFrame) -> dict[int, _Target]:
+    """The targets without the campaign and ad-group negatives a new shared list proposed here covers: every
+    search of theirs, where it ran within their target, the list blocks (it goes on every campaign they ran in)."""
+    listed = [c for c, t in targets.items() if t.level == "shared_list" and not t.target_id]
+    local = [c for c, t in targets.items() if t.level != "shared_list"]
+    if not listed or not local:
+        return targets
+    ran = _rows_of(negatives, rows)
+    in_list = ran[ran["candidate"].isin(listed)]
+    blocked = set(zip(in_list["text_id"].tolist(), in_list["campaign_id"].tolist(), strict=True))
+    mine = ran[ran["candidate"].isin(local)]
+    level = mine["candidate"].map({c: targets[c].level for c in local}).to_numpy()
+    target_id = mine["candidate"].map({c: targets[c].target_id for c in local}).to_numpy()
+    mine = mine[np.where(level == "campaign", mine["campaign_id"], mine["ad_group_id"]).astype(str) == target_id]
+    mine = mine.assign(
+        blocked=[pair in blocked for pair in zip(mine["text_id"].tolist(), mine["campaign_id"].tolist(), strict=True)]
+    )
+    covered = mine.groupby("candidate")["blocked"].all()
+    return {c: t for c, t in targets.items() if not covered.get(c, False)}
 
 
 def _shared_targets(shared: dict[str, list[int]], structure: AccountStructure) -> dict[int, _Target]:
@@ -626,7 +704,7 @@ class _Report:
         self.terms = self.queries.index.to_numpy()
         self.metric = {c: self.queries[c].to_numpy() for c in ("clicks", "impressions", "cost", "conversions")}
         self.texts = texts
-        self.rows = rows[["text_id", "campaign_id"]]
+        self.rows = rows[["text_id", "campaign_id", "ad_group_id"]]
         self.structure = structure
         self.period = period
         self.value = value
@@ -802,7 +880,9 @@ class _Report:
         text_ids: np.ndarray,
     ) -> str:
         money = self.structure.account.money
-        campaigns = set(self.rows.loc[self.rows["text_id"].isin(text_ids), "campaign_id"]) - {""}
+        ran = self.rows[self.rows["text_id"].isin(text_ids)]
+        campaigns = set(ran["campaign_id"]) - {""}
+        groups = len(set(ran["ad_group_id"]) - {""})
         attached = [c.name or c.id for c in self._attach_to(text_ids)]
         new = (
             ""
@@ -816,6 +896,8 @@ class _Report:
             + (
                 f"because these searches ran in {len(campaigns)} campaigns"
                 if len(campaigns) > 1
+                else f"because what these searches mean is unwanted in every ad group (they ran in {groups} ad groups)"
+                if campaigns
                 else "because the report does not say which campaign they ran in"
             ),
             "campaign": f"campaign '{target.target_name or target.target_id}'",

@@ -95,6 +95,7 @@ class Lexicons:
     version: int
     cues: dict[Phrase, list[Cue]]
     unless: dict[Intent, frozenset[Phrase]]
+    service_unless: dict[Intent, frozenset[Phrase]]  # exceptions for a service business only ("hiring a")
     compound_heads: list[tuple[str, Cue]]
     service_cues: dict[Phrase, list[Cue]]  # strong for a service business (`is_service_business`), else weak
     service_words: frozenset[str]
@@ -122,6 +123,7 @@ def load_lexicons() -> Lexicons:
     data = _data("intent_lexicons.yaml")
     cues: dict[Phrase, list[Cue]] = defaultdict(list)
     unless: dict[Intent, frozenset[Phrase]] = {}
+    service_unless: dict[Intent, frozenset[Phrase]] = {}
     heads: list[tuple[str, Cue]] = []
     service_cues: dict[Phrase, list[Cue]] = defaultdict(list)
     vocabulary: dict[str, set[str]] = defaultdict(set)
@@ -142,12 +144,16 @@ def load_lexicons() -> Lexicons:
                 service_cues[tokens(text)].append(Cue(intent, language, text, theme["confidence"]))
                 vocabulary[language].update(tokens(text))
         unless[intent] = frozenset(tokens(text) for texts in (theme.get("unless") or {}).values() for text in texts)
+        service_unless[intent] = frozenset(
+            tokens(text) for texts in (theme.get("service_unless") or {}).values() for text in texts
+        )
         for language, texts in (theme.get("compound_heads") or {}).items():
             heads.extend((tokens(text)[0], Cue(intent, language, text, theme["confidence"])) for text in texts)
     return Lexicons(
         version=int(data["version"]),
         cues=dict(cues),
         unless=unless,
+        service_unless=service_unless,
         compound_heads=heads,
         service_cues=dict(service_cues),
         business_markers=tuple(tokens(t) for texts in data["business_markers"].values() for t in texts),
@@ -168,11 +174,19 @@ def is_service_business(profile: AdvertiserProfile) -> bool:
 
 
 @functools.cache
-def stands_alone(cue: str, theme: str) -> bool:
+def exceptions(theme: str, *, service: bool) -> frozenset[Phrase]:
+    """The phrases that cancel a theme, for a service business or another advertiser."""
+    lexicons = load_lexicons()
+    own = lexicons.unless.get(Intent(theme), frozenset())
+    return own | lexicons.service_unless.get(Intent(theme), frozenset()) if service else own
+
+
+def stands_alone(cue: str, theme: str, *, service: bool) -> bool:
     """Whether a cue may be a negative keyword by itself: no exception of its theme holds it ("free" is in
-    "free shipping", so a negative "free" would block the buyers the exception lets through)."""
+    "free shipping", so a negative "free" would block the buyers the exception lets through; "hiring" is in a
+    service business's "hiring a", but a shop's "hiring" is only ever staff)."""
     phrase = tokens(cue)
-    return not any(contains_phrase(p, phrase) for p in load_lexicons().unless.get(Intent(theme), ()))
+    return not any(contains_phrase(p, phrase) for p in exceptions(theme, service=service))
 
 
 @functools.cache
@@ -412,8 +426,9 @@ def infer_competitors(
 
 
 class IntentClassification(BaseModel):
-    """One row per distinct search term: `search_term`, `intent`, `offer`, `confidence`, `reason`, and `cue`: the
-    query's words that decided it (empty when the whole query did, as for another language or an offer)."""
+    """One row per distinct search term: `search_term`, `intent`, `offer`, `confidence`, `reason`, `cue`: the
+    query's words that decided it (empty when the whole query did, as for another language or an offer), and
+    `cue_alone`: whether that cue may be a negative by itself for this advertiser (`stands_alone`)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -430,6 +445,7 @@ class _Judgement:
     reason: str
     offer: str = ""
     cue: str = ""  # the words of the query that decided it, when a few words did ("park ranger", a city's name)
+    cue_alone: bool = True  # no exception of its theme holds the cue
 
 
 class _Classifier:
@@ -438,6 +454,8 @@ class _Classifier:
         self.lexicons = load_lexicons()
         offer_phrases = [tokens(offer) for offer in profile.offers]
         service = is_service_business(profile)
+        self.service = service
+        self.unless = {theme: exceptions(theme, service=service) for theme in Intent}
         weak = self.lexicons.weak_confidence
         every = defaultdict(list, {phrase: list(cues) for phrase, cues in self.lexicons.cues.items()})
         for phrase, cues in self.lexicons.service_cues.items():
@@ -501,7 +519,7 @@ class _Classifier:
             hits.extend((cue, word) for cue in _compound_cues(word))
         # "free roof inspection" is a lead as much as "free inspection": an exception holds in any order.
         present = set(words)
-        hits = [hit for hit in hits if not any(set(p) <= present for p in self.lexicons.unless.get(hit[0].theme, ()))]
+        hits = [hit for hit in hits if not any(set(p) <= present for p in self.unless[hit[0].theme])]
         if not hits:
             return None
         # A strong cue beats a weak one ("cheap ... login": a customer), then the theme order decides, then a cue
@@ -511,13 +529,17 @@ class _Classifier:
             key=lambda hit: (
                 hit[0].confidence < STRONG_CUE,
                 THEME_ORDER.index(hit[0].theme),
-                not stands_alone(hit[0].text, hit[0].theme),
+                not stands_alone(hit[0].text, hit[0].theme, service=self.service),
                 -hit[0].confidence,
             ),
         )
         label = cue.theme.value.replace("_", " ")
         return _Judgement(
-            cue.theme, cue.confidence, f'matched "{cue.text}" ({label} lexicon, {cue.language})', cue=shown
+            cue.theme,
+            cue.confidence,
+            f'matched "{cue.text}" ({label} lexicon, {cue.language})',
+            cue=shown,
+            cue_alone=stands_alone(cue.text, cue.theme, service=self.service),
         )
 
     def _not_offered(self, words: Phrase) -> _Judgement | None:
@@ -693,6 +715,7 @@ def classify_intents(
             "confidence": [j.confidence for j in judged],
             "reason": [j.reason for j in judged],
             "cue": [j.cue for j in judged],
+            "cue_alone": [j.cue_alone for j in judged],
         }
     )
     return IntentClassification(

@@ -33,7 +33,8 @@ def test_audit_gates_every_proposal_applies_auto_and_holds_the_rest(traced) -> N
     values = outcome.values
     changes = [parse_change(p) for p in values["proposals"]]
     kinds = {c.kind for c in changes}
-    assert {"add_negative_keywords", "create_ad_group", "add_creative_variants", "set_budget"} <= kinds
+    assert {"create_ad_group", "add_creative_variants", "set_budget"} <= kinds
+    assert {"add_negative_keywords", "create_shared_negative_list"} & kinds  # the sandbox's themes go to lists
     assert set(values["decisions"]) == {c.hash for c in changes}
 
     auto = [c for c in changes if values["decisions"][c.hash]["outcome"] == "auto_apply"]

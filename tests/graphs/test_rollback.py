@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ads.changes import parse_change
+from ads.changes import CreateSharedNegativeList, NegativeSpec, parse_change
+from ads.entities import MatchType
 from app.session import SANDBOX_ACCOUNT, Session
 from app.settings import load_settings
 from tests.cli_runner import run
@@ -21,13 +22,28 @@ def approve_waiting(kind: str) -> tuple[Any, int]:
 
 
 def test_rolling_back_negatives_removes_them_after_approval(home: Path) -> None:
-    _, entry_id = approve_waiting("add_negative_keywords")  # the sandbox's negatives rest on intent: a person says yes
+    # The account already has a list for free-seekers: the audit adds its new negatives to it, for a person to
+    # approve (they rest on intent), instead of proposing a new list.
+    account = Session(load_settings()).open_account(SANDBOX_ACCOUNT)
+    campaigns = account.structure().campaigns
+    keyword = NegativeSpec(text="free tent rental", match_type=MatchType.EXACT, intent="free")
+    listed = CreateSharedNegativeList(
+        account=SANDBOX_ACCOUNT,
+        name="Free and grants",
+        keywords=(keyword,),
+        campaign_ids=tuple(c.id for c in campaigns),
+        campaign_names=tuple(c.name for c in campaigns),
+        rationale="set up by hand before the audit",
+    )
+    assert account.apply([listed], validate_only=False)[0].status == "applied"
+    _, entry_id = approve_waiting("add_negative_keywords")
     original = Session(load_settings()).change_log.entry(entry_id).parsed_change()
 
     code, out, err = run("changes", "rollback", str(entry_id), "--json")
     assert code == 0, err
     [proposal] = json.loads(out)["proposals"]
     inverse = parse_change(proposal["change"])
+    assert original.level == "shared_list" and original.target_name == "Free and grants"
     assert inverse.kind == "remove_negative_keywords" and inverse.target_id == original.target_id
     assert {k.text for k in inverse.keywords} == {k.text for k in original.keywords}
     assert proposal["decision"] == "needs_approval"  # the policy names no rollback kind: it fails closed

@@ -201,6 +201,79 @@ def test_free_shipping_queries_are_never_blocked_by_a_free_negative() -> None:
         assert not matches("free shipping on tents", text, match_type, negative=True)
 
 
+SHOP = AdvertiserProfile(offers=["hiking boots", "winter boots", "tents"], languages=["en"])
+
+
+def test_one_query_negatives_of_a_theme_in_several_ad_groups_are_one_list_not_one_proposal_each() -> None:
+    """ "free" cannot stand alone ("free shipping" converts for a shop), so each free-seeker gets an exact
+    negative; spread over three ad groups, they go to the theme's list as one proposal, with their evidence."""
+    terms = report(
+        *TENTS,
+        ("hiking boots", "g1", 500, 6_900, 30),
+        ("tents free shipping", "g3", 4, 60, 0),  # a buyer, by the lexicon's exception
+        ("hiking boots free shipping", "g1", 3, 40, 0),
+        ("free tent for students", "g3", 5, 70, 0),
+        ("free hiking boots samples", "g1", 4, 55, 0),
+        ("free winter boots near me", "g2", 3, 40, 0),
+    )
+    changes = mine(terms, SHOP)
+    [free] = [c for c in changes if any(k.intent == "free" for k in c.keywords)]
+    assert isinstance(free, CreateSharedNegativeList) and free.name == "Free and grants"
+    assert free.campaign_ids == ("c1", "c2")
+    assert {(k.text, k.match_type) for k in free.keywords} == {
+        ("free tent for students", MatchType.EXACT),
+        ("free hiking boots samples", MatchType.EXACT),
+        ("free winter boots near me", MatchType.EXACT),
+    }
+    evidence = {k.text: (k.blocks[0].search_term, k.blocks[0].clicks, k.blocks[0].conversions) for k in free.keywords}
+    assert evidence["free tent for students"] == ("free tent for students", 5, 0.0)
+    assert free.evidence.queries[0].search_term == "free tent for students"  # costliest first
+    for change in changes:
+        for k in change.keywords:
+            for buyer in ("tents free shipping", "hiking boots free shipping"):
+                assert not matches(buyer, k.text, k.match_type, negative=True), (k.text, buyer)
+
+
+def test_a_theme_in_two_ad_groups_of_one_campaign_goes_to_its_list_and_says_why() -> None:
+    terms = report(
+        *TENTS,
+        ("hiking boots", "g1", 500, 6_900, 30),
+        ("free hiking boots samples", "g1", 4, 55, 0),
+        ("free winter boots near me", "g2", 3, 40, 0),
+    )
+    [free] = [c for c in mine(terms, SHOP) if any(k.intent == "free" for k in c.keywords)]
+    assert isinstance(free, CreateSharedNegativeList) and free.campaign_ids == ("c1",)
+    assert "they ran in 2 ad groups" in free.rationale and "does not say which campaign" not in free.rationale
+
+
+def test_a_query_an_existing_list_or_campaign_negative_already_blocks_is_not_proposed_again() -> None:
+    """By the one matching rule: the account's list "Staff" (phrase "hiring", on c2 only) blocks "tent shop
+    hiring" in c2; a campaign negative [boot shop hiring now] on c1 blocks that query there. A roofer's
+    "hiring" cannot stand alone ("hiring a roofer" is a buyer), so each query would get an exact negative."""
+    roofer = AdvertiserProfile(offers=["roof repair", "roof replacement", "tents"], languages=["en"])
+    staff = SharedNegativeList(id="L9", name="Staff", campaign_ids=("c2",))
+    held = (
+        NegativeKeyword(id="n1", level="shared_list", owner_id="L9", text="hiring", match_type=MatchType.PHRASE),
+        NegativeKeyword(
+            id="n2", level="campaign", owner_id="c1", text="boot shop hiring now", match_type=MatchType.EXACT
+        ),
+    )
+    structure = STRUCTURE.model_copy(update={"shared_lists": (staff,), "negatives": held})
+    rows = (
+        *TENTS,
+        ("hiking boots", "g1", 500, 6_900, 30),
+        ("tent shop hiring", "g3", 5, 70, 0),
+        ("boot shop hiring now", "g1", 4, 55, 0),
+        ("boot store hiring", "g2", 3, 40, 0),
+    )
+    without = {k.text for c in mine(report(*rows), roofer) for k in c.keywords}
+    assert {"tent shop hiring", "boot shop hiring now", "boot store hiring"} <= without
+    changes = mine(report(*rows), roofer, structure=structure)
+    assert [(c.level, c.target_name, [k.text for k in c.keywords]) for c in changes] == [
+        ("ad_group", "Winter boots", ["boot store hiring"])
+    ]
+
+
 def test_a_free_estimate_that_converts_does_not_contest_the_free_seekers() -> None:
     """The converting "free tent estimate" keeps "free" from being a phrase negative, but it is a lead by the
     lexicon's exception, so it says nothing of how free-seekers convert: their exact negatives stand."""
@@ -428,7 +501,7 @@ def test_counter_evidence_texts_match_their_definition_with_many_ties(limit_to: 
     cost = rng.choice([1, 2, 3], len(texts)) * M
     frame = pd.DataFrame({"conversions": conversions, "cost": cost, "expected": 0.0}, index=texts)
     queries = frame.assign(text=texts, text_id=np.arange(len(texts)), clicks=1, impressions=10)
-    rows = pd.DataFrame({"text_id": np.arange(len(texts)), "campaign_id": "c1"})
+    rows = pd.DataFrame({"text_id": np.arange(len(texts)), "campaign_id": "c1", "ad_group_id": "g1"})
     settings = NegativeMiningSettings(max_counter_evidence=limit_to)
     built = _Report(queries, frame, rows, STRUCTURE, None, 1.0, True, settings)
     negatives = [" ".join(rng.choice(vocabulary, rng.integers(1, 7))) for _ in range(200)]
@@ -474,3 +547,23 @@ def test_a_competitor_campaign_s_own_rival_queries_are_no_intent_negatives() -> 
         update={"campaigns": (*STRUCTURE.campaigns, conquest.model_copy(update={"name": "Gear"}))}
     )
     assert ("decathlon", MatchType.PHRASE) in negatives_of(mine(terms, structure=generic))
+
+
+def test_a_campaign_negative_a_new_list_proposed_beside_it_covers_is_dropped() -> None:
+    """The rule itself, on negatives built by hand: [tent jobs] on campaign c2 adds nothing beside a new list
+    whose "jobs" goes on every campaign its searches ran in (c1 and c2); [boot jobs now] on ad group g2 does:
+    the list's searches never ran there."""
+    from tools.negatives import _Negative, _not_listed, _Target
+
+    rows = pd.DataFrame({"text_id": [0, 1, 2], "campaign_id": ["c2", "c1", "c1"], "ad_group_id": ["g3", "g1", "g2"]})
+    negatives = [
+        _Negative("jobs", MatchType.PHRASE, NegativeBasis.INTENT, "jobs", np.array([0, 1])),
+        _Negative("tent jobs", MatchType.EXACT, NegativeBasis.PERFORMANCE, None, np.array([0])),
+        _Negative("boot jobs now", MatchType.EXACT, NegativeBasis.PERFORMANCE, None, np.array([2])),
+    ]
+    targets = {
+        0: _Target(level="shared_list", target_id="", target_name="Jobs"),
+        1: _Target(level="campaign", target_id="c2", target_name="Tents"),
+        2: _Target(level="ad_group", target_id="g2", target_name="Winter boots"),
+    }
+    assert sorted(_not_listed(negatives, targets, rows)) == [0, 2]

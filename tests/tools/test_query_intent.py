@@ -200,10 +200,25 @@ def test_free_shipping_is_a_purchase_and_free_never_stands_alone() -> None:
     shop = AdvertiserProfile(offers=["tents", "sleeping bags"], languages=["en"])
     assert intent_of("tents free shipping", shop)["intent"] == "on_offer"
     assert intent_of("kostenloser versand zelt", shop)["intent"] != "free"
-    assert not stands_alone("free", "free") and not stands_alone("kostenloser", "free")
-    assert stands_alone("giveaway", "free") and stands_alone("for free", "free")
+    for service in (True, False):
+        assert not stands_alone("free", "free", service=service)
+        assert not stands_alone("kostenloser", "free", service=service)
+        assert stands_alone("giveaway", "free", service=service) and stands_alone("for free", "free", service=service)
     giveaway = intent_of("free tent giveaway", shop)
-    assert (giveaway["intent"], giveaway["cue"]) == ("free", "giveaway")  # the cue a negative can be
+    assert (giveaway["intent"], giveaway["cue"], giveaway["cue_alone"]) == ("free", "giveaway", True)
+    assert not intent_of("free tent for students", shop)["cue_alone"]  # "free": exact negatives only
+
+
+def test_hiring_a_roofer_is_a_buyer_but_a_shop_that_is_hiring_seeks_staff() -> None:
+    shop = AdvertiserProfile(offers=["tents", "sleeping bags"], languages=["en"])
+    assert intent_of("hiring a roofer near me")["intent"] == "on_offer"  # a service business's buyer
+    roofer_jobs = intent_of("roofing company hiring")
+    assert (roofer_jobs["intent"], roofer_jobs["cue_alone"]) == ("jobs", False)  # "hiring a" holds "hiring"
+    assert not stands_alone("hiring", "jobs", service=True)
+    shop_jobs = intent_of("outdoor store hiring summer", shop)
+    assert (shop_jobs["intent"], shop_jobs["cue"], shop_jobs["cue_alone"]) == ("jobs", "hiring", True)
+    assert intent_of("tent store hiring a manager", shop)["intent"] == "jobs"
+    assert stands_alone("hiring", "jobs", service=False)
 
 
 def test_renters_are_not_the_buyer_but_landlords_are() -> None:
