@@ -422,11 +422,9 @@ def approvals_show(change_id: str, as_json: JsonFlag = False) -> None:
     change = record.change
     money = session.open_account(change.account).account.money
 
-    def line(text: str, style: str = "", *, one_line: bool = False) -> None:
+    def line(text: str, style: str = "") -> None:
         # Summaries, terms and copy are typed by strangers: masked, and printed as text, never as markup.
-        console.print(
-            mask_sensitive(text), style=style, markup=False, highlight=False, no_wrap=one_line, overflow="ellipsis"
-        )
+        console.print(mask_sensitive(text), style=style, markup=False, highlight=False)
 
     line(f"{change.summary()}  (id {change.id})", "bold")
     line(_standing(record))
@@ -439,7 +437,7 @@ def approvals_show(change_id: str, as_json: JsonFlag = False) -> None:
     if evidence.metrics:
         line(f"Evidence{period}: " + " · ".join(evidence.lines(money)))
     for text in change_lines(change, money, limit=6):
-        line(f"  {text}", one_line=True)  # one screen: each negative or asset on one line, --json has the rest
+        line(f"  {text}")  # wrapped, not cut: a person approves the whole asset and its sources; --json has the rest
     applied = next((e for e in record.entries if e.status in APPLIED_STATUSES and e.after), None)
     if applied is not None:
         line("Read back from the account:")

@@ -12,6 +12,7 @@ from ads.changes import (
     MONEY_METRICS,
     AddCreativeVariants,
     AddNegativeKeywords,
+    AssetSources,
     Change,
     CreateAdGroup,
     CreateSharedNegativeList,
@@ -156,9 +157,12 @@ def change_lines(change: Change, money: Callable[[int], str], limit: int = 8) ->
             lines.append("keywords: " + ", ".join(keyword_label(k) for k in change.keywords[:limit]))
             lines += _more(len(change.keywords) - limit, "keywords")
             lines += _copy_lines(change.ad)
+        case AddCreativeVariants() if change.assets:
+            lines += [_asset_line(asset) for asset in change.assets]
+            lines += _copy_lines(change.ad)[2:]  # the link: the assets above are the copy
+            lines += _sources_lines(change)
         case AddCreativeVariants():
             lines += _copy_lines(change.ad)
-            lines += _sources_lines(change)
         case ReallocateBudget():
             for leg in change.legs:
                 lines.append(
@@ -172,6 +176,14 @@ def change_lines(change: Change, money: Callable[[int], str], limit: int = 8) ->
                 + (f"; about {format_count(gained)} more conversions expected" if gained is not None else "")
             )
     return lines
+
+
+def _asset_line(asset: AssetSources) -> str:
+    """One asset with what it rests on, so a person can check each claim against its chunk."""
+    basis = ", ".join(f"{s.doc} §{s.chunk}" for s in asset.sources) or (
+        "call to action" if asset.generic else "no source"
+    )
+    return f"{asset.asset}: {asset.text} — {basis}"
 
 
 def _sources_lines(change: AddCreativeVariants) -> list[str]:

@@ -162,6 +162,11 @@ def test_show_of_a_creative_names_what_its_copy_rests_on(home: Path, monkeypatch
     audit = audit_on("2026-11-20", monkeypatch, "demo")
     creative = next(p for p in audit["proposals"] if p["kind"] == "add_creative_variants")
     code, out, _ = run("approvals", "show", creative["id"])
-    [line] = [text for text in out.splitlines() if "sources:" in text]
+    [line] = [" ".join(out.split("sources: ", 1)[1].split("All of it")[0].split())]
     cited = {f"{s['doc']} §{s['chunk']}" for a in creative["change"]["assets"] for s in a["sources"]}
     assert code == 0 and "rest on the brand kit" in line and cited and any(c in line for c in cited)
+    # Each asset on its own line with its own chunks, so a person checks each claim where it comes from.
+    shown = " ".join(out.split())  # long assets wrap
+    for asset in creative["change"]["assets"]:
+        basis = ", ".join(f"{s['doc']} §{s['chunk']}" for s in asset["sources"]) or "call to action"
+        assert " ".join(f"{asset['asset']}: {asset['text']} — {basis}".split()) in shown
