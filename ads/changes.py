@@ -191,20 +191,6 @@ class CreateSharedNegativeList(ChangeBase):
         return f"Create shared negative list '{self.name}' with {len(self.keywords)} negative(s){where}: {words}{more}"
 
 
-class CreateAdGroup(ChangeBase):
-    kind: Literal["create_ad_group"] = "create_ad_group"
-    campaign_id: str
-    campaign_name: str = ""
-    name: str = Field(min_length=1, max_length=255)
-    keywords: tuple[KeywordSpec, ...] = Field(min_length=1)
-    ad: ResponsiveSearchAdCopy
-    paused: bool = True
-
-    def summary(self) -> str:
-        campaign = self.campaign_name or self.campaign_id
-        return f"Create ad group '{self.name}' in {campaign} with {len(self.keywords)} keywords and an RSA"
-
-
 class SourceRef(BaseModel):
     """One chunk of the advertiser's brand kit: its file and the chunk's number in that file."""
 
@@ -224,6 +210,23 @@ class AssetSources(BaseModel):
     text: str
     sources: tuple[SourceRef, ...] = ()
     generic: bool = False
+
+
+class CreateAdGroup(ChangeBase):
+    kind: Literal["create_ad_group"] = "create_ad_group"
+    campaign_id: str
+    campaign_name: str = ""
+    name: str = Field(min_length=1, max_length=255)
+    keywords: tuple[KeywordSpec, ...] = Field(min_length=1)
+    ad: ResponsiveSearchAdCopy
+    paused: bool = True
+    assets: tuple[AssetSources, ...] = Field(
+        default=(), description="Each asset of `ad` with its sources; empty for a keyword draft (no brand kit facts)."
+    )
+
+    def summary(self) -> str:
+        campaign = self.campaign_name or self.campaign_id
+        return f"Create ad group '{self.name}' in {campaign} with {len(self.keywords)} keywords and an RSA"
 
 
 class AddCreativeVariants(ChangeBase):

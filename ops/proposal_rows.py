@@ -156,13 +156,9 @@ def change_lines(change: Change, money: Callable[[int], str], limit: int = 8) ->
         case CreateAdGroup():
             lines.append("keywords: " + ", ".join(keyword_label(k) for k in change.keywords[:limit]))
             lines += _more(len(change.keywords) - limit, "keywords")
-            lines += _copy_lines(change.ad)
-        case AddCreativeVariants() if change.assets:
-            lines += [_asset_line(asset) for asset in change.assets]
-            lines += _copy_lines(change.ad)[2:]  # the link: the assets above are the copy
-            lines += _sources_lines(change)
+            lines += _grounded_copy_lines(change)
         case AddCreativeVariants():
-            lines += _copy_lines(change.ad)
+            lines += _grounded_copy_lines(change)
         case ReallocateBudget():
             for leg in change.legs:
                 lines.append(
@@ -178,6 +174,13 @@ def change_lines(change: Change, money: Callable[[int], str], limit: int = 8) ->
     return lines
 
 
+def _grounded_copy_lines(change: CreateAdGroup | AddCreativeVariants) -> list[str]:
+    """Each asset with the kit chunks it rests on, then the link; a keyword draft (no assets) as its copy."""
+    if not change.assets:
+        return _copy_lines(change.ad)
+    return [*(_asset_line(a) for a in change.assets), *_copy_lines(change.ad)[2:], *_sources_lines(change)]
+
+
 def _asset_line(asset: AssetSources) -> str:
     """One asset with what it rests on, so a person can check each claim against its chunk."""
     basis = ", ".join(f"{s.doc} §{s.chunk}" for s in asset.sources) or (
@@ -186,7 +189,7 @@ def _asset_line(asset: AssetSources) -> str:
     return f"{asset.asset}: {asset.text} — {basis}"
 
 
-def _sources_lines(change: AddCreativeVariants) -> list[str]:
+def _sources_lines(change: CreateAdGroup | AddCreativeVariants) -> list[str]:
     """One line on what the copy rests on: the brand-kit chunks cited, and how many assets are calls to action."""
     if not change.assets:
         return []

@@ -72,7 +72,7 @@ from ads.keyword_matching import (
     tokens,
     variant_tokens,
 )
-from tools.creatives import write_rsa
+from tools.creatives import CopyGrounds, GroundedAd, theme_page, write_rsa
 from tools.negatives import METRICS, search_term_rows
 from tools.query_intent import find_phrases, load_gazetteer
 
@@ -110,10 +110,12 @@ def propose_ad_groups(
     max_keywords: int = 20,
     competitor_terms: Sequence[str] = (),
     served_places: Sequence[str] = (),
+    grounds: CopyGrounds | None = None,
 ) -> list[CreateAdGroup]:
     """One paused ad group with keywords and a draft RSA per uncovered converting theme, most conversions first.
 
-    `competitor_terms` and `served_places`: the profile's competitors and locations."""
+    `competitor_terms` and `served_places`: the profile's competitors and locations; `grounds`: the brand kit the
+    RSA is written from."""
     rows = search_term_rows(terms)
     queries = rows.groupby("search_term", sort=True)[list(METRICS)].sum()
     cluster_of = clusters.assignments.assign(search_term=clusters.assignments["search_term"].astype(str).str.strip())
@@ -139,7 +141,16 @@ def propose_ad_groups(
         places=served_places,
     )
     planner = _Planner(
-        rows, structure, coverage, words, final_url, landing_pages, max_keywords, max_keyword_overlap, competitor_terms
+        rows,
+        structure,
+        coverage,
+        words,
+        final_url,
+        landing_pages,
+        max_keywords,
+        max_keyword_overlap,
+        competitor_terms,
+        grounds,
     )
     proposals: list[CreateAdGroup] = []
     # A word that ends a keyword is a product the account already sells ("tent" in "ultralight tent"): its
@@ -332,8 +343,10 @@ class _Planner:
         max_keywords: int,
         max_keyword_overlap: float,
         competitor_terms: Sequence[str],
+        grounds: CopyGrounds | None,
     ) -> None:
         self.rows = rows
+        self.grounds = grounds
         self.structure = structure
         self.coverage = coverage
         self.words = words
@@ -390,7 +403,14 @@ class _Planner:
             words[-1] = self.words.plural_as_typed(words[-1], members.index)
         name = " ".join(w[:1].upper() + w[1:] for w in words)[:255]
         campaign, fits = self._campaign(members, name)
-        url = self._landing_page(name) or self.final_url or (self._final_url(campaign.id) if campaign else None)
+        # The profile's page for the theme, else the feed's page of its products, before any campaign-wide page.
+        kit_page = theme_page(self.grounds.kit, name) if self.grounds else None
+        url = (
+            self._landing_page(name)
+            or kit_page
+            or self.final_url
+            or (self._final_url(campaign.id) if campaign else None)
+        )
         if campaign is None or url is None or self._name_taken(name):
             return None
         keywords = self._keywords(heads, campaign)
@@ -398,7 +418,9 @@ class _Planner:
             return None
         self.groups.append([(k.text, k.match_type) for k in keywords])
         self.names.append(" ".join(variant_tokens(name)))
-        ad = write_rsa(name, [k.text for k in keywords], url)
+        written = write_rsa(name, [k.text for k in keywords], url, self.grounds)
+        ad = written.copy_
+        assert isinstance(ad, ResponsiveSearchAdCopy)  # write_rsa writes an RSA
         return CreateAdGroup(
             account=self.structure.account.name,
             campaign_id=campaign.id,
@@ -406,7 +428,8 @@ class _Planner:
             name=name,
             keywords=tuple(keywords),
             ad=ad,
-            rationale=self._rationale(name, members, campaign, fits, ad, account_cpa, len(keywords)),
+            assets=written.assets,
+            rationale=self._rationale(name, members, campaign, fits, written, account_cpa, len(keywords), url),
             evidence=self._evidence(members, account_cpa),
         )
 
@@ -539,9 +562,10 @@ class _Planner:
         members: pd.DataFrame,
         campaign: Campaign,
         fits: bool,
-        ad: ResponsiveSearchAdCopy,
+        written: GroundedAd,
         account_cpa: float | None,
         keyword_count: int,
+        url: str,
     ) -> str:
         money = self.structure.account.money
         cost, conversions = int(members["cost"].sum()), float(members["conversions"].sum())
@@ -555,5 +579,24 @@ class _Planner:
             f"{len(members)} search terms about '{name}' brought {conversions:g} conversions for {money(cost)} "
             f"({money(round(cost / conversions))} per conversion{versus}). Only {_share(members, 'covered'):.0%} of "
             f"that cost was on terms an existing keyword covers. A paused ad group in {placed}, with "
-            f"{keyword_count} keywords and its own ad ({len(ad.headlines)} headlines), lets you bid and write for them."
+            f"{keyword_count} keywords and its own ad, lets you bid and write for them. "
+            + self._copy_basis(name, written, url)
+        )
+
+    def _copy_basis(self, name: str, written: GroundedAd, url: str) -> str:
+        """What the ad rests on, so a person knows whether to write it or check the product is sold."""
+        if written.assets:
+            cited = {(s.doc, s.chunk) for a in written.assets for s in a.sources}
+            return (
+                f"Its copy is written from {len(cited)} brand-kit fact(s), the kit's facts about '{name}' and the "
+                "brand's own claims, each asset with its source."
+            )
+        if self.grounds is None:
+            return (
+                "Without a brand kit its ad is a draft of its keywords and calls to action: write it before enabling."
+            )
+        return (
+            f"The brand kit holds too few facts about '{name}' for grounded copy, so its ad is a draft of its keywords "
+            f"and calls to action: check the advertiser sells it, write the ad and give it a page about '{name}' "
+            f"(its final URL is {url}) before enabling."
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Literal, Protocol
@@ -33,9 +34,9 @@ from ads.entities import (
     ResponsiveSearchAdCopy,
     Status,
 )
-from ads.keyword_matching import tokens
+from ads.keyword_matching import tokens, variant_tokens
 from ads.limits import limit
-from tools.brand_kit import BrandKit, Product, sentences
+from tools.brand_kit import BrandKit, Chunk, Product, sentences
 from tools.copy_grounding import ClaimChecker, KitIndex, retrieve
 
 # More headlines and descriptions than the platform minimums (3, 2) so the ad has room to rotate combinations.
@@ -400,11 +401,11 @@ _DRAFT_HEADLINES = ("Shop Now", "Order Online Today", "Browse The Range", "See T
 _DRAFT_DESCRIPTIONS = ("Browse the full range online and order today.", "See the range and order online today.")
 
 
-def write_rsa(
-    theme: str, keywords: Sequence[str], final_url: str, grounds: CopyGrounds | None = None
-) -> ResponsiveSearchAdCopy:
-    """The draft RSA of a new ad group: written from the kit when there is one and it holds enough facts,
-    else its keywords in Title Case with calls to action (no claim, so nothing that needs a source)."""
+def write_rsa(theme: str, keywords: Sequence[str], final_url: str, grounds: CopyGrounds | None = None) -> GroundedAd:
+    """The draft RSA of a new ad group: written from the kit's facts about its theme when the kit holds enough,
+    else its keywords in Title Case with calls to action (no claim, so nothing that needs a source; no assets).
+    A product or landing-page fact counts only when it is about the theme (`is_about`): a new 'Camping Stove'
+    group on the tents campaign's page must not get tent copy. The guide's brand-wide claims fit every group."""
     if grounds is not None:
         checker = grounds.checker()
         kept = _without_names(keywords, checker)
@@ -414,39 +415,67 @@ def write_rsa(
             keywords=tuple(kept),
             landing_url=final_url,
             brand=grounds.kit.guide.brand,
-            facts=_facts(grounds, " ".join([theme, *kept]), final_url),
+            facts=_facts(grounds, " ".join([theme, *kept]), final_url, theme=theme),
         )
         written = write_copy(brief, grounds)
         if written is not None and isinstance(written.copy_, ResponsiveSearchAdCopy):
-            return written.copy_
+            return written
     phrases = [f for k in keywords if (f := _fitting(_title_case(k), RSA_LIMITS.headline_max_chars))]
     headlines = _unique([*phrases, *_DRAFT_HEADLINES], limit_=RSA_LIMITS.max_headlines)
     path1 = _path(_plain_words(theme))
-    return ResponsiveSearchAdCopy(
+    copy = ResponsiveSearchAdCopy(
         headlines=tuple(headlines), descriptions=_DRAFT_DESCRIPTIONS, path1=path1, final_url=final_url
     )
+    return GroundedAd(copy_=copy, assets=())
 
 
-def _facts(grounds: CopyGrounds, query: str, landing_url: str) -> tuple[Fact, ...]:
-    """The landing page's products first, then what retrieval finds for the query, then the guide's claims."""
+def is_about(fact: Fact, theme: str) -> bool:
+    """Whether a product or page fact is about `theme`: its product's title or type, else its text, names it."""
+    return names_theme(f"{fact.product.title} {fact.product.product_type}" if fact.product else fact.text, theme)
+
+
+def names_theme(text: str, theme: str) -> bool:
+    """Every word of `theme`, as the one keyword rule varies it (plurals, accents), is in `text`."""
+    wanted = set(variant_tokens(theme))
+    return bool(wanted) and wanted <= set(variant_tokens(text))
+
+
+def theme_page(kit: BrandKit, theme: str) -> str | None:
+    """The feed's page for `theme`: the link most of its products share, None when the feed has none about it."""
+    links = Counter(p.link for p in kit.products if p.link and names_theme(f"{p.title} {p.product_type}", theme))
+    return links.most_common(1)[0][0] if links else None
+
+
+def _facts(grounds: CopyGrounds, query: str, landing_url: str, *, theme: str | None = None) -> tuple[Fact, ...]:
+    """The landing page's products first, then what retrieval finds for the query, then the guide's claims.
+    With a `theme` (a new ad group), only product and page facts about it (`is_about`): the page it lands on may
+    be the campaign's, about other products."""
     kit = grounds.kit
     page = landing_url.split("?")[0].rstrip("/")
     by_id = {p.id: p for p in kit.products}
-    on_page = [c for c in kit.chunks if c.product_id and by_id[c.product_id].link.rstrip("/") == page]
-    found = retrieve(kit, grounds.index, query, k=FACTS_PER_AD_GROUP) if query.strip() else []
-    if on_page:  # the landing page's own products: others retrieval finds would send people elsewhere
-        found = [c for c in found if c.product_id is None]
-    about = [c for c in kit.chunks if c.kind in ("guide", "claim")][: 1 + len(kit.guide.claims)]
-    chosen = list(dict.fromkeys([*on_page, *found, *about]))[: FACTS_PER_AD_GROUP + len(about)]
-    return tuple(
-        Fact(
-            source=SourceRef(doc=c.doc, chunk=c.chunk),
-            kind=c.kind,
-            text=c.text,
-            product=by_id.get(c.product_id) if c.product_id else None,
-        )
-        for c in chosen
+
+    def fact(c: Chunk) -> Fact:
+        product = by_id.get(c.product_id) if c.product_id else None
+        return Fact(source=SourceRef(doc=c.doc, chunk=c.chunk), kind=c.kind, text=c.text, product=product)
+
+    def fits(f: Fact) -> bool:
+        return theme is None or f.kind in ("guide", "claim") or is_about(f, theme)
+
+    on_page = [
+        f for c in kit.chunks if c.product_id and by_id[c.product_id].link.rstrip("/") == page if fits(f := fact(c))
+    ]
+    found = (
+        [f for c in retrieve(kit, grounds.index, query, k=FACTS_PER_AD_GROUP) if fits(f := fact(c))]
+        if query.strip()
+        else []
     )
+    if on_page:  # the landing page's own products: others retrieval finds would send people elsewhere
+        found = [f for f in found if f.product is None]
+    about = [fact(c) for c in kit.chunks if c.kind in ("guide", "claim")][: 1 + len(kit.guide.claims)]
+    unique: dict[SourceRef, Fact] = {}
+    for f in (*on_page, *found, *about):
+        unique.setdefault(f.source, f)  # each chunk once, where it first comes
+    return tuple(unique.values())[: FACTS_PER_AD_GROUP + len(about)]
 
 
 def _without_names(texts: Iterable[str], checker: ClaimChecker) -> list[str]:
@@ -677,5 +706,8 @@ __all__ = [
     "asset_problem",
     "propose_creative_variants",
     "write_copy",
+    "is_about",
+    "names_theme",
+    "theme_page",
     "write_rsa",
 ]

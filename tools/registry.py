@@ -613,6 +613,7 @@ def _ad_groups(ctx: ToolContext, args: AdGroupArgs) -> ToolResult:
         landing_pages=profile.landing_pages if profile else None,
         competitor_terms=profile.competitors if profile else (),
         served_places=profile.locations if profile else (),
+        grounds=ctx.copy_grounds(),
     )
     names = ", ".join(f"'{c.name}'" for c in changes[:6])
     summary = f"{len(changes)} new ad groups for themes no keyword covers yet" + (f": {names}." if changes else ".")

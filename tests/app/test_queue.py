@@ -166,7 +166,23 @@ def test_show_of_a_creative_names_what_its_copy_rests_on(home: Path, monkeypatch
     cited = {f"{s['doc']} §{s['chunk']}" for a in creative["change"]["assets"] for s in a["sources"]}
     assert code == 0 and "rest on the brand kit" in line and cited and any(c in line for c in cited)
     # Each asset on its own line with its own chunks, so a person checks each claim where it comes from.
+    assert_assets_shown(out, creative["change"]["assets"])
+
+
+def assert_assets_shown(out: str, assets: list[dict]) -> None:
     shown = " ".join(out.split())  # long assets wrap
-    for asset in creative["change"]["assets"]:
+    for asset in assets:
         basis = ", ".join(f"{s['doc']} §{s['chunk']}" for s in asset["sources"]) or "call to action"
         assert " ".join(f"{asset['asset']}: {asset['text']} — {basis}".split()) in shown
+
+
+def test_show_of_a_new_ad_group_names_what_each_asset_rests_on(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The sandbox's feed carries trekking poles and headlamps, which no ad group bids on yet.
+    audit = audit_on("2026-11-20", monkeypatch, "demo")
+    groups = [p for p in audit["proposals"] if p["kind"] == "create_ad_group" and p["change"]["assets"]]
+    assert groups
+    for group in groups:
+        code, out, _ = run("approvals", "show", group["id"])
+        assert code == 0
+        assert_assets_shown(out, group["change"]["assets"])
+        assert all(a["sources"] or a["generic"] for a in group["change"]["assets"])

@@ -29,7 +29,9 @@ from tools.creatives import (
     CreativeBrief,
     DraftAsset,
     propose_creative_variants,
+    theme_page,
     write_copy,
+    write_rsa,
 )
 
 URL = "https://shop.test/trail-shoes"
@@ -269,3 +271,25 @@ def test_a_product_on_sale_is_offered_at_its_sale_price() -> None:
     assert any("$79" in t for t in texts)
     assert not any("From $99" in t for t in texts), texts
     assert all("$79" in t for t in texts if "$99" in t)  # the old price only beside the new one
+
+
+def test_a_new_ad_group_gets_copy_only_from_facts_about_its_theme(kit: BrandKit) -> None:
+    # The tent sits on the page the group would use, and retrieval finds it for "tent stakes", but it is a tent,
+    # not stakes (the feed has none): the draft stays keywords and calls to action.
+    g = grounds(kit)
+    stakes = write_rsa("Tent Stakes", ["tent stakes", "titanium tent stakes"], "https://shop.test/tents", g)
+    assert stakes.assets == ()
+    assert not any("Alder" in t for t in (*stakes.copy_.headlines, *stakes.copy_.descriptions))
+    # A theme the feed carries: copy from its products, each asset with its own chunk, the tent never cited.
+    shoes = write_rsa("Trail Shoes", ["trail shoes", "trail running shoes"], "https://shop.test/tents", g)
+    tent = next(c for c in kit.chunks if c.product_id == "t1")
+    cited = {(s.doc, s.chunk) for a in shoes.assets for s in a.sources}
+    assert shoes.assets and (tent.doc, tent.chunk) not in cited
+    assert any("Ridge GTX Trail Shoe" in a.text or "Cairn Trail Shoe" in a.text for a in shoes.assets)
+    assert all(a.sources or a.generic for a in shoes.assets)
+
+
+def test_the_feed_gives_a_theme_its_own_page(kit: BrandKit) -> None:
+    assert theme_page(kit, "Trail Shoe") == URL
+    assert theme_page(kit, "Tents") == "https://shop.test/tents"
+    assert theme_page(kit, "Camping Stove") is None
