@@ -11,6 +11,9 @@ independently of tools.copy_grounding:
   or their name (all its words, plural or not);
 - distinct-headline share across the account's proposed ads;
 - memorisation: the share of assets holding a whole kit sentence of 6 or more words.
+New ad groups on the Google account are checked the same way, plus: how many got kit copy (the rest are keyword
+drafts, where the kit has no product about them), whether their headlines name the group, and assets citing a
+product that is not the group's (must be 0).
 Seed 7 is the one the writer was looked at on; 101 and 102 are held out and printed apart.
 
 Run: .venv/bin/python benchmarks/creatives.py [--seeds 7,101,102] [--hybrid]
@@ -27,7 +30,7 @@ import tempfile
 import time
 import tracemalloc
 
-from ads.changes import AddCreativeVariants
+from ads.changes import AddCreativeVariants, AssetSources, CreateAdGroup
 from ads.entities import ResponsiveSearchAdCopy
 from sandbox.themes import CAMPAIGNS, WASTE_WORDS
 
@@ -47,23 +50,55 @@ def _words(text: str) -> list[str]:
     return [w.rstrip("s") for w in re.findall(r"[a-z0-9]+", text.casefold().replace("'", ""))]
 
 
-def evaluate(changes: list[AddCreativeVariants], kit, structure) -> dict[str, float]:  # noqa: ANN001
-    assets = [a for c in changes for a in c.assets]
-    unsupported = 0
-    for a in assets:
-        cited = [kit.chunk(s.doc, s.chunk) for s in a.sources]
-        text = " ".join(c.text for c in cited if c)
-        proven = " ".join(c.text for c in cited if c and c.proven)
-        bad = (a.generic and DIGITS.search(a.text)) or (not a.generic and not a.sources)
-        bad = bad or not _numbers(a.text) <= _numbers(text)
-        bad = bad or any(m.casefold() not in proven.casefold() for m in SUPERLATIVES.findall(a.text))
-        bad = bad or ("free shipping" in a.text.casefold() and "free shipping" not in proven.casefold())
-        unsupported += bool(bad)
-    mentions = sum(1 for a in assets for name in COMPETITORS if name in a.text.casefold())
+def _unsupported(asset: AssetSources, kit) -> bool:  # noqa: ANN001
+    cited = [kit.chunk(s.doc, s.chunk) for s in asset.sources]
+    text = " ".join(c.text for c in cited if c)
+    proven = " ".join(c.text for c in cited if c and c.proven)
+    bad = (asset.generic and DIGITS.search(asset.text)) or (not asset.generic and not asset.sources)
+    bad = bad or not _numbers(asset.text) <= _numbers(text)
+    bad = bad or any(m.casefold() not in proven.casefold() for m in SUPERLATIVES.findall(asset.text))
+    return bool(bad or ("free shipping" in asset.text.casefold() and "free shipping" not in proven.casefold()))
+
+
+def _asset_figures(assets: list[AssetSources], kit) -> dict[str, float]:  # noqa: ANN001
+    """What every asset must meet, creative variant or new ad group: sources, claims, names, memorisation."""
     sentences = {
         " ".join(s.split()) for c in kit.chunks for s in re.split(r"(?<=[.!?])\s+", c.text) if len(s.split()) >= 6
     }
-    memorised = sum(1 for a in assets if any(s in a.text for s in sentences))
+    n = max(len(assets), 1)
+    return {
+        "assets": len(assets),
+        "with_source": sum(1 for a in assets if a.sources) / n,
+        "unsupported": sum(_unsupported(a, kit) for a in assets) / n,
+        "competitor_mentions": sum(1 for a in assets for name in COMPETITORS if name in a.text.casefold()),
+        "memorised": sum(1 for a in assets if any(s in a.text for s in sentences)) / n,
+    }
+
+
+def evaluate_new_groups(changes: list[CreateAdGroup], kit) -> dict[str, float]:  # noqa: ANN001
+    """New ad groups: how many got kit copy, whether their headlines name the group, and leakage: assets citing
+    a product that is not the group's (all the group name's words in the product's title or type)."""
+    assets = [a for c in changes for a in c.assets]
+    products = {p.id: p for p in kit.products}
+    leaked = 0
+    for c in changes:
+        for a in c.assets:
+            cited = [kit.chunk(s.doc, s.chunk) for s in a.sources]
+            about = [products[ch.product_id] for ch in cited if ch and ch.product_id]
+            leaked += any(not set(_words(c.name)) <= set(_words(f"{p.title} {p.product_type}")) for p in about)
+    grounded = [c for c in changes if c.assets]
+    return {
+        "groups": len(changes),
+        "grounded": len(grounded),
+        **_asset_figures(assets, kit),
+        "name_in_headlines": sum(any(set(_words(c.name)) <= set(_words(h)) for h in c.ad.headlines) for c in grounded)
+        / max(len(grounded), 1),
+        "other_product_assets": leaked,
+    }
+
+
+def evaluate(changes: list[AddCreativeVariants], kit, structure) -> dict[str, float]:  # noqa: ANN001
+    assets = [a for c in changes for a in c.assets]
     keywords: dict[str, list[str]] = {}
     for k in structure.keywords:
         keywords.setdefault(k.ad_group_id, []).append(k.text)
@@ -80,16 +115,11 @@ def evaluate(changes: list[AddCreativeVariants], kit, structure) -> dict[str, fl
         judged += 1
         themes = [*keywords.get(c.ad_group_id, []), names[c.ad_group_id]]
         relevant += any(set(_words(t)) <= set(_words(h)) for t in themes for h in c.ad.headlines if _words(t))
-    n = max(len(assets), 1)
     return {
         "ads": len(changes),
-        "assets": len(assets),
-        "with_source": sum(1 for a in assets if a.sources) / n,
-        "unsupported": unsupported / n,
-        "competitor_mentions": mentions,
+        **_asset_figures(assets, kit),
         "keyword_relevance": relevant / judged if judged else float("nan"),
         "distinct_headlines": len({h.casefold() for h in headlines}) / max(len(headlines), 1),
-        "memorised": memorised / n,
     }
 
 
@@ -131,6 +161,13 @@ def main() -> None:
                     f"seed {seed} ({family}) {account}: sandbox create {create_s:.1f} s; creatives {seconds:.2f} s, "
                     f"peak {peak:.0f} MiB traced; {shown}"
                 )
+                if account == "sandbox:trailhead":
+                    started = time.perf_counter()
+                    groups = _new_groups(context)
+                    seconds = time.perf_counter() - started
+                    figures = evaluate_new_groups(groups, kit)
+                    shown = " ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items())
+                    print(f"seed {seed} ({family}) {account} new ad groups: {seconds:.2f} s; {shown}")
             session.change_log.close()
 
 
@@ -138,6 +175,12 @@ def _run(context) -> list[AddCreativeVariants]:  # noqa: ANN001
     from tools.registry import run_tool
 
     return [c for c in run_tool("propose_creative_variants", context).proposals if isinstance(c, AddCreativeVariants)]
+
+
+def _new_groups(context) -> list[CreateAdGroup]:  # noqa: ANN001
+    from tools.registry import run_tool
+
+    return [c for c in run_tool("propose_ad_groups", context).proposals if isinstance(c, CreateAdGroup)]
 
 
 if __name__ == "__main__":
