@@ -307,8 +307,9 @@ class ReallocateBudget(ChangeBase):
             f"{leg.budget_name or leg.budget_id} {money(leg.from_amount)} to {money(leg.to_amount)}"
             for leg in self.legs
         )
-        total = money(sum(leg.from_amount for leg in self.legs))
-        return f"Reallocate daily budget across {len(self.legs)} budgets (total {total}): {moves}"
+        before = money(sum(leg.from_amount for leg in self.legs))
+        after = money(sum(leg.to_amount for leg in self.legs))
+        return f"Reallocate daily budget across {len(self.legs)} budgets (total {before} -> {after} a day): {moves}"
 
 
 class RemoveNegativeKeywords(ChangeBase):

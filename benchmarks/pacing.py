@@ -37,6 +37,7 @@ from ads.entities import Account, AccountStructure, Budget, Campaign, Platform
 from ads.limits import PLATFORM_LIMITS
 from sandbox import GOOGLE_ACCOUNT, META_ACCOUNT
 from tools.pacing import (
+    NO_REVERSAL_DAYS,
     PACING_HISTORY_DAYS,
     guard_warnings,
     pace_budgets,
@@ -54,6 +55,9 @@ MONTHLY_MULTIPLIER = PLATFORM_LIMITS["google_monthly_charge_multiplier"].value
 RETAIL_PEAKS = (*retail_peak_days(2025), *retail_peak_days(2026))
 # The CLI runs: the 1st, Black Friday 2026, mid-month.
 CLI_DAYS = ("2026-12-01", "2026-11-27", "2026-12-15")
+# Held out: months no rule was tuned on; flat: months where conversions do not depend on spend.
+HELD_OUT_SEED = 50_000
+FLAT_SEED = 80_000
 
 
 def edits(change: SetBudget | ReallocateBudget) -> list[tuple[str, int]]:
@@ -67,7 +71,14 @@ def month_of(index: int) -> dt.date:
     return dt.date(2025 + index % 24 // 12, index % 12 + 1, 1)
 
 
-def simulate(index: int, *, bad_campaign: bool, noise: float) -> dict[str, float]:
+def reversals(directions: list[int]) -> int:
+    """How often a budget's edits turn round (a raise after a cut, or a cut after a raise)."""
+    return sum(a != b for a, b in zip(directions, directions[1:], strict=False))
+
+
+def simulate(
+    index: int, *, bad_campaign: bool, noise: float, flat: bool = False, full: bool = True
+) -> dict[str, float]:
     rng = np.random.default_rng(index)
     start = month_of(index)
     n = 4 + bad_campaign
@@ -84,6 +95,11 @@ def simulate(index: int, *, bad_campaign: bool, noise: float) -> dict[str, float
     if bad_campaign:
         daily[-1] = round(planned[-1] * 0.6)  # well under its target: the pacing rule wants more for it
     ids = [f"c{i}" for i in range(n)]
+    # Flat noise: conversions do not depend on spend at all (the same mean as at the plan): no move gains anything.
+    flat_rate = vmax * planned / (planned + half)
+
+    def true_rate(spend: np.ndarray) -> np.ndarray:
+        return flat_rate + 0 * spend if flat else vmax * spend / (spend + half)
 
     def structure(amounts: np.ndarray, with_targets: bool = True) -> AccountStructure:
         return AccountStructure(
@@ -105,7 +121,7 @@ def simulate(index: int, *, bad_campaign: bool, noise: float) -> dict[str, float
         )
 
     def day_rows(day: dt.date, spend: np.ndarray, draw: np.random.Generator) -> list[dict]:
-        conversions = draw.poisson(vmax * spend / (spend + half))
+        conversions = draw.poisson(true_rate(spend))
         return [
             {
                 "date": day,
@@ -133,29 +149,45 @@ def simulate(index: int, *, bad_campaign: bool, noise: float) -> dict[str, float
     factors = rng.lognormal(-(noise**2) / 2, noise, (days_in_month, n))
     conversion_seed = int(rng.integers(2**32))
 
-    def run_month(rule: str) -> tuple[np.ndarray, np.ndarray, int]:
-        """Spend charged per budget, expected conversions per budget (true curves) and increases held back."""
+    def run_month(rule: str, with_targets: bool = True) -> tuple[np.ndarray, np.ndarray, int, int, float]:
+        """Spend charged per budget, expected conversions per budget (true curves), increases held back,
+        reallocations and reversals per budget. `rule`: naive, pacing, adpilot (as an audit proposes, with the
+        uncertainty and no-reversal checks) or unchecked (the same without them)."""
         draw = np.random.default_rng(conversion_seed)
         amounts, rows, spent, expected, held = daily.copy(), list(history), np.zeros(n), np.zeros(n), 0
         reallocations = 0
+        edited: dict[str, list[tuple[int, int]]] = {c: [] for c in ids}  # (day, direction) per campaign
         limit = np.full(n, np.inf)
         for day_number in range(1, days_in_month + 1):
             today = start.replace(day=day_number)
             days_left = days_in_month - day_number + 1
             before = amounts.copy()
             if day_number in AUDIT_DAYS:
-                if rule == "naive":
+                if rule == "none":
+                    pass
+                elif rule == "naive":
                     amounts = np.maximum(0.01, ((targets - spent) / days_left).round(2))  # budgets are in cents
                 else:
                     window = pd.DataFrame(rows[-n * PACING_HISTORY_DAYS :])
-                    report = pace_budgets(structure(amounts), window, today)
+                    accounts = structure(amounts, with_targets)
+                    report = pace_budgets(accounts, window, today)
                     if rule == "pacing":
-                        changes: list = propose_budget_changes(report, structure(amounts))
+                        changes: list = propose_budget_changes(report, accounts)
+                    elif rule == "adpilot":
+                        recent = {
+                            f"b{c}": moves[-1][1]
+                            for c, moves in edited.items()
+                            if moves and day_number - moves[-1][0] <= NO_REVERSAL_DAYS
+                        }
+                        changes = propose_budget_moves(report, accounts, recent=recent)
                     else:
-                        changes = propose_budget_moves(report, structure(amounts))
+                        changes = propose_budget_moves(report, accounts, min_probability=0.0)
                     for budget_id, to_amount in (edit for change in changes for edit in edits(change)):
-                        amounts[ids.index(budget_id.removeprefix("b"))] = to_amount / USD
-                    held += len(guard_warnings(report, structure(amounts)))
+                        key = ids.index(budget_id.removeprefix("b"))
+                        if to_amount / USD != amounts[key]:
+                            edited[ids[key]].append((day_number, 1 if to_amount / USD > amounts[key] else -1))
+                        amounts[key] = to_amount / USD
+                    held += len(guard_warnings(report, accounts))
                     reallocations += sum(isinstance(c, ReallocateBudget) for c in changes)
             # Google's monthly charging limit (Google Ads Help: How budget changes take effect): 30.4x the budget
             # in force from the 1st; after a change, what is spent plus the new budget x the days remaining.
@@ -166,24 +198,41 @@ def simulate(index: int, *, bad_campaign: bool, noise: float) -> dict[str, float
             spend = delivered(amounts, factors[day_number - 1])
             rows += day_rows(today, spend, draw)
             spent += spend
-            expected += vmax * spend / (spend + half)
-        return np.minimum(spent, limit), expected, held, reallocations
+            expected += true_rate(spend)
+        churn = float(np.mean([reversals([d for _, d in moves]) for moves in edited.values()]))
+        return np.minimum(spent, limit), expected, held, reallocations, churn
 
-    adpilot, adpilot_conversions, held, reallocations = run_month("adpilot")
-    paced, paced_conversions, _, _ = run_month("pacing")
-    naive, naive_conversions, _, _ = run_month("naive")
+    adpilot, adpilot_conversions, held, reallocations, churn = run_month("adpilot")
+    naive, naive_conversions, _, _, _ = run_month("naive")
+    if full:
+        paced, paced_conversions, _, _, pacing_churn = run_month("pacing")
+        loose, loose_conversions, _, loose_reallocations, loose_churn = run_month("unchecked")
+        free, free_conversions, _, free_reallocations, free_churn = run_month("adpilot", with_targets=False)
+        free_loose, free_loose_conversions, _, free_loose_reallocations, free_loose_churn = run_month(
+            "unchecked", with_targets=False
+        )
+    else:  # the far-above-CPA months: the guard's figures only
+        paced, paced_conversions, pacing_churn = adpilot, adpilot_conversions, churn
+        loose, loose_conversions, loose_reallocations, loose_churn = adpilot, adpilot_conversions, 0, 0.0
+        free, free_conversions, free_reallocations, free_churn = adpilot, adpilot_conversions, 0, 0.0
+        free_loose, free_loose_conversions, free_loose_reallocations, free_loose_churn = free, free_conversions, 0, 0.0
+    # Without targets pacing proposes nothing: the month at the daily amounts as they are.
+    unpaced, unpaced_conversions, _, _, _ = (
+        run_month("none", with_targets=False) if full else (adpilot, adpilot_conversions, 0, 0, 0.0)
+    )
 
     # Reallocation on the 1st, judged on the true curves.
     frame = pd.DataFrame(history)
     untargeted = structure(daily, with_targets=False)
     report = pace_budgets(untargeted, frame, start)
     moves, _ = propose_reallocation(report, untargeted)
+    unchecked_moves, _ = propose_reallocation(report, untargeted, min_probability=0.0)
     after = daily.copy()
     for leg in (leg for move in moves for leg in move.legs):
         after[ids.index(leg.budget_id.removeprefix("b"))] = leg.to_amount / USD
 
     def true_conversions(amounts: np.ndarray) -> float:
-        return float(np.sum(vmax * amounts / (amounts + half)) * days_in_month)
+        return float(np.sum(true_rate(amounts)) * days_in_month)
 
     guarded = [b for b in report.budgets if performance_guarded(b, report.account_cpa)]
     return {
@@ -192,6 +241,23 @@ def simulate(index: int, *, bad_campaign: bool, noise: float) -> dict[str, float
         "adpilot_within_15pct": float(np.mean(np.abs(adpilot / targets - 1) <= 0.15)),
         "pacing_account_within_2pct": float(abs(paced.sum() / targets.sum() - 1) <= 0.02),
         "month_reallocations": float(reallocations),
+        "churn": churn,
+        "pacing_churn": pacing_churn,
+        "loose_reallocations": float(loose_reallocations),
+        "loose_churn": loose_churn,
+        "month_conversions_loose": float(loose_conversions.sum()),
+        "month_spend_loose": float(loose.sum()),
+        "free_reallocations": float(free_reallocations),
+        "free_churn": free_churn,
+        "free_conversions": float(free_conversions.sum()),
+        "free_spend": float(free.sum()),
+        "free_loose_reallocations": float(free_loose_reallocations),
+        "free_loose_churn": free_loose_churn,
+        "free_loose_conversions": float(free_loose_conversions.sum()),
+        "free_loose_spend": float(free_loose.sum()),
+        "unpaced_conversions": float(unpaced_conversions.sum()),
+        "unpaced_spend": float(unpaced.sum()),
+        "unchecked_reallocated": float(bool(unchecked_moves)),
         "month_conversions_adpilot": float(adpilot_conversions.sum()),
         "month_conversions_pacing": float(paced_conversions.sum()),
         "month_spend_adpilot": float(adpilot.sum()),
@@ -229,11 +295,16 @@ def main() -> None:
     tracemalloc.start()
     start = time.perf_counter()
     plain = [simulate(i, bad_campaign=False, noise=args.noise) for i in range(months)]
-    with_bad = [simulate(10_000 + i, bad_campaign=True, noise=args.noise) for i in range(months // 2)]
+    held_out = [simulate(HELD_OUT_SEED + i, bad_campaign=False, noise=args.noise) for i in range(months // 4)]
+    flat = [simulate(FLAT_SEED + i, bad_campaign=False, noise=args.noise, flat=True) for i in range(months // 4)]
+    with_bad = [simulate(10_000 + i, bad_campaign=True, noise=args.noise, full=False) for i in range(months // 2)]
     seconds = time.perf_counter() - start
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     frame, bad = pd.DataFrame(plain), pd.DataFrame(with_bad)
+    print_checks("seeds 0.., the ones the rules were read on", frame)
+    print_checks(f"held-out seeds {HELD_OUT_SEED}.., never tuned on", pd.DataFrame(held_out))
+    print_checks(f"flat noise (conversions do not depend on spend), seeds {FLAT_SEED}..", pd.DataFrame(flat))
     print(
         f"{months} simulated months (+{len(bad)} with a far-above-CPA campaign), daily delivery noise sigma "
         f"{args.noise:g}: {seconds:.1f} s, peak {peak:.0f} MiB traced"
@@ -284,6 +355,41 @@ def main() -> None:
     )
     if not args.no_cli:
         cli_path()
+
+
+def print_checks(name: str, frame: pd.DataFrame) -> None:
+    """Reallocation with and without the uncertainty and no-reversal checks: how often, how much it turns budgets
+    round (reversals of direction per budget per month), and what it buys over pacing alone."""
+    print(f"  reallocation checks, {len(frame)} months, {name}:")
+    rows = (
+        ("targets, checked", "month_reallocations", "churn", "month_conversions_adpilot", "month_spend_adpilot"),
+        ("targets, unchecked", "loose_reallocations", "loose_churn", "month_conversions_loose", "month_spend_loose"),
+        ("no targets, checked", "free_reallocations", "free_churn", "free_conversions", "free_spend"),
+        (
+            "no targets, unchecked",
+            "free_loose_reallocations",
+            "free_loose_churn",
+            "free_loose_conversions",
+            "free_loose_spend",
+        ),
+    )
+    for label, count, churn, conversions, spend in rows:
+        base_conversions, base_spend = (
+            ("month_conversions_pacing", "month_spend_pacing")
+            if label.startswith("targets")
+            else ("unpaced_conversions", "unpaced_spend")
+        )
+        print(
+            f"    {label}: a reallocation in {np.mean(frame[count] > 0):.0%} of months ({frame[count].sum():.0f} "
+            f"in all), reversals per budget per month {frame[churn].mean():.2f}; true conversions "
+            f"{frame[conversions].sum() / frame[base_conversions].sum() - 1:+.2%}, spend "
+            f"{frame[spend].sum() / frame[base_spend].sum() - 1:+.2%} against pacing alone"
+        )
+    print(
+        f"    pacing alone: reversals per budget per month {frame.pacing_churn.mean():.2f}; on the 1st without "
+        f"targets a reallocation in {frame.reallocated.mean():.0%} of months checked, "
+        f"{frame.unchecked_reallocated.mean():.0%} unchecked"
+    )
 
 
 def cli_path() -> None:

@@ -72,6 +72,7 @@ class RunServices:
             cluster_namer=self.cluster_namer,
             derived=self.derived,
             copy_rules=text_rules(self.policy),
+            budget_history=self.change_log,
         )
 
     def run_tool(self, name: str, arguments: dict[str, Any]) -> ToolResult:

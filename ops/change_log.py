@@ -407,6 +407,21 @@ class ChangeLog:
             in {(data := json.loads(text)).get("budget_id"), *(leg["budget_id"] for leg in data.get("legs", ()))}
         )
 
+    def budget_directions_since(self, account: str, since: dt.date) -> dict[str, int]:
+        """Budget id -> +1 (raised) or -1 (cut): its last applied budget change recorded on or after `since`."""
+        rows = self._db.execute(
+            "SELECT change_json FROM entries WHERE kind IN ('set_budget', 'reallocate_budget') "
+            f"AND status IN ({','.join('?' * len(APPLIED_STATUSES))}) AND account = ? AND recorded_at >= ? ORDER BY id",
+            (*sorted(APPLIED_STATUSES), account, dt.datetime.combine(since, dt.time(), dt.UTC).isoformat()),
+        )
+        directions: dict[str, int] = {}
+        for (text,) in rows:
+            data = json.loads(text)
+            for edit in data.get("legs") or [data]:
+                if edit["to_amount"] != edit["from_amount"]:
+                    directions[edit["budget_id"]] = 1 if edit["to_amount"] > edit["from_amount"] else -1
+        return directions
+
     def register_thread(self, thread_id: str, graph: str, account: str) -> None:
         with self.transaction() as db:
             _register_thread(db, thread_id, graph, account)

@@ -63,6 +63,14 @@ MICROS = 1_000_000
 
 # Campaign -> this month's spend relative to its monthly target (planted pacing problems).
 CURRENT_MONTH_PACE = {"Tents": 1.3, "Rain Jackets": 0.7}
+# Google budgets moved week to week before this month (a marketer testing levels), so spend varied and the
+# response curves have something to fit: each week's spend is this range x the plan.
+WEEKLY_BUDGET_LEVELS = (0.7, 1.3)
+# The planted marginal-return difference: Sleeping Bags is saturated (its next dollar buys little), Rain Jackets
+# is not (conversions grow with spend); the rest in between.
+SATURATION = {"Sleeping Bags": 0.8, "Rain Jackets": 0.0}
+DEFAULT_SATURATION = 0.3
+BUDGET_HISTORY_STREAM = 11
 # Monthly targets in dollars.
 MONTHLY_TARGETS: dict[str, int | tuple[int, int]] = {"brand": 1_500, "generic": (3_000, 6_000), "competitor": 900}
 # Share of the account's search impressions by kind of query, split over that kind's themes.
@@ -93,7 +101,9 @@ def generate_sandbox(store: SandboxStore, *, seed: int = 7, rows: int = 24000, t
             store.remove_account(name)
         structure = _google_structure(store, rng)
         google = store.save_account(structure)
-        google_daily = _google_daily_metrics(structure, rng, today)
+        google_daily = _google_daily_metrics(
+            structure, rng, today, np.random.default_rng([seed, BUDGET_HISTORY_STREAM])
+        )
         google.add_daily_metrics(google_daily)
         report, truth = _search_term_report(structure, rng, rows, today)
         for day, frame in report.groupby("day", sort=True):
@@ -305,6 +315,10 @@ class _SpendPlan:
     ctr: float
     cvr: float
     aov: float  # in the account's money unit
+    # Before this month, spend at these levels of the plan, one a week, newest first (budgets a marketer moved).
+    weekly_levels: tuple[float, ...] = ()
+    # Conversion rate x (spend / plan) ** -saturation: extra spend buys broader, worse-converting traffic.
+    saturation: float = 0.0
 
 
 def _daily_metrics(
@@ -314,11 +328,16 @@ def _daily_metrics(
     month_start = pd.Timestamp(today.replace(day=1))
     frames = []
     for plan in plans:
-        pace = np.where(days >= month_start, plan.current_pace, 1.0)
-        spend = plan.monthly_amount / days.days_in_month.to_numpy() * pace * rng.uniform(0.92, 1.08, len(days))
+        level = np.ones(len(days))
+        if plan.weekly_levels:
+            weeks_back = (month_start - days).days.to_numpy() // 7
+            level = np.where(days < month_start, np.take(plan.weekly_levels, weeks_back % len(plan.weekly_levels)), 1.0)
+        pace = np.where(days >= month_start, plan.current_pace, level)
+        relative = pace * rng.uniform(0.92, 1.08, len(days))
+        spend = plan.monthly_amount / days.days_in_month.to_numpy() * relative
         clicks = rng.poisson(spend / plan.cpc)
         impressions = clicks + rng.poisson(clicks * (1 / plan.ctr - 1))
-        conversions = rng.binomial(clicks, plan.cvr).astype(float)
+        conversions = rng.binomial(clicks, np.minimum(plan.cvr * relative**-plan.saturation, 1.0)).astype(float)
         frames.append(
             pd.DataFrame(
                 {
@@ -336,9 +355,14 @@ def _daily_metrics(
     return pd.concat(frames, ignore_index=True).sort_values(["date", "campaign_id", "ad_group_id"], ignore_index=True)
 
 
-def _google_daily_metrics(structure: AccountStructure, rng: np.random.Generator, today: dt.date) -> pd.DataFrame:
+def _google_daily_metrics(
+    structure: AccountStructure, rng: np.random.Generator, today: dt.date, history_rng: np.random.Generator
+) -> pd.DataFrame:
+    """`history_rng` draws the weekly budget levels, apart from `rng`, so every other draw is as it was."""
     plans = []
+    weeks = -(-(today - _month_start(today, 2)).days // 7)
     for campaign, theme in zip(structure.campaigns, CAMPAIGNS, strict=False):
+        levels = tuple(float(x) for x in history_rng.uniform(*WEEKLY_BUDGET_LEVELS, weeks))
         groups = [g for g in structure.ad_groups if g.campaign_id == campaign.id]
         shares = rng.dirichlet(np.full(len(groups), 2.0))
         behaviour = BEHAVIOUR[QUERY_KIND[theme.kind]]
@@ -353,6 +377,8 @@ def _google_daily_metrics(structure: AccountStructure, rng: np.random.Generator,
                 ctr,
                 cvr,
                 aov,
+                weekly_levels=levels,
+                saturation=SATURATION.get(theme.name, DEFAULT_SATURATION),
             )
             for group, share in zip(groups, shares, strict=False)
         ]

@@ -11,19 +11,24 @@ Fitting, in each budget's own scale (x = spend / mean spend, y = conversions / m
   PRIOR_DAYS pseudo-days drawn from the account's curve. With few days (or a spend that never moved)
   the account's shape dominates; with many varied days, the budget's own data do.
 
+Uncertainty: the same curve refitted on the budget's own days alone, by its level and elasticity at the mean
+spend, gives `own_covariance`. Draws centre on the shrunk fit but spread as the own days allow: the prior's
+pseudo-days never narrow them. A spend that never moved leaves the shape undetermined (no covariance): no draws.
+
 Money is in the account's unit throughout; conversions may be conversion value instead.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.optimize import brentq, curve_fit
+from scipy.optimize import OptimizeWarning, brentq, curve_fit
 
 # Marginal CPA = 2 x average CPA at today's spend: a common search-account rule of thumb, used only
 # as a weak prior for the account's shape.
@@ -52,6 +57,24 @@ class ResponseCurve(BaseModel):
     spend_variation: float = Field(description="Coefficient of variation of daily spend: how much the data say.")
     prior_weight: float = Field(ge=0, le=1, description="Share of the fit that is the account's curve.")
     source: CurveSource
+    own_covariance: tuple[tuple[float, float], tuple[float, float]] | None = Field(
+        default=None,
+        description="Covariance of (level, elasticity) at the mean spend, fitted on the budget's own days alone; "
+        "None when they do not determine the curve's shape.",
+    )
+
+    def draws(self, count: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray] | None:
+        """`count` (vmax, half_saturation) pairs from the fit's uncertainty, or None without an own covariance."""
+        if self.own_covariance is None or self.mean_conversions <= 0:
+            return None
+        rho = self.half_saturation / self.mean_spend
+        centre = [self.vmax / self.mean_conversions / (1 + rho), rho / (1 + rho)]
+        level, elasticity = rng.multivariate_normal(centre, np.array(self.own_covariance), size=count).T
+        # Down to 0 (flat: more money buys nothing), which the data may not rule out; up to the fit's bound.
+        elasticity = np.clip(elasticity, 0.0, RHO_BOUNDS[1] / (1 + RHO_BOUNDS[1]))
+        rho_drawn = elasticity / (1 - elasticity)
+        vmax = np.maximum(level, 0.0) * (1 + rho_drawn) * self.mean_conversions
+        return vmax, rho_drawn * self.mean_spend
 
     def conversions(self, spend: float) -> float:
         return self.vmax * spend / (spend + self.half_saturation)
@@ -121,6 +144,32 @@ def fit_response_curves(daily: pd.DataFrame, *, outcome: str = "conversions") ->
     return ResponseCurves(account_rho=float(account_rho), account_days=sum(map(len, pooled_x)), curves=curves)
 
 
+def _level_elasticity(x: np.ndarray, a: float, e: float) -> np.ndarray:
+    # The same curve by what a budget's days pin down: a = conversions at today's spend, e = the elasticity there
+    # (rho = e / (1 - e)); e = 1 is linear, e = 0 flat. Unlike (v, rho) it stays finite for a linear response.
+    return a * x / (e + (1 - e) * x)
+
+
+def _own_covariance(
+    x: np.ndarray, y: np.ndarray, v: float, rho: float
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """Covariance of (level, elasticity) on the budget's own days, residual variance from those days; None when
+    the days cannot determine both (spend never varied, too few days, or a fit that does not converge)."""
+    if len(x) < 3 or np.ptp(x) == 0:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OptimizeWarning)  # an undetermined covariance comes back as inf: checked
+        try:
+            _, covariance = curve_fit(_level_elasticity, x, y, p0=[v / (1 + rho), rho / (1 + rho)], maxfev=2000)
+        except RuntimeError:
+            return None
+    # Not finite or not positive definite (numerically): the days do not pin both parameters down.
+    if not np.all(np.isfinite(covariance)) or np.any(np.linalg.eigvalsh(covariance) <= 0):
+        return None
+    (a, b), (c, d) = covariance
+    return (float(a), float(b)), (float(c), float(d))
+
+
 def _prior_sigma(days: int) -> float:
     # len(PRIOR_GRID) pseudo-points with this sigma weigh as much as `days` real days.
     return math.sqrt(len(PRIOR_GRID) / days)
@@ -170,6 +219,7 @@ def _fit_one(key: str, frame: pd.DataFrame, outcome: str, account_rho: float) ->
         spend_variation=round(variation, 4),
         prior_weight=round(prior_weight, 4),
         source="fit",
+        own_covariance=_own_covariance(spend / mean_spend, own_y, float(v), float(rho)),
     )
 
 

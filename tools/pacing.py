@@ -12,9 +12,10 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 from babel.numbers import get_currency_precision
 from pydantic import BaseModel, ConfigDict, Field
@@ -60,6 +61,13 @@ MIN_CURVE_DAYS = 14
 # A reallocation must buy at least one conversion and 1 % more over the days left to be worth the edits.
 MIN_REALLOCATION_GAIN = 1.0
 MIN_REALLOCATION_GAIN_SHARE = 0.01
+# A reallocation needs the fits' uncertainty to back it: in at least 90 % of draws of the curves it gains, and
+# each giving budget's next conversion costs more than each receiving one's. The draws are seeded: one answer a day.
+REALLOCATION_MIN_PROBABILITY = 0.9
+REALLOCATION_DRAWS = 2000
+# A budget changed in the last 14 days is not moved the other way by a reallocation: two weekly audits, and about
+# the time bidding takes to settle at a new budget; before that its days at the new amount are noise to the curve.
+NO_REVERSAL_DAYS = 14
 
 
 class BudgetPacing(BaseModel):
@@ -492,14 +500,23 @@ def guard_warnings(report: PacingReport, structure: AccountStructure) -> list[st
     return warnings
 
 
-def propose_budget_moves(report: PacingReport, structure: AccountStructure) -> list[SetBudget | ReallocateBudget]:
+def propose_budget_moves(
+    report: PacingReport,
+    structure: AccountStructure,
+    *,
+    recent: Mapping[str, int] | None = None,
+    min_probability: float = REALLOCATION_MIN_PROBABILITY,
+) -> list[SetBudget | ReallocateBudget]:
     """What an audit proposes for budgets: pacing's changes, and a reallocation on marginal return on top of
     them. A budget the reallocation sets (with a leg, or already at its reallocated amount) gets no pacing
     change: its leg starts from pacing's amount, so one edit does both, and an applied reallocation is not
     undone by the next audit's pacing while it still pays. The increases the performance guard holds back are
-    money the plan would spend: the reallocation may give it to the other budgets, never to the guarded one."""
+    money the plan would spend: the reallocation may give it to the other budgets, never to the guarded one.
+    `recent`: the direction (+1 raised, -1 cut) of each budget's last change applied in the last NO_REVERSAL_DAYS."""
     planned = propose_budget_changes(report, structure, guard=False)
-    moves, held = propose_reallocation(report, structure, pacing=planned)
+    moves, held = propose_reallocation(
+        report, structure, pacing=planned, recent=recent or {}, min_probability=min_probability
+    )
     guarded = {p.budget_id for p in report.budgets if performance_guarded(p, report.account_cpa)}
     return [
         *(c for c in planned if c.budget_id not in held and not (c.budget_id in guarded and c.relative_change > 0)),
@@ -514,6 +531,8 @@ def propose_reallocation(
     pacing: Sequence[SetBudget] = (),
     max_step: float = REALLOCATION_MAX_STEP,
     target_band: float = REALLOCATION_TARGET_BAND,
+    recent: Mapping[str, int] | None = None,
+    min_probability: float = REALLOCATION_MIN_PROBABILITY,
 ) -> tuple[list[ReallocateBudget], frozenset[str]]:
     """At most one ReallocateBudget, whose legs move daily budget from high to low marginal CPA until the
     marginal CPAs are about equal or a bound is reached, and the budgets it sets.
@@ -529,10 +548,21 @@ def propose_reallocation(
     leaves where pacing puts it keeps pacing's change instead; one it would move less than
     MIN_REALLOCATION_MOVE from its daily amount stays at it (no edit for that little; an applied reallocation
     is in force there). It must gain at least MIN_REALLOCATION_GAIN conversions and
-    MIN_REALLOCATION_GAIN_SHARE over pacing alone."""
+    MIN_REALLOCATION_GAIN_SHARE over pacing alone, and the curves' uncertainty must back it (`_support`, at
+    `min_probability`; 0 turns that check off): a curve whose own days do not determine its shape takes no part.
+    A budget in `recent` (budget id -> +1 raised, -1 cut, its last change applied in the last NO_REVERSAL_DAYS) is
+    not moved the other way from pacing's amount: pacing may still correct it to land the month, since a missed
+    target is a fact and a marginal CPA is an estimate."""
     account = structure.account
     unit = UNITS_PER_CURRENCY[account.money_unit]
-    curves = {c.budget_id: c.curve for c in report.curves if c.curve.source == "fit" and c.curve.days >= MIN_CURVE_DAYS}
+    recent = recent or {}
+    curves = {
+        c.budget_id: c.curve
+        for c in report.curves
+        if c.curve.source == "fit"
+        and c.curve.days >= MIN_CURVE_DAYS
+        and (min_probability <= 0 or c.curve.own_covariance is not None)
+    }
     paced = {c.budget_id: c.to_amount for c in pacing}
     by_id = {p.budget_id: p for p in report.budgets}
     start: dict[str, int] = {}
@@ -554,6 +584,10 @@ def propose_reallocation(
             band_low = (budget.monthly_target * (1 - target_band) - spent) / report.days_left
             band_high = (budget.monthly_target * (1 + target_band) - spent) / report.days_left
             low, high = max(low, min(math.ceil(band_low), base)), min(high, max(math.floor(band_high), base))
+        if recent.get(budget.budget_id, 0) > 0:
+            low = base
+        if recent.get(budget.budget_id, 0) < 0:
+            high = base
         start[budget.budget_id] = base
         low, high = min(max(low, unit), base), max(high, min(base, current))
         bounds[budget.budget_id] = Bounds(current=min(base, high), low=min(low, high), high=high)
@@ -597,7 +631,59 @@ def propose_reallocation(
     moved = [k for k in bounds if amounts[k] != daily[k]]
     if len(moved) < 2:  # in force already, bar at most one budget: that one is pacing's
         return [], held - frozenset(moved)
-    return [_reallocation_change(report, structure, curves, start, amounts, wanted, gained)], held
+    support = _support(curves, start, amounts, report.days_left, seed=report.today.toordinal())
+    if min_probability > 0 and min(support.gain_probability, support.order_probability) < min_probability:
+        return [], frozenset()
+    return [_reallocation_change(report, structure, curves, start, amounts, wanted, gained, support)], held
+
+
+class ReallocationSupport(BaseModel):
+    """What the curves' uncertainty says of a reallocation, from draws of every curve's parameters."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    gain_probability: float = Field(description="Share of draws in which it gains conversions over pacing alone.")
+    gain_low: float = Field(description="5th percentile of the conversions gained over the days left.")
+    gain_high: float = Field(description="95th percentile.")
+    order_probability: float = Field(
+        description="Share of draws in which the budgets giving money have the dearer next conversion than those "
+        "receiving it (at pacing's amounts, each side weighted by the money it moves)."
+    )
+
+
+def _support(
+    curves: Mapping[str, ResponseCurve],
+    start: Mapping[str, int],
+    amounts: Mapping[str, int],
+    days_left: int,
+    *,
+    seed: int,
+) -> ReallocationSupport:
+    """Draws of each curve (its own days' uncertainty; see budget_response): gain over pacing alone and the order of
+    marginal returns. A curve without draws makes the move unsupported (probabilities 0)."""
+    rng = np.random.default_rng(seed)
+    gain = np.zeros(REALLOCATION_DRAWS)
+    marginal: dict[str, np.ndarray] = {}
+    for key, amount in amounts.items():
+        if amount == start[key]:
+            continue
+        drawn = curves[key].draws(REALLOCATION_DRAWS, rng)
+        if drawn is None:
+            return ReallocationSupport(gain_probability=0.0, gain_low=0.0, gain_high=0.0, order_probability=0.0)
+        vmax, half = drawn
+        gain += (vmax * amount / (amount + half) - vmax * start[key] / (start[key] + half)) * days_left
+        marginal[key] = vmax * half / (start[key] + half) ** 2
+    # The givers' next conversion against the takers', each side weighted by the money it moves.
+    moved = {k: abs(amounts[k] - start[k]) for k in marginal}
+    givers = [k for k in marginal if amounts[k] < start[k]]
+    takers = [k for k in marginal if amounts[k] > start[k]]
+    given = sum(moved[k] * marginal[k] for k in givers) / max(sum(moved[k] for k in givers), 1)
+    taken = sum(moved[k] * marginal[k] for k in takers) / max(sum(moved[k] for k in takers), 1)
+    order = float(np.mean(taken > given)) if givers and takers else 0.0
+    low, high = np.percentile(gain, [5, 95])
+    return ReallocationSupport(
+        gain_probability=float(np.mean(gain > 0)), gain_low=float(low), gain_high=float(high), order_probability=order
+    )
 
 
 def _reallocation_change(
@@ -608,6 +694,7 @@ def _reallocation_change(
     amounts: dict[str, int],
     wanted: dict[str, int],
     gained: float,
+    support: ReallocationSupport,
 ) -> ReallocateBudget:
     """The change and its rationale: each leg's marginal CPA at pacing's amount and after, and what the budgets
     left as they are do instead of pacing's change; `gained` is over pacing alone, held budgets included."""
@@ -617,7 +704,14 @@ def _reallocation_change(
     moved = [k for k in amounts if k not in wanted]
     before = sum(by_id[k].daily_amount for k in moved)
     after = sum(amounts[k] for k in moved)
-    metrics: dict[str, float] = {"expected_conversions_gained": round(gained, 2), REALLOCATION_METRIC: float(after)}
+    metrics: dict[str, float] = {
+        "expected_conversions_gained": round(gained, 2),
+        REALLOCATION_METRIC: float(after),
+        "gain_probability": round(support.gain_probability, 3),
+        "gain_low_5pct": round(support.gain_low, 2),
+        "gain_high_95pct": round(support.gain_high, 2),
+        "marginal_order_probability": round(support.order_probability, 3),
+    }
     lines, days = [], []
     for key in moved:
         pacing, curve = by_id[key], curves[key]
@@ -669,7 +763,10 @@ def _reallocation_change(
         + "; ".join([*lines, *kept])
         + f". About {gained:,.1f} more conversions over the {report.days_left} day(s) left than pacing alone, "
         + spend
-        + "."
+        + f". How sure: in {support.gain_probability:.0%} of {REALLOCATION_DRAWS:,} draws from the curves' "
+        f"uncertainty it gains, 90% of them between {support.gain_low:+,.1f} and {support.gain_high:+,.1f} "
+        f"conversions; the budgets it takes from had the dearer next conversion in "
+        f"{support.order_probability:.0%} of them."
     )
     legs = tuple(
         BudgetLeg(
@@ -856,9 +953,11 @@ __all__ = [
     "BudgetCurve",
     "BudgetPacing",
     "PacingReport",
+    "ReallocationSupport",
     "budget_daily",
     "budget_landing",
     "daily_spend_series",
+    "NO_REVERSAL_DAYS",
     "guard_warnings",
     "landing_daily_amount",
     "pace_budgets",

@@ -43,6 +43,7 @@ from tools.creatives import CopyGrounds, CopyWriter, propose_creative_variants
 from tools.negative_routing import route_negatives
 from tools.negatives import NO_CONVERSIONS_NOTICE, mine_negatives
 from tools.pacing import (
+    NO_REVERSAL_DAYS,
     PACING_HISTORY_DAYS,
     PacingReport,
     guard_warnings,
@@ -80,6 +81,12 @@ class DerivedCache(Protocol):
     ) -> T: ...
 
 
+class BudgetHistory(Protocol):
+    """The applied budget changes a run may read (`ops.change_log.ChangeLog`): tools read it, never write."""
+
+    def budget_directions_since(self, account: str, since: dt.date) -> dict[str, int]: ...
+
+
 @dataclass
 class ToolContext:
     """What tools may read: one account, and what 'today' is. Reports are read once per context."""
@@ -94,6 +101,7 @@ class ToolContext:
     copy_rules: CopyTextRules = field(default_factory=CopyTextRules)  # the policy's, handed in by the graph
     # BM25 alone, or with MiniLM embeddings too (the extra; its import alone takes 6-20 s on 2 cores).
     kit_retrieval: Literal["bm25", "hybrid"] = "bm25"
+    budget_history: BudgetHistory | None = None  # the change log; a reallocation does not undo a recent change
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
     # Analyses run in parallel graph branches; one lock keeps account reads serial and done once.
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -197,6 +205,15 @@ class ToolContext:
         return self._cached(
             "pacing", lambda: pace_budgets(self.structure(), self.metrics(period), self.today, peak_days=peaks)
         )
+
+    def recent_budget_directions(self) -> dict[str, int]:
+        """Budget id -> +1 / -1: the direction of its last budget change applied in the last NO_REVERSAL_DAYS."""
+        history = self.budget_history
+        if history is None:
+            return {}
+        since = self.today - dt.timedelta(days=NO_REVERSAL_DAYS)
+        account = self.structure().account.name
+        return self._cached("budget_directions", lambda: history.budget_directions_since(account, since))
 
     def brand_kit(self) -> BrandKit | None:
         """The accounts file's kit folder for this account, else the kit the account carries (sandbox)."""
@@ -684,7 +701,7 @@ def _creative_tests(ctx: ToolContext, args: WindowArgs) -> ToolResult:
 
 def _budget_changes(ctx: ToolContext, args: NoArgs) -> ToolResult:
     report, structure = ctx.pacing(), ctx.structure()
-    proposals = propose_budget_moves(report, structure)
+    proposals = propose_budget_moves(report, structure, recent=ctx.recent_budget_directions())
     pacing = [c for c in proposals if isinstance(c, SetBudget)]
     moves = [c for c in proposals if isinstance(c, ReallocateBudget)]
     summary = (

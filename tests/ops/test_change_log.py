@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ads.changes import SetBudget
+from ads.changes import BudgetLeg, ReallocateBudget, SetBudget
 from ops.change_log import ChangeLog
 
 
@@ -39,6 +39,26 @@ def test_latest_status_intents_and_budget_counts(tmp_path: Path) -> None:
     assert log.budget_changes_since("b1", hour_ago) == 1
     assert log.budget_changes_since("other", hour_ago) == 0
     assert log.entries(change=first.id)[0].parsed_change() == first
+
+
+def test_budget_directions_are_the_last_applied_change_per_budget_of_the_account(tmp_path: Path) -> None:
+    log = ChangeLog(tmp_path / "changes.sqlite")
+    log.append(budget(105_000_000), "applied", decided_by="policy:x")  # b1 raised
+    log.append(budget(90_000_000), "rejected", decided_by="person")  # not applied: no direction
+    move = ReallocateBudget(
+        account="sandbox:x",
+        rationale="marginal CPA",
+        legs=(
+            BudgetLeg(budget_id="b1", from_amount=105_000_000, to_amount=95_000_000),
+            BudgetLeg(budget_id="b2", from_amount=100_000_000, to_amount=110_000_000),
+        ),
+    )
+    log.append(move, "applied", decided_by="person")
+    other = SetBudget(account="sandbox:y", rationale="pacing", budget_id="b3", from_amount=1, to_amount=2)
+    log.append(other, "applied", decided_by="policy:x")
+    today = dt.datetime.now(dt.UTC).date()
+    assert log.budget_directions_since("sandbox:x", today - dt.timedelta(days=14)) == {"b1": -1, "b2": 1}
+    assert log.budget_directions_since("sandbox:x", today + dt.timedelta(days=1)) == {}
 
 
 def test_the_queue_keeps_one_open_version_per_content_and_marks_idle_threads_finished(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from policies.gate import GateContext, decide, load_policy
 from tools.pacing import (
     MIN_REALLOCATION_MOVE,
     REALLOCATION_MAX_STEP,
+    REALLOCATION_MIN_PROBABILITY,
     REALLOCATION_TARGET_BAND,
     pace_budgets,
     performance_guarded,
@@ -29,8 +30,12 @@ POLICY = load_policy()
 PROPERTIES = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def account(budgets: list[dict], today: dt.date, seed: int) -> tuple[AccountStructure, pd.DataFrame]:
-    """budgets: daily (USD), target (USD or None), vmax and half (USD) of the true curve, gap (bool)."""
+def account(
+    budgets: list[dict], today: dt.date, seed: int, *, spread: float = 0.0, flat: bool = False
+) -> tuple[AccountStructure, pd.DataFrame]:
+    """budgets: daily (USD), target (USD or None), vmax and half (USD) of the true curve, gap (bool). `spread`:
+    the budgets were moved week to week within +-spread before the last week (spend varied); `flat`: conversions
+    do not depend on spend (the curve's value at the daily amount, every day)."""
     rng = np.random.default_rng(seed)
     campaigns, amounts, frames = [], [], []
     days = pd.date_range(today - dt.timedelta(days=45), today - dt.timedelta(days=1))
@@ -46,8 +51,12 @@ def account(budgets: list[dict], today: dt.date, seed: int) -> tuple[AccountStru
             )
         )
         amounts.append(Budget(id=f"b{i}", name=f"Budget {i}", level="campaign", daily_amount=spec["daily"] * USD))
-        spend = spec["daily"] * rng.uniform(0.9, 1.05, len(days))  # budget-limited: about 95 % of it, some days more
-        conversions = spec["vmax"] * spend / (spend + spec["half"]) * rng.lognormal(0, 0.1, len(days))
+        weeks_back = (len(days) - 1 - np.arange(len(days))) // 7
+        level = np.where(weeks_back > 0, rng.uniform(1 - spread, 1 + spread, weeks_back.max() + 1)[weeks_back], 1.0)
+        # budget-limited: about 95 % of it, some days more
+        spend = spec["daily"] * level * rng.uniform(0.9, 1.05, len(days))
+        driver = np.full(len(days), float(spec["daily"])) if flat else spend
+        conversions = spec["vmax"] * driver / (driver + spec["half"]) * rng.lognormal(0, 0.1, len(days))
         frame = pd.DataFrame(
             {
                 "date": days.date,
@@ -86,9 +95,12 @@ budget_specs = st.fixed_dictionaries(
     st.dates(dt.date(2026, 1, 1), dt.date(2026, 12, 31)),
     st.booleans(),
     st.integers(0, 2**16),
+    st.sampled_from([0.0, 0.3]),
 )
-def test_reallocation_obeys_every_limit(specs: list[dict], today: dt.date, peak: bool, seed: int) -> None:
-    structure, metrics = account(specs, today, seed)
+def test_reallocation_obeys_every_limit(
+    specs: list[dict], today: dt.date, peak: bool, seed: int, spread: float
+) -> None:
+    structure, metrics = account(specs, today, seed, spread=spread)
     peaks = (PeakDay(date=today + dt.timedelta(days=3), name="Sale"),) if peak else ()
     report = pace_budgets(structure, metrics, today, peak_days=peaks)
     # The reallocation starts from pacing's amounts before the performance guard: what the guard holds back
@@ -138,6 +150,8 @@ def test_reallocation_obeys_every_limit(specs: list[dict], today: dt.date, peak:
             assert within or abs(end - target) <= abs(before - target)
         metrics_ = moves[0].evidence.metrics
         assert metrics_["expected_conversions_gained"] >= 1.0
+        assert metrics_["gain_probability"] >= REALLOCATION_MIN_PROBABILITY
+        assert metrics_["marginal_order_probability"] >= REALLOCATION_MIN_PROBABILITY
         assert REALLOCATION_METRIC in metrics_ and f"{leg.budget_id} marginal_cpa_before" in metrics_
         assert f"{leg.budget_id} marginal_cpa_after" in metrics_
     if moves:
@@ -159,7 +173,7 @@ def test_budget_moves_from_the_dear_campaign_to_the_cheap_one() -> None:
         {"daily": 100, "target": None, "vmax": 6.0, "half": 100.0, "gap": False},
     ]
     today = dt.date(2026, 6, 11)
-    structure, metrics = account(specs, today, seed=5)
+    structure, metrics = account(specs, today, seed=5, spread=0.3)
     report = pace_budgets(structure, metrics, today)
     [move], held = propose_reallocation(report, structure)
     assert held == {"b0", "b1"}
@@ -181,7 +195,7 @@ def test_pacing_and_reallocation_make_one_edit_per_budget_and_do_not_undo_each_o
         {"daily": 100, "target": 3000, "vmax": 6.0, "half": 100.0, "gap": False},
     ]
     today = dt.date(2026, 7, 1)
-    structure, metrics = account(specs, today, seed=5)
+    structure, metrics = account(specs, today, seed=5, spread=0.3)
     report = pace_budgets(structure, metrics, today)
     pacing = {c.budget_id: c.to_amount for c in propose_budget_changes(report, structure)}
     assert set(pacing) == {"b0", "b1"} and all(v < 100 * USD for v in pacing.values())
@@ -200,3 +214,58 @@ def test_pacing_and_reallocation_make_one_edit_per_budget_and_do_not_undo_each_o
         }
     )
     assert propose_budget_moves(pace_budgets(applied, metrics, today), applied) == []
+
+
+DEAR_AND_CHEAP = [
+    {"daily": 100, "target": None, "vmax": 30.0, "half": 100.0, "gap": False},
+    {"daily": 100, "target": None, "vmax": 6.0, "half": 100.0, "gap": False},
+]
+
+
+def test_a_planted_difference_on_varied_spend_moves_budget_and_says_how_sure() -> None:
+    today = dt.date(2026, 6, 11)
+    structure, metrics = account(DEAR_AND_CHEAP, today, seed=5, spread=0.3)
+    [move], _ = propose_reallocation(pace_budgets(structure, metrics, today), structure)
+    m = move.evidence.metrics
+    assert m["gain_probability"] >= REALLOCATION_MIN_PROBABILITY
+    assert m["marginal_order_probability"] >= REALLOCATION_MIN_PROBABILITY
+    assert m["gain_low_5pct"] <= m["expected_conversions_gained"] <= m["gain_high_95pct"]
+    assert f"in {m['gain_probability']:.0%} of 2,000 draws" in move.rationale
+    assert f"between {m['gain_low_5pct']:+,.1f} and {m['gain_high_95pct']:+,.1f} conversions" in move.rationale
+
+
+def test_a_spend_that_never_varied_drives_no_move_though_the_point_fit_would() -> None:
+    today = dt.date(2026, 6, 11)
+    structure, metrics = account(DEAR_AND_CHEAP, today, seed=5)
+    metrics = metrics.assign(cost=100 * USD)  # every day at the budget: the days say nothing of the curve's shape
+    report = pace_budgets(structure, metrics, today)
+    assert all(c.curve.own_covariance is None for c in report.curves)
+    assert propose_reallocation(report, structure, min_probability=0.0)[0]  # the prior's shape alone would move
+    assert propose_reallocation(report, structure) == ([], frozenset())
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**16), st.floats(2.0, 8.0))
+def test_flat_noise_never_drives_a_move(seed: int, ratio: float) -> None:
+    """Conversions that do not depend on spend, at very different average CPAs: moving money buys nothing."""
+    specs = [
+        {"daily": 100, "target": None, "vmax": 6.0 * ratio, "half": 100.0, "gap": False},
+        {"daily": 100, "target": None, "vmax": 6.0, "half": 100.0, "gap": False},
+        {"daily": 150, "target": None, "vmax": 9.0, "half": 100.0, "gap": False},
+    ]
+    today = dt.date(2026, 6, 11)
+    structure, metrics = account(specs, today, seed=seed, spread=0.3, flat=True)
+    assert propose_reallocation(pace_budgets(structure, metrics, today), structure) == ([], frozenset())
+
+
+def test_a_recent_raise_is_not_cut_by_the_reallocation() -> None:
+    today = dt.date(2026, 6, 11)
+    structure, metrics = account(DEAR_AND_CHEAP, today, seed=5, spread=0.3)
+    report = pace_budgets(structure, metrics, today)
+    [move], _ = propose_reallocation(report, structure)
+    assert {leg.budget_id: leg.to_amount < leg.from_amount for leg in move.legs} == {"b0": False, "b1": True}
+    # b1 was raised in the last NO_REVERSAL_DAYS: the move that cuts it is not proposed; cut, b0 is not raised.
+    assert propose_budget_moves(report, structure, recent={"b1": 1}) == []
+    assert propose_budget_moves(report, structure, recent={"b0": -1}) == []
+    # The same direction as the recent change stays open.
+    assert propose_budget_moves(report, structure, recent={"b0": 1, "b1": -1}) == [move]
