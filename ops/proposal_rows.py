@@ -143,7 +143,8 @@ def change_lines(change: Change, money: Callable[[int], str], limit: int = 8) ->
                 cost = sum(q.cost for q in keyword.blocks)
                 clicks = sum(q.clicks for q in keyword.blocks)
                 conversions = sum(q.conversions for q in keyword.blocks)
-                first = f"; e.g. {keyword.blocks[0].search_term}" if keyword.blocks else ""
+                example = keyword.blocks[0].search_term if keyword.blocks else keyword.text
+                first = f"; e.g. {example}" if example != keyword.text else ""  # an exact one blocks itself
                 terms = f"{len(keyword.blocks):,} term{'s' if len(keyword.blocks) != 1 else ''}"
                 lines.append(
                     f"{keyword_label(keyword)} ({keyword.basis.value}): blocks {terms}, "
