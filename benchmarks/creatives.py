@@ -5,18 +5,21 @@ creatives tool runs on the Google and the Meta sandbox account, and every propos
 independently of tools.copy_grounding:
 - share of assets with a source (the rest must be pure calls to action);
 - share with an unsupported claim (must be 0): a number its cited chunks do not hold, a superlative or free
-  shipping that no cited, proven guide claim states, or a "generic" asset with a digit;
+  shipping that no cited, proven guide claim states, a sale or discount no cited chunk announces, or a "generic"
+  asset with a digit;
 - competitor mentions (must be 0): the sandbox's competitor names, as substrings;
 - keyword relevance: the share of non-competitor Google ad groups whose headlines hold one of their keywords
   or their name (all its words, plural or not);
 - distinct-headline share across the account's proposed ads;
-- memorisation: the share of assets holding a whole kit sentence of 6 or more words.
+- memorisation: the share of assets holding a whole kit sentence of 6 or more words;
+- from winners: variants written for an ad group whose creative test has a winner, and how many of the winner's
+  best assets they keep (each still checked as above).
 New ad groups on the Google account are checked the same way, plus: how many got kit copy (the rest are keyword
 drafts, where the kit has no product about them), whether their headlines name the group, and assets citing a
 product that is not the group's (must be 0).
 Seed 7 is the one the writer was looked at on; 101 and 102 are held out and printed apart.
 
-Run: .venv/bin/python benchmarks/creatives.py [--seeds 7,101,102] [--hybrid]
+Run: .venv/bin/python benchmarks/creatives.py [--seeds 7,101,102] [--hybrid] [--today 2026-12-02]
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ SUPERLATIVES = re.compile(
     r"\b(best|#1|number one|top[- ]rated|lowest|cheapest|lightest|fastest|leading|ultimate|most|guaranteed?)\b", re.I
 )
 DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+OFFERS = re.compile(r"\b(sale|discount\w*|clearance|deals?|save|savings|\d+\s?% off)\b", re.I)
 
 
 def _numbers(text: str) -> set[float]:
@@ -57,6 +61,7 @@ def _unsupported(asset: AssetSources, kit) -> bool:  # noqa: ANN001
     bad = (asset.generic and DIGITS.search(asset.text)) or (not asset.generic and not asset.sources)
     bad = bad or not _numbers(asset.text) <= _numbers(text)
     bad = bad or any(m.casefold() not in proven.casefold() for m in SUPERLATIVES.findall(asset.text))
+    bad = bad or bool(OFFERS.search(asset.text) and not OFFERS.search(text))
     return bool(bad or ("free shipping" in asset.text.casefold() and "free shipping" not in proven.casefold()))
 
 
@@ -120,6 +125,8 @@ def evaluate(changes: list[AddCreativeVariants], kit, structure) -> dict[str, fl
         **_asset_figures(assets, kit),
         "keyword_relevance": relevant / judged if judged else float("nan"),
         "distinct_headlines": len({h.casefold() for h in headlines}) / max(len(headlines), 1),
+        "from_winners": sum(1 for c in changes if "kept_winning_assets" in c.evidence.metrics),
+        "kept_winning_assets": int(sum(c.evidence.metrics.get("kept_winning_assets", 0) for c in changes)),
     }
 
 
@@ -127,13 +134,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", default="7,101,102")
     parser.add_argument("--hybrid", action="store_true", help="BM25 plus MiniLM embeddings (the extra)")
+    parser.add_argument("--today", default="2026-12-02", help="the audit's day")
     args = parser.parse_args()
     from app.session import Session
     from app.settings import load_settings
 
     for seed in (int(s) for s in args.seeds.split(",")):
         with tempfile.TemporaryDirectory() as home:
-            env = {**os.environ, "ADPILOT_HOME": home, "ADPILOT_TODAY": "2026-12-02"}
+            env = {**os.environ, "ADPILOT_HOME": home, "ADPILOT_TODAY": args.today}
             started = time.perf_counter()
             subprocess.run(
                 [sys.executable, "-m", "app", "sandbox", "create", "--seed", str(seed), "--json"],
@@ -142,7 +150,7 @@ def main() -> None:
                 env=env,
             )
             create_s = time.perf_counter() - started
-            os.environ.update({"ADPILOT_HOME": home, "ADPILOT_TODAY": "2026-12-02"})
+            os.environ.update({"ADPILOT_HOME": home, "ADPILOT_TODAY": args.today})
             session = Session(load_settings())
             family = "tuned" if seed < 100 else "held out"
             for account in ("sandbox:trailhead", "sandbox:trailhead-meta"):

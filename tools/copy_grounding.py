@@ -8,6 +8,7 @@ The claim check is code, not a prompt:
 - every number, price and percentage in an asset must appear in one of the chunks it cites;
 - "free shipping" (or delivery) only when a proven guide claim among its sources says so, and the policy allows it;
 - a superlative ("best", "lightest", "#1") only when a proven guide claim among its sources has it;
+- a sale, discount or deal only when one of its sources announces one (the feed's sale price, an offer claim);
 - no competitor's name, no word the guide says to avoid, no asset that states anything without a source.
 Only a pure call to action ("Shop Now") may go without a source; it is marked `generic`.
 """
@@ -35,6 +36,10 @@ _SUPERLATIVE = re.compile(
     r"|warmest|driest|toughest|unbeatable|unmatched|ultimate|world'?s|greatest|finest|highest|most|least"
     r"|perfect|premier|guaranteed?)(?!\w)",
     re.IGNORECASE,
+)
+# Offers: a sale or discount that the feed (a sale price) or the kit's text does not announce is a false offer.
+_OFFER = re.compile(
+    r"(?<!\w)(?:on sale|sale|discount(?:s|ed)?|clearance|deals?|\d+\s?% off|save|savings)(?!\w)", re.IGNORECASE
 )
 # Words a call to action is made of; an asset of only these (and the brand) states no fact.
 CALL_TO_ACTION_WORDS = frozenset(
@@ -150,6 +155,8 @@ class ClaimChecker:
         cited = " ".join(s.text for s in sources)
         if missing := numbers(text) - numbers(cited):
             problems.append(f"states {', '.join(sorted(map(str, missing)))}, which no source gives")
+        if (offer := _OFFER.search(text)) and not _OFFER.search(cited):
+            problems.append(f'announces an offer ("{offer.group(0)}") that no source gives')
         proven = " ".join(s.text for s in sources if s.proven)
         if _SHIPPING.search(text) and not _SHIPPING.search(proven):
             problems.append("promises free shipping, which the brand guide does not")

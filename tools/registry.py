@@ -656,6 +656,7 @@ def _creatives(ctx: ToolContext, args: CreativeArgs) -> ToolResult:
         writer=ctx.copy_writer,
         ad_group_ids=scope.ad_group_ids,
         headlines=args.count,
+        tests=ctx.creative_tests(Window.LAST_90_DAYS.period(ctx.today)),  # the audit's test window
     )
     sourced = sum(1 for c in changes for a in c.assets if a.sources)
     total = sum(len(c.assets) for c in changes)

@@ -206,7 +206,8 @@ def test_three_variants_pause_only_the_clear_loser() -> None:
     ] == ["a3"]
 
 
-def test_a_winners_best_assets_feed_the_next_variant() -> None:
+def test_a_winner_names_its_best_assets() -> None:
+    # what the next variant keeps (tests/tools/test_creatives.py shows it kept)
     labels = pd.DataFrame(
         [
             ("g1", "a1", "headline", "Waterproof Hiking Boots", "good"),

@@ -8,6 +8,7 @@ import pytest
 from ads.ad_copy import CopyTextRules, rsa_problems
 from ads.changes import SourceRef
 from ads.entities import (
+    ASSET_LABEL_COLUMNS,
     Account,
     AccountStructure,
     Ad,
@@ -18,12 +19,16 @@ from ads.entities import (
     MetaAdCopy,
     Platform,
     ResponsiveSearchAdCopy,
+    Status,
 )
 from ads.name_matching import NameMatcher
 from policies.copy_rules import check_ad_copy, text_rules
 from policies.gate import load_policy
+from tests.tools.test_creative_tests import CLEAR
+from tests.tools.test_creative_tests import metrics as ad_metrics
 from tools.brand_kit import BrandKit, parse_brand_kit
 from tools.copy_grounding import ClaimChecker, build_index
+from tools.creative_tests import evaluate_creative_tests
 from tools.creatives import (
     CopyGrounds,
     CreativeBrief,
@@ -86,7 +91,12 @@ def test_claim_without_source_is_refused_and_numbers_must_match_a_source(kit: Br
     ridge = chunk(kit, "Ridge GTX")
     assert checker.problems("Ridge GTX Trail Shoe, $129", [ridge]) == []
     assert checker.problems("Ridge GTX Trail Shoe, $119", [ridge]) == ["states 119, which no source gives"]
-    assert checker.problems("Save 25% On Trail Shoes", [ridge]) == ["states 25, which no source gives"]
+    assert checker.problems("Save 25% On Trail Shoes", [ridge]) == [
+        "states 25, which no source gives",
+        'announces an offer ("Save") that no source gives',
+    ]
+    assert checker.problems("Trail Shoes Sale", [ridge]) == ['announces an offer ("Sale") that no source gives']
+    assert checker.problems("Cairn Trail Shoe On Sale", [chunk(kit, "Cairn")]) == []  # the feed's sale price
     assert checker.problems("Waterproof Trail Shoes", []) == ["states something with no source in the brand kit"]
     assert checker.problems("Lightest Trail Shoe", [ridge]) == ['says "Lightest" with no proof in the brand guide']
     assert checker.problems("Lightest Shoe We Sell", [chunk(kit, "Lightest")]) == []
@@ -293,3 +303,49 @@ def test_the_feed_gives_a_theme_its_own_page(kit: BrandKit) -> None:
     assert theme_page(kit, "Trail Shoe") == URL
     assert theme_page(kit, "Tents") == "https://shop.test/tents"
     assert theme_page(kit, "Camping Stove") is None
+
+
+def test_the_next_variant_keeps_the_winners_best_assets_that_pass_the_checks(kit: BrandKit) -> None:
+    winner = ResponsiveSearchAdCopy(
+        headlines=("Ridge GTX Trail Shoe", "Trail Shoes From $59", "Shop Now"),
+        descriptions=("Easy 60-day returns on every trail shoe.", "Order today."),
+        final_url=URL,
+    )
+    ads = (Ad(id="a1", ad_group_id="g1", copy=winner), Ad(id="a2", ad_group_id="g1", copy=rsa("Trail Shoes")))
+    structure = AccountStructure(
+        account=Account(name="sandbox:t", id="1234567890", display_name="T", platform=Platform.GOOGLE_ADS),
+        campaigns=(Campaign(id="c1", name="Generic", channel="search"),),
+        ad_groups=(AdGroup(id="g1", campaign_id="c1", name="Trail Shoes"),),
+        keywords=(Keyword(id="k1", ad_group_id="g1", text="trail shoe", match_type=MatchType.PHRASE),),
+        ads=ads,
+    )
+    labels = pd.DataFrame(
+        [
+            ("g1", "a1", "headline", "Ridge GTX Trail Shoe", "best"),
+            ("g1", "a1", "headline", "Trail Shoes From $59", "good"),  # no price in the kit says $59
+            ("g1", "a1", "headline", "Shop Now", "low"),
+            ("g1", "a1", "description", "Easy 60-day returns on every trail shoe.", "best"),
+        ],
+        columns=list(ASSET_LABEL_COLUMNS),
+    )
+    tests = evaluate_creative_tests(structure, ad_metrics(CLEAR, 30), labels)
+    assert [t.status for t in tests.tests] == ["winner"]
+    daily = pd.DataFrame([metrics_rows("g1", "c1", 40_000, 1_700)])
+
+    [change] = propose_creative_variants(structure, daily, grounds(kit), tests=tests)
+    assert isinstance(change.ad, ResponsiveSearchAdCopy) and change.ad_group_id == "g1"
+    assert change.ad.headlines[0] == "Ridge GTX Trail Shoe"
+    assert change.ad.descriptions[0] == "Easy 60-day returns on every trail shoe."
+    kept = {a.text: a for a in change.assets if a.text in ("Ridge GTX Trail Shoe", change.ad.descriptions[0])}
+    assert {(s.doc, s.chunk) for s in kept["Ridge GTX Trail Shoe"].sources} == {("feed.tsv", 0)}
+    assert kept[change.ad.descriptions[0]].sources  # the guide's returns claim
+    assert not any("59" in a.text for a in change.assets)
+    assert "keeps 2 of the winner's 3 best assets" in change.rationale
+    assert "'Trail Shoes From $59' states 59, which no source gives" in change.rationale
+    assert change.evidence.metrics["kept_winning_assets"] == 2
+    assert len(change.ad.headlines) > 3  # and new copy to test beside them
+
+    # once a variant waits (paused) in the ad group, the winner asks for no other
+    waiting = Ad(id="a3", ad_group_id="g1", copy=rsa("Trail Shoes"), status=Status.PAUSED)
+    paused = structure.model_copy(update={"ads": (*ads, waiting)})
+    assert propose_creative_variants(paused, daily, grounds(kit), tests=tests) == []
