@@ -61,6 +61,8 @@ MIN_CURVE_DAYS = 14
 # A reallocation must buy at least one conversion and 1 % more over the days left to be worth the edits.
 MIN_REALLOCATION_GAIN = 1.0
 MIN_REALLOCATION_GAIN_SHARE = 0.01
+# Beyond this multiple of the account's CPA a budget's curve is called flat in the reallocation's rationale.
+FLAT_CURVE_CPA_RATIO = 10.0
 # A reallocation needs the fits' uncertainty to back it: in at least 90 % of draws of the curves it gains, and
 # each giving budget's next conversion costs more than each receiving one's. The draws are seeded: one answer a day.
 REALLOCATION_MIN_PROBABILITY = 0.9
@@ -723,10 +725,20 @@ def _reallocation_change(
             paced = f" (pacing alone: {money(start[key])}, to land on its target)"
         else:
             paced = ""
+        flat = (
+            report.account_cpa is not None and min(mcpa_before, mcpa_after) > FLAT_CURVE_CPA_RATIO * report.account_cpa
+        )
+        margin = (
+            # a near-flat curve's marginal CPA is a huge, unstable number: what it means is said instead
+            f"its curve is flat, so the money buys almost nothing there (the next conversion would cost over "
+            f"{FLAT_CURVE_CPA_RATIO:.0f}x the account's CPA of {money(report.account_cpa)})"
+            if flat and report.account_cpa is not None
+            else f"the next conversion costs about {money(round(mcpa_before))} at {money(start[key])} and "
+            f"{money(round(mcpa_after))} after"
+        )
         lines.append(
-            f"'{pacing.budget_name}' {money(pacing.daily_amount)} to {money(amounts[key])}{paced}: the next "
-            f"conversion costs about {money(round(mcpa_before))} at {money(start[key])} and "
-            f"{money(round(mcpa_after))} after (curve on {curve.days} days, {curve.prior_weight:.0%} from the "
+            f"'{pacing.budget_name}' {money(pacing.daily_amount)} to {money(amounts[key])}{paced}: {margin} "
+            f"(curve on {curve.days} days, {curve.prior_weight:.0%} from the "
             "account's curve" + (f", R² {curve.r_squared:.2f}" if curve.r_squared is not None else "") + ")"
         )
         metrics |= {

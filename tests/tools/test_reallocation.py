@@ -14,6 +14,7 @@ from ads.changes import REALLOCATION_METRIC
 from ads.entities import Account, AccountStructure, Budget, Campaign, Platform
 from policies.gate import GateContext, decide, load_policy
 from tools.pacing import (
+    FLAT_CURVE_CPA_RATIO,
     MIN_REALLOCATION_MOVE,
     REALLOCATION_MAX_STEP,
     REALLOCATION_MIN_PROBABILITY,
@@ -269,3 +270,20 @@ def test_a_recent_raise_is_not_cut_by_the_reallocation() -> None:
     assert propose_budget_moves(report, structure, recent={"b0": -1}) == []
     # The same direction as the recent change stays open.
     assert propose_budget_moves(report, structure, recent={"b0": 1, "b1": -1}) == [move]
+
+
+def test_a_flat_curve_is_called_flat_not_given_a_marginal_cpa_nobody_can_use() -> None:
+    # Budget 2 is saturated far below its spend: its next conversion would cost thousands, a number with no use.
+    specs = [*DEAR_AND_CHEAP, {"daily": 100, "target": None, "vmax": 0.3, "half": 5.0, "gap": False}]
+    today = dt.date(2026, 6, 11)
+    structure, metrics = account(specs, today, seed=5, spread=0.3)
+    report = pace_budgets(structure, metrics, today)
+    [move], _ = propose_reallocation(report, structure)
+    assert report.account_cpa is not None
+    flat = next(leg for leg in move.legs if leg.budget_id == "b2")
+    assert flat.to_amount < flat.from_amount
+    assert move.evidence.metrics["b2 marginal_cpa_before"] > FLAT_CURVE_CPA_RATIO * report.account_cpa
+    part = move.rationale.split("'Budget 2'")[1].split("; '")[0]
+    assert "its curve is flat, so the money buys almost nothing there" in part
+    assert "the next conversion costs about" not in part
+    assert "the next conversion costs about" in move.rationale.split("'Budget 0'")[1]  # the others keep theirs
