@@ -13,7 +13,7 @@ import calendar
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -515,15 +515,31 @@ def propose_budget_moves(
     undone by the next audit's pacing while it still pays. The increases the performance guard holds back are
     money the plan would spend: the reallocation may give it to the other budgets, never to the guarded one.
     `recent`: the direction (+1 raised, -1 cut) of each budget's last change applied in the last NO_REVERSAL_DAYS."""
+    return plan_budgets(report, structure, recent=recent, min_probability=min_probability).changes
+
+
+class BudgetPlan(NamedTuple):
+    changes: list[SetBudget | ReallocateBudget]
+    no_reallocation: str | None  # why there is no reallocation, when there is none
+
+
+def plan_budgets(
+    report: PacingReport,
+    structure: AccountStructure,
+    *,
+    recent: Mapping[str, int] | None = None,
+    min_probability: float = REALLOCATION_MIN_PROBABILITY,
+) -> BudgetPlan:
+    """`propose_budget_moves`, and why no reallocation is proposed when none is."""
     planned = propose_budget_changes(report, structure, guard=False)
-    moves, held = propose_reallocation(
+    moves, held, why_not = _reallocation(
         report, structure, pacing=planned, recent=recent or {}, min_probability=min_probability
     )
     guarded = {p.budget_id for p in report.budgets if performance_guarded(p, report.account_cpa)}
-    return [
-        *(c for c in planned if c.budget_id not in held and not (c.budget_id in guarded and c.relative_change > 0)),
-        *moves,
+    changes: list[SetBudget | ReallocateBudget] = [
+        c for c in planned if c.budget_id not in held and not (c.budget_id in guarded and c.relative_change > 0)
     ]
+    return BudgetPlan(changes=[*changes, *moves], no_reallocation=why_not)
 
 
 def propose_reallocation(
@@ -555,6 +571,29 @@ def propose_reallocation(
     A budget in `recent` (budget id -> +1 raised, -1 cut, its last change applied in the last NO_REVERSAL_DAYS) is
     not moved the other way from pacing's amount: pacing may still correct it to land the month, since a missed
     target is a fact and a marginal CPA is an estimate."""
+    moves, held, _ = _reallocation(
+        report,
+        structure,
+        pacing=pacing,
+        max_step=max_step,
+        target_band=target_band,
+        recent=recent,
+        min_probability=min_probability,
+    )
+    return moves, held
+
+
+def _reallocation(
+    report: PacingReport,
+    structure: AccountStructure,
+    *,
+    pacing: Sequence[SetBudget] = (),
+    max_step: float = REALLOCATION_MAX_STEP,
+    target_band: float = REALLOCATION_TARGET_BAND,
+    recent: Mapping[str, int] | None = None,
+    min_probability: float = REALLOCATION_MIN_PROBABILITY,
+) -> tuple[list[ReallocateBudget], frozenset[str], str | None]:
+    """`propose_reallocation`, with why there is none (None when there is one, or one is in force already)."""
     account = structure.account
     unit = UNITS_PER_CURRENCY[account.money_unit]
     recent = recent or {}
@@ -604,10 +643,18 @@ def propose_reallocation(
         while bounds and pool() - sum(daily[k] for k in bounds) >= unit * len(bounds):
             del bounds[max(bounds.keys() - fixed, key=lambda k: start[k] - daily[k])]
         if len(bounds) < 2:
-            return [], frozenset()
+            return (
+                [],
+                frozenset(),
+                (
+                    f"fewer than two budgets can take part (of {len(report.budgets)}: a budget takes part when its "
+                    f"spend is limited by it, with a curve on at least {MIN_CURVE_DAYS} days of its own varied spend, "
+                    "no data gap and no learning phase, and pacing leaves it room to move)"
+                ),
+            )
         amounts = reallocate(curves, bounds, step=unit, total=min(pool(), sum(daily[k] for k in bounds)))
         if sum(amounts.values()) > sum(daily[k] for k in bounds):  # the bounds cannot hold today's total
-            return [], frozenset()
+            return [], frozenset(), "the budgets' limits cannot hold today's total"
         idle = {k for k in bounds.keys() - fixed if amounts[k] == start[k] != daily[k]}
         if idle:  # pinned where pacing puts it (a step limit, the band): pacing's change, not a leg
             for key in idle:
@@ -628,15 +675,31 @@ def propose_reallocation(
     paced_conversions = sum(curves[k].conversions(start[k]) for k in bounds)
     gained = (sum(curves[k].conversions(amounts[k]) for k in bounds) - paced_conversions) * report.days_left
     if gained < MIN_REALLOCATION_GAIN or gained < MIN_REALLOCATION_GAIN_SHARE * paced_conversions * report.days_left:
-        return [], frozenset()
+        return (
+            [],
+            frozenset(),
+            (
+                f"it would gain about {gained:,.1f} conversions over the {report.days_left} day(s) left, under "
+                f"the {MIN_REALLOCATION_GAIN:.0f} conversion and {MIN_REALLOCATION_GAIN_SHARE:.0%} over pacing alone "
+                "it must"
+            ),
+        )
     held = frozenset(bounds)
     moved = [k for k in bounds if amounts[k] != daily[k]]
     if len(moved) < 2:  # in force already, bar at most one budget: that one is pacing's
-        return [], held - frozenset(moved)
+        return [], held - frozenset(moved), None
     support = _support(curves, start, amounts, report.days_left, seed=report.today.toordinal())
     if min_probability > 0 and min(support.gain_probability, support.order_probability) < min_probability:
-        return [], frozenset()
-    return [_reallocation_change(report, structure, curves, start, amounts, wanted, gained, support)], held
+        return (
+            [],
+            frozenset(),
+            (
+                f"the curves' uncertainty does not back it: it gains in {support.gain_probability:.0%} of "
+                f"{REALLOCATION_DRAWS:,} draws and the budgets it takes from have the dearer next conversion in "
+                f"{support.order_probability:.0%}, where {min_probability:.0%} of both is needed"
+            ),
+        )
+    return [_reallocation_change(report, structure, curves, start, amounts, wanted, gained, support)], held, None
 
 
 class ReallocationSupport(BaseModel):
@@ -976,6 +1039,7 @@ __all__ = [
     "peak_calendar",
     "performance_guarded",
     "propose_budget_changes",
+    "plan_budgets",
     "propose_budget_moves",
     "propose_reallocation",
     "retail_peak_days",

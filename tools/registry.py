@@ -49,7 +49,7 @@ from tools.pacing import (
     guard_warnings,
     pace_budgets,
     peak_calendar,
-    propose_budget_moves,
+    plan_budgets,
 )
 from tools.query_clusters import ClusteringResult, cluster_queries
 from tools.query_intent import IntentClassification, classify_intents, summarise_intents
@@ -702,7 +702,7 @@ def _creative_tests(ctx: ToolContext, args: WindowArgs) -> ToolResult:
 
 def _budget_changes(ctx: ToolContext, args: NoArgs) -> ToolResult:
     report, structure = ctx.pacing(), ctx.structure()
-    proposals = propose_budget_moves(report, structure, recent=ctx.recent_budget_directions())
+    proposals, no_reallocation = plan_budgets(report, structure, recent=ctx.recent_budget_directions())
     pacing = [c for c in proposals if isinstance(c, SetBudget)]
     moves = [c for c in proposals if isinstance(c, ReallocateBudget)]
     summary = (
@@ -716,6 +716,8 @@ def _budget_changes(ctx: ToolContext, args: NoArgs) -> ToolResult:
             f"pacing puts each and at no higher total: about {gained:,.1f} more conversions over the days left than "
             "pacing alone."
         )
+    elif no_reallocation:
+        summary += f" No reallocation on marginal return: {no_reallocation}."
     warnings = [*report.warnings, *guard_warnings(report, structure)]
     summary += "".join(f" Warning: {w}" for w in warnings)
     return ToolResult(tool="propose_budget_changes", summary=summary, proposals=proposals)

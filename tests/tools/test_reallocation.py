@@ -21,6 +21,7 @@ from tools.pacing import (
     REALLOCATION_TARGET_BAND,
     pace_budgets,
     performance_guarded,
+    plan_budgets,
     propose_budget_changes,
     propose_budget_moves,
     propose_reallocation,
@@ -243,6 +244,23 @@ def test_a_spend_that_never_varied_drives_no_move_though_the_point_fit_would() -
     assert all(c.curve.own_covariance is None for c in report.curves)
     assert propose_reallocation(report, structure, min_probability=0.0)[0]  # the prior's shape alone would move
     assert propose_reallocation(report, structure) == ([], frozenset())
+    plan = plan_budgets(report, structure)
+    assert plan.changes == [] and plan.no_reallocation is not None
+    assert plan.no_reallocation.startswith("fewer than two budgets can take part (of 2:")
+
+
+def test_the_plan_says_why_there_is_no_reallocation() -> None:
+    # The planted difference on the 30th: one day left cannot buy a conversion's worth.
+    structure, metrics = account(DEAR_AND_CHEAP, dt.date(2026, 6, 30), seed=5, spread=0.3)
+    plan = plan_budgets(pace_budgets(structure, metrics, dt.date(2026, 6, 30)), structure)
+    assert plan.changes == [] and plan.no_reallocation is not None
+    assert (
+        plan.no_reallocation.startswith("it would gain about 0.") and "over the 1 day(s) left" in plan.no_reallocation
+    )
+    # The same account mid-month proposes it, and says nothing is missing.
+    structure, metrics = account(DEAR_AND_CHEAP, dt.date(2026, 6, 11), seed=5, spread=0.3)
+    plan = plan_budgets(pace_budgets(structure, metrics, dt.date(2026, 6, 11)), structure)
+    assert [c.kind for c in plan.changes] == ["reallocate_budget"] and plan.no_reallocation is None
 
 
 @settings(max_examples=15, deadline=None)
