@@ -225,8 +225,8 @@ def simulate(
     frame = pd.DataFrame(history)
     untargeted = structure(daily, with_targets=False)
     report = pace_budgets(untargeted, frame, start)
-    moves, _ = propose_reallocation(report, untargeted)
-    unchecked_moves, _ = propose_reallocation(report, untargeted, min_probability=0.0)
+    moves = propose_reallocation(report, untargeted).changes
+    unchecked_moves = propose_reallocation(report, untargeted, min_probability=0.0).changes
     after = daily.copy()
     for leg in (leg for move in moves for leg in move.legs):
         after[ids.index(leg.budget_id.removeprefix("b"))] = leg.to_amount / USD

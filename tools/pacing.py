@@ -532,7 +532,7 @@ def plan_budgets(
 ) -> BudgetPlan:
     """`propose_budget_moves`, and why no reallocation is proposed when none is."""
     planned = propose_budget_changes(report, structure, guard=False)
-    moves, held, why_not = _reallocation(
+    moves, held, why_not = propose_reallocation(
         report, structure, pacing=planned, recent=recent or {}, min_probability=min_probability
     )
     guarded = {p.budget_id for p in report.budgets if performance_guarded(p, report.account_cpa)}
@@ -540,6 +540,12 @@ def plan_budgets(
         c for c in planned if c.budget_id not in held and not (c.budget_id in guarded and c.relative_change > 0)
     ]
     return BudgetPlan(changes=[*changes, *moves], no_reallocation=why_not)
+
+
+class Reallocation(NamedTuple):
+    changes: list[ReallocateBudget]
+    held: frozenset[str]  # the budgets it sets: they get no pacing change
+    why_not: str | None
 
 
 def propose_reallocation(
@@ -551,9 +557,10 @@ def propose_reallocation(
     target_band: float = REALLOCATION_TARGET_BAND,
     recent: Mapping[str, int] | None = None,
     min_probability: float = REALLOCATION_MIN_PROBABILITY,
-) -> tuple[list[ReallocateBudget], frozenset[str]]:
+) -> Reallocation:
     """At most one ReallocateBudget, whose legs move daily budget from high to low marginal CPA until the
-    marginal CPAs are about equal or a bound is reached, and the budgets it sets.
+    marginal CPAs are about equal or a bound is reached, the budgets it sets, and why there is none when there
+    is none (None when one is in force already).
 
     Each budget starts where `pacing` (this audit's pacing changes, before the performance guard) puts it,
     else at its daily amount. The total is the sum of those starts, never above today's: while it would be,
@@ -571,29 +578,6 @@ def propose_reallocation(
     A budget in `recent` (budget id -> +1 raised, -1 cut, its last change applied in the last NO_REVERSAL_DAYS) is
     not moved the other way from pacing's amount: pacing may still correct it to land the month, since a missed
     target is a fact and a marginal CPA is an estimate."""
-    moves, held, _ = _reallocation(
-        report,
-        structure,
-        pacing=pacing,
-        max_step=max_step,
-        target_band=target_band,
-        recent=recent,
-        min_probability=min_probability,
-    )
-    return moves, held
-
-
-def _reallocation(
-    report: PacingReport,
-    structure: AccountStructure,
-    *,
-    pacing: Sequence[SetBudget] = (),
-    max_step: float = REALLOCATION_MAX_STEP,
-    target_band: float = REALLOCATION_TARGET_BAND,
-    recent: Mapping[str, int] | None = None,
-    min_probability: float = REALLOCATION_MIN_PROBABILITY,
-) -> tuple[list[ReallocateBudget], frozenset[str], str | None]:
-    """`propose_reallocation`, with why there is none (None when there is one, or one is in force already)."""
     account = structure.account
     unit = UNITS_PER_CURRENCY[account.money_unit]
     recent = recent or {}
@@ -643,7 +627,7 @@ def _reallocation(
         while bounds and pool() - sum(daily[k] for k in bounds) >= unit * len(bounds):
             del bounds[max(bounds.keys() - fixed, key=lambda k: start[k] - daily[k])]
         if len(bounds) < 2:
-            return (
+            return Reallocation(
                 [],
                 frozenset(),
                 (
@@ -654,7 +638,7 @@ def _reallocation(
             )
         amounts = reallocate(curves, bounds, step=unit, total=min(pool(), sum(daily[k] for k in bounds)))
         if sum(amounts.values()) > sum(daily[k] for k in bounds):  # the bounds cannot hold today's total
-            return [], frozenset(), "the budgets' limits cannot hold today's total"
+            return Reallocation([], frozenset(), "the budgets' limits cannot hold today's total")
         idle = {k for k in bounds.keys() - fixed if amounts[k] == start[k] != daily[k]}
         if idle:  # pinned where pacing puts it (a step limit, the band): pacing's change, not a leg
             for key in idle:
@@ -675,7 +659,7 @@ def _reallocation(
     paced_conversions = sum(curves[k].conversions(start[k]) for k in bounds)
     gained = (sum(curves[k].conversions(amounts[k]) for k in bounds) - paced_conversions) * report.days_left
     if gained < MIN_REALLOCATION_GAIN or gained < MIN_REALLOCATION_GAIN_SHARE * paced_conversions * report.days_left:
-        return (
+        return Reallocation(
             [],
             frozenset(),
             (
@@ -687,10 +671,10 @@ def _reallocation(
     held = frozenset(bounds)
     moved = [k for k in bounds if amounts[k] != daily[k]]
     if len(moved) < 2:  # in force already, bar at most one budget: that one is pacing's
-        return [], held - frozenset(moved), None
+        return Reallocation([], held - frozenset(moved), None)
     support = _support(curves, start, amounts, report.days_left, seed=report.today.toordinal())
     if min_probability > 0 and min(support.gain_probability, support.order_probability) < min_probability:
-        return (
+        return Reallocation(
             [],
             frozenset(),
             (
@@ -699,7 +683,8 @@ def _reallocation(
                 f"{support.order_probability:.0%}, where {min_probability:.0%} of both is needed"
             ),
         )
-    return [_reallocation_change(report, structure, curves, start, amounts, wanted, gained, support)], held, None
+    change = _reallocation_change(report, structure, curves, start, amounts, wanted, gained, support)
+    return Reallocation([change], held, None)
 
 
 class ReallocationSupport(BaseModel):
