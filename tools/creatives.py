@@ -660,6 +660,8 @@ def propose_creative_variants(
         written = write_copy(brief, grounds, writer, banned=banned)
         if written is None:
             continue
+        if headlines is not None and isinstance(written.copy_, ResponsiveSearchAdCopy):
+            written = _with_headlines(written, written.copy_, max(headlines, PLATFORM_RSA_LIMITS.min_headlines))
         kept = [a for a in written.assets if asset_key(a.text) in kept_texts]
         if keep:
             reason += (
@@ -668,8 +670,6 @@ def propose_creative_variants(
                 + _not_kept(keep, kept, brief, grounds, banned)
                 + "; the losing ads are proposed for pausing on their own."
             )
-        if headlines is not None and isinstance(written.copy_, ResponsiveSearchAdCopy):
-            written = _with_headlines(written, written.copy_, max(headlines, PLATFORM_RSA_LIMITS.min_headlines))
         s = stats.get(group.id, _AdGroupStats())
         changes.append(
             AddCreativeVariants(
