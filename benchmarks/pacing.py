@@ -7,7 +7,7 @@ varied budgets come first, for the curves.
 - pacing: weekly audits (the 1st, 8th, 15th, 22nd) with pacing's changes alone applied, against the naive rule
   "budget = (target - spent) / days left" applied at the same audits: share of months whose spend lands within
   +-2 % of target, per budget and for the account;
-- pacing and reallocation, as an audit proposes them (`propose_budget_moves`), at the same audits: the true
+- pacing and reallocation, as an audit proposes them (`plan_budgets`), at the same audits: the true
   conversions and spend against pacing alone, and where budgets land (the reallocation may move a budget
   within +-15 % of its target, so the per-budget +-2 % share is expected to fall);
 - reallocation on the 1st without targets (pacing proposes nothing): its true conversion gain over the month
@@ -42,8 +42,8 @@ from tools.pacing import (
     guard_warnings,
     pace_budgets,
     performance_guarded,
+    plan_budgets,
     propose_budget_changes,
-    propose_budget_moves,
     propose_reallocation,
     retail_peak_days,
 )
@@ -179,9 +179,9 @@ def simulate(
                             for c, moves in edited.items()
                             if moves and day_number - moves[-1][0] <= NO_REVERSAL_DAYS
                         }
-                        changes = propose_budget_moves(report, accounts, recent=recent)
+                        changes = plan_budgets(report, accounts, recent=recent).changes
                     else:
-                        changes = propose_budget_moves(report, accounts, min_probability=0.0)
+                        changes = plan_budgets(report, accounts, min_probability=0.0).changes
                     for budget_id, to_amount in (edit for change in changes for edit in edits(change)):
                         key = ids.index(budget_id.removeprefix("b"))
                         if to_amount / USD != amounts[key]:

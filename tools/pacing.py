@@ -502,22 +502,6 @@ def guard_warnings(report: PacingReport, structure: AccountStructure) -> list[st
     return warnings
 
 
-def propose_budget_moves(
-    report: PacingReport,
-    structure: AccountStructure,
-    *,
-    recent: Mapping[str, int] | None = None,
-    min_probability: float = REALLOCATION_MIN_PROBABILITY,
-) -> list[SetBudget | ReallocateBudget]:
-    """What an audit proposes for budgets: pacing's changes, and a reallocation on marginal return on top of
-    them. A budget the reallocation sets (with a leg, or already at its reallocated amount) gets no pacing
-    change: its leg starts from pacing's amount, so one edit does both, and an applied reallocation is not
-    undone by the next audit's pacing while it still pays. The increases the performance guard holds back are
-    money the plan would spend: the reallocation may give it to the other budgets, never to the guarded one.
-    `recent`: the direction (+1 raised, -1 cut) of each budget's last change applied in the last NO_REVERSAL_DAYS."""
-    return plan_budgets(report, structure, recent=recent, min_probability=min_probability).changes
-
-
 class BudgetPlan(NamedTuple):
     changes: list[SetBudget | ReallocateBudget]
     no_reallocation: str | None  # why there is no reallocation, when there is none
@@ -530,7 +514,13 @@ def plan_budgets(
     recent: Mapping[str, int] | None = None,
     min_probability: float = REALLOCATION_MIN_PROBABILITY,
 ) -> BudgetPlan:
-    """`propose_budget_moves`, and why no reallocation is proposed when none is."""
+    """What an audit proposes for budgets: pacing's changes, and a reallocation on marginal return on top of
+    them (or why there is none). A budget the reallocation sets (with a leg, or already at its reallocated
+    amount) gets no pacing change: its leg starts from pacing's amount, so one edit does both, and an applied
+    reallocation is not undone by the next audit's pacing while it still pays. The increases the performance
+    guard holds back are money the plan would spend: the reallocation may give it to the other budgets, never
+    to the guarded one. `recent`: the direction (+1 raised, -1 cut) of each budget's last change applied in the
+    last NO_REVERSAL_DAYS."""
     planned = propose_budget_changes(report, structure, guard=False)
     moves, held, why_not = propose_reallocation(
         report, structure, pacing=planned, recent=recent or {}, min_probability=min_probability
@@ -1025,7 +1015,6 @@ __all__ = [
     "performance_guarded",
     "propose_budget_changes",
     "plan_budgets",
-    "propose_budget_moves",
     "propose_reallocation",
     "retail_peak_days",
 ]

@@ -23,7 +23,6 @@ from tools.pacing import (
     performance_guarded,
     plan_budgets,
     propose_budget_changes,
-    propose_budget_moves,
     propose_reallocation,
 )
 
@@ -109,7 +108,7 @@ def test_reallocation_obeys_every_limit(
     # is the plan's money, for the other budgets.
     pacing = {c.budget_id: c for c in propose_budget_changes(report, structure, guard=False)}
     moves, held, _ = propose_reallocation(report, structure, pacing=list(pacing.values()))
-    proposals = propose_budget_moves(report, structure)
+    proposals = plan_budgets(report, structure).changes
     guarded = [c for c in propose_budget_changes(report, structure) if c.budget_id not in held]
     assert proposals == [*guarded, *moves]
     assert len(moves) <= 1
@@ -201,7 +200,7 @@ def test_pacing_and_reallocation_make_one_edit_per_budget_and_do_not_undo_each_o
     report = pace_budgets(structure, metrics, today)
     pacing = {c.budget_id: c.to_amount for c in propose_budget_changes(report, structure)}
     assert set(pacing) == {"b0", "b1"} and all(v < 100 * USD for v in pacing.values())
-    [move] = propose_budget_moves(report, structure)  # no SetBudget beside the reallocation's legs
+    [move] = plan_budgets(report, structure).changes  # no SetBudget beside the reallocation's legs
     cheap, dear = sorted(move.legs, key=lambda c: c.budget_id)
     assert cheap.to_amount > pacing["b0"] and dear.to_amount < pacing["b1"]
     assert cheap.to_amount + dear.to_amount <= sum(pacing.values())
@@ -215,7 +214,7 @@ def test_pacing_and_reallocation_make_one_edit_per_budget_and_do_not_undo_each_o
             )
         }
     )
-    assert propose_budget_moves(pace_budgets(applied, metrics, today), applied) == []
+    assert plan_budgets(pace_budgets(applied, metrics, today), applied).changes == []
 
 
 DEAR_AND_CHEAP = [
@@ -284,10 +283,10 @@ def test_a_recent_raise_is_not_cut_by_the_reallocation() -> None:
     [move], _, _ = propose_reallocation(report, structure)
     assert {leg.budget_id: leg.to_amount < leg.from_amount for leg in move.legs} == {"b0": False, "b1": True}
     # b1 was raised in the last NO_REVERSAL_DAYS: the move that cuts it is not proposed; cut, b0 is not raised.
-    assert propose_budget_moves(report, structure, recent={"b1": 1}) == []
-    assert propose_budget_moves(report, structure, recent={"b0": -1}) == []
+    assert plan_budgets(report, structure, recent={"b1": 1}).changes == []
+    assert plan_budgets(report, structure, recent={"b0": -1}).changes == []
     # The same direction as the recent change stays open.
-    assert propose_budget_moves(report, structure, recent={"b0": 1, "b1": -1}) == [move]
+    assert plan_budgets(report, structure, recent={"b0": 1, "b1": -1}).changes == [move]
 
 
 def test_a_flat_curve_is_called_flat_not_given_a_marginal_cpa_nobody_can_use() -> None:
