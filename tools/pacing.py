@@ -668,9 +668,9 @@ def propose_reallocation(
             [],
             frozenset(),
             (
-                f"the curves' uncertainty does not back it: it gains in {support.gain_probability:.0%} of "
+                f"the curves' uncertainty does not back it: it gains in {support.gain_probability:.1%} of "
                 f"{REALLOCATION_DRAWS:,} draws and the budgets it takes from have the dearer next conversion in "
-                f"{support.order_probability:.0%}, where {min_probability:.0%} of both is needed"
+                f"{support.order_probability:.1%}, where {min_probability:.0%} of both is needed"
             ),
         )
     change = _reallocation_change(report, structure, curves, start, amounts, wanted, gained, support)
